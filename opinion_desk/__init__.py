@@ -1,0 +1,114 @@
+"""舆情值班台 Opinion Desk.
+
+:func:`create_app` builds the Flask app: config, extensions, resources, blueprints. Nothing runs at import,
+and nothing runs in the background until :func:`start_background` (``opinion-desk run`` calls it).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC_DIR = ROOT / "static"
+
+log = logging.getLogger(__name__)
+
+
+def _secret_key(cfg: Any) -> str:
+    if cfg["desk"]["secret_key"]:
+        return cfg["desk"]["secret_key"]
+    path = cfg.data_path("secret_key")
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def default_analyzer_factory(cfg: Any) -> Callable[[], Any]:
+    """A factory of the desk's analyzer, with the office's own dictionary and its learned state."""
+
+    def make() -> Any:
+        import analyzers
+
+        a = analyzers.Analyzer(user_dict=cfg["analysis"]["user_dict"] or None)
+        state = cfg.data_path("analyzer_state.json")
+        if state.exists():
+            a.load_state(state)
+        return a
+
+    return make
+
+
+def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: Any = None,
+               analyzer_factory: Callable[[], Any] | None = None) -> Flask:
+    """Build the app.
+
+    ``test_config`` ({section: {key: value}}) replaces the config file and environment; ``config`` is an already
+    loaded :class:`~opinion_desk.config.Config` (the CLI passes the one it resolved); otherwise the config file
+    and environment are read.
+    """
+    from . import broadcast, state, store, web
+    from .config import load_config
+    from .extensions import socketio
+    from .pipeline import Pipeline
+    from .scheduler import DeskScheduler
+
+    if config is not None:
+        cfg = config
+    elif test_config is None:
+        cfg = load_config()
+    else:
+        cfg = load_config(path=None, env={}, overrides=test_config)
+    cfg.data_path().mkdir(parents=True, exist_ok=True)
+
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static",
+                template_folder="web/templates")
+    app.config.update(
+        DESK=cfg,
+        SECRET_KEY=_secret_key(cfg),
+        JSON_AS_ASCII=False,
+        TESTING=test_config is not None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[])
+    statedb = state.init_app(app)
+    post_store = store.init_app(app)
+    pipeline = Pipeline(post_store, analyzer_factory or default_analyzer_factory(cfg),
+                        cfg.data_path(cfg["store"]["spool_dir"]), on_stored=[broadcast.posts])
+    app.extensions["opinion_desk.pipeline"] = pipeline
+    app.extensions["opinion_desk.scheduler"] = DeskScheduler(pipeline, statedb)
+    web.init_app(app)
+    return app
+
+
+def start_background(app: Flask) -> None:
+    """Start the scheduler: the spool drain, the demo feed when configured, and every area's jobs."""
+    from .collectors import SourceSpec, build_collector
+
+    cfg = app.config["DESK"]
+    sched = app.extensions["opinion_desk.scheduler"]
+    pipeline = app.extensions["opinion_desk.pipeline"]
+    sched.add_interval_job("spool-drain", pipeline.drain_spool, 15)
+    if cfg["desk"]["demo"]:
+        spec = SourceSpec(name="demo", type="replay", cadence=float(cfg["desk"]["demo_interval"]),
+                          options={"file": cfg["collectors"]["demo_file"] or None, "batch": 2})
+        sched.add_collector(build_collector(spec))
+    sched.start()
+
+
+def stop_background(app: Flask) -> None:
+    app.extensions["opinion_desk.scheduler"].shutdown()
+    app.extensions["opinion_desk.pipeline"].stop()

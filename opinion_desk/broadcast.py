@@ -1,0 +1,55 @@
+"""The only module that emits Socket.IO events from background work.
+
+Every live update the dashboard receives goes through a function here, on the ``/desk`` namespace:
+
+- ``posts``      a batch of new posts (light records for the feed)
+- ``alert``      a new alert (and ``alert_resolved``)
+- ``source``     a source's health changed
+- ``incident``   an incident changed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .extensions import socketio
+from .models import Post
+
+NAMESPACE = "/desk"
+FEED_FIELDS = ("id", "source", "platform", "author", "title", "url", "sentiment", "sentiment_label",
+               "topic_id", "topic_label", "rumour_score", "rumour_cues", "keywords", "hashtags")
+
+
+def feed_record(p: Post) -> dict[str, Any]:
+    """What the live feed shows of a post (never the raw payload). Text is cut to 500 characters."""
+    d = {k: getattr(p, k) for k in FEED_FIELDS if k != "id"}
+    d["id"] = p.id
+    d["text"] = p.text[:500]
+    d["created_at"] = p.created_at.isoformat()
+    return d
+
+
+def emit(event: str, data: Any) -> None:
+    socketio.emit(event, data, namespace=NAMESPACE)
+
+
+def posts(batch: Sequence[Post]) -> None:
+    if batch:
+        emit("posts", [feed_record(p) for p in batch])
+
+
+def alert(data: dict[str, Any]) -> None:
+    emit("alert", data)
+
+
+def alert_resolved(data: dict[str, Any]) -> None:
+    emit("alert_resolved", data)
+
+
+def source(data: dict[str, Any]) -> None:
+    emit("source", data)
+
+
+def incident(data: dict[str, Any]) -> None:
+    emit("incident", data)

@@ -1,0 +1,35 @@
+"""The ``opinion-desk`` command group. Each subcommand is a thin call into a module below.
+
+Subcommands live one file per area in this package; each file exposes ``COMMANDS`` (a list of click commands
+or groups) and is named once in :data:`COMMAND_MODULES`, the registry of subcommands.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import click
+
+COMMAND_MODULES = [
+    "opinion_desk.cli.desk",  # run, import, config check
+    "opinion_desk.cli.es",  # es up|down|status
+    "opinion_desk.cli.analysis",  # analyze, train, eval
+    "opinion_desk.cli.sources",  # sources check|list
+    "opinion_desk.cli.rules",  # rules check|test, silence
+    "opinion_desk.cli.incidents",  # users, audit verify, incidents export
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML config file (default: $OPINION_DESK_CONFIG, else ./opinion-desk.toml if present).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """舆情值班台 Opinion Desk: public-opinion monitoring and crisis response for press offices."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+for _name in COMMAND_MODULES:
+    for _cmd in import_module(_name).COMMANDS:
+        main.add_command(_cmd)

@@ -1,0 +1,252 @@
+"""Configuration: defaults, one TOML file, environment overrides, validation with named errors.
+
+Precedence (lowest first): the defaults below, the TOML file (``--config FILE``, else ``$OPINION_DESK_CONFIG``,
+else ``opinion-desk.toml`` in the working directory if present), then environment variables of the form
+``OPINION_DESK__SECTION__KEY`` (e.g. ``OPINION_DESK__STORE__BACKEND=elasticsearch``). Environment values are
+parsed as TOML values where they parse (``true``, ``5``, ``["a","b"]``), else taken as strings.
+
+Every key is declared in :data:`SCHEMA` with its type, default and a line of documentation; ``opinion-desk
+config check`` prints the effective values and every problem, each naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_PREFIX = "OPINION_DESK__"
+
+
+@dataclass(frozen=True)
+class Key:
+    type: type | tuple[type, ...]
+    default: Any
+    doc: str
+    choices: tuple[Any, ...] | None = None
+
+
+# section -> key -> Key. Nested tables use dotted section names ("store.elasticsearch").
+SCHEMA: dict[str, dict[str, Key]] = {
+    "desk": {
+        "host": Key(str, "127.0.0.1", "address the web desk listens on"),
+        "port": Key(int, 5000, "port the web desk listens on"),
+        "data_dir": Key(str, "var", "where the desk keeps its databases, spool, evidence and models (relative to the working directory)"),
+        "secret_key": Key(str, "", "Flask secret key; generated and kept in data_dir when empty"),
+        "timezone": Key(str, "Asia/Shanghai", "time zone the desk shows times in"),
+        "demo": Key(bool, False, "replay demo posts so the live feed moves"),
+        "demo_interval": Key((int, float), 3.0, "seconds between demo batches"),
+    },
+    "store": {
+        "backend": Key(str, "sqlite", "post store: 'sqlite' (embedded) or 'elasticsearch'", ("sqlite", "elasticsearch")),
+        "sqlite_path": Key(str, "posts.db", "embedded store file (relative to data_dir)"),
+        "spool_dir": Key(str, "spool", "where posts wait when the store is down (relative to data_dir)"),
+        "retention_days": Key(int, 400, "posts older than this are dropped (whole time-based indices in Elasticsearch)"),
+    },
+    "store.elasticsearch": {
+        "urls": Key(list, ["http://127.0.0.1:9200"], "cluster URLs"),
+        "api_key": Key(str, "", "API key (base64 'id:key' or encoded form)"),
+        "username": Key(str, "", "basic-auth user"),
+        "password": Key(str, "", "basic-auth password"),
+        "ca_certs": Key(str, "", "path of the CA certificate for https clusters"),
+        "verify_certs": Key(bool, True, "verify the cluster's TLS certificate"),
+        "index_prefix": Key(str, "opinion-posts", "prefix of the time-based post indices; the alias has this name"),
+        "index_period": Key(str, "month", "one index per 'day' or 'month'", ("day", "month")),
+        "request_timeout": Key((int, float), 30, "seconds per request"),
+    },
+    "es_node": {
+        "version": Key(str, "8.19.7", "Elasticsearch version fetched from Maven Central (the one pinned place)"),
+        "home": Key(str, "~/.cache/opinion-desk/elasticsearch", "where the server is cached, unpacked and keeps its data"),
+        "port": Key(int, 9200, "HTTP port of the local node (127.0.0.1 only)"),
+        "java_home": Key(str, "", "JDK for the node; empty = find a supported one"),
+        "heap": Key(str, "512m", "JVM heap of the local node"),
+        "user": Key(str, "opinion-es", "unprivileged user the node runs as when started by root"),
+    },
+    "state": {
+        "url": Key(str, "", "SQLAlchemy URL of the state database; empty = sqlite file state.db in data_dir"),
+    },
+    "ingest": {
+        "tokens": Key(list, [], "API tokens accepted by POST /api/v1/posts (header 'Authorization: Bearer TOKEN')"),
+        "max_batch": Key(int, 1000, "most items in one ingest request"),
+    },
+    "analysis": {
+        "user_dict": Key(str, "", "extra jieba user dictionary file (word [freq] [tag] per line)"),
+        "workers": Key(int, 0, "analysis processes for batch work; 0 = one per core"),
+    },
+    "collectors": {
+        "sources_dir": Key(str, "sources", "directory of sources/*.yaml"),
+        "demo_file": Key(str, "", "JSONL replayed by the demo collector; empty = the shipped demo posts"),
+    },
+    "rules": {
+        "dir": Key(str, "rules", "directory of the YAML rule files"),
+        "tick_seconds": Key((int, float), 10, "how often window rules are evaluated"),
+    },
+    "alerting": {
+        "smtp_host": Key(str, "", "SMTP server for alert email; empty = no email"),
+        "smtp_port": Key(int, 25, "SMTP port"),
+        "smtp_user": Key(str, "", "SMTP user"),
+        "smtp_password": Key(str, "", "SMTP password"),
+        "smtp_starttls": Key(bool, False, "use STARTTLS"),
+        "mail_from": Key(str, "opinion-desk@localhost", "From address of alert email"),
+    },
+}
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(x.__name__ for x in t)
+    return t.__name__
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    return {sec: {k: copy.deepcopy(key.default) for k, key in keys.items()} for sec, keys in SCHEMA.items()}
+
+
+def _flatten_toml(data: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """Turn nested TOML tables into {"section.sub": {key: value}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for k, v in data.items():
+        name = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict) and (name in SCHEMA or any(s.startswith(name + ".") for s in SCHEMA)):
+            if name in SCHEMA:
+                out.setdefault(name, {})
+            for kk, vv in v.items():
+                sub = f"{name}.{kk}"
+                if isinstance(vv, dict) and (sub in SCHEMA or any(s.startswith(sub + ".") for s in SCHEMA)):
+                    out.update(_flatten_toml({kk: vv}, name))
+                else:
+                    out.setdefault(name, {})[kk] = vv
+        else:
+            out.setdefault(prefix or "", {})[k] = v
+    return out
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+class Config(dict):
+    """The effective configuration: ``cfg["store"]["backend"]``, plus where each value came from."""
+
+    origin: dict[str, str]
+    file: str | None
+
+    def data_path(self, *parts: str) -> Path:
+        base = Path(os.path.expanduser(self["desk"]["data_dir"]))
+        return base.joinpath(*parts)
+
+    def state_url(self) -> str:
+        return self["state"]["url"] or f"sqlite:///{self.data_path('state.db').resolve()}"
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
+                overrides: dict[str, dict[str, Any]] | None = None, strict: bool = True) -> Config:
+    """Load, merge and validate. Raises :class:`ConfigError` listing every problem when ``strict``."""
+    env = dict(os.environ) if env is None else env
+    cfg = Config(defaults())
+    cfg.origin = {f"{s}.{k}": "default" for s, keys in SCHEMA.items() for k in keys}
+    cfg.file = None
+    problems: list[str] = []
+
+    if path is None:
+        path = env.get("OPINION_DESK_CONFIG") or ("opinion-desk.toml" if Path("opinion-desk.toml").exists() else None)
+    if path is not None:
+        p = Path(path)
+        cfg.file = str(p)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([f"config file not found"], str(p)) from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError([f"not valid TOML: {e}"], str(p)) from None
+        for sec, values in _flatten_toml(data).items():
+            if sec not in SCHEMA:
+                problems.append(f"{p}: unknown section [{sec or '(top level)'}]" + (f" key(s) {sorted(values)}" if not sec else ""))
+                continue
+            for k, v in values.items():
+                cfg[sec][k] = v
+                cfg.origin[f"{sec}.{k}"] = str(p)
+
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        if len(parts) < 2:
+            problems.append(f"environment {name}: want {ENV_PREFIX}SECTION__KEY")
+            continue
+        sec, key = ".".join(parts[:-1]), parts[-1]
+        if sec not in SCHEMA:
+            problems.append(f"environment {name}: unknown section [{sec}]")
+            continue
+        cfg[sec][key] = _parse_env_value(raw)
+        cfg.origin[f"{sec}.{key}"] = f"environment {name}"
+
+    for sec, values in (overrides or {}).items():
+        for k, v in values.items():
+            cfg.setdefault(sec, {})[k] = v
+            cfg.origin[f"{sec}.{k}"] = "test_config"
+
+    problems.extend(validate(cfg))
+    if problems and strict:
+        raise ConfigError(problems, cfg.file)
+    cfg.problems = problems  # type: ignore[attr-defined]
+    return cfg
+
+
+def validate(cfg: Config) -> list[str]:
+    problems: list[str] = []
+    for sec, keys in SCHEMA.items():
+        values = cfg.get(sec, {})
+        for k, v in values.items():
+            where = cfg.origin.get(f"{sec}.{k}", "?")
+            if k not in keys:
+                problems.append(f"[{sec}] {k}: unknown key (from {where})")
+                continue
+            spec = keys[k]
+            ok_types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
+            if isinstance(v, bool) and bool not in ok_types:
+                ok = False
+            else:
+                ok = isinstance(v, ok_types)
+            if not ok:
+                problems.append(f"[{sec}] {k}: expected {_type_name(spec.type)}, got {type(v).__name__} {v!r} (from {where})")
+                continue
+            if spec.choices and v not in spec.choices:
+                problems.append(f"[{sec}] {k}: {v!r} is not one of {list(spec.choices)} (from {where})")
+    port = cfg["desk"].get("port")
+    if isinstance(port, int) and not (0 < port < 65536):
+        problems.append(f"[desk] port: {port} is not a TCP port (from {cfg.origin.get('desk.port')})")
+    return problems
+
+
+def render(cfg: Config) -> str:
+    """The effective configuration as TOML, each value with where it came from."""
+    lines: list[str] = []
+    if cfg.file:
+        lines.append(f"# file: {cfg.file}")
+    for sec, keys in SCHEMA.items():
+        lines.append(f"\n[{sec}]")
+        for k, spec in keys.items():
+            v = cfg[sec].get(k)
+            shown = "***" if ("password" in k or k in ("api_key", "secret_key", "tokens")) and v else v
+            lines.append(f"{k} = {_toml_value(shown)}  # {spec.doc} [{cfg.origin.get(f'{sec}.{k}', 'default')}]")
+    return "\n".join(lines).lstrip() + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'

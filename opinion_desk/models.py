@@ -1,0 +1,143 @@
+"""Plain typed records shared by every layer: a post travels collect -> analyse -> store -> detect."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import InputError
+
+# Timestamps are stored as aware UTC; the UI shows Asia/Shanghai.
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def post_id(source: str, source_id: str) -> str:
+    """The store id of a post: stable across re-collection, so a re-collected post is never a duplicate."""
+    return hashlib.sha1(f"{source}\x1f{source_id}".encode("utf-8")).hexdigest()[:24]
+
+
+def parse_time(value: Any, field_name: str = "created_at", where: str = "item") -> datetime:
+    """Parse an ISO-8601 string, epoch seconds/milliseconds or datetime into aware UTC.
+
+    Naive times are taken as China Standard Time (UTC+8), the desk's home zone.
+    """
+    from datetime import timedelta
+
+    cst = timezone(timedelta(hours=8))
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        v = float(value)
+        if v > 1e12:  # milliseconds
+            v /= 1000.0
+        try:
+            return datetime.fromtimestamp(v, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise InputError(where, field_name, f"timestamp {value!r} is out of range") from None
+    elif isinstance(value, str) and value.strip():
+        s = value.strip()
+        if s.isdigit():
+            return parse_time(int(s), field_name, where)
+        s2 = s.replace("Z", "+00:00")
+        if len(s2) >= 11 and s2[10] == " ":
+            s2 = s2[:10] + "T" + s2[11:]
+        try:
+            dt = datetime.fromisoformat(s2)
+        except ValueError:
+            raise InputError(where, field_name, f"bad timestamp {value!r} (want ISO 8601 or epoch seconds)") from None
+    else:
+        raise InputError(where, field_name, f"missing or bad timestamp {value!r}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=cst)
+    return dt.astimezone(timezone.utc)
+
+
+@dataclass
+class Post:
+    """One public post or article, as collected and (after analysis) annotated."""
+
+    source: str  # the source's configured name, e.g. "weibo-search", "rss-gov-sz", "ingest"
+    source_id: str  # the post's own id at its source (mid, guid, url)
+    text: str
+    created_at: datetime  # aware UTC
+    title: str = ""
+    url: str = ""
+    author: str = ""
+    author_id: str = ""
+    author_type: str = ""  # gov | media | verified | user | ""
+    region: str = ""
+    platform: str = ""  # weibo | wechat | news | web | ...
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    collected_at: datetime = field(default_factory=utcnow)
+    # analysis (filled by analyzers)
+    tokens: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    sentiment: float | None = None
+    sentiment_label: str = ""
+    simhash: str = ""
+    topic_id: str = ""
+    topic_label: str = ""
+    rumour_score: float | None = None
+    rumour_cues: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    # the raw payload as collected: evidence of what was said (posts are deleted within hours)
+    raw: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return post_id(self.source, self.source_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["id"] = self.id
+        d["created_at"] = self.created_at.isoformat()
+        d["collected_at"] = self.collected_at.isoformat()
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "item", default_source: str | None = None) -> "Post":
+        """Build a post from a loose mapping, raising :class:`InputError` that names the bad field.
+
+        Accepts ``text`` (or ``content``), ``created_at`` (or ``time``/``t``/``ts``), ``source_id`` (or ``id``/``mid``).
+        """
+        if not isinstance(data, dict):
+            raise InputError(where, None, f"expected a JSON object, got {type(data).__name__}")
+        text = data.get("text", data.get("content"))
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(where, "text", "missing or empty text")
+        source = data.get("source") or default_source
+        if not isinstance(source, str) or not source:
+            raise InputError(where, "source", "missing source")
+        sid = data.get("source_id", data.get("id", data.get("mid")))
+        if sid is None or str(sid) == "":
+            raise InputError(where, "source_id", "missing post id (source_id or id)")
+        t = None
+        for k in ("created_at", "time", "t", "ts"):
+            if data.get(k) not in (None, ""):
+                t, tkey = data[k], k
+                break
+        if t is None:
+            raise InputError(where, "created_at", "missing timestamp")
+        created = parse_time(t, tkey, where)
+        known = {f.name for f in fields(cls)}
+        kw: dict[str, Any] = {}
+        for k, v in data.items():
+            if k in known and k not in ("source", "source_id", "text", "created_at", "collected_at"):
+                kw[k] = v
+        if "collected_at" in data and data["collected_at"]:
+            kw["collected_at"] = parse_time(data["collected_at"], "collected_at", where)
+        for k in ("reposts", "comments", "likes"):
+            if k in kw:
+                try:
+                    kw[k] = int(kw[k] or 0)
+                except (TypeError, ValueError):
+                    raise InputError(where, k, f"not a whole number: {kw[k]!r}") from None
+        return cls(source=source, source_id=str(sid), text=text, created_at=created, **kw)

@@ -1,0 +1,93 @@
+"""The state database (users, alerts, incidents, rule state, audit, outbox) through SQLAlchemy.
+
+SQLite in ``data_dir`` by default; any SQLAlchemy URL (PostgreSQL when a deployment grows) via ``[state] url``.
+Each area keeps its tables in its own module under this package, all on the one :class:`Base`; importing
+:mod:`opinion_desk.state.tables` registers every table.
+
+flaskr-style trio: :func:`get_db` (a session for this request), :func:`close_db`, :func:`init_app`.
+Background work uses :func:`session_scope` on the :class:`StateDB` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StateDB:
+    """One engine and session factory for the state database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        kw: dict = {}
+        if url.startswith("sqlite"):
+            kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(url, **kw)
+        if url.startswith("sqlite"):
+            @event.listens_for(self.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _rec):  # noqa: ANN001
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_all(self) -> None:
+        from . import tables  # noqa: F401  (registers every table on Base)
+
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        s = self.Session()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def get_statedb() -> StateDB:
+    return current_app.extensions["opinion_desk.state"]
+
+
+def get_db() -> Session:
+    """The state session of this request."""
+    if "state_session" not in g:
+        g.state_session = get_statedb().Session()
+    return g.state_session
+
+
+def close_db(e: BaseException | None = None) -> None:
+    s = g.pop("state_session", None)
+    if s is not None:
+        if e is None:
+            s.commit()
+        else:
+            s.rollback()
+        s.close()
+
+
+def init_app(app: Flask) -> StateDB:
+    cfg = app.config["DESK"]
+    db = StateDB(cfg.state_url())
+    db.create_all()
+    app.extensions["opinion_desk.state"] = db
+    app.teardown_appcontext(close_db)
+    return db

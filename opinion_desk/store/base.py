@@ -1,0 +1,122 @@
+"""The post store contract, implemented by ``sqlite.py`` (embedded) and ``elastic.py`` (Elasticsearch).
+
+One contract test suite (``tests/store/test_contract.py``) runs against both. Behaviour the embedded store
+cannot give is a change to this contract, written here, not an ``if backend == ...`` elsewhere.
+
+Contract notes:
+- ``index`` is an idempotent upsert keyed by :attr:`Post.id` (source + the post's own id): indexing the same
+  post twice leaves one document, with the later field values.
+- Full-text search matches analysed tokens: the query text is segmented with the same segmenter that produced
+  ``Post.tokens`` (passed in as ``segment``), and every query token must be among the post's tokens or title
+  tokens (AND). Both backends index tokens separated by whitespace, so they agree.
+- Times are aware UTC. Time range filters are ``since <= created_at < until``.
+- Histogram buckets are aligned to the interval in UTC (for "1d", to the UTC day) and empty buckets inside the
+  range of the data (or of ``since``/``until`` when both are given) are returned with count 0.
+- Results are sorted newest first unless ``sort="oldest"``.
+- After :meth:`refresh`, everything indexed before it is visible to search, count and aggregations.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..models import Post
+
+INTERVALS: dict[str, timedelta] = {
+    "1m": timedelta(minutes=1),
+    "5m": timedelta(minutes=5),
+    "10m": timedelta(minutes=10),
+    "30m": timedelta(minutes=30),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+}
+
+TERM_FIELDS = ("tokens", "keywords", "hashtags", "author", "source", "topic_id", "sentiment_label", "region")
+
+
+@dataclass
+class PostQuery:
+    """What to look for. Every filter is optional; lists mean "any of"."""
+
+    text: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    sources: list[str] = field(default_factory=list)
+    sentiment_labels: list[str] = field(default_factory=list)
+    topic_ids: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    author_types: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    min_rumour_score: float | None = None
+    size: int = 20
+    offset: int = 0
+    sort: str = "newest"  # newest | oldest
+
+
+@dataclass
+class SearchResult:
+    total: int
+    posts: list[Post]
+
+
+@dataclass
+class IndexResult:
+    indexed: int = 0
+    errors: list[str] = field(default_factory=list)  # one line per failed post, naming its id
+
+
+class PostStore(ABC):
+    """Where posts live. Implementations are thread-safe."""
+
+    name: str = "?"
+
+    def __init__(self, segment: Callable[[str], list[str]] | None = None) -> None:
+        self._segment = segment
+
+    def segment(self, text: str) -> list[str]:
+        """Query-side segmentation; the same segmenter that tokenised the posts."""
+        if self._segment is None:
+            from analyzers import segment as default_segment
+
+            self._segment = default_segment
+        return [t for t in self._segment(text) if t.strip()]
+
+    @abstractmethod
+    def index(self, posts: Sequence[Post]) -> IndexResult:
+        """Upsert posts by id. Raises :class:`~opinion_desk.errors.StoreUnavailable` when unreachable."""
+
+    @abstractmethod
+    def get(self, post_id: str) -> Post | None: ...
+
+    @abstractmethod
+    def search(self, query: PostQuery) -> SearchResult: ...
+
+    @abstractmethod
+    def count(self, query: PostQuery) -> int: ...
+
+    @abstractmethod
+    def date_histogram(self, query: PostQuery, interval: str = "1h") -> list[tuple[datetime, int]]:
+        """Post counts per interval bucket (one of :data:`INTERVALS`), oldest first."""
+
+    @abstractmethod
+    def top_terms(self, query: PostQuery, field: str = "tokens", size: int = 10) -> list[tuple[str, int]]:
+        """The most frequent values of ``field`` (one of :data:`TERM_FIELDS`) among matching posts,
+        counted once per post, most frequent first (ties by term)."""
+
+    @abstractmethod
+    def refresh(self) -> None: ...
+
+    @abstractmethod
+    def drop_before(self, cutoff: datetime) -> int:
+        """Retention: drop posts created before ``cutoff``. Elasticsearch drops whole time-based indices
+        that end before the cutoff (so it may keep a little more); returns how many indices/posts went."""
+
+    @abstractmethod
+    def ping(self) -> bool:
+        """True when the store answers."""
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,115 @@
+"""The JSON API, ``/api/v1``: health, push ingest for external crawlers, search and statistics."""
+
+from __future__ import annotations
+
+import hmac
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..broadcast import feed_record
+from ..collectors.push import convert_items
+from ..errors import InputError
+from ..store import get_store
+from ..store.base import INTERVALS, TERM_FIELDS
+from .helpers import get_pipeline, query_from_args
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(InputError)
+def _bad_input(e: InputError):  # noqa: ANN202
+    return jsonify(error=str(e), **e.to_dict()), 400
+
+
+def token_ok(token: str) -> bool:
+    """Is ``token`` one of the configured machine tokens?"""
+    tokens = current_app.config["DESK"]["ingest"]["tokens"]
+    return any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens if t)
+
+
+def require_token(view):  # noqa: ANN001, ANN201
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):  # noqa: ANN202
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("X-Desk-Token", "")
+        if not token or not token_ok(token):
+            return jsonify(error="missing or bad API token (send 'Authorization: Bearer TOKEN')"), 401
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/health")
+def health():  # noqa: ANN201
+    store = get_store()
+    ok = store.ping()
+    pipeline = get_pipeline()
+    return jsonify(ok=ok, store=store.name, spooled=pipeline.spool.pending()), (200 if ok else 503)
+
+
+@bp.post("/posts")
+@require_token
+def ingest():  # noqa: ANN201
+    """Accept a batch: a JSON list of items, or ``{"source": NAME, "posts": [...]}``.
+
+    Each item is checked on its own; the good ones are queued for analysis and indexing, and every bad one is
+    reported with its index, field and reason.
+    """
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return jsonify(error="body is not JSON (send a list of posts or {\"posts\": [...]})"), 400
+    source = request.args.get("source", "ingest")
+    if isinstance(payload, dict):
+        source = payload.get("source") or source
+        items = payload.get("posts")
+        if not isinstance(items, list):
+            return jsonify(error="field 'posts': expected a list of posts", field="posts"), 400
+    elif isinstance(payload, list):
+        items = payload
+    else:
+        return jsonify(error="expected a list of posts or {\"posts\": [...]}"), 400
+    limit = current_app.config["DESK"]["ingest"]["max_batch"]
+    if len(items) > limit:
+        return jsonify(error=f"too many items: {len(items)} > {limit} (split the batch)", field="posts"), 413
+    posts, errors = convert_items(items, request.args.get("format", "desk"), source)
+    get_pipeline().submit(posts)
+    body = {"accepted": len(posts), "rejected": len(errors), "ids": [p.id for p in posts],
+            "errors": [e.to_dict() for e in errors]}
+    return jsonify(body), (202 if posts or not errors else 400)
+
+
+@bp.get("/posts")
+def search_posts():  # noqa: ANN201
+    q = query_from_args()
+    res = get_store().search(q)
+    return jsonify(total=res.total, posts=[feed_record(p) for p in res.posts])
+
+
+@bp.get("/posts/<post_id>")
+def get_post(post_id: str):  # noqa: ANN201
+    p = get_store().get(post_id)
+    if p is None:
+        return jsonify(error=f"no post {post_id}"), 404
+    return jsonify(p.to_dict())
+
+
+@bp.get("/stats/volume")
+def volume():  # noqa: ANN201
+    q = query_from_args()
+    interval = request.args.get("interval", "1m")
+    if interval not in INTERVALS:
+        raise InputError("query", "interval", f"{interval!r} is not one of {', '.join(INTERVALS)}")
+    buckets = get_store().date_histogram(q, interval)
+    return jsonify(interval=interval, buckets=[[t.isoformat(), n] for t, n in buckets])
+
+
+@bp.get("/stats/top")
+def top():  # noqa: ANN201
+    q = query_from_args()
+    field = request.args.get("field", "keywords")
+    if field not in TERM_FIELDS:
+        raise InputError("query", "field", f"{field!r} is not one of {', '.join(TERM_FIELDS)}")
+    size = int(request.args.get("n", 10))
+    return jsonify(field=field, terms=get_store().top_terms(q, field, size))

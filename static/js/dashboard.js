@@ -1,0 +1,105 @@
+// The live dashboard: feed of new posts, volume per minute (ECharts), sentiment counts and hot words.
+(function () {
+  "use strict";
+  const desk = window.desk;
+  const FEED_MAX = 200;
+  const LABELS = { pos: "正面", neg: "负面", neutral: "中性", "": "未知" };
+  const feed = document.getElementById("feed");
+  const feedCount = document.getElementById("feed-count");
+  let seen = 0;
+
+  function postItem(p) {
+    const li = desk.el("li", "post s-" + (p.sentiment_label || "none"));
+    li.dataset.id = p.id;
+    const meta = desk.el("div", "meta");
+    meta.appendChild(desk.el("span", "time", desk.fmtTime(p.created_at)));
+    meta.appendChild(desk.el("span", "src", p.source));
+    if (p.author) meta.appendChild(desk.el("span", "author", p.author));
+    meta.appendChild(desk.el("span", "tag " + (p.sentiment_label || ""), LABELS[p.sentiment_label || ""] || p.sentiment_label));
+    if (p.rumour_score !== null && p.rumour_score !== undefined && p.rumour_score >= 0.5) {
+      const r = desk.el("span", "tag rumour", "疑似谣言 " + Math.round(p.rumour_score * 100) + "%");
+      if (p.rumour_cues && p.rumour_cues.length) r.title = "线索：" + p.rumour_cues.join("、");
+      meta.appendChild(r);
+    }
+    if (p.topic_label) meta.appendChild(desk.el("span", "topic", "话题：" + p.topic_label));
+    li.appendChild(meta);
+    if (p.title) li.appendChild(desk.el("div", "title", p.title));
+    li.appendChild(desk.el("div", "text", p.text));
+    return li;
+  }
+
+  function addPosts(posts, prepend) {
+    for (const p of posts) {
+      if (feed.querySelector('li[data-id="' + CSS.escape(p.id) + '"]')) continue;
+      const li = postItem(p);
+      if (prepend) feed.insertBefore(li, feed.firstChild); else feed.appendChild(li);
+      seen += 1;
+    }
+    while (feed.children.length > FEED_MAX) feed.removeChild(feed.lastChild);
+    feedCount.textContent = "（本页已接收 " + seen + " 条）";
+  }
+
+  // volume chart: one bar per minute over the last hour
+  const chart = echarts.init(document.getElementById("volume-chart"));
+  const buckets = new Map(); // minute epoch ms -> count
+  function minuteKey(iso) { const t = new Date(iso).getTime(); return t - (t % 60000); }
+  function render() {
+    const now = Date.now(), start = now - (now % 60000) - 59 * 60000;
+    const xs = [], ys = [];
+    for (let t = start; t <= now; t += 60000) {
+      xs.push(new Date(t).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }));
+      ys.push(buckets.get(t) || 0);
+    }
+    chart.setOption({
+      animation: false,
+      grid: { left: 40, right: 16, top: 16, bottom: 28 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: xs },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ name: "信息量", type: "bar", data: ys, itemStyle: { color: "#c23531" } }],
+    });
+  }
+  window.addEventListener("resize", function () { chart.resize(); });
+
+  const sentiment = { pos: 0, neg: 0, neutral: 0 };
+  function renderSentiment() {
+    for (const k of Object.keys(sentiment)) {
+      document.querySelector('#sentiment-summary b[data-k="' + k + '"]').textContent = sentiment[k];
+    }
+  }
+  function loadHotWords() {
+    fetch("/api/v1/stats/top?field=keywords&n=10&minutes=60").then(r => r.json()).then(function (d) {
+      const ol = document.getElementById("hot-words");
+      ol.textContent = "";
+      for (const [term, n] of d.terms || []) ol.appendChild(desk.el("li", null, term + "（" + n + "）"));
+    }).catch(function () {});
+  }
+
+  function load() {
+    fetch("/api/v1/posts?size=50&minutes=1440").then(r => r.json()).then(function (d) { addPosts(d.posts || [], false); });
+    fetch("/api/v1/stats/volume?interval=1m&minutes=60").then(r => r.json()).then(function (d) {
+      for (const [t, n] of d.buckets || []) buckets.set(minuteKey(t), n);
+      render();
+    });
+    fetch("/api/v1/stats/top?field=sentiment_label&n=5&minutes=60").then(r => r.json()).then(function (d) {
+      for (const [k, n] of d.terms || []) if (k in sentiment) sentiment[k] = n;
+      renderSentiment();
+    });
+    loadHotWords();
+  }
+
+  desk.socket.on("posts", function (posts) {
+    addPosts(posts, true);
+    for (const p of posts) {
+      const k = minuteKey(p.created_at);
+      buckets.set(k, (buckets.get(k) || 0) + 1);
+      if (p.sentiment_label in sentiment) sentiment[p.sentiment_label] += 1;
+    }
+    render();
+    renderSentiment();
+  });
+  render();
+  load();
+  setInterval(render, 30000);
+  setInterval(loadHotWords, 60000);
+})();

@@ -1,0 +1,32 @@
+// Shared by every desk page: the Socket.IO connection to /desk, the connection badge and the clock.
+(function () {
+  "use strict";
+  const desk = (window.desk = window.desk || {});
+  desk.fmtTime = function (iso) {
+    const d = new Date(iso);
+    return d.toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+  };
+  // Text from posts is untrusted: always set it with textContent, never innerHTML.
+  desk.el = function (tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  };
+  desk.socket = io("/desk", { transports: ["websocket", "polling"] });
+  const conn = document.getElementById("conn");
+  desk.socket.on("connect", function () {
+    conn.textContent = "● 实时连接";
+    conn.className = "conn on";
+    document.body.dataset.live = "1";
+  });
+  desk.socket.on("disconnect", function () {
+    conn.textContent = "● 连接中断";
+    conn.className = "conn off";
+    document.body.dataset.live = "0";
+  });
+  const clock = document.getElementById("clock");
+  function tick() { clock.textContent = new Date().toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }); }
+  tick();
+  setInterval(tick, 1000);
+})();
