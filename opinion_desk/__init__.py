@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from importlib import import_module
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC_DIR = ROOT / "static"
 
 log = logging.getLogger(__name__)
+
+# Each area's service module: ``init_app(app)`` binds it in create_app (hooks, tables, outbox), ``start(app)``
+# adds its background jobs in start_background. One line per area, in pipeline order.
+SERVICES = [
+    "opinion_desk.collectors.service",
+    "opinion_desk.detection.service",
+    "opinion_desk.alerting.service",
+    "opinion_desk.incidents.service",
+]
 
 
 def _secret_key(cfg: Any) -> str:
@@ -85,27 +95,28 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: 
 
     socketio.init_app(app, async_mode="threading", cors_allowed_origins=[])
     statedb = state.init_app(app)
-    post_store = store.init_app(app)
+
+    def segment(text: str) -> list[str]:  # queries are segmented like the posts: by the app's own analyzer
+        return app.extensions["opinion_desk.pipeline"].analyzer.segmenter.segment(text)
+
+    post_store = store.init_app(app, store.open_store(cfg, segment=segment))
     pipeline = Pipeline(post_store, analyzer_factory or default_analyzer_factory(cfg),
                         cfg.data_path(cfg["store"]["spool_dir"]), on_stored=[broadcast.posts])
     app.extensions["opinion_desk.pipeline"] = pipeline
     app.extensions["opinion_desk.scheduler"] = DeskScheduler(pipeline, statedb)
+    for name in SERVICES:
+        import_module(name).init_app(app)
     web.init_app(app)
     return app
 
 
 def start_background(app: Flask) -> None:
-    """Start the scheduler: the spool drain, the demo feed when configured, and every area's jobs."""
-    from .collectors import SourceSpec, build_collector
-
-    cfg = app.config["DESK"]
+    """Start the scheduler: the spool drain and every area's jobs (collectors, rules, deadlines)."""
     sched = app.extensions["opinion_desk.scheduler"]
     pipeline = app.extensions["opinion_desk.pipeline"]
     sched.add_interval_job("spool-drain", pipeline.drain_spool, 15)
-    if cfg["desk"]["demo"]:
-        spec = SourceSpec(name="demo", type="replay", cadence=float(cfg["desk"]["demo_interval"]),
-                          options={"file": cfg["collectors"]["demo_file"] or None, "batch": 2})
-        sched.add_collector(build_collector(spec))
+    for name in SERVICES:
+        import_module(name).start(app)
     sched.start()
 
 

@@ -61,7 +61,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "es_node": {
         "version": Key(str, "8.19.7", "Elasticsearch version fetched from Maven Central (the one pinned place)"),
-        "home": Key(str, "~/.cache/opinion-desk/elasticsearch", "where the server is cached, unpacked and keeps its data"),
+        "home": Key(str, "", "where the server is cached, unpacked and keeps its data; empty = ~/.cache/opinion-desk/elasticsearch (root: /var/lib/opinion-desk/elasticsearch)"),
         "port": Key(int, 9200, "HTTP port of the local node (127.0.0.1 only)"),
         "java_home": Key(str, "", "JDK for the node; empty = find a supported one"),
         "heap": Key(str, "512m", "JVM heap of the local node"),
@@ -81,10 +81,51 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "collectors": {
         "sources_dir": Key(str, "sources", "directory of sources/*.yaml"),
         "demo_file": Key(str, "", "JSONL replayed by the demo collector; empty = the shipped demo posts"),
+        "alert_after": Key(int, 3, "a source failing this many runs in a row raises an alert (per source: alert_after)"),
+        "backoff_max": Key((int, float), 3600, "longest wait (seconds) between runs of a failing source"),
+        "run_timeout": Key((int, float), 300, "seconds one run of a source may take before it is cut off"),
+        "request_timeout": Key((int, float), 20, "seconds per HTTP request (per source: timeout)"),
+        "host_interval": Key((int, float), 1.0, "least seconds between two requests to the same host, across sources"),
+        "evidence": Key(bool, True, "keep every collected raw payload in the evidence archive (gzip JSONL)"),
+        "evidence_dir": Key(str, "evidence", "where the evidence archive lives (relative to data_dir)"),
     },
     "rules": {
         "dir": Key(str, "rules", "directory of the YAML rule files"),
         "tick_seconds": Key((int, float), 10, "how often window rules are evaluated"),
+    },
+    "auth": {
+        "secure_cookies": Key(bool, False, "send the session cookie only over HTTPS (set true behind TLS)"),
+        "session_hours": Key(int, 12, "a login lasts this many hours"),
+        "login_max_failures": Key(int, 5, "failed logins per username and address before logins are refused"),
+        "login_window_minutes": Key(int, 15, "the window of the login rate limit, minutes"),
+    },
+    "incidents": {
+        "major_levels": Key(list, ["特别重大", "重大"], "incident levels that are major emergencies (国办发〔2016〕61号)"),
+        "levels": Key(list, ["特别重大", "重大", "较大", "一般"], "incident levels, most severe first"),
+        "default_level": Key(str, "一般", "level of a new incident when none is given"),
+        "major_info_hours": Key((int, float), 5, "major emergencies: authoritative information within (hours)"),
+        "major_press_hours": Key((int, float), 24, "major emergencies: press conference within (hours)"),
+        "response_hours": Key((int, float), 48, "other government-related opinion: response within (hours)"),
+        "escalate_at": Key(list, [0.5, 0.8, 1.0], "escalate to approvers at these fractions of a deadline (1.0 = overdue)"),
+        "tick_seconds": Key((int, float), 30, "how often deadlines and reminders are checked"),
+        "routing_file": Key(str, "jurisdictions.yaml", "jurisdiction table: places/organisations -> department"),
+        "hot_minutes": Key((int, float), 120, "a published topic counts as hot while it had posts within (minutes)"),
+        "remind_every_minutes": Key((int, float), 60, "remind to keep publishing (持续发布) this often while hot"),
+        "escalation_channels": Key(list, [], "alert channels escalations go to ([alerting] channels; empty = all)"),
+    },
+    "incidents.weibo": {
+        "base_url": Key(str, "https://api.weibo.com", "Weibo API base URL"),
+        "access_token": Key(str, "", "OAuth2 access token of the office's Weibo account"),
+        "safe_url": Key(str, "", "a URL of the office's registered safe domain; statuses/share needs one in the text"),
+        "account": Key(str, "", "the office's Weibo screen name (to recognise our own posts)"),
+    },
+    "incidents.wechat": {
+        "base_url": Key(str, "https://api.weixin.qq.com", "WeChat Official Account API base URL"),
+        "appid": Key(str, "", "Official Account AppID"),
+        "secret": Key(str, "", "Official Account AppSecret"),
+        "author": Key(str, "", "article author"),
+        "thumb_media_id": Key(str, "", "permanent media id of the cover image"),
+        "account": Key(str, "", "the Official Account's name (to recognise our own articles)"),
     },
     "alerting": {
         "smtp_host": Key(str, "", "SMTP server for alert email; empty = no email"),
@@ -93,6 +134,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "smtp_password": Key(str, "", "SMTP password"),
         "smtp_starttls": Key(bool, False, "use STARTTLS"),
         "mail_from": Key(str, "opinion-desk@localhost", "From address of alert email"),
+        "mail_to": Key(list, [], "recipients of the built-in 'email' channel (a rule names it in channels)"),
+        "channels_file": Key(str, "", "YAML file of channel definitions (robots, webhooks, mail lists); empty = none"),
+        "channels": Key(dict, {}, "channel definitions by name, e.g. [alerting.channels.值班群] type = \"wecom\" url = ..."),
+        "desk_url": Key(str, "", "the desk's address, for links in alert messages (e.g. http://10.0.0.5:5000)"),
+        "outbox_seconds": Key((int, float), 15, "how often the outbox retries due deliveries"),
+        "max_attempts": Key(int, 8, "deliveries tried this many times before they are marked failed"),
+        "retry_base_seconds": Key((int, float), 30, "first retry delay; doubles each attempt (capped at 1 h)"),
     },
 }
 
@@ -107,23 +155,23 @@ def defaults() -> dict[str, dict[str, Any]]:
     return {sec: {k: copy.deepcopy(key.default) for k, key in keys.items()} for sec, keys in SCHEMA.items()}
 
 
+def _is_table_name(name: str) -> bool:
+    return name in SCHEMA or any(sec.startswith(name + ".") for sec in SCHEMA)
+
+
 def _flatten_toml(data: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
-    """Turn nested TOML tables into {"section.sub": {key: value}}."""
+    """Nested TOML tables -> {"section.sub": {key: value}}. An unknown table keeps its dotted name (so it is
+    reported as an unknown section); a value outside any table goes under ``""``."""
     out: dict[str, dict[str, Any]] = {}
     for k, v in data.items():
         name = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict) and (name in SCHEMA or any(s.startswith(name + ".") for s in SCHEMA)):
-            if name in SCHEMA:
-                out.setdefault(name, {})
-            for kk, vv in v.items():
-                sub = f"{name}.{kk}"
-                if isinstance(vv, dict) and (sub in SCHEMA or any(s.startswith(sub + ".") for s in SCHEMA)):
-                    out.update(_flatten_toml({kk: vv}, name))
-                else:
-                    out.setdefault(name, {})[kk] = vv
+        if isinstance(v, dict) and (_is_table_name(name) or not prefix):
+            out.setdefault(name, {})
+            for sec, values in _flatten_toml(v, name).items():
+                out.setdefault(sec, {}).update(values)
         else:
-            out.setdefault(prefix or "", {})[k] = v
-    return out
+            out.setdefault(prefix, {})[k] = v
+    return {sec: values for sec, values in out.items() if values or sec in SCHEMA}
 
 
 def _parse_env_value(raw: str) -> Any:
@@ -169,7 +217,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
             raise ConfigError([f"not valid TOML: {e}"], str(p)) from None
         for sec, values in _flatten_toml(data).items():
             if sec not in SCHEMA:
-                problems.append(f"{p}: unknown section [{sec or '(top level)'}]" + (f" key(s) {sorted(values)}" if not sec else ""))
+                problems.append(f"{p}: key(s) {sorted(values)} outside any section" if not sec
+                                else f"{p}: unknown section [{sec}]")
                 continue
             for k, v in values.items():
                 cfg[sec][k] = v
@@ -236,7 +285,7 @@ def render(cfg: Config) -> str:
         lines.append(f"\n[{sec}]")
         for k, spec in keys.items():
             v = cfg[sec].get(k)
-            shown = "***" if ("password" in k or k in ("api_key", "secret_key", "tokens")) and v else v
+            shown = "***" if ("password" in k or k in ("api_key", "secret_key", "tokens", "secret", "access_token")) and v else v
             lines.append(f"{k} = {_toml_value(shown)}  # {spec.doc} [{cfg.origin.get(f'{sec}.{k}', 'default')}]")
     return "\n".join(lines).lstrip() + "\n"
 

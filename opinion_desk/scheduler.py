@@ -2,21 +2,39 @@
 
 This is the one place that decides what a failing job does: it is logged, the source is marked unhealthy
 (last error, failures in a row), and the job runs again at its next time, so one failure never stops the rest.
+
+Per source (one interval job each, with the source's cadence and jitter):
+
+- **timeout**: a run is done in a worker thread and cut off after ``run_timeout`` seconds (the HTTP client also
+  cuts off each response); a cut-off run is a failure of kind ``timeout`` and its late result is thrown away;
+  the source is not run again until that thread has ended.
+- **backoff**: after ``k`` failures in a row the next run waits ``min(cadence * 2**(k-1), backoff_max)`` after the
+  last failure (runs that fall inside are skipped); a success resets it. Computed from the persisted state, so a
+  restart keeps it.
+- **cursor**: persisted only with a successful run (whose posts reached the store or the spool), so a restart
+  neither re-floods nor misses.
+- **alerts**: the health record broadcast after each run (``broadcast.source``, and every function in
+  :attr:`DeskScheduler.source_listeners`) carries ``alert: true`` on the run where the source reaches
+  ``alert_after`` failures in a row, or on the first run whose login expired (``alert_kind: "auth"``, at once),
+  and ``recovered: true`` on the first success after an alert.
+
+Time comes from an injectable ``clock`` (tests step it by hand).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from . import broadcast
 from .collectors import Collector
-from .errors import CollectorError
+from .errors import CollectorError, SourceAuthError
 from .pipeline import Pipeline
 from .state import StateDB
 from .state.core import SourceState
@@ -24,44 +42,87 @@ from .state.core import SourceState
 log = logging.getLogger(__name__)
 
 SourceListener = Callable[[str, dict[str, Any]], None]
+RECENT_KEEP = 30
+
+
+class _CutOff(Exception):
+    """A run exceeded ``run_timeout``."""
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def source_health(row: SourceState) -> dict[str, Any]:
-    def iso(t: datetime | None) -> str | None:
-        if t is None:
-            return None
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=timezone.utc)
-        return t.isoformat()
+def _aware(t: datetime | None) -> datetime | None:
+    if t is not None and t.tzinfo is None:
+        return t.replace(tzinfo=timezone.utc)
+    return t
 
+
+def backoff_delay(failures: int, cadence: float, backoff_max: float) -> float:
+    """Seconds to wait after the last failure before the next run (``failures`` in a row, >= 1)."""
+    if failures <= 0:
+        return 0.0
+    return min(cadence * (2 ** (failures - 1)), max(backoff_max, cadence))
+
+
+def source_health(row: SourceState, alert_after: int = 3, cadence: float | None = None,
+                  backoff_max: float = 3600.0) -> dict[str, Any]:
+    def iso(t: datetime | None) -> str | None:
+        t = _aware(t)
+        return t.isoformat() if t is not None else None
+
+    failures = row.failures_in_row or 0
+    backoff_until = None
+    if failures and cadence and row.last_error_at is not None:
+        backoff_until = iso(_aware(row.last_error_at) + timedelta(seconds=backoff_delay(failures, cadence, backoff_max)))
+    if row.last_run is None:
+        status = "never"
+    elif failures == 0:
+        status = "ok"
+    elif row.last_error_kind == "auth":
+        status = "auth"
+    else:
+        status = "failing"
     return {
         "name": row.name,
+        "status": status,
         "last_run": iso(row.last_run),
         "last_success": iso(row.last_success),
         "last_error": row.last_error,
+        "last_error_kind": row.last_error_kind,
         "last_error_at": iso(row.last_error_at),
-        "last_items": row.last_items,
-        "total_items": row.total_items,
-        "failures_in_row": row.failures_in_row,
-        "healthy": row.failures_in_row == 0,
+        "last_items": row.last_items or 0,
+        "last_duration": row.last_duration,
+        "last_notes": list(row.last_notes or []),
+        "total_items": row.total_items or 0,
+        "failures_in_row": failures,
+        "alert_after": alert_after,
+        "backoff_until": backoff_until,
+        "recent": list(row.recent or []),
+        "healthy": failures == 0,
+        "alert": False,
+        "alert_kind": None,
+        "recovered": False,
     }
 
 
 class DeskScheduler:
     """Owns the APScheduler instance and the per-source jobs."""
 
-    def __init__(self, pipeline: Pipeline, statedb: StateDB) -> None:
+    def __init__(self, pipeline: Pipeline, statedb: StateDB, *, clock: Callable[[], datetime] = _now,
+                 alert_after: int = 3, backoff_max: float = 3600.0, run_timeout: float = 300.0) -> None:
         self.pipeline = pipeline
         self.statedb = statedb
+        self.clock = clock
+        self.alert_after = alert_after
+        self.backoff_max = backoff_max
+        self.run_timeout = run_timeout
         self.aps = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                                      "misfire_grace_time": 60})
         self.collectors: dict[str, Collector] = {}
         self.source_listeners: list[SourceListener] = []
-        self._run_locks: dict[str, threading.Lock] = {}
+        self._run_locks: dict[str, threading.Lock] = {}  # held while a run (or its cut-off thread) is alive
 
     # -- collectors ------------------------------------------------------------------------------
     def add_collector(self, collector: Collector, start_now: bool = True) -> None:
@@ -71,57 +132,150 @@ class DeskScheduler:
         jitter = int(spec.jitter) if spec.jitter else None
         self.aps.add_job(self.run_source, "interval", args=[spec.name], seconds=spec.cadence, jitter=jitter,
                          id=f"source:{spec.name}", replace_existing=True,
-                         next_run_time=_now() if start_now else None)
+                         next_run_time=self.clock() if start_now else None)
 
-    def run_source(self, name: str) -> dict[str, Any]:
-        """Run one source once: collect from its cursor, pass the posts through the pipeline, then persist the
-        new cursor and its health. A failure is recorded, never raised."""
-        collector = self.collectors[name]
-        with self._run_locks[name]:
-            with self.statedb.session_scope() as s:
-                row = s.get(SourceState, name) or SourceState(name=name, cursor={}, failures_in_row=0,
-                                                               last_items=0, total_items=0)
-                cursor = dict(row.cursor or {})
-            started = _now()
-            error: str | None = None
-            n = 0
+    def alert_after_for(self, name: str) -> int:
+        c = self.collectors.get(name)
+        return (c.spec.alert_after if c is not None and c.spec.alert_after else None) or self.alert_after
+
+    def health(self, name: str) -> dict[str, Any] | None:
+        """The persisted health of one source (None when it never ran)."""
+        with self.statedb.session_scope() as s:
+            row = s.get(SourceState, name)
+            if row is None:
+                return None
+            c = self.collectors.get(name)
+            return source_health(row, self.alert_after_for(name), c.spec.cadence if c else None, self.backoff_max)
+
+    def _collect(self, collector: Collector, cursor: dict[str, Any], lock: threading.Lock) -> Any:
+        """collect() in a worker thread, cut off after ``run_timeout``. A cut-off thread releases ``lock``
+        itself when it finally ends (so the source is not run twice at once); otherwise the caller does."""
+        box: dict[str, Any] = {}
+        guard = threading.Lock()
+
+        def work() -> None:
             try:
-                result = collector.collect(cursor)
+                box["result"] = collector.collect(cursor)
+            except BaseException as e:  # noqa: BLE001  (handed to the scheduler thread)
+                box["error"] = e
+            finally:
+                with guard:
+                    box["finished"] = True
+                    if box.get("abandoned"):
+                        lock.release()
+                        log.info("cut-off run of %s ended; its result was thrown away", collector.name)
+
+        t = threading.Thread(target=work, name=f"collect-{collector.name}", daemon=True)
+        t.start()
+        t.join(self.run_timeout)
+        with guard:
+            if not box.get("finished"):
+                box["abandoned"] = True
+                raise _CutOff(f"source '{collector.name}': no answer within {self.run_timeout:g}s; run cut off")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    def run_source(self, name: str, force: bool = False) -> dict[str, Any]:
+        """Run one source once: collect from its cursor, pass the posts through the pipeline, then persist the
+        new cursor and its health. A failure is recorded, never raised. Skipped (nothing recorded) while the
+        previous run is still alive or the source is backing off, unless ``force``."""
+        collector = self.collectors[name]
+        lock = self._run_locks[name]
+        cadence = collector.spec.cadence
+        alert_after = self.alert_after_for(name)
+        if not lock.acquire(blocking=False):
+            h = self.health(name) or {"name": name}
+            h["skipped"] = "上一次运行尚未结束"
+            return h
+        handed_over = False
+        try:
+            with self.statedb.session_scope() as s:
+                row = s.get(SourceState, name)
+                cursor = dict(row.cursor or {}) if row else {}
+                prev_failures = (row.failures_in_row or 0) if row else 0
+                prev_kind = row.last_error_kind if row else None
+                last_err_at = _aware(row.last_error_at) if row else None
+            started = self.clock()
+            if not force and prev_failures and last_err_at is not None:
+                wait = backoff_delay(prev_failures, cadence, self.backoff_max)
+                if started < last_err_at + timedelta(seconds=wait * 0.95):
+                    h = self.health(name) or {"name": name}
+                    h["skipped"] = "退避等待中"
+                    return h
+            t0 = time.monotonic()
+            error: str | None = None
+            kind: str | None = None
+            n = 0
+            notes: list[str] = []
+            try:
+                result = self._collect(collector, cursor, lock)
                 n = len(result.posts)
+                notes = list(getattr(result, "notes", []) or [])[:20]
                 if result.posts:
                     self.pipeline.process(result.posts)
                 cursor = result.cursor
+            except SourceAuthError as e:
+                error, kind = str(e), "auth"
             except CollectorError as e:
-                error = str(e)
+                error, kind = str(e), "error"
+            except _CutOff as e:
+                handed_over = True  # the cut-off worker thread releases the lock when it ends
+                error, kind = str(e), "timeout"
             except Exception as e:  # a bug in one collector must not stop the rest
                 log.exception("source %s crashed", name)
-                error = f"source '{name}': {type(e).__name__}: {e}"
+                error, kind = f"source '{name}': {type(e).__name__}: {e}", "error"
+            seconds = round(time.monotonic() - t0, 3)
             with self.statedb.session_scope() as s:
                 row = s.get(SourceState, name)
                 if row is None:
-                    row = SourceState(name=name, cursor={}, failures_in_row=0, last_items=0, total_items=0)
+                    row = SourceState(name=name, cursor={}, failures_in_row=0, last_items=0, total_items=0,
+                                      recent=[], last_notes=[])
                     s.add(row)
                 row.last_run = started
+                row.last_duration = seconds
+                row.recent = [*(row.recent or []), {"at": started.isoformat(), "items": n if error is None else 0,
+                                                   "error": error, "seconds": seconds}][-RECENT_KEEP:]
                 if error is None:
                     row.cursor = cursor
                     row.last_success = started
                     row.last_items = n
                     row.total_items = (row.total_items or 0) + n
                     row.failures_in_row = 0
+                    row.last_error_kind = None
+                    row.last_notes = notes
                 else:
                     log.warning("%s", error)
                     row.last_error = error
+                    row.last_error_kind = kind
                     row.last_error_at = started
                     row.failures_in_row = (row.failures_in_row or 0) + 1
                     row.last_items = 0
-                health = source_health(row)
-        broadcast.source(health)
+                health = source_health(row, alert_after, cadence, self.backoff_max)
+        finally:
+            if not handed_over:
+                lock.release()
+        health["type"] = collector.spec.type
+        if error is not None:
+            if kind == "auth" and prev_kind != "auth":
+                health.update(alert=True, alert_kind="auth")
+            elif health["failures_in_row"] == alert_after:
+                health.update(alert=True, alert_kind="failing")
+        elif prev_failures >= alert_after or prev_kind == "auth":
+            health["recovered"] = True
+        self._announce(name, health)
+        return health
+
+    def _announce(self, name: str, health: dict[str, Any]) -> None:
+        try:
+            broadcast.source(health)
+        except Exception:
+            log.exception("broadcasting the health of %s failed", name)
         for listener in list(self.source_listeners):
             try:
                 listener(name, health)
             except Exception:
                 log.exception("source listener failed")
-        return health
 
     # -- other jobs ------------------------------------------------------------------------------
     def add_interval_job(self, job_id: str, func: Callable[[], Any], seconds: float) -> None:
@@ -147,4 +301,3 @@ class DeskScheduler:
                 c.close()
             except Exception:
                 log.exception("closing %s", c.name)
-

@@ -2,8 +2,8 @@
 # Everything the test suite needs on a fresh machine, then the suite itself. Extra arguments go to pytest.
 #   - a virtualenv (.venv) with the project and its test extras
 #   - Debian's chromium and a CJK font (fonts-wqy-microhei) for the browser tests
-#   - the Elasticsearch server from Maven Central (the tests start a node on 127.0.0.1:9250, reuse one that is
-#     already up, and stop the one they started unless OPINION_DESK_KEEP_ES=1)
+#   - the Elasticsearch server: the tests' es_url fixture (tests/es_fixture.py) fetches it from Maven Central with
+#     mvn, starts a node on 127.0.0.1:9250 (or reuses the one already up) and leaves it running for the next run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}
@@ -27,13 +27,10 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "cannot install ${need[*]} (not root, no sudo): the browser tests will fail" >&2
   else
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 fi
 command -v chromium && chromium --version || true
-
-step "Elasticsearch (Maven Central)"
-"$BIN/opinion-desk" es fetch
 
 step "tests"
 exec "$BIN/python" -m pytest "$@"

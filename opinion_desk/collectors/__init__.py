@@ -5,11 +5,16 @@ from __future__ import annotations
 from importlib import import_module
 
 from ..errors import CollectorError
-from .base import CollectResult, Collector, SourceSpec
+from .base import CollectResult, Collector, Option, SourceSpec
 
 # kind -> "module:Class", imported on first use
 REGISTRY: dict[str, str] = {
     "replay": "opinion_desk.collectors.replay:ReplayCollector",
+    "rss": "opinion_desk.collectors.rss:RSSCollector",
+    "weibo": "opinion_desk.collectors.weibo:WeiboCollector",
+    "wechat": "opinion_desk.collectors.wechat:WeChatCollector",
+    "web": "opinion_desk.collectors.web:WebListCollector",
+    "files": "opinion_desk.collectors.files:FileCollector",
 }
 
 
@@ -27,10 +32,10 @@ def build_collector(spec: SourceSpec) -> Collector:
         cls = collector_class(spec.type)
     except KeyError as e:
         raise CollectorError(spec.name, str(e.args[0])) from None
-    missing = [o for o in cls.required if o not in spec.options]
-    if missing:
-        raise CollectorError(spec.name, f"missing option(s) {', '.join(missing)} for type {spec.type!r}")
+    problems = cls.check_options(spec.options, spec.credentials)
+    if problems:
+        raise CollectorError(spec.name, "; ".join(f"field '{f}': {r}" for f, r in problems))
     return cls(spec)
 
 
-__all__ = ["CollectResult", "Collector", "SourceSpec", "REGISTRY", "build_collector", "collector_class"]
+__all__ = ["CollectResult", "Collector", "Option", "SourceSpec", "REGISTRY", "build_collector", "collector_class"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import Base
@@ -29,3 +29,10 @@ class SourceState(Base):
     last_items: Mapped[int] = mapped_column(Integer, default=0)
     total_items: Mapped[int] = mapped_column(Integer, default=0)
     failures_in_row: Mapped[int] = mapped_column(Integer, default=0)
+    # "error" | "auth" (login expired) | "timeout"; None after a success
+    last_error_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    last_duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # notes of the last run that did not fail it (an expired WeChat link, a skipped bad line)
+    last_notes: Mapped[list] = mapped_column(JSON, default=list)
+    # the last runs, newest last: [{"at", "items", "error", "seconds"}], for the health page's sparkline
+    recent: Mapped[list] = mapped_column(JSON, default=list)

@@ -13,7 +13,14 @@ Contract notes:
 - Histogram buckets are aligned to the interval in UTC (for "1d", to the UTC day) and empty buckets inside the
   range of the data (or of ``since``/``until`` when both are given) are returned with count 0.
 - Results are sorted newest first unless ``sort="oldest"``.
-- After :meth:`refresh`, everything indexed before it is visible to search, count and aggregations.
+- After :meth:`refresh`, everything indexed before it is visible to get, search, count and aggregations
+  (Elasticsearch's ``get`` searches the alias, so it too waits for a refresh, at most ~1 s without one).
+- Token matching is exact and case-sensitive. A token containing whitespace counts as its whitespace-separated
+  parts (what Elasticsearch's ``whitespace`` analyzer does). The title's tokens are made by the store at index
+  time with ``segment``.
+- ``top_terms`` leaves out empty values ("" author, topic, ...).
+- Elasticsearch keeps times to the millisecond; ``offset + size`` may not exceed 10,000 there.
+- ``drop_before`` returns posts dropped (SQLite) or indices dropped (Elasticsearch).
 """
 
 from __future__ import annotations

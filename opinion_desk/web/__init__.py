@@ -8,8 +8,12 @@ from flask import Flask
 
 # "module:attribute" of each blueprint, registered in this order
 BLUEPRINTS = [
+    "opinion_desk.web.auth:bp",  # login/logout, the login requirement for every page and API
     "opinion_desk.web.dashboard:bp",
     "opinion_desk.web.api:bp",
+    "opinion_desk.web.sources:bp",  # source health pages and API
+    "opinion_desk.web.alerts:bp",  # alerts, silences
+    "opinion_desk.web.incidents:bp",  # incidents, drafts, approvals, timeliness
 ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from ..broadcast import feed_record
-from ..collectors.push import convert_items
+from ..collectors.push import convert_items, items_from_payload
 from ..errors import InputError
 from ..store import get_store
 from ..store.base import INTERVALS, TERM_FIELDS
@@ -24,9 +24,13 @@ def _bad_input(e: InputError):  # noqa: ANN202
 
 
 def token_ok(token: str) -> bool:
-    """Is ``token`` one of the configured machine tokens?"""
+    """Is ``token`` one of the configured machine tokens, or a DB token with the "ingest" scope?"""
     tokens = current_app.config["DESK"]["ingest"]["tokens"]
-    return any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens if t)
+    if any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens if t):
+        return True
+    from .auth import token_has_scope  # tokens made by `opinion-desk users token --scope ingest`
+
+    return token_has_scope(token, "ingest")
 
 
 def require_token(view):  # noqa: ANN001, ANN201
@@ -60,16 +64,8 @@ def ingest():  # noqa: ANN201
     payload = request.get_json(silent=True)
     if payload is None:
         return jsonify(error="body is not JSON (send a list of posts or {\"posts\": [...]})"), 400
-    source = request.args.get("source", "ingest")
-    if isinstance(payload, dict):
-        source = payload.get("source") or source
-        items = payload.get("posts")
-        if not isinstance(items, list):
-            return jsonify(error="field 'posts': expected a list of posts", field="posts"), 400
-    elif isinstance(payload, list):
-        items = payload
-    else:
-        return jsonify(error="expected a list of posts or {\"posts\": [...]}"), 400
+    # a list, {"source", "posts"}, or a crawler's own file shape (weibo-crawler {"user", "weibo"}); InputError -> 400
+    items, source = items_from_payload(payload, request.args.get("format", "desk"), request.args.get("source", "ingest"))
     limit = current_app.config["DESK"]["ingest"]["max_batch"]
     if len(items) > limit:
         return jsonify(error=f"too many items: {len(items)} > {limit} (split the batch)", field="posts"), 413

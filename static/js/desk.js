@@ -13,6 +13,19 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   };
+  // Every state-changing fetch from a page carries the session's CSRF token (see opinion_desk/web/auth.py).
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  desk.csrf = csrfMeta ? csrfMeta.content : "";
+  const rawFetch = window.fetch.bind(window);
+  window.fetch = desk.fetch = function (url, opts) {
+    opts = Object.assign({ credentials: "same-origin" }, opts || {});
+    const method = (opts.method || "GET").toUpperCase();
+    if (method !== "GET" && method !== "HEAD") {
+      opts.headers = new Headers(opts.headers || {});
+      if (!opts.headers.has("X-CSRF-Token")) opts.headers.set("X-CSRF-Token", desk.csrf);
+    }
+    return rawFetch(url, opts);
+  };
   desk.socket = io("/desk", { transports: ["websocket", "polling"] });
   const conn = document.getElementById("conn");
   desk.socket.on("connect", function () {

@@ -1,0 +1,22 @@
+# The Opinion Desk app image. Elasticsearch runs beside it (docker-compose.yml); alone, it uses the embedded store.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    OPINION_DESK__DESK__HOST=0.0.0.0 \
+    OPINION_DESK__DESK__DATA_DIR=/data
+
+WORKDIR /app
+COPY . .
+# editable install: the dashboard's static/ and the shipped rules/ stay beside the package
+RUN pip install --upgrade pip && pip install -e . \
+    && useradd --system --uid 10001 --home /data desk \
+    && mkdir -p /data && chown desk /data
+
+USER desk
+VOLUME ["/data"]
+EXPOSE 5000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/api/v1/health').status==200 else 1)"
+CMD ["opinion-desk", "run"]

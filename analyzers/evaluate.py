@@ -1,0 +1,181 @@
+"""Rerunnable evaluation on ../shared/data/weibo (``opinion-desk eval``), always beside stock SnowNLP.
+
+Sentiment: pos/neg accuracy on the held-out rows (:func:`analyzers.train.is_held_out`) of each group
+(SMP2020 usual, SMP2020 virus: human labels; weibo_senti_100k: emoticon labels), as written and with emoticons
+stripped; stock ``SnowNLP(text).sentiments > 0.5`` on a deterministic sample of the same rows.
+Rumour: precision/recall/F1 of the shipped model on held-out rows, k-fold cross-validation on the training rows,
+and cross-source (train on Ma 2016, test on CED and back); stock SnowNLP's Bayes classifier on the same splits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .linear import strip_emoticons
+from .segmentation import Segmenter
+from .train import (DEFAULT_DATA_DIR, is_held_out, read_jsonl, rumour_features, rumour_source, sentiment_features,
+                    sentiment_group, train_rumour_model)
+
+Log = Callable[[str], None]
+
+
+def _stable_order(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: hashlib.md5(str(r["id"]).encode()).hexdigest())
+
+
+def _snownlp_sentiments(texts: Sequence[str]) -> np.ndarray:
+    from snownlp import SnowNLP
+
+    out = []
+    for t in texts:
+        try:
+            out.append(SnowNLP(t).sentiments if t.strip() else 0.5)
+        except Exception:
+            out.append(0.5)
+    return np.array(out)
+
+
+def eval_sentiment(data_dir: Path = DEFAULT_DATA_DIR, snownlp_sample: int = 300, model_path: str | None = None,
+                   log: Log = print) -> dict[str, Any]:
+    from .sentiment import SentimentScorer
+
+    seg = Segmenter().ensure_loaded()
+    scorer = SentimentScorer(model_path)
+    rows = read_jsonl(Path(data_dir) / "sentiment_dev.jsonl")
+    held = [r for r in rows if is_held_out(str(r["id"]))]
+    results: dict[str, Any] = {}
+    log(f"== sentiment: held-out rows only (sha1 split, {len(held)} of {len(rows)} rows), pos/neg accuracy")
+    log(f"{'group':8} {'variant':10} {'n':>6} {'ours':>7} | {'sample':>6} {'ours':>7} {'snownlp':>8}")
+    for group in ("usual", "virus", "ws100k"):
+        g = [r for r in held if sentiment_group(r) == group and r["label"] in ("pos", "neg")]
+        y = np.array([r["label"] == "pos" for r in g])
+        sample_idx = {r["id"] for r in _stable_order(g)[:snownlp_sample]} if snownlp_sample else set()
+        mask = np.array([r["id"] in sample_idx for r in g])
+        for variant in ("as-is", "no-emoji"):
+            texts = [r["text"] if variant == "as-is" else strip_emoticons(r["text"]) for r in g]
+            p = scorer.score_features([sentiment_features(seg, t) for t in texts])
+            acc = float(np.mean((p >= 0.5) == y))
+            res = {"n": len(g), "acc": round(acc, 4)}
+            line = f"{group:8} {variant:10} {len(g):6d} {acc:7.4f} |"
+            if mask.any():
+                t0 = time.perf_counter()
+                sp = _snownlp_sentiments([t for t, m in zip(texts, mask) if m])
+                rate = mask.sum() / (time.perf_counter() - t0)
+                ours_s = float(np.mean((p[mask] >= 0.5) == y[mask]))
+                snow_s = float(np.mean((sp >= 0.5) == y[mask]))
+                res.update(sample=int(mask.sum()), ours_sample=round(ours_s, 4), snownlp_sample=round(snow_s, 4),
+                           snownlp_posts_per_s=round(rate, 1))
+                line += f" {int(mask.sum()):6d} {ours_s:7.4f} {snow_s:8.4f}"
+            results[f"{group}/{variant}"] = res
+            log(line)
+    # three-way labels with the calibrated neutral band, on human-labelled held-out rows
+    smp = [r for r in held if sentiment_group(r) != "ws100k"]
+    p = scorer.score_features([sentiment_features(seg, r["text"]) for r in smp])
+    lo, hi = scorer.band
+    pred = np.where(p >= hi, "pos", np.where(p < lo, "neg", "neutral"))
+    gold = np.array([r["label"] for r in smp])
+    f1s = []
+    for c in ("pos", "neg", "neutral"):
+        tp, fp, fn = np.sum((pred == c) & (gold == c)), np.sum((pred == c) & (gold != c)), np.sum((pred != c) & (gold == c))
+        f1s.append(2 * tp / max(1, 2 * tp + fp + fn))
+    results["smp3"] = {"n": len(smp), "acc": round(float(np.mean(pred == gold)), 4),
+                       "macro_f1": round(float(np.mean(f1s)), 4), "band": [lo, hi]}
+    log(f"3-way pos/neg/neutral on {len(smp)} held-out SMP2020 rows (band {lo}..{hi}): "
+        f"accuracy {results['smp3']['acc']:.4f}, macro-F1 {results['smp3']['macro_f1']:.4f}")
+    return results
+
+
+# -- rumour ------------------------------------------------------------------------------------------------
+def prf(pred: np.ndarray, gold: np.ndarray) -> tuple[float, float, float]:
+    tp = float(np.sum(pred & gold))
+    p = tp / max(1.0, float(np.sum(pred)))
+    r = tp / max(1.0, float(np.sum(gold)))
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+class _SnowBayes:
+    """Stock SnowNLP rumour baseline: snownlp's Bayes classifier over SnowNLP's own segmentation."""
+
+    def __init__(self) -> None:
+        from snownlp import SnowNLP
+
+        self._words: dict[str, list[str]] = {}
+        self._snow = SnowNLP
+
+    def words(self, r: dict[str, Any]) -> list[str]:
+        w = self._words.get(r["id"])
+        if w is None:
+            w = self._words[r["id"]] = list(self._snow(r["text"]).words) if r["text"].strip() else []
+        return w
+
+    def run(self, train: Sequence[dict[str, Any]], test: Sequence[dict[str, Any]]) -> np.ndarray:
+        from snownlp.classification.bayes import Bayes
+
+        b = Bayes()
+        b.train([(self.words(r), r["label"]) for r in train])
+        out = []
+        for r in test:
+            label, prob = b.classify(self.words(r))
+            out.append(label == "rumour")
+        return np.array(out)
+
+
+def eval_rumour(data_dir: Path = DEFAULT_DATA_DIR, folds: int = 5, snownlp: bool = True, iters: int = 300,
+                log: Log = print) -> dict[str, Any]:
+    from .rumour import CueLexicon, RumourScorer
+
+    seg = Segmenter().ensure_loaded()
+    cues = CueLexicon()
+    rows = read_jsonl(Path(data_dir) / "rumour_dev.jsonl")
+    gold_of = lambda rs: np.array([r["label"] == "rumour" for r in rs])  # noqa: E731
+    snow = _SnowBayes() if snownlp else None
+    results: dict[str, Any] = {}
+
+    def report(name: str, test: Sequence[dict[str, Any]], pred: np.ndarray, snow_pred: np.ndarray | None) -> None:
+        p, r, f = prf(pred, gold_of(test))
+        res = {"n": len(test), "rumours": int(gold_of(test).sum()), "precision": round(p, 4), "recall": round(r, 4),
+               "f1": round(f, 4)}
+        line = f"{name:34} n={len(test):5d} ours P {p:.3f} R {r:.3f} F1 {f:.3f}"
+        if snow_pred is not None:
+            sp, sr, sf = prf(snow_pred, gold_of(test))
+            res.update(snownlp_precision=round(sp, 4), snownlp_recall=round(sr, 4), snownlp_f1=round(sf, 4))
+            line += f" | snownlp P {sp:.3f} R {sr:.3f} F1 {sf:.3f}"
+        results[name] = res
+        log(line)
+
+    def fresh(train: Sequence[dict[str, Any]], test: Sequence[dict[str, Any]]) -> np.ndarray:
+        m = train_rumour_model(seg, cues, train, iters=iters)
+        return m.predict_proba([rumour_features(seg, cues, r["text"]) for r in test]) >= 0.5
+
+    log("== rumour: text and cue features only (no date, no repost count)")
+    train = [r for r in rows if not is_held_out(str(r["id"]))]
+    held = [r for r in rows if is_held_out(str(r["id"]))]
+    scorer = RumourScorer()
+    if scorer.model is not None:
+        pred = scorer.model.predict_proba([rumour_features(seg, cues, r["text"]) for r in held]) >= 0.5
+        snow_pred = snow.run(train, held) if snow else None
+        report("held-out (shipped model)", held, pred, snow_pred)
+        for src in ("ma2016", "ced"):
+            m = np.array([rumour_source(r) == src for r in held])
+            sub = [r for r, k in zip(held, m) if k]
+            report(f"  held-out, {src} rows only", sub, pred[m], snow_pred[m] if snow_pred is not None else None)
+    fold_of = lambda r: int(hashlib.sha1(f"cv:{r['id']}".encode()).hexdigest(), 16) % folds  # noqa: E731
+    ours_all, snow_all, gold_all = [], [], []
+    for k in range(folds):
+        tr = [r for r in train if fold_of(r) != k]
+        te = [r for r in train if fold_of(r) == k]
+        ours_all.append(fresh(tr, te))
+        snow_all.append(snow.run(tr, te) if snow else None)
+        gold_all.extend(te)
+    report(f"{folds}-fold CV (pooled, training rows)", gold_all, np.concatenate(ours_all),
+           np.concatenate(snow_all) if snow else None)
+    for a, b in (("ma2016", "ced"), ("ced", "ma2016")):
+        tr = [r for r in rows if rumour_source(r) == a]
+        te = [r for r in rows if rumour_source(r) == b]
+        report(f"cross-source: train {a}, test {b}", te, fresh(tr, te), snow.run(tr, te) if snow else None)
+    return results

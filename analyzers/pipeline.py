@@ -1,0 +1,224 @@
+"""The :class:`Analyzer` facade: one batch call turns posts into :class:`Annotation` records.
+
+Stateless work (segmentation, sentiment, rumour, SimHash) can run in worker processes; stateful work (the IDF table
+behind keywords, topic clustering) runs in the owning process, in post order (:meth:`Analyzer.analyze_parallel`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from .dedupe import SimHasher, to_hex
+from .keywords import KeywordExtractor
+from .linear import ngram_features
+from .rumour import RumourScorer
+from .segmentation import Parsed, Segmenter
+from .sentiment import SentimentScorer
+from .topics import TopicClusterer
+
+MAX_CHARS = 50_000  # longer texts are analysed on their first MAX_CHARS characters
+
+
+@dataclass
+class Annotation:
+    id: str
+    tokens: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    sentiment: float = 0.5
+    sentiment_label: str = "neutral"
+    simhash: str = "0" * 16
+    topic_id: str = ""
+    topic_label: str = ""
+    rumour_score: float = 0.0
+    rumour_cues: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    emoticons: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _text_of(post: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(text to analyse, error) for one post mapping: title + text, validated."""
+    if not isinstance(post, Mapping):
+        return None, f"post is not a mapping but {type(post).__name__}"
+    text = post.get("text", post.get("content"))
+    title = post.get("title") or ""
+    if text is None and not title:
+        return None, "no text"
+    if text is not None and not isinstance(text, str):
+        return None, f"text is not a string but {type(text).__name__}"
+    if not isinstance(title, str):
+        title = ""
+    full = (title + "\n" + (text or "")) if title else (text or "")
+    if not full.strip():
+        return None, "empty text"
+    if len(full) > MAX_CHARS:
+        full = full[:MAX_CHARS]
+    return full, None
+
+
+def _post_id(post: Any, i: int) -> str:
+    if isinstance(post, Mapping) and post.get("id") is not None:
+        return str(post["id"])
+    return f"#{i}"
+
+
+class Analyzer:
+    """Owns its tokenizer, models, IDF table and topic clusterer. Nothing loads until first use.
+
+    Not thread-safe for :meth:`analyze` (keywords and topics are stateful): give each thread its own instance, or
+    serialise calls. Picklable: a pickled analyzer carries its config and learned state, and reloads models lazily.
+    """
+
+    def __init__(self, user_dict: str | None = None, *, backend: str = "auto", top_k: int = 5,
+                 topic_threshold: float = 0.35, sentiment_model: str | None = None,
+                 rumour_model: str | None = None, state_path: str | None = None) -> None:
+        self.config = {"user_dict": user_dict, "backend": backend, "top_k": top_k,
+                       "topic_threshold": topic_threshold, "sentiment_model": sentiment_model,
+                       "rumour_model": rumour_model}
+        self.segmenter = Segmenter(user_dict, backend=backend)
+        self.sentiment = SentimentScorer(sentiment_model)
+        self.rumour = RumourScorer(rumour_model)
+        self.simhasher = SimHasher()
+        self.keywords = KeywordExtractor(top_k=top_k)
+        self.topics = TopicClusterer(threshold=topic_threshold)
+        self.state_path = state_path
+        if state_path and Path(state_path).is_file():
+            self.load_state(state_path)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "learned": self.learned_state()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["config"])
+        self._apply_learned(state["learned"])
+
+    # -- warm-up and state -------------------------------------------------------------------------------
+    def load(self) -> "Analyzer":
+        """Load everything now (dictionaries, models, IDF prior) instead of on the first post."""
+        self.segmenter.ensure_loaded()
+        _ = self.sentiment.model, self.rumour.model
+        self.keywords._ensure()
+        return self
+
+    def learned_state(self) -> dict[str, Any]:
+        return {"format": "opinion-desk-analyzer-state/1", "idf": self.keywords.state(),
+                "topics": self.topics.state()}
+
+    def _apply_learned(self, state: Mapping[str, Any]) -> None:
+        if "idf" in state:
+            self.keywords.load_state(state["idf"])
+        if "topics" in state:
+            self.topics.load_state(state["topics"])
+
+    def save_state(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Persist the IDF counts and topic clusters (gzipped JSON), atomically."""
+        p = Path(path or self.state_path or "analyzer-state.json.gz")
+        tmp = p.with_name(p.name + ".tmp")
+        with gzip.open(tmp, "wt", encoding="utf-8") as f:
+            json.dump(self.learned_state(), f, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, p)
+        return p
+
+    def load_state(self, path: str | os.PathLike[str]) -> None:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            self._apply_learned(json.load(f))
+
+    # -- analysis ----------------------------------------------------------------------------------------
+    def analyze_stateless(self, posts: Sequence[Any], offset: int = 0) -> list[dict[str, Any]]:
+        """Per-post work that needs no shared state (runs in workers). Returns partial records."""
+        out: list[dict[str, Any]] = []
+        ok_idx: list[int] = []
+        parsed: list[Parsed] = []
+        for i, post in enumerate(posts):
+            pid = _post_id(post, offset + i)
+            text, err = _text_of(post)
+            rec: dict[str, Any] = {"id": pid, "error": err}
+            out.append(rec)
+            if err is not None:
+                continue
+            try:
+                p = self.segmenter.parse(text)
+            except Exception as e:  # never let one bad text stop the batch
+                rec["error"] = f"segmentation failed: {type(e).__name__}: {e}"
+                continue
+            rec.update(tokens=p.tokens, hashtags=p.hashtags, mentions=p.mentions, emoticons=p.emoticons,
+                       links=p.links, text_len=len(text))
+            if not p.features:
+                rec["error"] = "no words to analyse (only links or punctuation)"
+                continue
+            ok_idx.append(i)
+            parsed.append(p)
+        if parsed:
+            feats = [ngram_features(p.features) for p in parsed]
+            sent = self.sentiment.score_features(feats).tolist()
+            lo, hi = self.sentiment.band
+            rum, cues = self.rumour.score_batch(parsed, feats)
+            rum_l = rum.tolist()
+            hashes = self.simhasher.batch([p.tokens or p.features for p in parsed])
+            for k, i in enumerate(ok_idx):
+                s = sent[k]
+                out[i].update(sentiment=round(s, 4), sentiment_label="pos" if s >= hi else "neg" if s < lo
+                              else "neutral", rumour_score=round(rum_l[k], 4), rumour_cues=cues[k],
+                              simhash=hashes[k])
+        return out
+
+    def finish(self, partials: Iterable[dict[str, Any]]) -> list[Annotation]:
+        """Stateful work, in order: update the IDF table, pick keywords, assign topics."""
+        anns: list[Annotation] = []
+        kw, topics = self.keywords, self.topics
+        for rec in partials:
+            h = rec.pop("simhash", 0)
+            text_len = rec.pop("text_len", 0)
+            ann = Annotation(**rec)
+            if h:
+                ann.simhash = to_hex(h)
+            if ann.tokens:
+                kw.observe(ann.tokens)
+                scored = kw.extract(ann.tokens, text_len)
+                ann.keywords = [t for t, _ in scored]
+                if "sentiment" in rec:
+                    ann.topic_id, ann.topic_label = topics.assign(ann.id, h, scored)
+            anns.append(ann)
+        return anns
+
+    def analyze(self, posts: Iterable[Mapping[str, Any]]) -> list[Annotation]:
+        """Annotate a batch of posts (mappings with ``id``, ``text``, optionally ``title``). Never raises on bad
+        text: such posts come back with ``error`` set."""
+        posts = list(posts)
+        return self.finish(self.analyze_stateless(posts))
+
+    def iter_analyze(self, posts: Iterable[Mapping[str, Any]], batch_size: int = 512) -> Iterator[Annotation]:
+        batch: list[Any] = []
+        n = 0
+        for post in posts:
+            batch.append(post)
+            if len(batch) >= batch_size:
+                yield from self.finish(self.analyze_stateless(batch, n))
+                n += len(batch)
+                batch = []
+        if batch:
+            yield from self.finish(self.analyze_stateless(batch, n))
+
+    def analyze_parallel(self, posts: Iterable[Mapping[str, Any]], workers: int = 0, chunk_size: int = 1000,
+                         progress: Callable[[int], None] | None = None) -> Iterator[Annotation]:
+        """Annotate with ``workers`` processes (0 = one per core); yields in input order.
+
+        Workers do the stateless work; this process applies keywords and topics in order.
+        """
+        from .parallel import parallel_stateless
+
+        for partials in parallel_stateless(self, posts, workers, chunk_size):
+            anns = self.finish(partials)
+            if progress:
+                progress(len(anns))
+            yield from anns

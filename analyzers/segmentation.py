@@ -1,0 +1,246 @@
+"""Weibo-aware segmentation: jieba (or its Rust port rjieba) with the desk's dictionaries and stop words.
+
+Token conventions (the post stores index ``Post.tokens`` and segment queries with :func:`analyzers.segment`):
+
+* Chinese runs are cut by jieba with HMM new-word discovery; latin runs are lower-cased and split on ``. _ -``
+  so that both backends agree; punctuation and whitespace are dropped; stop words are dropped from ``tokens``
+  (they stay in ``features`` for the models, where 不/没 matter).
+* ``#话题#`` hashtags give one token ``"#话题#"`` *and* the words of the topic (``#河南暴雨#`` -> ``#河南暴雨#``,
+  ``河南``, ``暴雨``), so a search for 暴雨 finds the post and a search for the whole hashtag does too.
+* ``@name`` mentions give one token ``"@name"``; ``[表情]`` emoticons one token ``"[表情]"``; links are not tokens
+  (they are listed in ``links``).
+* Text is normalised first: lone UTF-16 surrogates become U+FFFD, traditional characters are mapped to simplified,
+  full-width ASCII to half-width.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+RESOURCES = Path(__file__).resolve().parent / "resources"
+SHIPPED_DICTS = ("userdict_gov.txt", "userdict_places.txt", "userdict_newmedia.txt")
+
+URL_RE = r"(?:https?://|www\.)[A-Za-z0-9._~:/?#@!$&'()*+,;=%\-]+"
+SPECIAL_RE = re.compile(
+    rf"(?P<url>{URL_RE})"
+    r"|(?P<tag>#[^#\n\r@\[\]]{1,60}#)"
+    r"|(?P<at>@[\w\-·]{1,30})"
+    r"|(?P<emo>\[[\w\u4e00-\u9fff ]{1,10}\])"
+)
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LATIN_SPLIT_RE = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+")
+BACKENDS = ("auto", "rjieba", "jieba")
+
+
+def _read_lines(path: Path) -> list[str]:
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                out.append(line)
+    return out
+
+
+def load_stopwords(path: Path | None = None) -> frozenset[str]:
+    return frozenset(_read_lines(path or RESOURCES / "stopwords.txt"))
+
+
+def _translation_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for line in _read_lines(RESOURCES / "t2s.txt"):
+        parts = line.split("\t")
+        if len(parts) == 2 and len(parts[0]) == 1:
+            table[ord(parts[0])] = parts[1]
+    for cp in range(0xFF01, 0xFF5F):  # full-width ASCII -> ASCII
+        table[cp] = chr(cp - 0xFEE0)
+    table[0x3000] = " "
+    return table
+
+
+def parse_dict_line(line: str) -> tuple[str, int | None, str | None] | None:
+    """One ``word [freq] [tag]`` line of a jieba user dictionary."""
+    parts = line.split()
+    if not parts:
+        return None
+    word, freq, tag = parts[0], None, None
+    rest = parts[1:]
+    if rest and rest[0].isdigit():
+        freq = int(rest.pop(0))
+    if rest:
+        tag = rest[0]
+    return word, freq, tag
+
+
+@dataclass
+class Parsed:
+    """The segmentation of one text."""
+
+    text: str  # normalised text
+    features: list[str] = field(default_factory=list)  # all word tokens incl. stop words + entities, in order
+    tokens: list[str] = field(default_factory=list)  # features minus stop words (search / keywords / simhash)
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    emoticons: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+
+
+class Segmenter:
+    """Owns one jieba tokenizer (Python ``jieba.Tokenizer`` or ``rjieba.Jieba``) loaded with the desk's dictionaries.
+
+    Nothing is loaded until first use. ``backend="auto"`` uses rjieba when installed (about 10x faster; a test
+    checks it segments like jieba with the same dictionaries), else jieba.
+    """
+
+    def __init__(self, user_dict: str | None = None, backend: str = "auto", hmm: bool = True,
+                 stopwords: Iterable[str] | None = None) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if user_dict and not Path(user_dict).is_file():
+            raise FileNotFoundError(f"user dictionary not found: {user_dict}")
+        self.user_dict = user_dict
+        self.requested_backend = backend
+        self.hmm = hmm
+        self._stop_arg = frozenset(stopwords) if stopwords is not None else None
+        self._cut = None
+        self.backend: str | None = None
+        self._tok_cache: dict[str, tuple[str, ...]] = {}
+
+    # -- loading -------------------------------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        return {"user_dict": self.user_dict, "requested_backend": self.requested_backend, "hmm": self.hmm,
+                "_stop_arg": self._stop_arg}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["user_dict"], state["requested_backend"], state["hmm"], state["_stop_arg"])
+
+    def dict_entries(self) -> list[tuple[str, int | None, str | None]]:
+        paths = [RESOURCES / n for n in SHIPPED_DICTS] + ([Path(self.user_dict)] if self.user_dict else [])
+        entries = []
+        for p in paths:
+            for line in _read_lines(p):
+                e = parse_dict_line(line)
+                if e:
+                    entries.append(e)
+        return entries
+
+    def _load(self) -> None:
+        backend = self.requested_backend
+        if backend == "auto":
+            try:
+                import rjieba  # noqa: F401
+                backend = "rjieba"
+            except ImportError:
+                backend = "jieba"
+        entries = self.dict_entries()
+        if backend == "rjieba":
+            import rjieba
+
+            tk = rjieba.Jieba()
+            for word, freq, tag in entries:
+                tk.add_word(word, freq, tag)
+            hmm = self.hmm
+            self._cut = lambda s: tk.cut(s, hmm)
+        else:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tk = jieba.Tokenizer()
+            tk.initialize()
+            for word, freq, tag in entries:
+                tk.add_word(word, freq, tag)
+            hmm = self.hmm
+            self._cut = lambda s: tk.lcut(s, HMM=hmm)
+        self.tokenizer = tk
+        self.backend = backend
+        self.stopwords = self._stop_arg if self._stop_arg is not None else load_stopwords()
+        self.table = _translation_table()
+
+    def ensure_loaded(self) -> "Segmenter":
+        if self._cut is None:
+            self._load()
+        return self
+
+    # -- segmentation --------------------------------------------------------------------------------------
+    def normalize(self, text: str) -> str:
+        self.ensure_loaded()
+        if SURROGATE_RE.search(text):
+            text = SURROGATE_RE.sub("\ufffd", text)
+        return text.translate(self.table)
+
+    def _norm_token(self, tok: str) -> tuple[str, ...]:
+        out = self._tok_cache.get(tok)
+        if out is not None:
+            return out
+        if HAN_RE.match(tok):
+            out = (tok,)
+        else:
+            out = tuple(m.lower() for m in LATIN_SPLIT_RE.findall(tok))
+        if len(self._tok_cache) > 300_000:
+            self._tok_cache.clear()
+        self._tok_cache[tok] = out
+        return out
+
+    def _cut_plain(self, s: str, into: list[str]) -> None:
+        if not s or s.isspace():
+            return
+        cache = self._tok_cache
+        norm = self._norm_token
+        for tok in self._cut(s):
+            n = cache.get(tok)
+            if n is None:
+                n = norm(tok)
+            if n:
+                into.extend(n)
+
+    def parse(self, text: str, normalized: bool = False) -> Parsed:
+        """Segment ``text`` into features, tokens and Weibo entities."""
+        if self._cut is None:
+            self._load()
+        if not normalized:
+            text = self.normalize(text)
+        p = Parsed(text=text)
+        feats = p.features
+        pos = 0
+        for m in SPECIAL_RE.finditer(text):
+            self._cut_plain(text[pos:m.start()], feats)
+            pos = m.end()
+            kind = m.lastgroup
+            s = m.group()
+            if kind == "url":
+                p.links.append(s)
+            elif kind == "tag":
+                inner = s[1:-1].strip()
+                if not inner:
+                    continue
+                tag = "#" + inner.lower() + "#"
+                p.hashtags.append(tag)
+                feats.append(tag)
+                self._cut_plain(inner, feats)
+            elif kind == "at":
+                at = s.lower()
+                p.mentions.append(at)
+                feats.append(at)
+            else:
+                p.emoticons.append(s)
+                feats.append(s)
+        self._cut_plain(text[pos:], feats)
+        stop = self.stopwords
+        p.tokens = [t for t in feats if t not in stop]
+        return p
+
+    def segment(self, text: str) -> list[str]:
+        """Search tokens of ``text`` (stop words and punctuation removed); never raises on a string."""
+        if not isinstance(text, str) or not text:
+            return []
+        return self.parse(text).tokens
+
+    def cut_raw(self, text: str) -> list[str]:
+        """The backend's raw cut (no normalisation or filtering); used by the backend-equivalence test."""
+        self.ensure_loaded()
+        return list(self._cut(text))

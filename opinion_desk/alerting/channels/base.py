@@ -1,0 +1,100 @@
+"""The alert channel contract: a channel is built once from its definition (``conf``) and ``send``s one
+message (a new alert or a resolved notice). A failure is a :class:`~opinion_desk.errors.DeliveryError`;
+``retryable=False`` when trying again cannot help (bad key, bad signature), so the outbox stops at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta, timezone
+from pathlib import Path
+from typing import Any, ClassVar
+
+import requests
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader
+
+from ...errors import DeliveryError
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+CST = timezone(timedelta(hours=8))
+
+
+def _local(value: str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    from datetime import datetime
+
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(CST).strftime(fmt)
+
+
+def template_env() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=ChainableUndefined, autoescape=False,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["local"] = _local
+    return env
+
+
+_ENV: Environment | None = None
+
+
+def render(name: str, payload: dict[str, Any], **extra: Any) -> str:
+    """Render ``templates/<name>`` with the payload (``alert``, ``kind``, ``posts``, ``desk_url``)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = template_env()
+    if name.endswith(".html"):
+        tpl = _ENV.overlay(autoescape=True).get_template(name)
+    else:
+        tpl = _ENV.get_template(name)
+    return tpl.render(**payload, **extra).strip()
+
+
+def title(payload: dict[str, Any]) -> str:
+    a = payload["alert"]
+    key = f"「{a['key']}」" if a.get("key") else ""
+    if payload["kind"] == "resolved":
+        return f"【舆情平息】{a['rule']}{key}"
+    return f"【{a.get('severity_zh', '')}预警】{a['rule']}{key}"
+
+
+def cut_bytes(text: str, limit: int) -> str:
+    """Cut UTF-8 text to at most ``limit`` bytes without breaking a character."""
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    return raw[: limit - 3].decode("utf-8", "ignore") + "…"
+
+
+class Channel:
+    """One configured channel. Subclasses set ``kind`` and ``REQUIRED`` and implement :meth:`send`."""
+
+    kind: ClassVar[str] = ""
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+    timeout: float = 10.0
+
+    def __init__(self, name: str, conf: dict[str, Any], settings: dict[str, Any] | None = None) -> None:
+        missing = [k for k in self.REQUIRED if not conf.get(k)]
+        if missing:
+            raise ValueError(f"channel '{name}' ({self.kind}): missing {', '.join(missing)}")
+        self.name = name
+        self.conf = conf
+        self.settings = settings or {}  # the [alerting] config section
+
+    def send(self, payload: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # -- helpers for HTTP robots -----------------------------------------------------------------
+    def post_json(self, url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        try:
+            r = requests.post(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                              headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+                              timeout=self.timeout)
+        except requests.RequestException as e:
+            raise DeliveryError(self.name, f"cannot reach {self.kind}: {type(e).__name__}: {e}") from None
+        if r.status_code >= 500 or r.status_code == 429:
+            raise DeliveryError(self.name, f"HTTP {r.status_code} from {self.kind}")
+        if r.status_code >= 400:
+            raise DeliveryError(self.name, f"HTTP {r.status_code} from {self.kind}: {r.text[:200]}", retryable=False)
+        try:
+            return r.json()
+        except ValueError:
+            raise DeliveryError(self.name, f"{self.kind} answered with non-JSON: {r.text[:200]!r}") from None

@@ -1,0 +1,150 @@
+"""The delivery outbox: one row per (alert, channel) in the state database, delivered by a worker thread that
+wakes when a row is added and by the scheduler's retry job. Each channel is delivered on its own thread, so a
+slow or failing channel (an SMTP timeout, a robot that refuses) never holds up the others. Failures are retried
+with exponential backoff until ``max_attempts``; a non-retryable failure stops at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+
+from ..errors import DeliveryError
+from ..state import StateDB
+from ..state.alerts import OutboxRow
+from .channels import Channel
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Outbox:
+    def __init__(self, statedb: StateDB, channels: dict[str, Channel], max_attempts: int = 8,
+                 retry_base: float = 30.0, clock: Callable[[], datetime] = _now) -> None:
+        self.db = statedb
+        self.channels = channels
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=max(2, len(channels)), thread_name_prefix="outbox")
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._stop = False
+
+    def enqueue(self, alert_id: str, channel_names: list[str], kind: str, payload: dict[str, Any]) -> list[int]:
+        now = self.clock()
+        ids = []
+        with self.db.session_scope() as s:
+            for name in channel_names:
+                row = OutboxRow(alert_id=alert_id, channel=name, kind=kind, payload=payload, attempts=0,
+                                next_try=now, status="pending", created_at=now)
+                s.add(row)
+                s.flush()
+                ids.append(row.id)
+        self.kick()
+        return ids
+
+    # -- delivery --------------------------------------------------------------------------------
+    def kick(self) -> None:
+        """Wake the delivery thread (started on first use)."""
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._run, name="outbox-worker", daemon=True)
+            self._worker.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(5.0)
+            self._wake.clear()
+            try:
+                self.deliver_due()
+            except Exception:
+                log.exception("outbox round failed")
+
+    def deliver_due(self, wait: bool = False) -> int:
+        """Start delivering every due row, one thread per channel; returns how many channels started."""
+        now = self.clock()
+        with self.db.session_scope() as s:
+            rows = s.scalars(select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.next_try <= now)
+                             .order_by(OutboxRow.id)).all()
+            by_channel: dict[str, list[int]] = {}
+            for r in rows:
+                by_channel.setdefault(r.channel, []).append(r.id)
+        futures = []
+        for channel, ids in by_channel.items():
+            with self._busy_lock:
+                if channel in self._busy:
+                    continue
+                self._busy.add(channel)
+            futures.append(self._pool.submit(self._deliver_channel, channel, ids))
+        if wait:
+            for f in futures:
+                f.result()
+        return len(futures)
+
+    def _deliver_channel(self, channel: str, ids: list[int]) -> None:
+        try:
+            for row_id in ids:
+                self.deliver_one(row_id)
+        finally:
+            with self._busy_lock:
+                self._busy.discard(channel)
+            self._wake.set()  # rows may have arrived for this channel meanwhile
+
+    def deliver_one(self, row_id: int) -> str:
+        with self.db.session_scope() as s:
+            row = s.get(OutboxRow, row_id)
+            if row is None or row.status != "pending":
+                return row.status if row else "missing"
+            name, payload, attempts = row.channel, dict(row.payload), row.attempts
+        ch = self.channels.get(name)
+        error: DeliveryError | None = None
+        if ch is None:
+            error = DeliveryError(name, "no such channel (define it in [alerting] channels)", retryable=False)
+        else:
+            try:
+                ch.send(payload)
+            except DeliveryError as e:
+                error = e
+            except Exception as e:  # a bug in one channel is that channel's failure only
+                log.exception("channel %s crashed", name)
+                error = DeliveryError(name, f"{type(e).__name__}: {e}")
+        now = self.clock()
+        with self.db.session_scope() as s:
+            row = s.get(OutboxRow, row_id)
+            row.attempts = attempts + 1
+            if error is None:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+            else:
+                row.last_error = str(error)
+                if not error.retryable or row.attempts >= self.max_attempts:
+                    row.status = "failed"
+                    log.warning("delivery %s to %s failed for good: %s", row.alert_id, name, error)
+                else:
+                    delay = min(3600.0, self.retry_base * 2 ** (row.attempts - 1))
+                    row.next_try = now + timedelta(seconds=delay)
+                    log.info("delivery %s to %s failed (try %d), next in %.0fs: %s", row.alert_id, name,
+                             row.attempts, delay, error)
+            return row.status
+
+    def rows(self, alert_id: str | None = None) -> list[dict[str, Any]]:
+        with self.db.session_scope() as s:
+            q = select(OutboxRow).order_by(OutboxRow.id)
+            if alert_id:
+                q = q.where(OutboxRow.alert_id == alert_id)
+            return [r.to_dict() for r in s.scalars(q)]
+
+    def stop(self) -> None:
+        self._stop = True
+        self._wake.set()
+        self._pool.shutdown(wait=False)

@@ -1,0 +1,91 @@
+"""``opinion-desk es up|down|status|fetch``: the local Elasticsearch node (see :mod:`opinion_desk.esnode`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..errors import ESNodeError
+from .common import get_config
+
+
+def _node(port: int | None, home: str | None) -> Any:
+    from ..esnode import ESNode
+
+    section = dict(get_config()["es_node"])
+    if port is not None:
+        section["port"] = port
+    if home is not None:
+        section["home"] = home
+    return ESNode(section)
+
+
+_port = click.option("--port", type=click.IntRange(1, 65535), default=None,
+                     help="HTTP port on 127.0.0.1 (default: es_node.port).")
+_home = click.option("--home", type=click.Path(file_okay=False), default=None,
+                     help="Directory holding the server, data and logs (default: es_node.home).")
+
+
+@click.group("es")
+def es_group() -> None:
+    """The local Elasticsearch node (server core, fetched from Maven Central, version es_node.version)."""
+
+
+@es_group.command("fetch")
+@_home
+def fetch_cmd(home: str | None) -> None:
+    """Download and unpack the pinned Elasticsearch server (no start)."""
+    node = _node(None, home)
+    try:
+        path = node.fetch()
+    except ESNodeError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Elasticsearch {node.version} ready in {path}")
+
+
+@es_group.command("up")
+@_port
+@_home
+@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for health.")
+def up_cmd(port: int | None, home: str | None, timeout: float) -> None:
+    """Start the node (fetching it first if needed), or reuse one already up; prints its URL."""
+    node = _node(port, home)
+    try:
+        url = node.up(timeout=timeout)
+    except ESNodeError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(url)
+
+
+@es_group.command("down")
+@_home
+def down_cmd(home: str | None) -> None:
+    """Stop the node started from this home (SIGTERM, then SIGKILL)."""
+    node = _node(None, home)
+    try:
+        stopped = node.down()
+    except ESNodeError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"stopped the node of {node.home}" if stopped else f"no node running from {node.home}")
+
+
+@es_group.command("status")
+@_port
+@_home
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status_cmd(port: int | None, home: str | None, as_json: bool) -> None:
+    """Show whether the node runs and answers; exit code 1 when it is not healthy."""
+    st = _node(port, home).status()
+    if as_json:
+        click.echo(json.dumps(st, indent=2))
+    else:
+        state = "up" if st["healthy"] else ("starting or unhealthy" if st["running"] else "down")
+        click.echo(f"{state}: {st['url']} (health {st['health'] or '-'}, pid {st['pid'] or '-'}, "
+                   f"version {st['version']}, home {st['home']}, fetched {'yes' if st['fetched'] else 'no'})")
+    if not st["healthy"]:
+        raise SystemExit(1)
+
+
+COMMANDS = [es_group]

@@ -1,0 +1,187 @@
+"""``opinion-desk users add|list|passwd|token``, ``opinion-desk audit verify``, ``opinion-desk incidents export``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import get_config
+
+
+def _statedb(ctx: click.Context):  # noqa: ANN202
+    from ..state import StateDB
+
+    cfg = get_config(ctx)
+    cfg.data_path().mkdir(parents=True, exist_ok=True)
+    db = StateDB(cfg.state_url())
+    db.create_all()
+    return db
+
+
+def _bad(e: Exception) -> click.ClickException:
+    return click.ClickException(str(e))
+
+
+# -- users ---------------------------------------------------------------------------------------------------
+@click.group("users")
+def users_group() -> None:
+    """Desk users (值班员 duty, 审核领导 approver, 分析员 analyst, 管理员 admin) and machine API tokens."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="Role: duty, approver, analyst or admin (repeat for several). The first user: --role admin.")
+@click.option("--name", "display_name", default="", help="Display name (e.g. 王值班).")
+@click.option("--email", default="", help="Email for escalations.")
+@click.option("--password", default=None, help="Password (default: prompt, hidden). At least 8 characters.")
+@click.pass_context
+def users_add(ctx: click.Context, username: str, roles: tuple[str, ...], display_name: str, email: str,
+              password: str | None) -> None:
+    """Add a user."""
+    from ..errors import InputError
+    from ..state.users import create_user
+
+    if password is None:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    try:
+        with _statedb(ctx).session_scope() as s:
+            u = create_user(s, username, password, list(roles), display_name, email)
+            click.echo(f"已创建用户 {u.username}（{'、'.join(u.to_dict()['role_names'])}）")
+    except InputError as e:
+        raise _bad(e) from None
+
+
+@users_group.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """List users and their tokens."""
+    from sqlalchemy import select
+
+    from ..state.users import ApiToken, User
+
+    with _statedb(ctx).session_scope() as s:
+        for u in s.scalars(select(User).order_by(User.id)):
+            d = u.to_dict()
+            state = "" if u.active else "  [停用]"
+            click.echo(f"{u.username}\t{u.name}\t{','.join(d['roles'])}\t{u.email}{state}")
+        for t in s.scalars(select(ApiToken).order_by(ApiToken.id)):
+            owner = t.user.username if t.user else "-"
+            used = t.last_used.isoformat() if t.last_used else "从未使用"
+            state = "  [已吊销]" if t.revoked else ""
+            click.echo(f"token {t.id}\t{t.name}\t{t.prefix}…\t{','.join(t.scopes)}\t{owner}\t{used}{state}")
+
+
+@users_group.command("passwd")
+@click.argument("username")
+@click.option("--password", default=None, help="New password (default: prompt, hidden).")
+@click.pass_context
+def users_passwd(ctx: click.Context, username: str, password: str | None) -> None:
+    """Set a user's password (their open sessions end)."""
+    from ..errors import InputError
+    from ..state.users import get_user, set_password
+
+    if password is None:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt=True)
+    try:
+        with _statedb(ctx).session_scope() as s:
+            u = get_user(s, username)
+            if u is None:
+                raise click.ClickException(f"no user {username!r}")
+            set_password(u, password)
+    except InputError as e:
+        raise _bad(e) from None
+    click.echo(f"已更新 {username} 的密码")
+
+
+@users_group.command("token")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, default=("ingest",), show_default=True,
+              help="ingest (push posts), read (GET API), write (change through the API as --user). Repeatable.")
+@click.option("--user", "username", default=None, help="The user a read/write token acts as.")
+@click.option("--revoke", is_flag=True, help="Revoke the token(s) named NAME instead.")
+@click.pass_context
+def users_token(ctx: click.Context, name: str, scopes: tuple[str, ...], username: str | None, revoke: bool) -> None:
+    """Make a machine API token (printed once) or revoke one. Send it as 'Authorization: Bearer TOKEN'."""
+    from sqlalchemy import select
+
+    from ..errors import InputError
+    from ..state.users import ApiToken, create_token, get_user
+
+    with _statedb(ctx).session_scope() as s:
+        if revoke:
+            rows = list(s.scalars(select(ApiToken).where(ApiToken.name == name, ApiToken.revoked.is_(False))))
+            for r in rows:
+                r.revoked = True
+            click.echo(f"已吊销 {len(rows)} 个令牌")
+            return
+        user = None
+        if username:
+            user = get_user(s, username)
+            if user is None:
+                raise click.ClickException(f"no user {username!r}")
+        if set(scopes) - {"ingest"} and user is None:
+            raise click.ClickException("read/write tokens act as a user: give --user")
+        try:
+            _, token = create_token(s, name, list(scopes), user)
+        except InputError as e:
+            raise _bad(e) from None
+    click.echo(token)
+    click.echo("（令牌只显示这一次，请妥善保存）", err=True)
+
+
+# -- audit ---------------------------------------------------------------------------------------------------
+@click.group("audit")
+def audit_group() -> None:
+    """The append-only, hash-chained audit log of incident actions."""
+
+
+@audit_group.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check every entry's hash and link; exit 1 naming the first broken entry."""
+    from ..incidents.audit import verify_chain
+
+    with _statedb(ctx).session_scope() as s:
+        result = verify_chain(s)
+    if result.ok:
+        click.echo(f"审计链完整：{result.checked} 条记录")
+    else:
+        click.echo(f"审计链在第 {result.broken_seq} 条记录处断开：{result.reason}", err=True)
+        ctx.exit(1)
+
+
+# -- incidents -----------------------------------------------------------------------------------------------
+@click.group("incidents")
+def incidents_group() -> None:
+    """Incidents: timeliness export."""
+
+
+@incidents_group.command("export")
+@click.option("--month", required=True, help="Month to export, YYYY-MM (Asia/Shanghai), e.g. 2026-11.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Output file ('-' = stdout).")
+@click.pass_context
+def incidents_export(ctx: click.Context, month: str, fmt: str, output: str) -> None:
+    """Timeliness of each incident opened in a month (acknowledge, first information, publication, deadlines)."""
+    from ..incidents.timeliness import export, parse_month
+
+    cfg = get_config(ctx)
+    try:
+        parse_month(month)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--month") from None
+    with _statedb(ctx).session_scope() as s:
+        text = export(s, cfg, month, fmt)
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        click.echo(f"已导出到 {output}", err=True)
+
+
+COMMANDS = [users_group, audit_group, incidents_group]

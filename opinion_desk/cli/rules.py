@@ -1,0 +1,240 @@
+"""``opinion-desk rules check|test|schema`` and ``opinion-desk silence add|list|remove``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+
+from .common import get_config
+
+CST = timezone(timedelta(hours=8))
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """Check and dry-run the YAML rules of rules/."""
+
+
+@rules_group.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.pass_context
+def check_cmd(ctx: click.Context, directory: str | None) -> None:
+    """Validate every rule file of DIRECTORY (default: [rules] dir); each error names file, line and field."""
+    from ..alerting.channels import build_channels
+    from ..alerting.service import channel_definitions
+    from ..detection.loader import load_dir
+
+    cfg = get_config(ctx)
+    d = directory or cfg["rules"]["dir"]
+    if not Path(d).is_dir():
+        raise click.ClickException(f"{d}: no such directory")
+    rules, errors = load_dir(d)
+    defs, problems = channel_definitions(cfg["alerting"])
+    channels, more = build_channels(defs, cfg["alerting"])
+    for lr in rules.values():
+        click.echo(f"ok    {lr.path}: {lr.spec.name} ({lr.spec.type})")
+        for c in lr.spec.channels:
+            if c not in channels:
+                click.echo(f"warn  {lr.path}:{lr.spec.lines.get('channels', 1)}: field 'channels': channel {c!r} is "
+                           f"not defined ([alerting] channels); alerts go to the dashboard only")
+    for p in problems + more:
+        click.echo(f"warn  channels: {p}")
+    for e in errors:
+        click.echo(f"error {e}", err=True)
+    click.echo(f"{len(rules)} rules ok, {len(errors)} with errors")
+    if errors:
+        ctx.exit(1)
+
+
+@rules_group.command("schema")
+@click.option("--write", "out", type=click.Path(dir_okay=False), default=None, help="Write the schema to this file.")
+def schema_cmd(out: str | None) -> None:
+    """Print (or write) the JSON Schema of rule files."""
+    from ..detection.schema import rule_schema, write_schema
+
+    if out:
+        click.echo(f"wrote {write_schema(out)}")
+    else:
+        click.echo(json.dumps(rule_schema(), ensure_ascii=False, indent=2))
+
+
+def _read_posts(path: str) -> list:
+    from ..errors import InputError
+    from ..models import Post
+
+    posts, bad = [], 0
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                posts.append(Post.from_dict(json.loads(line), where=f"{path}:{n}", default_source="file"))
+            except json.JSONDecodeError as e:
+                click.echo(f"error {path}:{n}: not JSON: {e.msg}", err=True)
+                bad += 1
+            except InputError as e:
+                click.echo(f"error {e}", err=True)
+                bad += 1
+    return posts
+
+
+@rules_group.command("test")
+@click.argument("rule_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--posts", "posts_file", type=click.Path(exists=True, dir_okay=False), help="JSONL file of posts to replay.")
+@click.option("--since", default=None, help="Replay the store's posts of this last span instead, e.g. 7d, 24h.")
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@click.option("--analyze/--no-analyze", default=True, show_default=True,
+              help="Analyse posts from the file that carry no tokens (segmentation, sentiment, topic, rumour).")
+@click.pass_context
+def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: str | None, as_json: bool,
+             analyze: bool) -> None:
+    """Dry-run RULE_FILE over posts: prints each match with its time and the posts behind it; sends nothing."""
+    from ..detection.loader import load_rule_file
+    from ..detection.replay import match_record, parse_since, replay
+    from ..errors import RuleError
+
+    if bool(posts_file) == bool(since):
+        raise click.UsageError("give exactly one of --posts FILE or --since SPAN")
+    try:
+        lr = load_rule_file(rule_file)
+    except RuleError as e:
+        raise click.ClickException(str(e)) from None
+    if posts_file:
+        posts = _read_posts(posts_file)
+        if analyze and any(not p.tokens for p in posts):
+            import analyzers
+
+            from ..pipeline import annotate
+
+            need = [p for p in posts if not p.tokens]
+            for i in range(0, len(need), 500):
+                annotate(need[i:i + 500], analyzers.Analyzer())
+    else:
+        posts = _store_posts(ctx, since)
+    by_id = {p.id: p for p in posts}
+    matches = replay([lr], posts)
+    records = [match_record(m, by_id) for m, _ in matches]
+    if as_json:
+        click.echo(json.dumps({"rule": lr.spec.name, "file": rule_file, "posts": len(posts), "matches": records},
+                              ensure_ascii=False, indent=2))
+        return
+    for r in records:
+        t = datetime.fromisoformat(r["time"]).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+        mark = "平息" if r["kind"] == "resolved" else "告警"
+        click.echo(f"{t}  [{mark}] {lr.spec.name}{('「' + r['key'] + '」') if r['key'] else ''}  {r['reason']}")
+        for p in r["posts"]:
+            pt = datetime.fromisoformat(p["created_at"]).astimezone(CST).strftime("%m-%d %H:%M")
+            click.echo(f"    {pt} {p['id']} {p['author'] or ''}: {p['text'][:80]}")
+    click.echo(f"{len(posts)} posts replayed, {sum(1 for r in records if r['kind'] == 'match')} matches, "
+               f"{sum(1 for r in records if r['kind'] == 'resolved')} resolved (nothing was sent)")
+
+
+def _store_posts(ctx: click.Context, since: str) -> list:
+    from tqdm import tqdm
+
+    from ..detection.replay import parse_since
+    from ..store import open_store
+    from ..store.base import PostQuery
+
+    cfg = get_config(ctx)
+    now = datetime.now(timezone.utc)
+    try:
+        start = parse_since(since, now)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--since") from None
+    store = open_store(cfg)
+    try:
+        q = PostQuery(since=start, until=now, size=500, sort="oldest")
+        total = store.count(q)
+        posts: list = []
+        with tqdm(total=total, desc="读取", file=sys.stderr, disable=None) as bar:
+            while True:
+                res = store.search(q)
+                posts.extend(res.posts)
+                bar.update(len(res.posts))
+                if len(res.posts) < q.size:
+                    break
+                q.offset += q.size
+        return posts
+    finally:
+        store.close()
+
+
+# -- silences ------------------------------------------------------------------------------------
+@click.group("silence")
+def silence_group() -> None:
+    """Silence a rule (or one of its keys) for a while: matches are recorded but nobody is notified."""
+
+
+def _statedb(ctx: click.Context):  # noqa: ANN202
+    from ..state import StateDB
+
+    cfg = get_config(ctx)
+    cfg.data_path().mkdir(parents=True, exist_ok=True)
+    db = StateDB(cfg.state_url())
+    db.create_all()
+    return db
+
+
+@silence_group.command("add")
+@click.argument("rule")
+@click.option("--key", default="", help="Only this query_key value (default: every value).")
+@click.option("--for", "duration", default="2h", show_default=True, help="How long, e.g. 30m, 2h, 1d.")
+@click.option("--reason", default="", help="Why (shown on the desk).")
+@click.pass_context
+def silence_add(ctx: click.Context, rule: str, key: str, duration: str, reason: str) -> None:
+    """Silence RULE ('*' for every rule)."""
+    from ..detection.durations import parse_duration
+    from ..state.alerts import Silence
+
+    try:
+        td = parse_duration(duration)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--for") from None
+    now = datetime.now(timezone.utc)
+    with _statedb(ctx).session_scope() as s:
+        row = Silence(rule=rule, key=key, until=now + td, reason=reason, created_by="cli", created_at=now)
+        s.add(row)
+        s.flush()
+        click.echo(f"silence {row.id}: {rule}{('「' + key + '」') if key else ''} until "
+                   f"{(now + td).astimezone(CST):%Y-%m-%d %H:%M}")
+
+
+@silence_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
+@click.pass_context
+def silence_list(ctx: click.Context, show_all: bool) -> None:
+    """List silences (active ones unless --all)."""
+    from sqlalchemy import select
+
+    from ..state.alerts import Silence
+
+    now = datetime.now(timezone.utc)
+    with _statedb(ctx).session_scope() as s:
+        for row in s.scalars(select(Silence).order_by(Silence.id)):
+            active = row.covers(row.rule, row.key, now)
+            if active or show_all:
+                d = row.to_dict()
+                click.echo(f"{row.id}\t{row.rule}\t{row.key or '*'}\t{d['until']}\t{'active' if active else 'expired'}\t{row.reason}")
+
+
+@silence_group.command("remove")
+@click.argument("silence_id", type=int)
+@click.pass_context
+def silence_remove(ctx: click.Context, silence_id: int) -> None:
+    """Remove silence SILENCE_ID."""
+    from ..state.alerts import Silence
+
+    with _statedb(ctx).session_scope() as s:
+        row = s.get(Silence, silence_id)
+        if row is None:
+            raise click.ClickException(f"no silence {silence_id}")
+        s.delete(row)
+    click.echo(f"removed silence {silence_id}")
+
+
+COMMANDS = [rules_group, silence_group]

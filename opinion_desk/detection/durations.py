@@ -1,0 +1,69 @@
+"""Durations as analysts write them: ``30s``, ``5m``, ``1h``, ``7d``, ``1w``, ``90 minutes``, ``2 hours``, ``5分钟``,
+``1小时``, ``3天``, or a mapping ``{minutes: 5}`` (ElastAlert style). Anything else is a :class:`ValueError` whose
+message says what is accepted."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+UNITS: dict[str, float] = {}
+for _names, _secs in (
+    (("s", "sec", "secs", "second", "seconds", "秒", "秒钟"), 1),
+    (("m", "min", "mins", "minute", "minutes", "分", "分钟"), 60),
+    (("h", "hr", "hrs", "hour", "hours", "时", "小时", "个小时"), 3600),
+    (("d", "day", "days", "天", "日"), 86400),
+    (("w", "week", "weeks", "周", "星期"), 7 * 86400),
+):
+    for _n in _names:
+        UNITS[_n] = _secs
+
+_ONE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zA-Z\u4e00-\u9fff]+)")
+MAPPING_KEYS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 7 * 86400}
+HELP = "want e.g. 30s, 5m, 1h, 7d, '90 minutes', '5分钟' or {minutes: 5}"
+PATTERN = r"^\s*(\d+(\.\d+)?\s*[a-zA-Z\u4e00-\u9fff]+\s*)+$"
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Parse a duration; raises ``ValueError`` naming the bad value."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, dict):
+        total = 0.0
+        for k, v in value.items():
+            if k not in MAPPING_KEYS or isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ValueError(f"bad duration {value!r} ({HELP})")
+            total += MAPPING_KEYS[k] * float(v)
+        if total <= 0:
+            raise ValueError(f"duration {value!r} must be longer than zero")
+        return timedelta(seconds=total)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"bad duration {value!r} ({HELP})")
+    s = value.strip().lower()
+    pos = 0
+    total = 0.0
+    for m in _ONE.finditer(s):
+        if s[pos:m.start()].strip():
+            raise ValueError(f"bad duration {value!r} ({HELP})")
+        unit = m.group(2)
+        if unit not in UNITS:
+            raise ValueError(f"bad duration {value!r}: unknown unit '{m.group(2)}' ({HELP})")
+        total += float(m.group(1)) * UNITS[unit]
+        pos = m.end()
+    if pos == 0 or s[pos:].strip():
+        raise ValueError(f"bad duration {value!r} ({HELP})")
+    if total <= 0:
+        raise ValueError(f"duration {value!r} must be longer than zero")
+    return timedelta(seconds=total)
+
+
+def format_duration(td: timedelta) -> str:
+    """A short Chinese rendering: ``5分钟``, ``1小时30分钟``, ``2天``."""
+    secs = int(td.total_seconds())
+    parts = []
+    for unit, n in (("天", 86400), ("小时", 3600), ("分钟", 60), ("秒", 1)):
+        if secs >= n:
+            parts.append(f"{secs // n}{unit}")
+            secs %= n
+    return "".join(parts) or "0秒"

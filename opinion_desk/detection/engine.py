@@ -1,0 +1,285 @@
+"""The rule engine: holds the loaded rules, evaluates them as posts arrive (:meth:`Engine.on_posts`, a pipeline
+hook) and on a short tick (:meth:`Engine.tick`, a scheduler job), reloads rule files when they change, and keeps
+each rule's window state in the state database so it survives a restart.
+
+Which keys are firing is the engine's business, not the rule type's: a window condition that becomes true is a
+match; while it stays true nothing more is sent; once it has stayed false for the rule's ``resolve_after``
+(hold-down) the key is quiet again and, for resolvable types (spike, sentiment_surge, flatline), a resolved
+notice (舆情平息) goes out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import RuleError
+from ..models import Post
+from .clock import Clock, system_clock
+from .loader import LoadedRule, load_rule_file, rule_files
+from .rule import Match, RuleSpec
+
+log = logging.getLogger(__name__)
+
+MatchSink = Callable[[Match, RuleSpec], Any]
+
+
+class Engine:
+    """Evaluate rules. ``sink`` receives every match (the :class:`AlertBook` in the app, a list in dry runs)."""
+
+    def __init__(self, rules_dir: str | Path | None = None, clock: Clock = system_clock,
+                 statedb: Any = None, sink: MatchSink | None = None) -> None:
+        self.rules_dir = Path(rules_dir) if rules_dir else None
+        self.clock = clock
+        self.statedb = statedb
+        self.sink = sink
+        self.book: Any = None  # the AlertBook (noise control) when alerts are recorded
+        self.by_path: dict[str, LoadedRule] = {}
+        self.errors: dict[str, RuleError] = {}
+        self.active: dict[str, dict[str, dict[str, Any]]] = {}  # rule -> key -> {"since", "below"}
+        self.alert_listeners: list[Callable[[Any], None]] = []  # called with each new Alert (channels, incidents)
+        self.resolve_listeners: list[Callable[[Any], None]] = []  # called with each resolved Alert
+        self.reload_listeners: list[Callable[[list[str], list[RuleError]], None]] = []
+        self.store: Any = None
+        self._mtimes: dict[str, tuple[float, int]] = {}
+        self._lock = threading.RLock()
+        self._dirty: set[str] = set()
+        self.posts_seen = 0
+
+    # -- rules -----------------------------------------------------------------------------------
+    @property
+    def rules(self) -> dict[str, LoadedRule]:
+        return {lr.spec.name: lr for lr in self.by_path.values()}
+
+    def add_rule(self, lr: LoadedRule) -> None:
+        with self._lock:
+            self.by_path[lr.path] = lr
+            self._restore(lr)
+
+    def reload(self) -> tuple[list[str], list[RuleError]]:
+        """Load new and changed rule files; a broken edit keeps the previous version running. Returns the names
+        (re)loaded and the errors found."""
+        if self.rules_dir is None:
+            return [], []
+        loaded: list[str] = []
+        errors: list[RuleError] = []
+        with self._lock:
+            seen = set()
+            for p in rule_files(self.rules_dir):
+                path = str(p)
+                seen.add(path)
+                try:
+                    st = p.stat()
+                except OSError:
+                    continue
+                sig = (st.st_mtime, st.st_size)
+                if self._mtimes.get(path) == sig:
+                    continue
+                self._mtimes[path] = sig
+                try:
+                    lr = load_rule_file(p)
+                    clash = [o for o in self.by_path.values() if o.spec.name == lr.spec.name and o.path != path]
+                    if clash:
+                        raise RuleError(path, f"rule name {lr.spec.name!r} is already used by {clash[0].path}",
+                                        lr.spec.lines.get("name", 1), "name")
+                except RuleError as e:
+                    if path in self.by_path:
+                        e = RuleError(e.file, e.reason + "（继续运行上一版本 / the previous version keeps running）",
+                                      e.line, e.field)
+                    self.errors[path] = e
+                    errors.append(e)
+                    log.warning("rule file rejected: %s", e)
+                    continue
+                self.errors.pop(path, None)
+                old = self.by_path.get(path)
+                if old is not None and old.digest == lr.digest:
+                    continue
+                if old is not None and old.spec.type == lr.spec.type:
+                    try:
+                        lr.rtype.load_state(old.rtype.state())
+                    except Exception:
+                        log.exception("carrying state of %s over failed; it starts afresh", lr.spec.name)
+                    if old.spec.name == lr.spec.name:
+                        self.by_path[path] = lr
+                        loaded.append(lr.spec.name)
+                        continue
+                self.by_path[path] = lr
+                self._restore(lr)
+                loaded.append(lr.spec.name)
+            for path in [p for p in self.by_path if p not in seen]:
+                gone = self.by_path.pop(path)
+                self.active.pop(gone.spec.name, None)
+                self._mtimes.pop(path, None)
+                log.info("rule %s removed (%s deleted)", gone.spec.name, path)
+            for path in [p for p in self.errors if p not in seen]:
+                self.errors.pop(path)
+        for fn in list(self.reload_listeners):
+            try:
+                fn(loaded, errors)
+            except Exception:
+                log.exception("reload listener failed")
+        return loaded, errors
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def on_posts(self, posts: Iterable[Post]) -> list[Match]:
+        """The pipeline hook: count each post in every rule that wants it; single-post matches and window
+        conditions that became true are sent at once."""
+        posts = list(posts)
+        out: list[Match] = []
+        with self._lock:
+            now = self.clock()
+            self.posts_seen += len(posts)
+            for lr in list(self.by_path.values()):
+                spec, rt = lr.spec, lr.rtype
+                if not spec.enabled:
+                    continue
+                touched: set[str] = set()
+                for post in posts:
+                    if not spec.filter.matches(post):
+                        continue
+                    keys = spec.keys_of(post)
+                    try:
+                        out.extend(rt.on_post(post, keys, now))
+                        if rt.windowed:
+                            touched.update(rt.touched_keys(post, keys))
+                    except Exception:
+                        log.exception("rule %s failed on post %s", spec.name, post.id)
+                if touched:
+                    self._dirty.add(spec.name)
+                    act = self.active.setdefault(spec.name, {})
+                    for key in sorted(touched):
+                        st = act.get(key)
+                        if st is not None:
+                            continue
+                        m = self._check(rt, key, now)
+                        if m is not None:
+                            act[key] = {"since": now.isoformat(), "below": None}
+                            out.append(m)
+        self._emit(out)
+        return out
+
+    def tick(self, now: datetime | None = None) -> list[Match]:
+        """Evaluate every window rule for every key at ``now``: new conditions, resolutions, pruning; then save
+        the rule state. Rule files are re-read here when they changed."""
+        if self.rules_dir is not None:
+            self.reload()
+        out: list[Match] = []
+        with self._lock:
+            now = now or self.clock()
+            for lr in list(self.by_path.values()):
+                spec, rt = lr.spec, lr.rtype
+                if not spec.enabled or not rt.windowed:
+                    continue
+                act = self.active.setdefault(spec.name, {})
+                for key in set(rt.tracked_keys()) | set(act):
+                    m = self._check(rt, key, now)
+                    st = act.get(key)
+                    if m is not None:
+                        if st is None:
+                            act[key] = {"since": now.isoformat(), "below": None}
+                            out.append(m)
+                        else:
+                            st["below"] = None
+                    elif st is not None:
+                        if st["below"] is None:
+                            st["below"] = now.isoformat()
+                        elif now - datetime.fromisoformat(st["below"]) >= spec.resolve_after:
+                            del act[key]
+                            if rt.resolvable:
+                                out.append(Match(rule=spec.name, key=key, time=now, kind="resolved", reason=(
+                                    f"{('「' + key + '」') if key else ''}已连续{_fmt(spec.resolve_after)}低于阈值，舆情平息")))
+                try:
+                    rt.prune(now)
+                except Exception:
+                    log.exception("pruning %s failed", spec.name)
+                self._dirty.add(spec.name)
+        self._emit(out)
+        if self.book is not None:
+            try:
+                self.book.tick(now, {lr.spec.name: lr.spec for lr in self.by_path.values()})
+            except Exception:
+                log.exception("sending aggregated alerts failed")
+        self.save_state()
+        return out
+
+    def _check(self, rt: Any, key: str, now: datetime) -> Match | None:
+        try:
+            return rt.check(key, now)
+        except Exception:
+            log.exception("rule %s failed checking %r", rt.spec.name, key)
+            return None
+
+    def _emit(self, matches: list[Match]) -> None:
+        if self.sink is None:
+            return
+        specs = {lr.spec.name: lr.spec for lr in self.by_path.values()}
+        for m in matches:
+            try:
+                self.sink(m, specs[m.rule])
+            except Exception:
+                log.exception("handling a match of %s failed", m.rule)
+
+    # -- state -----------------------------------------------------------------------------------
+    def save_state(self) -> None:
+        if self.statedb is None or not self._dirty:
+            return
+        from ..state.alerts import RuleState
+
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+            rows = {lr.spec.name: (lr.spec.type, lr.rtype.state()) for lr in self.by_path.values()
+                    if lr.spec.name in dirty}
+            active = {name: dict(self.active.get(name, {})) for name in rows}
+        now = self.clock()
+        with self.statedb.session_scope() as s:
+            for name, (rtype, state) in rows.items():
+                row = s.get(RuleState, name) or RuleState(rule=name, rule_type=rtype)
+                row.rule_type, row.state, row.active, row.updated_at = rtype, state, active[name], now
+                s.merge(row)
+
+    def _restore(self, lr: LoadedRule) -> None:
+        if self.statedb is None:
+            self._prime(lr)
+            return
+        from ..state.alerts import RuleState
+
+        with self.statedb.session_scope() as s:
+            row = s.get(RuleState, lr.spec.name)
+            data = (row.rule_type, dict(row.state or {}), dict(row.active or {})) if row else None
+        if data and data[0] == lr.spec.type:
+            try:
+                lr.rtype.load_state(data[1])
+                self.active[lr.spec.name] = data[2]
+                return
+            except Exception:
+                log.exception("state of rule %s is unreadable; it starts afresh", lr.spec.name)
+        self._prime(lr)
+
+    def _prime(self, lr: LoadedRule) -> None:
+        if self.store is None:
+            return
+        try:
+            lr.rtype.prime(self.store, self.clock())
+        except Exception:
+            log.exception("priming rule %s from the store failed", lr.spec.name)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "rules": [{"name": lr.spec.name, "type": lr.spec.type, "file": os.path.basename(lr.path),
+                           "severity": lr.spec.severity, "channels": lr.spec.channels, "enabled": lr.spec.enabled,
+                           "firing": sorted(self.active.get(lr.spec.name, {}))} for lr in self.by_path.values()],
+                "errors": [{"file": e.file, "line": e.line, "field": e.field, "reason": e.reason, "message": str(e)}
+                           for e in self.errors.values()],
+            }
+
+
+def _fmt(td: Any) -> str:
+    from .durations import format_duration
+
+    return format_duration(td)

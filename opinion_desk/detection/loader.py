@@ -1,0 +1,191 @@
+"""Load rule files: YAML (never code) -> schema check -> durations and regexes -> a :class:`LoadedRule`.
+
+Every error is a :class:`~opinion_desk.errors.RuleError` naming the file, the line and the field; one bad file
+never stops the others (:func:`load_dir` returns the good rules and the list of errors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from ..errors import RuleError
+from .durations import parse_duration
+from .rule import PostFilter, RuleSpec
+from .schema import base_schema, schema_for
+from .types import RULE_TYPES
+from .types.base import RuleType
+
+DURATION_FIELDS = ("timeframe", "realert", "aggregation", "resolve_after")
+DEFAULT_TIMEFRAME = timedelta(minutes=10)
+
+
+@dataclass
+class LoadedRule:
+    spec: RuleSpec
+    rtype: RuleType
+    path: str
+    digest: str
+
+
+def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Field path (keys and list indices) -> 1-based line, from the YAML node marks."""
+    out = {} if out is None else out
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+            out[path + (key,)] = k.start_mark.line + 1
+            _line_map(v, path + (key,), out)
+            out[path + (key,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _line_map(v, path + (i,), out)
+    return out
+
+
+def _dotted(path: tuple) -> str:
+    s = ""
+    for p in path:
+        s += f"[{p}]" if isinstance(p, int) else (("." if s else "") + str(p))
+    return s
+
+
+def _schema_message(err: Any) -> str:
+    v = err.validator
+    if v == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        return f"unknown field {', '.join(repr(e) for e in extra)}"
+    if v == "type":
+        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
+        return f"expected {want}, got {type(err.instance).__name__} {err.instance!r}"
+    if v == "enum":
+        return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    if v == "required":
+        return err.message.replace("is a required property", "is required")
+    return err.message
+
+
+def parse_rule(text: str, file: str) -> RuleSpec:
+    """Parse and check one rule file's text; raises :class:`RuleError`."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        raise RuleError(file, f"not valid YAML: {e.problem or e}", line) from None
+    except yaml.YAMLError as e:
+        raise RuleError(file, f"not valid YAML: {e}") from None
+    if node is None or not isinstance(data, dict):
+        raise RuleError(file, "a rule file must be a YAML mapping (name: ..., type: ...)", 1)
+    lines = _line_map(node)
+
+    def fail(path: tuple, reason: str) -> RuleError:
+        p = path
+        while p not in lines and p:
+            p = p[:-1]
+        return RuleError(file, reason, lines.get(p, 1), _dotted(path) or None)
+
+    for err in Draft202012Validator(base_schema()).iter_errors(data):
+        path = tuple(err.absolute_path)
+        if err.validator == "enum" and path == ("type",):
+            raise fail(path, f"unknown rule type {data.get('type')!r} (known: {', '.join(sorted(RULE_TYPES))})")
+        raise fail(path, _schema_message(err))
+    errors = sorted(Draft202012Validator(schema_for(data["type"])).iter_errors(data),
+                    key=lambda e: lines.get(tuple(e.absolute_path), 0))
+    if errors:
+        err = errors[0]
+        path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            path = path + (extra[0],)
+        raise fail(path, _schema_message(err))
+
+    durations: dict[str, timedelta | None] = {}
+    cls = RULE_TYPES[data["type"]]
+    for f in DURATION_FIELDS + cls.DURATION_OPTIONS:
+        if f in data:
+            try:
+                durations[f] = parse_duration(data[f])
+            except ValueError as e:
+                raise fail((f,), str(e)) from None
+    flt = dict(data.get("filter") or {})
+    for i, rx in enumerate(flt.get("regex") or []):
+        try:
+            re.compile(rx)
+        except re.error as e:
+            raise fail(("filter", "regex", i), f"regular expression {rx!r} does not compile: {e}") from None
+    options = {k: v for k, v in data.items() if k in cls.OPTIONS}
+    spec = RuleSpec(
+        name=data["name"], type=data["type"], file=file,
+        timeframe=durations.get("timeframe") or DEFAULT_TIMEFRAME,
+        severity=data.get("severity", "medium"),
+        channels=list(data.get("channels") or ["dashboard"]),
+        query_key=data.get("query_key", "none"),
+        realert=durations.get("realert") or timedelta(minutes=30),
+        aggregation=durations.get("aggregation"),
+        resolve_after=durations.get("resolve_after") or timedelta(minutes=30),
+        description=data.get("description", ""),
+        duty=dict(data.get("duty") or {}),
+        enabled=data.get("enabled", True),
+        filter=PostFilter(flt), options=options, raw=data,
+        lines={_dotted(k): v for k, v in lines.items() if k},
+    )
+    if spec.query_key == "keyword" and data["type"] != "keyword" and not spec.filter.keywords:
+        pass  # counts under the post's own top keywords
+    return spec
+
+
+def build(spec: RuleSpec) -> RuleType:
+    """The rule type instance of a spec; a type's own check failing is a :class:`RuleError` naming the file."""
+    try:
+        return RULE_TYPES[spec.type](spec)
+    except (ValueError, TypeError, KeyError) as e:
+        raise RuleError(spec.file, f"cannot build the {spec.type} rule: {e}", 1) from None
+
+
+def load_rule_file(path: str | Path) -> LoadedRule:
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise RuleError(str(p), f"cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RuleError(str(p), f"not UTF-8 (byte {e.start})") from None
+    spec = parse_rule(text, str(p))
+    return LoadedRule(spec=spec, rtype=build(spec), path=str(p), digest=hashlib.sha1(raw).hexdigest())
+
+
+def rule_files(directory: str | Path) -> list[Path]:
+    d = Path(directory)
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith((".", "_")))
+
+
+def load_dir(directory: str | Path) -> tuple[dict[str, LoadedRule], list[RuleError]]:
+    """Every rule of a directory: the good ones by name, and one error per bad file (duplicate names too)."""
+    rules: dict[str, LoadedRule] = {}
+    errors: list[RuleError] = []
+    for p in rule_files(directory):
+        try:
+            lr = load_rule_file(p)
+        except RuleError as e:
+            errors.append(e)
+            continue
+        if lr.spec.name in rules:
+            errors.append(RuleError(str(p), f"rule name {lr.spec.name!r} is already used by {rules[lr.spec.name].path}",
+                                    lr.spec.lines.get("name", 1), "name"))
+            continue
+        rules[lr.spec.name] = lr
+    return rules, errors

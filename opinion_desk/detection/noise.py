@@ -1,0 +1,121 @@
+"""Noise control between a rule's matches and the duty officer: silences, ``realert`` folding, aggregation and
+the resolved notice. Turns :class:`Match` es into :class:`~opinion_desk.state.alerts.Alert` rows and tells the
+listeners (alert channels, incidents) about new and resolved alerts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..state import StateDB
+from ..state.alerts import Alert, Silence, aware, new_alert_id
+from .clock import Clock
+from .rule import Match, RuleSpec
+
+log = logging.getLogger(__name__)
+
+AlertListener = Callable[[Alert], None]
+MAX_SAMPLES = 50
+
+
+class AlertBook:
+    """Records alerts in the state database and calls ``alert_listeners`` / ``resolve_listeners``."""
+
+    def __init__(self, statedb: StateDB, clock: Clock, alert_listeners: list[AlertListener],
+                 resolve_listeners: list[AlertListener]) -> None:
+        self.db = statedb
+        self.clock = clock
+        self.alert_listeners = alert_listeners
+        self.resolve_listeners = resolve_listeners
+        self._silences: list[Silence] = []
+        self._silences_at: datetime | None = None
+
+    # -- silences --------------------------------------------------------------------------------
+    def silenced(self, rule: str, key: str, now: datetime) -> bool:
+        if self._silences_at is None or now - self._silences_at > timedelta(seconds=5) or now < self._silences_at:
+            with self.db.session_scope() as s:
+                self._silences = list(s.scalars(select(Silence)))
+            self._silences_at = now
+        return any(x.covers(rule, key, now) for x in self._silences)
+
+    def silences_changed(self) -> None:
+        self._silences_at = None
+
+    # -- matches ---------------------------------------------------------------------------------
+    def handle(self, m: Match, spec: RuleSpec) -> Alert | None:
+        if m.kind == "resolved":
+            return self.resolve(m, spec)
+        now = self.clock()
+        notify = None
+        with self.db.session_scope() as s:
+            open_alert = s.scalars(select(Alert).where(Alert.rule == m.rule, Alert.key == m.key,
+                                                       Alert.status.in_(("open", "silenced")))
+                                   .order_by(Alert.created_at.desc()).limit(1)).first()
+            if open_alert is not None:
+                since = aware(open_alert.notified_at or open_alert.created_at)
+                if now - since < spec.realert or (open_alert.notified_at is None and spec.aggregation):
+                    open_alert.count += 1
+                    open_alert.last_match = m.time
+                    ids = list(open_alert.post_ids or [])
+                    open_alert.post_ids = (ids + [i for i in m.post_ids if i not in ids])[-MAX_SAMPLES:]
+                    open_alert.value = m.value
+                    return None
+            status = "silenced" if self.silenced(m.rule, m.key, now) else "open"
+            alert = Alert(id=new_alert_id(now), rule=m.rule, rule_type=spec.type, severity=spec.severity, key=m.key,
+                          status=status, reason=m.reason, first_match=m.time, last_match=m.time, created_at=now,
+                          count=1, value=m.value, post_ids=list(m.post_ids)[:MAX_SAMPLES], duty=dict(spec.duty),
+                          description=spec.description, channels=list(spec.channels), details=_jsonable(m.details))
+            if status == "open" and not spec.aggregation:
+                alert.notified_at = now
+                notify = alert
+            s.add(alert)
+        if notify is not None:
+            self._call(self.alert_listeners, notify)
+        return alert
+
+    def resolve(self, m: Match, spec: RuleSpec) -> Alert | None:
+        now = self.clock()
+        with self.db.session_scope() as s:
+            alert = s.scalars(select(Alert).where(Alert.rule == m.rule, Alert.key == m.key,
+                                                  Alert.status.in_(("open", "silenced")))
+                              .order_by(Alert.created_at.desc()).limit(1)).first()
+            if alert is None:
+                return None
+            was_open = alert.status == "open" and alert.notified_at is not None
+            alert.status = "resolved"
+            alert.resolved_at = now
+            alert.details = {**(alert.details or {}), "resolved_reason": m.reason}
+        if was_open:
+            self._call(self.resolve_listeners, alert)
+        return alert
+
+    def tick(self, now: datetime, specs: dict[str, RuleSpec]) -> list[Alert]:
+        """Send aggregated alerts whose aggregation window has passed."""
+        due: list[Alert] = []
+        with self.db.session_scope() as s:
+            for alert in s.scalars(select(Alert).where(Alert.status == "open", Alert.notified_at.is_(None))):
+                spec = specs.get(alert.rule)
+                window = spec.aggregation if spec and spec.aggregation else timedelta(0)
+                if now - aware(alert.created_at) >= window:
+                    alert.notified_at = now
+                    due.append(alert)
+        for alert in due:
+            self._call(self.alert_listeners, alert)
+        return due
+
+    def _call(self, listeners: list[AlertListener], alert: Alert) -> None:
+        for fn in list(listeners):
+            try:
+                fn(alert)
+            except Exception:  # one listener (a channel, incidents) failing never stops the others
+                log.exception("alert listener %r failed for %s", fn, alert.id)
+
+
+def _jsonable(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        out[k] = v.isoformat() if isinstance(v, datetime) else v
+    return out

@@ -1,0 +1,106 @@
+"""``new_term``: a word not seen in the last ``terms_window`` bursts out — at least ``min_count`` posts within the
+timeframe of its first appearance. Terms come from a post field (``keywords`` by default, or ``tokens`` or
+``hashtags``). Nothing fires before the rule knows ``min_history`` of posts (the store primes it at start)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from ...models import Post
+from ..durations import format_duration, parse_duration
+from ..rule import Match, RuleSpec
+from .base import DURATION, EPOCH, RuleType, positive, ts
+
+
+class NewTermRule(RuleType):
+    name = "new_term"
+    summary = "新词爆发：近 N 天未出现过的词在短时间内大量出现"
+    OPTIONS = {
+        "field": {"enum": ["keywords", "tokens", "hashtags"], "description": "post field the terms come from"},
+        "terms_window": DURATION,
+        "min_count": positive("integer", 1, description="posts within the timeframe of the first appearance"),
+        "min_history": DURATION,
+        "min_length": positive("integer", 1, description="shortest term (characters)"),
+        "ignore": {"type": "array", "items": {"type": "string"}, "description": "terms never reported"},
+    }
+    DEFAULTS = {"field": "keywords", "terms_window": "7d", "min_count": 5, "min_history": "1d", "min_length": 2,
+                "ignore": []}
+    DURATION_OPTIONS = ("terms_window", "min_history")
+
+    def __init__(self, spec: RuleSpec) -> None:
+        super().__init__(spec)
+        self.terms_window = parse_duration(self.o["terms_window"])
+        self.min_history = parse_duration(self.o["min_history"])
+        self.last_seen: dict[str, float] = {}  # term -> epoch seconds of its last appearance
+        self.candidates: dict[str, list[tuple[float, str]]] = {}  # new term -> [(time, post id)]
+        self.ignore = set(self.o["ignore"])
+
+    def terms(self, post: Post) -> set[str]:
+        n = int(self.o["min_length"])
+        return {t for t in getattr(post, self.o["field"]) or []
+                if len(t) >= n and not t.isdigit() and t not in self.ignore}
+
+    def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
+        self.note_start(post.created_at)
+        t = ts(post.created_at)
+        horizon = self.terms_window.total_seconds()
+        for term in self.terms(post):
+            last = self.last_seen.get(term)
+            if term in self.candidates:
+                self.candidates[term].append((t, post.id))
+            elif last is None or t - last > horizon:
+                self.candidates[term] = [(t, post.id)]
+            if last is None or t > last:
+                self.last_seen[term] = t
+        return []
+
+    def touched_keys(self, post: Post, keys: list[str]) -> list[str]:
+        return [t for t in self.terms(post) if t in self.candidates]
+
+    def check(self, key: str, now: datetime) -> Match | None:
+        hits = self.candidates.get(key)
+        if not hits or not self.warmed_up(now, self.min_history):
+            return None
+        tf = self.spec.timeframe.total_seconds()
+        first = hits[0][0]
+        if first < ts(self.started) + self.min_history.total_seconds():
+            return None  # it appeared while the rule was still learning what is usual
+        inside = [h for h in hits if h[0] - first <= tf]
+        if len(inside) >= self.o["min_count"]:
+            return self.match(key, now, f"新词「{key}」爆发：首次出现后{format_duration(self.spec.timeframe)}内 {len(inside)} 条"
+                              f"（此前 {format_duration(self.terms_window)} 未见）", [pid for _, pid in inside[-10:]],
+                              len(inside), first_seen=(EPOCH + timedelta(seconds=first)).isoformat())
+        return None
+
+    def tracked_keys(self) -> list[str]:
+        return list(self.candidates)
+
+    def prune(self, now: datetime) -> None:
+        s = ts(now)
+        tf = self.spec.timeframe.total_seconds()
+        for term in [k for k, v in self.candidates.items() if s - v[0][0] > tf * 2]:
+            del self.candidates[term]
+        horizon = self.terms_window.total_seconds()
+        for term in [k for k, v in self.last_seen.items() if s - v > horizon]:
+            del self.last_seen[term]
+
+    def prime(self, store: Any, now: datetime) -> None:
+        from ...store.base import PostQuery
+
+        q = PostQuery(since=now - self.terms_window, until=now)
+        terms = store.top_terms(q, self.o["field"], 5000)
+        if terms:
+            base = ts(now - self.terms_window / 2)
+            for term, _n in terms:
+                self.last_seen.setdefault(term, base)
+            self.note_start(now - self.terms_window)
+
+    def state(self) -> dict[str, Any]:
+        return {**self.base_state(), "last_seen": {k: int(v) for k, v in self.last_seen.items()},
+                "candidates": self.candidates}
+
+    def load_state(self, data: dict[str, Any]) -> None:
+        self.load_base_state(data)
+        self.last_seen.update({k: float(v) for k, v in data.get("last_seen", {}).items()})
+        self.candidates.update({k: [tuple(x) for x in v] for k, v in data.get("candidates", {}).items()})

@@ -1,0 +1,83 @@
+"""``rumour``: posts with a rumour score over ``threshold`` spreading fast (``min_posts`` such posts within the
+timeframe, or one post with ``min_reposts`` reposts) while no official answer has appeared on the same
+query_key value (a post by an author of ``official_author_types`` or from ``official_sources``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ...models import Post
+from ..durations import format_duration
+from ..rule import Match, RuleSpec
+from .base import RuleType, Window, bucket_for, key_label, positive, ts
+
+
+class RumourRule(RuleType):
+    name = "rumour"
+    summary = "疑似谣言扩散：高谣言分帖子快速扩散且尚无官方回应"
+    OPTIONS = {
+        "threshold": positive(maximum=1, description="rumour score (0..1) that counts a post"),
+        "min_posts": positive("integer", 1, description="such posts within the timeframe"),
+        "min_reposts": positive("integer", 1, description="or one such post with this many reposts"),
+        "official_author_types": {"type": "array", "items": {"type": "string"}},
+        "official_sources": {"type": "array", "items": {"type": "string"}},
+    }
+    DEFAULTS = {"threshold": 0.7, "min_posts": 5, "min_reposts": 500, "official_author_types": ["gov"],
+                "official_sources": []}
+
+    def __init__(self, spec: RuleSpec) -> None:
+        super().__init__(spec)
+        self.window = Window(bucket_for(spec.timeframe), spec.timeframe * 2)
+        self.answered: dict[str, float] = {}  # key -> time of the official answer
+        self.max_reposts: dict[str, tuple[int, str]] = {}
+
+    def official(self, post: Post) -> bool:
+        return (post.author_type in self.o["official_author_types"]) or (post.source in self.o["official_sources"])
+
+    def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
+        if self.official(post):
+            for k in keys:
+                self.answered[k] = ts(post.created_at)
+            return []
+        if post.rumour_score is None or post.rumour_score < self.o["threshold"]:
+            return []
+        for k in keys:
+            self.window.add(k, post.created_at, post.id)
+            if post.reposts > self.max_reposts.get(k, (0, ""))[0]:
+                self.max_reposts[k] = (post.reposts, post.id)
+        return []
+
+    def check(self, key: str, now: datetime) -> Match | None:
+        tf = self.spec.timeframe
+        if key in self.answered and ts(now) - self.answered[key] < tf.total_seconds() * 4:
+            return None
+        n = self.window.total(key, now - tf, now)
+        if n == 0:
+            return None
+        reposts, pid = self.max_reposts.get(key, (0, ""))
+        if n >= self.o["min_posts"] or reposts >= self.o["min_reposts"]:
+            ids = self.window.recent_ids(key, now - tf)
+            if pid and pid not in ids:
+                ids.insert(0, pid)
+            return self.match(key, now, f"{key_label(key)}疑似谣言扩散：近{format_duration(tf)} {int(n)} 条高谣言分信息，"
+                              f"最高转发 {reposts}，尚无官方回应", ids, n, max_reposts=reposts)
+        return None
+
+    def tracked_keys(self) -> list[str]:
+        return self.window.keys()
+
+    def prune(self, now: datetime) -> None:
+        self.window.prune(now)
+        live = set(self.window.keys())
+        self.max_reposts = {k: v for k, v in self.max_reposts.items() if k in live}
+
+    def state(self) -> dict[str, Any]:
+        return {**self.base_state(), "window": self.window.to_state(), "answered": self.answered,
+                "max_reposts": {k: list(v) for k, v in self.max_reposts.items()}}
+
+    def load_state(self, data: dict[str, Any]) -> None:
+        self.load_base_state(data)
+        self.window.load_state(data.get("window", {}))
+        self.answered.update(data.get("answered", {}))
+        self.max_reposts.update({k: (int(v[0]), str(v[1])) for k, v in data.get("max_reposts", {}).items()})

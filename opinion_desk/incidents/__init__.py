@@ -1,0 +1,1 @@
+"""incidents (filled in by its issue)."""

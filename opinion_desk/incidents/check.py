@@ -1,0 +1,127 @@
+"""The own-draft check: before approval, compare the draft with known rumours and earlier official statements.
+
+Simple and explainable on purpose. From each text the check takes *facts*: numbers with a unit (3人, 12辆,
+2.5米, 40分钟), dates (5月3日) and clock times (14时, 14:30). Then:
+
+- an earlier **official statement** (a post with ``author_type`` gov) with the same unit but other numbers is a
+  conflict: "草稿：死亡 2人；官方通报（某局，05-03 10:00）：3人";
+- a known **rumour** (``rumour_score`` >= :data:`RUMOUR_SCORE`, or a post of a rumour alert) whose facts the
+  draft repeats is a warning: the draft may be echoing the rumour.
+
+Each finding names the post, its author and time, and the facts on both sides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+from typing import Any
+
+RUMOUR_SCORE = 0.6
+UNITS = ("人", "名", "辆", "户", "间", "处", "所", "座", "亩", "万元", "亿元", "元", "吨", "米", "公里", "千米",
+         "厘米", "毫米", "小时", "分钟", "天", "起", "例", "家", "头", "只", "级", "个")
+_NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
+FACT_RE = re.compile(_NUM + r"\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")")
+DATE_RE = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+TIME_RE = re.compile(r"(\d{1,2})\s*(?:时|点|:|：)\s*(\d{1,2})?\s*分?")
+CST = timezone(timedelta(hours=8))
+
+
+def facts(text: str) -> dict[str, set[str]]:
+    """{unit: {number, ...}}, plus "日期" and "时刻"."""
+    out: dict[str, set[str]] = {}
+    for num, unit in FACT_RE.findall(text):
+        out.setdefault(unit, set()).add(num)
+    for m, d in DATE_RE.findall(text):
+        out.setdefault("日期", set()).add(f"{int(m)}月{int(d)}日")
+    return out
+
+
+@dataclass
+class Finding:
+    kind: str  # conflict | rumour
+    post_id: str
+    author: str
+    created_at: str
+    unit: str
+    draft_values: list[str]
+    other_values: list[str]
+    excerpt: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    compared: int = 0
+
+    @property
+    def conflicts(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "conflict"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"compared": self.compared, "conflicts": len(self.conflicts),
+                "warnings": len(self.findings) - len(self.conflicts), "findings": [f.to_dict() for f in self.findings],
+                "ok": not self.findings}
+
+
+def _get(p: Any, k: str, default: Any = None) -> Any:
+    return p.get(k, default) if isinstance(p, dict) else getattr(p, k, default)
+
+
+def _when(p: Any) -> str:
+    t = _get(p, "created_at")
+    if t is None:
+        return ""
+    if isinstance(t, str):
+        return t[:16].replace("T", " ")
+    return t.astimezone(CST).strftime("%m-%d %H:%M")
+
+
+def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any]) -> CheckResult:
+    """Compare ``text`` with official statements and rumours (posts or post dicts)."""
+    mine = facts(text)
+    res = CheckResult()
+    seen: set[str] = set()
+    for p in official:
+        pid = _get(p, "id") or ""
+        if pid in seen:
+            continue
+        seen.add(pid)
+        res.compared += 1
+        theirs = facts(f"{_get(p, 'title', '') or ''} {_get(p, 'text', '') or ''}")
+        for unit, vals in mine.items():
+            if unit in theirs and not vals & theirs[unit]:
+                author = _get(p, "author", "") or "官方"
+                res.findings.append(Finding(
+                    "conflict", pid, author, _when(p), unit, sorted(vals), sorted(theirs[unit]),
+                    (_get(p, "text", "") or "")[:120],
+                    f"与{author}（{_when(p)}）的官方发布不一致：草稿写「{'、'.join(sorted(vals))}{'' if unit in ('日期',) else unit}」，"
+                    f"官方发布为「{'、'.join(sorted(theirs[unit]))}{'' if unit in ('日期',) else unit}」"))
+    for p in rumours:
+        pid = _get(p, "id") or ""
+        if pid in seen:
+            continue
+        seen.add(pid)
+        res.compared += 1
+        theirs = facts(f"{_get(p, 'title', '') or ''} {_get(p, 'text', '') or ''}")
+        for unit, vals in mine.items():
+            shared = vals & theirs.get(unit, set())
+            if shared:
+                author = _get(p, "author", "") or "网民"
+                res.findings.append(Finding(
+                    "rumour", pid, author, _when(p), unit, sorted(vals), sorted(theirs[unit]),
+                    (_get(p, "text", "") or "")[:120],
+                    f"草稿中的「{'、'.join(sorted(shared))}{'' if unit == '日期' else unit}」与疑似谣言（{author}，{_when(p)}）"
+                    f"说法相同，请核实来源"))
+    return res
+
+
+def is_rumour(p: Any) -> bool:
+    score = _get(p, "rumour_score")
+    return score is not None and float(score) >= RUMOUR_SCORE

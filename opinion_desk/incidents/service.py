@@ -1,0 +1,89 @@
+"""The incidents part of the app: the :class:`~opinion_desk.incidents.desk.IncidentDesk`, the alert listener
+(new alerts of an active incident's rule and key are linked to it), and the jobs: deadlines and escalation,
+verification of published answers, and 持续发布 reminders."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from ..state.incidents import Incident
+from . import deadlines
+from .desk import IncidentDesk
+from .lifecycle import SYSTEM, now, record, writing
+
+log = logging.getLogger(__name__)
+EXTENSION_KEY = "opinion_desk.incidents"
+
+
+def get_desk(app: Flask | None = None) -> IncidentDesk:
+    return (app or current_app).extensions[EXTENSION_KEY]
+
+
+def init_app(app: Flask) -> None:
+    desk = IncidentDesk(app)
+    app.extensions[EXTENSION_KEY] = desk
+    engine = app.extensions.get("opinion_desk.engine")
+    if engine is not None and hasattr(engine, "alert_listeners"):
+        engine.alert_listeners.append(_safe(desk.link_alert))
+
+
+def _safe(fn: Any) -> Any:
+    def call(*a: Any) -> Any:
+        try:
+            return fn(*a)
+        except Exception:
+            log.exception("incident alert listener failed")
+            return None
+
+    return call
+
+
+def leaders(desk: IncidentDesk) -> list[dict[str, Any]]:
+    from ..state.users import users_with_role
+
+    with desk.db.session_scope() as s:
+        return [{"username": u.username, "name": u.name, "email": u.email} for u in users_with_role(s, "approver")]
+
+
+def tick_deadlines(desk: IncidentDesk) -> list[str]:
+    """Push every escalation now due (once per fraction; after a long stop, only the latest of each clock)."""
+    t = now()
+    pushed = []
+    with desk.db.session_scope() as s:
+        incs = list(s.scalars(select(Incident).where(Incident.status != "closed")))
+    fracs = sorted(float(x) for x in desk.cfg["incidents"]["escalate_at"])
+    for inc in incs:
+        for key, frac, clock in deadlines.due_escalations(desk.cfg, inc, t):
+            marks = [f"{clock.name}:{f:g}" for f in fracs if f <= frac]
+            with writing(desk.db) as s:
+                row = s.get(Incident, inc.id)
+                if key in (row.escalated or []):
+                    continue
+                row.escalated = sorted(set(row.escalated or []) | set(marks))  # a job's bookkeeping: no version bump
+                record(s, row, "escalate", SYSTEM, {"key": key, "due": clock.due.isoformat()})
+            desk.notify(inc, f"{clock.name}:{frac:g}", deadlines.escalation_message(inc, frac, clock, t),
+                        leaders(desk) + list(inc.contacts or []))
+            pushed.append(f"{inc.id}:{key}")
+    return pushed
+
+
+def start(app: Flask) -> None:
+    from ..web.auth import ensure_demo_admin
+    from .publishing import remind, verify_pending
+
+    desk = get_desk(app)
+    creds = ensure_demo_admin(app)
+    if creds is not None:
+        msg = f"演示账号（demo）：用户名 {creds[0]}  密码 {creds[1]}  （用 `opinion-desk users passwd {creds[0]}` 修改）"
+        print(msg, file=sys.stderr, flush=True)
+        log.warning("%s", msg)
+    sched = app.extensions["opinion_desk.scheduler"]
+    every = float(app.config["DESK"]["incidents"]["tick_seconds"])
+    sched.add_interval_job("incident-deadlines", lambda: tick_deadlines(desk), every)
+    sched.add_interval_job("incident-verify", lambda: verify_pending(desk), every)
+    sched.add_interval_job("incident-remind", lambda: remind(desk), every)

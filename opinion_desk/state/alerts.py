@@ -1,0 +1,130 @@
+"""Alerting state: alerts, silences, rule state (windows that survive a restart) and the delivery outbox."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from . import Base
+
+STATUSES = ("open", "resolved", "silenced")
+STATUS_ZH = {"open": "未平息", "resolved": "已平息", "silenced": "已静默"}
+
+
+def _iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.isoformat()
+
+
+def aware(t: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive (UTC): make them aware again."""
+    if t is not None and t.tzinfo is None:
+        return t.replace(tzinfo=timezone.utc)
+    return t
+
+
+def new_alert_id(t: datetime) -> str:
+    """A stable, sortable string id: ``A20240501-083012-3f9a1c``."""
+    return "A" + t.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+class Alert(Base):
+    """One alert: a rule fired for one query_key value; later matches within ``realert`` fold into it."""
+
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(200), index=True)
+    rule_type: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    first_match: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_match: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    value: Mapped[float | None] = mapped_column(nullable=True)
+    post_ids: Mapped[list] = mapped_column(JSON, default=list)
+    duty: Mapped[dict] = mapped_column(JSON, default=dict)  # what to check, who owns it
+    description: Mapped[str] = mapped_column(Text, default="")
+    channels: Mapped[list] = mapped_column(JSON, default=list)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("alerts_rule_key_status", "rule", "key", "status"),)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..detection.rule import SEVERITIES
+
+        return {
+            "id": self.id, "rule": self.rule, "rule_type": self.rule_type, "severity": self.severity,
+            "severity_zh": SEVERITIES.get(self.severity, self.severity), "key": self.key, "status": self.status,
+            "status_zh": STATUS_ZH.get(self.status, self.status), "reason": self.reason,
+            "first_match": _iso(self.first_match), "last_match": _iso(self.last_match),
+            "notified_at": _iso(self.notified_at), "resolved_at": _iso(self.resolved_at),
+            "created_at": _iso(self.created_at), "count": self.count, "value": self.value,
+            "post_ids": list(self.post_ids or []), "duty": dict(self.duty or {}), "description": self.description,
+            "channels": list(self.channels or []), "details": dict(self.details or {}),
+        }
+
+
+class Silence(Base):
+    """Matches of ``rule`` ("*" = every rule) for ``key`` ("" = every value) are recorded but not sent until
+    ``until``."""
+
+    __tablename__ = "silences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(200), default="*")
+    key: Mapped[str] = mapped_column(String(300), default="")
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def covers(self, rule: str, key: str, now: datetime) -> bool:
+        return (self.rule in ("*", rule)) and (not self.key or self.key == key) and aware(self.until) > now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "rule": self.rule, "key": self.key, "until": _iso(self.until), "reason": self.reason,
+                "created_by": self.created_by, "created_at": _iso(self.created_at)}
+
+
+class RuleState(Base):
+    """A rule's window state (counts per bucket, known terms ...) and which keys are firing."""
+
+    __tablename__ = "rule_state"
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    rule_type: Mapped[str] = mapped_column(String(40))
+    state: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRow(Base):
+    """One delivery of one alert (or resolved notice) to one channel, retried with backoff until sent."""
+
+    __tablename__ = "alert_outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(String(40), index=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="alert")  # alert | resolved
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | sent | failed
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "alert_id": self.alert_id, "channel": self.channel, "kind": self.kind,
+                "attempts": self.attempts, "next_try": _iso(self.next_try), "status": self.status,
+                "last_error": self.last_error, "sent_at": _iso(self.sent_at)}

@@ -1,0 +1,236 @@
+"""The embedded post store: one SQLite file (WAL) with an FTS5 index over the posts' tokens.
+
+Layout: ``posts`` holds one row per post id (filter columns, the list fields as JSON, the whole post as JSON in
+``doc``); ``posts_fts`` (FTS5, ``detail=none``, rowid = posts.rowid) holds the post's terms — its tokens and its
+title's tokens — each hex-encoded, so FTS5's tokenizer sees one opaque word per term and matching is exactly
+whitespace-token equality, as in Elasticsearch's ``whitespace`` analyzer (case-sensitive, no stemming).
+
+Top terms are counted in SQL with ``json_each`` over the matching rows (``COUNT(DISTINCT rowid)``: once per post).
+Thread-safety: one connection per thread (WAL lets readers run beside the writer) and a lock around writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..models import Post
+from . import check_term_field, interval_step, post_doc, post_from_doc, split_terms, to_us, zero_fill
+from .base import IndexResult, PostQuery, PostStore, SearchResult
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,          -- microseconds since the epoch, UTC
+    source TEXT NOT NULL, author TEXT NOT NULL, author_type TEXT NOT NULL, region TEXT NOT NULL,
+    topic_id TEXT NOT NULL, sentiment_label TEXT NOT NULL, rumour_score REAL,
+    tokens TEXT NOT NULL, keywords TEXT NOT NULL, hashtags TEXT NOT NULL,   -- JSON arrays
+    doc TEXT NOT NULL                     -- Post.to_dict() as JSON
+);
+CREATE INDEX IF NOT EXISTS posts_created ON posts(created_at);
+CREATE INDEX IF NOT EXISTS posts_source ON posts(source, created_at);
+CREATE INDEX IF NOT EXISTS posts_topic ON posts(topic_id, created_at);
+CREATE INDEX IF NOT EXISTS posts_author ON posts(author, created_at);
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(terms, detail=none);
+"""
+
+COLUMNS = ("id", "created_at", "source", "author", "author_type", "region", "topic_id", "sentiment_label",
+           "rumour_score", "tokens", "keywords", "hashtags", "doc")
+UPSERT_SQL = (f"INSERT INTO posts({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+              f"ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in COLUMNS[1:]))
+LIST_FIELDS = ("tokens", "keywords", "hashtags")
+SCALAR_FIELDS = ("author", "source", "topic_id", "sentiment_label", "region")
+
+
+def _hex(term: str) -> str:
+    return term.encode("utf-8").hex()
+
+
+class SQLiteStore(PostStore):
+    """Posts in one SQLite file. ``path`` may be ``":memory:"`` only for single-threaded throwaway use."""
+
+    name = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str] = "posts.db",
+                 segment: Callable[[str], list[str]] | None = None) -> None:
+        super().__init__(segment)
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        with self._write_lock:
+            self._conn().executescript(SCHEMA_SQL)
+
+    # connections -----------------------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            if self._closed:
+                raise StoreError(f"SQLite store {self.path} is closed")
+            try:
+                c = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                c.execute("PRAGMA journal_mode=WAL")
+                c.execute("PRAGMA synchronous=NORMAL")
+                c.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as e:
+                raise StoreError(f"cannot open SQLite store {self.path}: {e} ([store] sqlite_path)") from None
+            self._local.conn = c
+            with self._conns_lock:
+                self._conns.append(c)
+        return c
+
+    def close(self) -> None:
+        self._closed = True
+        with self._conns_lock:
+            for c in self._conns:
+                try:
+                    c.close()
+                except sqlite3.Error:
+                    pass
+            self._conns.clear()
+        self._local = threading.local()
+
+    def ping(self) -> bool:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+            return True
+        except (sqlite3.Error, StoreError):
+            return False
+
+    # writing ---------------------------------------------------------------------------------------------
+    def _terms(self, post: Post) -> str:
+        title_tokens = self.segment(post.title) if post.title.strip() else []
+        return " ".join(_hex(t) for t in split_terms(list(post.tokens) + title_tokens))
+
+    def index(self, posts: Sequence[Post]) -> IndexResult:
+        rows: list[tuple[Any, ...]] = []
+        terms: list[tuple[str, str]] = []
+        result = IndexResult()
+        for p in posts:
+            try:
+                d = post_doc(p)
+                rows.append((d["id"], to_us(p.created_at), p.source, p.author, p.author_type, p.region, p.topic_id,
+                             p.sentiment_label, p.rumour_score, json.dumps(list(p.tokens), ensure_ascii=False),
+                             json.dumps(list(p.keywords), ensure_ascii=False),
+                             json.dumps(list(p.hashtags), ensure_ascii=False), json.dumps(d, ensure_ascii=False)))
+                terms.append((d["id"], self._terms(p)))
+            except (TypeError, ValueError, AttributeError) as e:
+                result.errors.append(f"post {getattr(p, 'id', '?')}: cannot be stored: {e}")
+        if not rows:
+            return result
+        n = len(rows)
+        # the same post twice in one batch: the later one wins, as in Elasticsearch's bulk
+        rows = list({r[0]: r for r in rows}.values())
+        terms = list(dict(terms).items())
+        ids = [(r[0],) for r in rows]
+        with self._write_lock:
+            c = self._conn()
+            try:
+                c.execute("BEGIN IMMEDIATE")
+                c.executemany("DELETE FROM posts_fts WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
+                c.executemany(UPSERT_SQL, rows)
+                c.executemany("INSERT INTO posts_fts(rowid, terms) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
+                              terms)
+                c.execute("COMMIT")
+            except sqlite3.Error as e:
+                c.execute("ROLLBACK") if c.in_transaction else None
+                raise StoreError(f"SQLite store {self.path}: write failed: {e}") from None
+        result.indexed = n
+        return result
+
+    def refresh(self) -> None:
+        """Nothing to do: a committed write is visible at once."""
+
+    def drop_before(self, cutoff: datetime) -> int:
+        """Delete posts created before ``cutoff``; returns how many posts went."""
+        us = to_us(cutoff)
+        with self._write_lock:
+            c = self._conn()
+            try:
+                c.execute("BEGIN IMMEDIATE")
+                c.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)", (us,))
+                n = c.execute("DELETE FROM posts WHERE created_at < ?", (us,)).rowcount
+                c.execute("COMMIT")
+            except sqlite3.Error as e:
+                c.execute("ROLLBACK") if c.in_transaction else None
+                raise StoreError(f"SQLite store {self.path}: retention delete failed: {e}") from None
+        return n
+
+    # reading ---------------------------------------------------------------------------------------------
+    def _where(self, q: PostQuery, alias: str = "posts") -> tuple[str, list[Any]]:
+        cond: list[str] = []
+        args: list[Any] = []
+        if q.text.strip():
+            terms = split_terms(self.segment(q.text))
+            if terms:
+                cond.append(f"{alias}.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+                args.append(" ".join(f'"{_hex(t)}"' for t in terms))
+        if q.since is not None:
+            cond.append(f"{alias}.created_at >= ?")
+            args.append(to_us(q.since))
+        if q.until is not None:
+            cond.append(f"{alias}.created_at < ?")
+            args.append(to_us(q.until))
+        for col, values in (("source", q.sources), ("sentiment_label", q.sentiment_labels),
+                            ("topic_id", q.topic_ids), ("author", q.authors), ("author_type", q.author_types),
+                            ("region", q.regions)):
+            if values:
+                cond.append(f"{alias}.{col} IN ({', '.join('?' * len(values))})")
+                args.extend(values)
+        if q.min_rumour_score is not None:
+            cond.append(f"{alias}.rumour_score >= ?")
+            args.append(float(q.min_rumour_score))
+        return (" WHERE " + " AND ".join(cond)) if cond else "", args
+
+    def _query(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn().execute(sql, args).fetchall()
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path}: query failed: {e}") from None
+
+    def get(self, post_id: str) -> Post | None:
+        rows = self._query("SELECT doc FROM posts WHERE id=?", (post_id,))
+        return post_from_doc(json.loads(rows[0][0])) if rows else None
+
+    def search(self, query: PostQuery) -> SearchResult:
+        where, args = self._where(query)
+        order = "ASC" if query.sort == "oldest" else "DESC"
+        total = self._query(f"SELECT COUNT(*) FROM posts{where}", args)[0][0]
+        rows = self._query(f"SELECT doc FROM posts{where} ORDER BY created_at {order}, id ASC LIMIT ? OFFSET ?",
+                           [*args, max(0, query.size), max(0, query.offset)])
+        return SearchResult(total=total, posts=[post_from_doc(json.loads(r[0])) for r in rows])
+
+    def count(self, query: PostQuery) -> int:
+        where, args = self._where(query)
+        return self._query(f"SELECT COUNT(*) FROM posts{where}", args)[0][0]
+
+    def date_histogram(self, query: PostQuery, interval: str = "1h") -> list[tuple[datetime, int]]:
+        step = interval_step(interval)
+        where, args = self._where(query)
+        rows = self._query(f"SELECT (created_at / {step}) * {step} AS b, COUNT(*) FROM posts{where} GROUP BY b",
+                           args)
+        return zero_fill({int(b): n for b, n in rows}, interval, query)
+
+    def top_terms(self, query: PostQuery, field: str = "tokens", size: int = 10) -> list[tuple[str, int]]:
+        check_term_field(field)
+        where, args = self._where(query, alias="p")
+        if field in LIST_FIELDS:
+            sql = (f"SELECT j.value AS t, COUNT(DISTINCT p.rowid) AS n FROM posts p, json_each(p.{field}) j{where}"
+                   f"{' AND' if where else ' WHERE'} j.value <> '' GROUP BY t ORDER BY n DESC, t ASC LIMIT ?")
+        elif field in SCALAR_FIELDS:
+            sql = (f"SELECT p.{field} AS t, COUNT(*) AS n FROM posts p{where}{' AND' if where else ' WHERE'} "
+                   f"p.{field} <> '' GROUP BY t ORDER BY n DESC, t ASC LIMIT ?")
+        else:
+            raise StoreError(f"top_terms field {field!r} is not supported by the SQLite store")
+        return [(str(t), int(n)) for t, n in self._query(sql, [*args, int(size)])]

@@ -1,0 +1,105 @@
+"""Alerts on the desk: the 告警 page, ``GET /api/v1/alerts``, rule status, and silences (create, list, remove)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from sqlalchemy import select
+
+from ..detection.durations import parse_duration
+from ..state import get_db
+from ..state.alerts import STATUSES, Alert, Silence
+
+bp = Blueprint("alerts", __name__)
+
+
+def _engine():  # noqa: ANN202
+    return current_app.extensions.get("opinion_desk.engine")
+
+
+@bp.get("/alerts")
+def page():  # noqa: ANN201
+    return render_template("alerts.html")
+
+
+@bp.get("/api/v1/alerts")
+def list_alerts():  # noqa: ANN201
+    """Newest first; ``status`` (open|resolved|silenced), ``rule``, ``limit`` (≤ 500)."""
+    q = select(Alert).order_by(Alert.created_at.desc())
+    status = request.args.get("status")
+    if status:
+        if status not in STATUSES:
+            return jsonify(error=f"field 'status': {status!r} is not one of {', '.join(STATUSES)}", field="status"), 400
+        q = q.where(Alert.status == status)
+    if request.args.get("rule"):
+        q = q.where(Alert.rule == request.args["rule"])
+    try:
+        limit = max(1, min(500, int(request.args.get("limit", 100))))
+    except ValueError:
+        return jsonify(error="field 'limit': not a whole number", field="limit"), 400
+    rows = get_db().scalars(q.limit(limit)).all()
+    return jsonify(alerts=[a.to_dict() for a in rows])
+
+
+@bp.get("/api/v1/alerts/<alert_id>")
+def get_alert(alert_id: str):  # noqa: ANN201
+    a = get_db().get(Alert, alert_id)
+    if a is None:
+        return jsonify(error=f"no alert {alert_id}"), 404
+    outbox = current_app.extensions.get("opinion_desk.outbox")
+    return jsonify(alert=a.to_dict(), deliveries=outbox.rows(alert_id) if outbox else [])
+
+
+@bp.get("/api/v1/rules")
+def rules_status():  # noqa: ANN201
+    eng = _engine()
+    return jsonify(eng.status() if eng else {"rules": [], "errors": []})
+
+
+@bp.get("/api/v1/silences")
+def list_silences():  # noqa: ANN201
+    now = datetime.now(timezone.utc)
+    rows = get_db().scalars(select(Silence).order_by(Silence.until.desc())).all()
+    return jsonify(silences=[dict(s.to_dict(), active=s.covers(s.rule, s.key, now)) for s in rows])
+
+
+@bp.post("/api/v1/silences")
+def add_silence():  # noqa: ANN201
+    """``{"rule": NAME or "*", "key": "", "duration": "2h", "reason": "..."}``"""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="body must be a JSON object"), 400
+    rule = str(data.get("rule") or "*")
+    try:
+        dur = parse_duration(data.get("duration", "1h"))
+    except ValueError as e:
+        return jsonify(error=f"field 'duration': {e}", field="duration"), 400
+    if dur > timedelta(days=30):
+        return jsonify(error="field 'duration': at most 30 days", field="duration"), 400
+    now = datetime.now(timezone.utc)
+    s = Silence(rule=rule, key=str(data.get("key") or ""), until=now + dur, reason=str(data.get("reason") or ""),
+                created_by=str(data.get("created_by") or "desk"), created_at=now)
+    db = get_db()
+    db.add(s)
+    db.commit()
+    _silences_changed()
+    return jsonify(silence=s.to_dict()), 201
+
+
+@bp.delete("/api/v1/silences/<int:silence_id>")
+def remove_silence(silence_id: int):  # noqa: ANN201
+    db = get_db()
+    s = db.get(Silence, silence_id)
+    if s is None:
+        return jsonify(error=f"no silence {silence_id}"), 404
+    db.delete(s)
+    db.commit()
+    _silences_changed()
+    return jsonify(ok=True)
+
+
+def _silences_changed() -> None:
+    eng = _engine()
+    if eng is not None and eng.book is not None:
+        eng.book.silences_changed()

@@ -1,0 +1,270 @@
+"""Login, logout, and the login requirement for the whole app.
+
+Every page and API needs a logged-in session or a machine token, except the login page, ``/api/v1/health`` and
+static files (:data:`PUBLIC_ENDPOINTS`). How a request is let in (:func:`_guard`, run before every request):
+
+- ``Authorization: Bearer TOKEN`` on an ``/api/`` route: a token from ``opinion-desk users token``; a GET needs
+  the ``read`` scope, anything else ``write`` (acting as the token's user). Token calls need no CSRF token.
+  ``POST /api/v1/posts`` checks its own tokens (configured ``[ingest] tokens`` or DB tokens with ``ingest``).
+- otherwise the session: a logged-in user; state-changing requests (POST/PUT/PATCH/DELETE) must carry the
+  session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``; pages put it in
+  ``<meta name="csrf-token">`` and ``static/js/desk.js`` sends it with every fetch).
+
+Session cookies are HttpOnly, SameSite=Lax, and Secure when ``[auth] secure_cookies`` is true. Failed logins
+are limited per username and client address (``[auth] login_max_failures`` in ``login_window_minutes``).
+Role checks: :func:`require_role`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session,
+                   url_for)
+
+from ..state import get_db, get_statedb
+from ..state.users import (ROLES, ApiToken, User, authenticate, clear_failures, find_token, record_failure,
+                           recent_failures)
+
+bp = Blueprint("auth", __name__)
+
+PUBLIC_ENDPOINTS = {"auth.login", "api.health", "static"}
+# views that check machine tokens themselves (and take no session)
+SELF_CHECKED_ENDPOINTS = {"api.ingest"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@bp.record_once
+def _configure(state: Any) -> None:
+    app = state.app
+    cfg = app.config["DESK"]["auth"] if "auth" in app.config["DESK"] else {}
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(cfg.get("secure_cookies", False)),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=int(cfg.get("session_hours", 12))),
+    )
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals["ROLE_NAMES"] = ROLES
+
+
+# -- who is asking -------------------------------------------------------------------------------------------
+def current_user() -> User | None:
+    """The user of this request (session or token), or None."""
+    return g.get("user")
+
+
+def current_token() -> ApiToken | None:
+    return g.get("api_token")
+
+
+def bearer_token() -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.headers.get("X-Desk-Token") or None
+
+
+def token_has_scope(token: str, scope: str) -> bool:
+    """Is ``token`` a live DB token with ``scope``? (Used by the ingest route's own check.)"""
+    row = find_token(get_db(), token)
+    return row is not None and scope in (row.scopes or [])
+
+
+def csrf_token() -> str:
+    tok = session.get("csrf")
+    if not tok:
+        tok = session["csrf"] = secrets.token_urlsafe(32)
+    return tok
+
+
+def _csrf_ok() -> bool:
+    want = session.get("csrf")
+    got = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    return bool(want) and hmac.compare_digest(want.encode(), got.encode())
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.is_json or \
+        request.accept_mimetypes.best == "application/json"
+
+
+def _deny(status: int, message: str):  # noqa: ANN202
+    if _wants_json():
+        return jsonify(error=message), status
+    return render_template("login.html", error=message, next=None, denied=True), status
+
+
+def session_user() -> User | None:
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    user = get_db().get(User, uid)
+    if user is None or not user.active or session.get("sv") != user.session_version:
+        session.pop("uid", None)
+        return None
+    return user
+
+
+@bp.before_app_request
+def _guard():  # noqa: ANN202
+    g.user = None
+    g.api_token = None
+    endpoint = request.endpoint
+    if endpoint in PUBLIC_ENDPOINTS or endpoint is None:  # None: 404/405, nothing to protect
+        return None
+    if endpoint in SELF_CHECKED_ENDPOINTS:  # the view checks its machine token itself
+        return None
+    token = bearer_token()
+    if token and request.path.startswith("/api/"):
+        row = find_token(get_db(), token)
+        if row is None:
+            return jsonify(error="API 令牌无效或已吊销（请求头 Authorization: Bearer TOKEN）"), 401
+        need = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
+        if need not in (row.scopes or []):
+            return jsonify(error=f"API 令牌没有 {need} 权限"), 403
+        g.api_token = row
+        g.user = row.user
+        return None
+    user = session_user()
+    if user is None:
+        if _wants_json():
+            return jsonify(error="需要登录"), 401
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    g.user = user
+    if request.method in UNSAFE_METHODS and not _csrf_ok():
+        return _deny(403, "CSRF 校验失败：请刷新页面后重试")
+    return None
+
+
+def require_role(*roles: str):  # noqa: ANN201
+    """Let the view run only for users holding one of ``roles`` (admin holds all); else 403 (401 when anonymous)."""
+
+    def deco(view):  # noqa: ANN001, ANN202
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):  # noqa: ANN202
+            user = current_user()
+            if user is None:
+                return _deny(401, "需要登录")
+            if not user.has_role(*roles):
+                names = "、".join(ROLES.get(r, r) for r in roles)
+                return _deny(403, f"权限不足：此操作需要{names}角色")
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return deco
+
+
+# -- pages ---------------------------------------------------------------------------------------------------
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would hand a phishing page our login."""
+    if not target:
+        return url_for("dashboard.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("dashboard.index")
+    return target
+
+
+def _client_key(username: str) -> str:
+    return f"{username.strip().lower()}|{request.remote_addr or '?'}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # noqa: ANN201
+    nxt = request.values.get("next")
+    if request.method == "GET":
+        if session_user() is not None:
+            return redirect(_safe_next(nxt))
+        return render_template("login.html", error=None, next=nxt)
+    if not _csrf_ok():
+        return render_template("login.html", error="页面已过期，请重新登录", next=nxt), 400
+    cfg = current_app.config["DESK"]["auth"]
+    window = timedelta(minutes=int(cfg["login_window_minutes"]))
+    username = (request.form.get("username") or "").strip()
+    password = request.form.get("password") or ""
+    key = _client_key(username)
+    db = get_statedb()
+    with db.session_scope() as s:
+        fails = recent_failures(s, key, window)
+    if len(fails) >= int(cfg["login_max_failures"]):
+        msg = f"登录失败次数过多，请 {int(cfg['login_window_minutes'])} 分钟后再试"
+        return render_template("login.html", error=msg, next=nxt), 429
+    with db.session_scope() as s:
+        user = authenticate(s, username, password)
+        if user is None:
+            record_failure(s, key, window)
+        else:
+            clear_failures(s, key)
+            from ..models import utcnow
+
+            user.last_login = utcnow()
+            uid, sv = user.id, user.session_version
+    if user is None:
+        return render_template("login.html", error="用户名或密码错误", next=nxt), 401
+    session.clear()  # a fresh session (and CSRF token) at every login
+    session.permanent = True
+    session["uid"] = uid
+    session["sv"] = sv
+    csrf_token()
+    return redirect(_safe_next(nxt))
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/api/v1/me")
+def me():  # noqa: ANN201
+    user = current_user()
+    if user is None:
+        abort(401)
+    return jsonify(user=user.to_dict(), csrf_token=csrf_token() if g.get("api_token") is None else None)
+
+
+def socket_user() -> dict | None:
+    """The logged-in user of a Socket.IO handshake (its session cookie), as a dict; None when anonymous."""
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    with get_statedb().session_scope() as s:
+        user = s.get(User, uid)
+        if user is None or not user.active or session.get("sv") != user.session_version:
+            return None
+        return user.to_dict()
+
+
+def ensure_demo_admin(app: Any) -> tuple[str, str] | None:
+    """For the demo (``[desk] demo``): when no user exists, create ``admin`` with a random password kept in
+    ``data_dir/demo-admin.txt`` (0600). Returns (username, password) while that password still works."""
+    from werkzeug.security import check_password_hash
+
+    from ..state.users import create_user, get_user, user_count
+
+    cfg = app.config["DESK"]
+    if not cfg["desk"]["demo"]:
+        return None
+    path = cfg.data_path("demo-admin.txt")
+    with app.extensions["opinion_desk.state"].session_scope() as s:
+        if user_count(s) == 0:
+            password = secrets.token_urlsafe(12)
+            create_user(s, "admin", password, ["admin"], display_name="演示管理员")
+            path.write_text(f"admin\n{password}\n", encoding="utf-8")
+            path.chmod(0o600)
+            return "admin", password
+        if path.exists():
+            username, password = (path.read_text(encoding="utf-8").split("\n") + ["", ""])[:2]
+            user = get_user(s, username)
+            if user is not None and check_password_hash(user.password_hash, password):
+                return username, password
+    return None

@@ -1,0 +1,62 @@
+"""信息源: source health. ``GET /api/v1/sources`` (every configured source with its health),
+``GET /api/v1/sources/<name>``, and the page ``/sources`` (live over the ``source`` Socket.IO event)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template
+
+from ..collectors.service import SOURCES_KEY
+from ..scheduler import source_health
+from ..state import get_statedb
+from ..state.core import SourceState
+
+bp = Blueprint("sources", __name__)
+
+
+def source_rows(app: Flask) -> list[dict[str, Any]]:
+    """Every declared source (and every source with recorded state, e.g. the demo) with its health."""
+    found = app.extensions.get(SOURCES_KEY)
+    sched = app.extensions["opinion_desk.scheduler"]
+    specs = {s.name: s for s in (found.specs if found else [])}
+    for name, c in sched.collectors.items():
+        specs.setdefault(name, c.spec)
+    with get_statedb().session_scope() as s:
+        rows = {r.name: r for r in s.query(SourceState).all()}
+        out: list[dict[str, Any]] = []
+        for name in sorted(set(specs) | set(rows)):
+            spec = specs.get(name)
+            alert_after = (spec.alert_after if spec and spec.alert_after else None) or sched.alert_after
+            if name in rows:
+                h = source_health(rows[name], alert_after, spec.cadence if spec else None, sched.backoff_max)
+            else:
+                h = {"name": name, "status": "never", "healthy": True, "failures_in_row": 0, "last_items": 0,
+                     "total_items": 0, "alert_after": alert_after, "recent": [], "last_notes": []}
+            h.update(type=spec.type if spec else "", cadence=spec.cadence if spec else None,
+                     enabled=bool(spec and spec.enabled), scheduled=name in sched.collectors,
+                     where=spec.where if spec else "", description=spec.description if spec else "")
+            out.append(h)
+    return out
+
+
+@bp.get("/api/v1/sources")
+def api_sources():  # noqa: ANN201
+    found = current_app.extensions.get(SOURCES_KEY)
+    return jsonify(sources=source_rows(current_app._get_current_object()),  # type: ignore[attr-defined]
+                   problems=[str(p) for p in (found.problems if found else [])])
+
+
+@bp.get("/api/v1/sources/<name>")
+def api_source(name: str):  # noqa: ANN201
+    for row in source_rows(current_app._get_current_object()):  # type: ignore[attr-defined]
+        if row["name"] == name:
+            return jsonify(row)
+    return jsonify(error=f"no source {name!r}"), 404
+
+
+@bp.get("/sources")
+def page():  # noqa: ANN201
+    found = current_app.extensions.get(SOURCES_KEY)
+    return render_template("sources.html", rows=source_rows(current_app._get_current_object()),  # type: ignore[attr-defined]
+                           problems=[str(p) for p in (found.problems if found else [])])

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from analyzers.dedupe import SimHasher, hamming
+from analyzers.keywords import KeywordExtractor
+from analyzers.linear import LinearModel, strip_emoticons
+from analyzers.rumour import CueLexicon, RumourScorer
+from analyzers.segmentation import Segmenter
+from analyzers.sentiment import SentimentScorer
+from analyzers.topics import TopicClusterer
+from analyzers.train import fit_logistic, is_held_out, sentiment_group
+
+
+def test_sentiment_direction_and_band():
+    seg, s = Segmenter(), SentimentScorer()
+    parsed = [seg.parse(t) for t in ("太好了，非常感谢，点赞！", "气死了，垃圾，太恶心了", "今天下午三点开会")]
+    scores, labels = s.score_batch(parsed)
+    assert scores[0] > 0.7 and scores[1] < 0.3
+    assert labels[0] == "pos" and labels[1] == "neg"
+    lo, hi = s.band
+    assert 0 < lo <= 0.5 <= hi < 1
+    assert s.model.meta["task"] == "sentiment" and "split_seed" in s.model.meta
+
+
+def test_no_snownlp_on_runtime_path():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys, analyzers; analyzers.analyze([{'id':'1','text':'网传暴雨[哈哈]'}]); "
+            "print(sorted(m for m in ('snownlp', 'sklearn', 'jieba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(root)},
+                         check=True)
+    assert "snownlp" not in out.stdout and "sklearn" not in out.stdout
+
+
+def test_rumour_cues_and_score():
+    cues = CueLexicon()
+    assert cues.match("网传某地紧急扩散！据说转疯了，求证") == ["网传", "紧急扩散", "据说", "转疯了", "求证"]
+    r, seg = RumourScorer(), Segmenter()
+    scores, fired = r.score_batch([seg.parse("网传明天全城停水停电，紧急扩散！转给家人！"),
+                                   seg.parse("市气象台今日发布天气预报，明天多云")])
+    assert scores[0] > scores[1]
+    assert "紧急扩散" in fired[0] and fired[1] == []
+    assert "date" not in json.dumps(r.model.meta["features"]).replace("no date", "")
+
+
+def test_simhash_near_duplicates():
+    h = SimHasher()
+    a = list("今天某市发生重大交通事故造成多人受伤目前伤者已送医救治")
+    b = a + ["转发"]
+    c = list("熊猫宝宝在动物园里吃竹子非常可爱游客纷纷拍照")
+    ha, hb, hc = h.batch([a, b, c])
+    assert hamming(ha, hb) <= 3 < hamming(ha, hc)
+    assert h.batch([[]]) == [0]
+    assert SimHasher().one(a) == ha  # stable across instances (not Python's salted hash)
+
+
+def test_keywords_learn_idf():
+    kw = KeywordExtractor(prior_path="/nonexistent")
+    for _ in range(50):
+        kw.observe(["通报", "今天"])
+    kw.observe(["爆炸", "通报", "今天"])
+    assert kw.tfidf(["今天", "爆炸", "通报"], top_k=1)[0][0] == "爆炸"
+    long = ["暴雨", "地铁", "停运", "救援", "暴雨", "救援", "地铁"] * 30
+    assert {"暴雨", "地铁", "救援"} & {t for t, _ in kw.textrank(long, top_k=3)}
+
+
+def test_topics_incremental_and_state():
+    tc = TopicClusterer(threshold=0.3)
+    t1, lab = tc.assign("a", 0, [("暴雨", 2.0), ("郑州", 1.5), ("地铁", 1.0)])
+    t2, _ = tc.assign("b", 0, [("暴雨", 2.0), ("郑州", 1.0)])
+    t3, _ = tc.assign("c", 0, [("熊猫", 2.0), ("动物园", 1.0)])
+    assert t1 == t2 != t3 and "暴雨" in lab
+    tc2 = TopicClusterer(threshold=0.3)
+    tc2.load_state(json.loads(json.dumps(tc.state())))
+    assert tc2.assign("d", 0, [("暴雨", 1.0), ("郑州", 1.0)])[0] == t1
+    assert tc.assign("e", 0, []) == ("", "")
+
+
+def test_linear_model_roundtrip(tmp_path):
+    rows = [["好", "赞"], ["差", "烂"]] * 20
+    m = fit_logistic(rows, np.array([1, 0] * 20), iters=100, min_df=1)
+    m.save(tmp_path / "m.json.gz")
+    m2 = LinearModel.load(tmp_path / "m.json.gz")
+    p = m2.predict_proba([["好"], ["烂"], []])
+    assert p[0] > 0.5 > p[1] and abs(p[2] - m2.predict_proba([[]])[0]) < 1e-9
+
+
+def test_split_and_groups():
+    assert is_held_out("smp2020_usual_dev_1") == is_held_out("smp2020_usual_dev_1")
+    frac = np.mean([is_held_out(f"id{i}") for i in range(5000)])
+    assert 0.17 < frac < 0.23
+    assert sentiment_group({"id": "smp2020_virus_dev_1", "label_method": "human (SMP2020-EWECT virus)"}) == "virus"
+    assert sentiment_group({"id": "ws100k_dev_1", "label_method": "distant"}) == "ws100k"
+    assert strip_emoticons("好[哈哈]呀[泪]") == "好呀"

@@ -1,0 +1,131 @@
+"""Each rule type through the engine, on event time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from opinion_desk.detection.clock import ManualClock
+from opinion_desk.detection.engine import Engine
+from opinion_desk.detection.rule import PostFilter
+from opinion_desk.detection.types import RULE_TYPES
+
+from .helpers import T0, post, rule
+
+
+def run(lr, posts, until_minute=None, step=1.0):
+    """Feed posts minute by minute with a tick each minute; returns the matches."""
+    out = []
+    clock = ManualClock(T0)
+    eng = Engine(clock=clock, sink=lambda m, spec: out.append(m))
+    eng.add_rule(lr)
+    posts = sorted(posts, key=lambda p: p.created_at)
+    end = until_minute if until_minute is not None else (posts[-1].created_at - T0).total_seconds() / 60 + 1
+    t, i = 0.0, 0
+    while t <= end:
+        now = T0 + timedelta(minutes=t)
+        batch = []
+        while i < len(posts) and posts[i].created_at <= now:
+            batch.append(posts[i])
+            i += 1
+        clock.set(now)
+        if batch:
+            eng.on_posts(batch)
+        eng.tick(now)
+        t += step
+    return out
+
+
+def test_registry() -> None:
+    assert set(RULE_TYPES) == {"spike", "frequency", "flatline", "new_term", "keyword", "sentiment_surge", "rumour",
+                               "cardinality"}
+
+
+def test_keyword_is_jieba_aware() -> None:
+    f = PostFilter({"keywords": ["爆炸", "群体", "食物中毒"]})
+    assert f.matched_words(post(0, tokens=["化工厂", "发生爆炸"])) == ["爆炸"]
+    assert f.matched_words(post(0, tokens=["人群", "体检"])) == []  # 群体 straddles two words
+    assert f.matched_words(post(0, tokens=["学生", "食物", "中毒"])) == ["食物中毒"]
+    assert f.matched_words(post(0, text="没有分词的食物中毒", tokens=[])) == ["食物中毒"]
+
+
+def test_keyword_matches_each_post_at_once_per_word() -> None:
+    lr = rule("name: k\ntype: keyword\nquery_key: keyword\nfilter:\n  keywords: [爆炸, 坍塌]\n  exclude: [演练]\n")
+    ms = run(lr, [post(0, tokens=["发生爆炸"]), post(1, tokens=["桥梁", "坍塌"]), post(2, tokens=["爆炸", "演练"])])
+    assert [(m.key, m.time) for m in ms] == [("爆炸", T0), ("坍塌", T0 + timedelta(minutes=1))]
+
+
+def test_spike_fires_resolves_and_needs_warmup() -> None:
+    lr = rule("name: s\ntype: spike\ntimeframe: 10m\nspike_height: 3\nthreshold_cur: 20\nresolve_after: 10m\n")
+    quiet = [post(m) for m in range(0, 60, 2)]  # 5 per 10 min
+    burst = [post(60 + k * 0.2) for k in range(40)]  # 40 in 8 minutes
+    ms = run(lr, quiet + burst, until_minute=120)
+    fired = [m for m in ms if m.kind == "match"]
+    assert len(fired) == 1 and 60 <= (fired[0].time - T0).total_seconds() / 60 <= 66
+    assert fired[0].details["direction"] == "up" and fired[0].post_ids
+    resolved = [m for m in ms if m.kind == "resolved"]
+    assert len(resolved) == 1 and "舆情平息" in resolved[0].reason and resolved[0].time > fired[0].time
+
+
+def test_spike_daily_baseline_ignores_the_daily_rhythm() -> None:
+    lr = rule("name: s\ntype: spike\ntimeframe: 30m\nspike_height: 3\nthreshold_cur: 10\nbaseline: daily\nbaseline_days: 2\n")
+    posts = []
+    for day in range(3):
+        base = day * 1440
+        posts += [post(base + m) for m in range(0, 1440, 30)]  # background: 1 per 30 min
+        posts += [post(base + 480 + k) for k in range(30)]  # every morning at 8: 30 posts in 30 min
+    ms = run(lr, posts, step=5)
+    assert [m for m in ms if m.kind == "match"] == []
+    lr2 = rule("name: s2\ntype: spike\ntimeframe: 30m\nspike_height: 3\nthreshold_cur: 10\nbaseline: previous\n")
+    assert [m for m in run(lr2, posts, step=5) if m.kind == "match"]  # the naive baseline cries wolf
+
+
+def test_frequency_per_query_key() -> None:
+    lr = rule("name: f\ntype: frequency\ntimeframe: 10m\nnum_events: 3\nquery_key: region\n")
+    ms = run(lr, [post(m, region="东城") for m in (0, 1, 2)] + [post(m, region="西城") for m in (0, 30)])
+    assert [m.key for m in ms] == ["东城"]
+
+
+def test_flatline_and_recovery() -> None:
+    lr = rule("name: q\ntype: flatline\ntimeframe: 30m\nquery_key: source\nresolve_after: 5m\nexpect: [rss-gov]\n")
+    ms = run(lr, [post(m, source="weibo") for m in range(0, 40)] + [post(m, source="weibo") for m in range(100, 120)],
+             until_minute=130)
+    keys = [(m.key, m.kind) for m in ms]
+    assert ("rss-gov", "match") in keys  # never posted at all
+    assert ("weibo", "match") in keys and ("weibo", "resolved") in keys
+
+
+def test_new_term_bursts_after_history() -> None:
+    lr = rule("name: n\ntype: new_term\ntimeframe: 30m\nmin_count: 5\nmin_history: 1h\nterms_window: 7d\n")
+    old = [post(m, keywords=["天气", "交通"]) for m in range(0, 120, 5)]
+    new = [post(130 + k, keywords=["某某化工厂", "天气"]) for k in range(6)]
+    ms = run(lr, old + new)
+    assert [m.key for m in ms] == ["某某化工厂"]
+    assert len(ms[0].post_ids) >= 5
+
+
+def test_sentiment_surge_against_baseline() -> None:
+    lr = rule("name: e\ntype: sentiment_surge\ntimeframe: 30m\nreference: 2h\nmin_posts: 10\nmin_share: 0.5\n"
+              "ratio: 1.5\nmin_reference_posts: 10\n")
+    calm = [post(m, sentiment_label="neg" if m % 10 == 0 else "pos") for m in range(0, 150)]
+    angry = [post(150 + k * 0.5, sentiment_label="neg") for k in range(30)]
+    ms = run(lr, calm + angry)
+    assert len([m for m in ms if m.kind == "match"]) == 1
+    assert ms[0].details["share"] >= 0.5 and ms[0].details["baseline"] < 0.2
+
+
+def test_rumour_spreads_until_an_official_answer() -> None:
+    yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 3\n"
+    spread = [post(m, topic_id="t1", rumour_score=0.9) for m in (0, 5, 10)]
+    assert [m.key for m in run(rule(yaml_rule), spread)] == ["t1"]
+    answered = [post(1, topic_id="t1", author_type="gov", rumour_score=0.1)] + spread
+    assert run(rule(yaml_rule), answered) == []
+    low = [post(m, topic_id="t1", rumour_score=0.3) for m in (0, 5, 10)]
+    assert run(rule(yaml_rule), low) == []
+
+
+def test_cardinality_distinct_authors() -> None:
+    lr = rule("name: c\ntype: cardinality\ntimeframe: 10m\nmax_cardinality: 5\nquery_key: simhash\n")
+    same = [post(k * 0.5, simhash="abc", author=f"u{k}") for k in range(5)]
+    one = [post(k * 0.5, simhash="def", author="u1") for k in range(20)]
+    ms = run(lr, same + one)
+    assert [m.key for m in ms] == ["abc"] and ms[0].value == 5

@@ -1,0 +1,84 @@
+"""Config: defaults, TOML file, environment overrides, and errors that name the field."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from opinion_desk.cli import main
+from opinion_desk.config import load_config, render
+from opinion_desk.errors import ConfigError
+
+
+def test_defaults_are_valid():
+    cfg = load_config(path=None, env={})
+    assert cfg["store"]["backend"] == "sqlite"
+    assert cfg["desk"]["port"] == 5000
+    assert cfg.origin["store.backend"] == "default"
+
+
+def test_file_then_environment(tmp_path):
+    f = tmp_path / "desk.toml"
+    f.write_text('[store]\nbackend = "elasticsearch"\n[store.elasticsearch]\nurls = ["https://es1:9200"]\n'
+                 '[desk]\nport = 8080\n', encoding="utf-8")
+    cfg = load_config(f, env={"OPINION_DESK__DESK__PORT": "9090", "OPINION_DESK__INGEST__TOKENS": '["a", "b"]'})
+    assert cfg["store"]["backend"] == "elasticsearch"
+    assert cfg["store.elasticsearch"]["urls"] == ["https://es1:9200"]
+    assert cfg["desk"]["port"] == 9090
+    assert cfg["ingest"]["tokens"] == ["a", "b"]
+    assert cfg.origin["desk.port"] == "environment OPINION_DESK__DESK__PORT"
+    assert cfg.origin["store.backend"] == str(f)
+
+
+def test_every_error_is_named(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text('[store]\nbackend = "mongo"\nbogus = 1\n[desk]\nport = "eighty"\n[nosuch]\nx = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as ei:
+        load_config(f, env={})
+    text = str(ei.value)
+    assert str(f) in text
+    assert "[store] backend" in text and "mongo" in text
+    assert "[store] bogus: unknown key" in text
+    assert "[desk] port: expected int" in text
+    assert "unknown section [nosuch]" in text
+    assert len(ei.value.problems) == 4
+
+
+def test_not_toml_names_the_file(tmp_path):
+    f = tmp_path / "broken.toml"
+    f.write_text("[desk\nport = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="broken.toml: not valid TOML"):
+        load_config(f, env={})
+
+
+def test_render_hides_secrets():
+    cfg = load_config(path=None, env={"OPINION_DESK__STORE__ELASTICSEARCH__PASSWORD": "hunter2"})
+    out = render(cfg)
+    assert "hunter2" not in out
+    assert 'password = "***"' in out
+
+
+def test_config_check_command(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('[desk]\nport = 5001\n', encoding="utf-8")
+    r = CliRunner().invoke(main, ["--config", str(good), "config", "check"])
+    assert r.exit_code == 0, r.output
+    assert "port = 5001" in r.output and "config OK" in r.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[desk]\nport = 70000\n', encoding="utf-8")
+    r = CliRunner().invoke(main, ["--config", str(bad), "config", "check"])
+    assert r.exit_code == 1
+    assert "[desk] port: 70000 is not a TCP port" in r.output
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+
+    def walk(cmd, path):
+        r = runner.invoke(main, [*path, "--help"])
+        assert r.exit_code == 0, (path, r.output)
+        assert "Usage:" in r.output
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(main, [])

@@ -1,0 +1,79 @@
+"""信息源: the health API and page, live over Socket.IO; a configured RSS source run against a local site."""
+
+from __future__ import annotations
+
+import queue
+
+import pytest
+import socketio
+
+from opinion_desk.collectors import service
+from tests.collectors.standins import StandIn, fixture_reply
+
+
+@pytest.fixture
+def site():
+    s = StandIn()
+    s.routes["/rss.xml"] = fixture_reply("gov_rss_gb2312.xml", "text/xml")
+    s.routes["/zwgk/tzgg/202406/t20240618_1001.html"] = fixture_reply("gov_article_gbk.html", "text/html")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path, site):
+    d = tmp_path / "sources"
+    d.mkdir()
+    (d / "gov.yaml").write_text(f"""sources:
+  - name: gov-rss
+    type: rss
+    url: {site.url}/rss.xml
+    cadence: 10m
+  - name: broken
+    type: rss
+    url: {site.url}/missing.xml
+    alert_after: 1
+  - name: bad-entry
+    type: weibo
+""", encoding="utf-8")
+    app_config["collectors"] = {"sources_dir": str(d), "host_interval": 0}
+    return app_config
+
+
+def test_health_api_page_and_evidence(app, client):
+    service.start(app)  # schedules the two valid sources (the scheduler itself is not started)
+    sched = app.extensions["opinion_desk.scheduler"]
+    assert set(sched.collectors) == {"gov-rss", "broken"}
+    with app.app_context():
+        ok = sched.run_source("gov-rss")
+        bad = sched.run_source("broken")
+    assert ok["status"] == "ok" and ok["last_items"] == 3
+    assert bad["status"] == "failing" and bad["alert"] is True and "HTTP 404" in bad["last_error"]
+    body = client.get("/api/v1/sources").get_json()
+    rows = {r["name"]: r for r in body["sources"]}
+    assert rows["gov-rss"]["last_items"] == 3 and rows["gov-rss"]["type"] == "rss" and rows["gov-rss"]["last_success"]
+    assert rows["broken"]["failures_in_row"] == 1
+    assert any("bad-entry" in p and "field 'mode'" in p for p in body["problems"])
+    assert client.get("/api/v1/sources/broken").get_json()["status"] == "failing"
+    assert client.get("/api/v1/sources/nope").status_code == 404
+    page = client.get("/sources").get_data(as_text=True)
+    assert "信息源健康" in page and "gov-rss" in page and "失败" in page and "bad-entry" in page
+    # every collected payload is in the evidence archive
+    archive = app.extensions[service.EVIDENCE_KEY]
+    recs = list(archive.records("gov-rss"))
+    assert len(recs) == 3 and all(r["raw"]["feed_url"].endswith("/rss.xml") for r in recs)
+
+
+def test_source_event_reaches_socketio(app, live_server, desk_cookie):
+    service.start(app)
+    got: queue.Queue = queue.Queue()
+    sio = socketio.Client()
+    sio.on("source", lambda h: got.put(h), namespace="/desk")
+    sio.connect(live_server, namespaces=["/desk"], transports=["websocket"], headers={"Cookie": f"session={desk_cookie}"})
+    try:
+        with app.app_context():
+            app.extensions["opinion_desk.scheduler"].run_source("broken")
+        h = got.get(timeout=20)
+        assert h["name"] == "broken" and h["alert"] is True and h["alert_kind"] == "failing"
+    finally:
+        sio.disconnect()
