@@ -17,7 +17,11 @@ TOKEN = "bench-token"
 @contextmanager
 def serve(tmp: Path, cfg: dict[str, dict[str, Any]] | None = None) -> Iterator[tuple[str, str]]:
     """A desk (app + Socket.IO) on a free loopback port; yields (base URL, ingest token)."""
+    import logging
+
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     from opinion_desk import create_app, stop_background
 
@@ -44,6 +48,24 @@ class Session(requests.Session):
         return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.cookies)}
 
 
+BENCH_USER, BENCH_PASSWORD = "bench-admin", "bench-password-123"
+
+
 def login_session(base: str) -> Session:
-    """A requests session logged in as a bench admin (when the desk requires a login)."""
-    return Session()
+    """A requests session logged in, through the real login form, as a bench admin created in the served app."""
+    import re
+
+    from opinion_desk.state.users import create_user, get_user
+
+    app = serve.app  # type: ignore[attr-defined]
+    with app.extensions["opinion_desk.state"].session_scope() as s:
+        if get_user(s, BENCH_USER) is None:
+            create_user(s, BENCH_USER, BENCH_PASSWORD, ["admin"], display_name="基准测试")
+    http = Session()
+    page = http.get(base + "/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = http.post(base + "/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD, "csrf_token": token},
+                  allow_redirects=False, timeout=10)
+    if r.status_code != 302:
+        raise SystemExit(f"bench: login failed ({r.status_code})")
+    return http

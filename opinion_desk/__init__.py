@@ -50,11 +50,9 @@ def default_analyzer_factory(cfg: Any) -> Callable[[], Any]:
     def make() -> Any:
         import analyzers
 
-        a = analyzers.Analyzer(user_dict=cfg["analysis"]["user_dict"] or None)
-        state = cfg.data_path("analyzer_state.json")
-        if state.exists():
-            a.load_state(state)
-        return a
+        # the learned IDF table and topic clusters persist in data_dir, so topic ids survive a restart
+        return analyzers.Analyzer(user_dict=cfg["analysis"]["user_dict"] or None,
+                                  state_path=str(cfg.data_path("analyzer_state.json.gz"))).load()
 
     return make
 
@@ -115,6 +113,7 @@ def start_background(app: Flask) -> None:
     sched = app.extensions["opinion_desk.scheduler"]
     pipeline = app.extensions["opinion_desk.pipeline"]
     sched.add_interval_job("spool-drain", pipeline.drain_spool, 15)
+    sched.add_interval_job("analyzer-state", pipeline.save_analyzer_state, 300)
     for name in SERVICES:
         import_module(name).start(app)
     sched.start()
@@ -122,4 +121,6 @@ def start_background(app: Flask) -> None:
 
 def stop_background(app: Flask) -> None:
     app.extensions["opinion_desk.scheduler"].shutdown()
-    app.extensions["opinion_desk.pipeline"].stop()
+    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline.stop()
+    pipeline.save_analyzer_state()

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreUnavailable
 from .models import Post
 from .store.base import PostStore
 
@@ -81,6 +80,13 @@ class Pipeline:
                 self._analyzer = self._analyzer_factory()
             return self._analyzer
 
+    def save_analyzer_state(self) -> None:
+        """Persist what the analyzer learned (IDF counts, topics) where it was built to keep it, if anywhere."""
+        with self._analyzer_lock:
+            a = self._analyzer
+            if a is not None and getattr(a, "state_path", None):
+                a.save_state()
+
     def add_hook(self, hook: PostHook) -> None:
         self.hooks.append(hook)
 
@@ -94,14 +100,11 @@ class Pipeline:
             if self._analyzer is None:
                 self._analyzer = self._analyzer_factory()
             annotate(posts, self._analyzer)
-        try:
-            res = self.store.index(posts)
-            result.indexed = res.indexed
-            result.errors.extend(res.errors)
-        except StoreUnavailable as e:
-            log.warning("store unavailable (%s): %d posts go to the spool", e, len(posts))
-            self.spool.put(posts)
-            result.spooled = len(posts)
+        delivery = self.spool.index_or_spool(self.store, posts)  # older spooled posts go first
+        result.indexed, result.spooled = delivery.indexed, delivery.spooled
+        result.errors.extend(delivery.errors)
+        if delivery.spooled:
+            log.warning("store unavailable: %d posts wait in the spool %s", delivery.spooled, self.spool.dir)
         stored = list(posts)
         for hook in list(self.hooks):
             try:

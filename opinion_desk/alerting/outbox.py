@@ -28,7 +28,7 @@ def _now() -> datetime:
 
 class Outbox:
     def __init__(self, statedb: StateDB, channels: dict[str, Channel], max_attempts: int = 8,
-                 retry_base: float = 30.0, clock: Callable[[], datetime] = _now) -> None:
+                 retry_base: float = 30.0, clock: Callable[[], datetime] = _now, autostart: bool = True) -> None:
         self.db = statedb
         self.channels = channels
         self.max_attempts = max_attempts
@@ -40,6 +40,7 @@ class Outbox:
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
         self._stop = False
+        self.autostart = autostart  # False: only explicit deliver_due() calls deliver (tests, replays)
 
     def enqueue(self, alert_id: str, channel_names: list[str], kind: str, payload: dict[str, Any]) -> list[int]:
         now = self.clock()
@@ -57,6 +58,8 @@ class Outbox:
     # -- delivery --------------------------------------------------------------------------------
     def kick(self) -> None:
         """Wake the delivery thread (started on first use)."""
+        if not self.autostart:
+            return
         if self._worker is None or not self._worker.is_alive():
             self._worker = threading.Thread(target=self._run, name="outbox-worker", daemon=True)
             self._worker.start()

@@ -41,7 +41,7 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, demo: bool |
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--source", default="import", show_default=True, help="Source name for posts that carry none.")
 @click.option("--format", "fmt", default="desk", show_default=True, help="Item format (see the push API formats).")
 @click.option("--batch", default=500, show_default=True, help="Posts per analysis/index batch.")

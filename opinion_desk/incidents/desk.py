@@ -223,6 +223,7 @@ class IncidentDesk:
         reason = (reason or "").strip()
         with writing(self.db) as s:
             inc = get(s, inc_id)
+            lifecycle.expect(s, inc, version)
             approved_by = None
             if inc.published_at is None:
                 if not reason:
@@ -287,6 +288,7 @@ class IncidentDesk:
             raise IncidentError("退回修改须写明意见")
         with writing(self.db) as s:
             inc = get(s, inc_id)
+            lifecycle.expect(s, inc, version)
             lifecycle.check(inc, action, actor)
             d = self.current_draft(s, inc_id)
             extra = {"approved_at": now()} if approve else {}

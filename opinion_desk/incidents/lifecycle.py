@@ -120,13 +120,19 @@ def conflict(s: Session, inc_id: int, expected: int) -> ConflictError:
     return err
 
 
+def expect(s: Session, inc: Incident, expected_version: int | None) -> None:
+    """Refuse a stale view before anything else (the officer decided on an older incident)."""
+    if expected_version is not None and int(expected_version) != inc.version:
+        raise conflict(s, inc.id, int(expected_version))
+
+
 def transition(s: Session, inc: Incident, action: str, actor: Actor, expected_version: int | None,
                payload: dict[str, Any] | None = None, **values: Any) -> Incident:
     """Check, then ``UPDATE ... WHERE id=? AND version=?``, then audit. ``values`` are the columns to set."""
-    check(inc, action, actor)
     expected = inc.version if expected_version is None else int(expected_version)
     if expected != inc.version:
         raise conflict(s, inc.id, expected)
+    check(inc, action, actor)
     to = TRANSITIONS[action][1]
     if to is not None:
         values["status"] = to

@@ -164,22 +164,3 @@ def post_from_doc(doc: dict[str, Any]) -> "Post":
     doc = {k: v for k, v in doc.items() if k not in ("id", "title_tokens")}
     return Post.from_dict(doc, where=f"stored post {doc.get('source')}/{doc.get('source_id')}")
 
-
-_POST_FIELDS: tuple[str, ...] = ()
-
-
-def post_doc(post: "Post") -> dict[str, Any]:
-    """``Post.to_dict()`` for serialising right away: same keys and values, but shallow (no deep copy of lists
-    and ``raw``), about 10x faster; the stores and the spool write posts through this."""
-    global _POST_FIELDS
-    if not _POST_FIELDS:
-        from dataclasses import fields
-
-        from ..models import Post
-
-        _POST_FIELDS = tuple(f.name for f in fields(Post))
-    d = {name: getattr(post, name) for name in _POST_FIELDS}
-    d["id"] = post.id
-    d["created_at"] = post.created_at.isoformat()
-    d["collected_at"] = post.collected_at.isoformat()
-    return d

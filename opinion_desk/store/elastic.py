@@ -30,7 +30,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from ..errors import StoreError, StoreUnavailable
 from ..models import Post
-from . import check_term_field, interval_step, post_doc, post_from_doc, split_terms, zero_fill
+from . import check_term_field, interval_step, post_from_doc, split_terms, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
 
 KW = {"type": "keyword"}
@@ -152,7 +152,7 @@ class ElasticStore(PostStore):
             self._template_ready = True
 
     def _doc(self, post: Post) -> dict[str, Any]:
-        d = post_doc(post)
+        d = post.to_dict()
         d["created_at"] = _iso(post.created_at)
         d["collected_at"] = _iso(post.collected_at)
         d["title_tokens"] = self.segment(post.title) if post.title.strip() else []

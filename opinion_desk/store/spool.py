@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ..errors import InputError, StoreError, StoreUnavailable
 from ..models import Post
-from . import post_doc, post_from_doc
+from . import post_from_doc
 from .base import PostStore
 
 _counter = itertools.count()
@@ -76,7 +76,7 @@ class Spool:
         try:
             with open(tmp, "w", encoding="utf-8") as fh:
                 for p in posts:
-                    fh.write(json.dumps(post_doc(p), ensure_ascii=False) + "\n")
+                    fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, final)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..models import Post
-from . import check_term_field, interval_step, post_doc, post_from_doc, split_terms, to_us, zero_fill
+from . import check_term_field, interval_step, post_from_doc, split_terms, to_us, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
 
 SCHEMA_SQL = """
@@ -119,7 +119,7 @@ class SQLiteStore(PostStore):
         result = IndexResult()
         for p in posts:
             try:
-                d = post_doc(p)
+                d = p.to_dict()
                 rows.append((d["id"], to_us(p.created_at), p.source, p.author, p.author_type, p.region, p.topic_id,
                              p.sentiment_label, p.rumour_score, json.dumps(list(p.tokens), ensure_ascii=False),
                              json.dumps(list(p.keywords), ensure_ascii=False),

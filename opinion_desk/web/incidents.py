@@ -1,7 +1,237 @@
-"""Blueprint 'incidents' (filled in by its issue)."""
+"""Incidents: pages (/incidents, /incidents/<id>) and the JSON API (/api/v1/incidents...).
+
+Every change names the version the officer saw (``version`` in the JSON body); a stale one answers 409 with a
+Chinese message and the officer's own input (``yours``), so nothing typed is lost.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from sqlalchemy import select
+
+from ..errors import ConflictError, IncidentError
+from ..incidents import publishing, timeliness
+from ..incidents.lifecycle import STATES, Actor
+from ..incidents.records import detail, incident_dict
+from ..incidents.service import get_desk
+from ..state import get_db
+from ..state.incidents import Incident
+from .auth import current_user, require_role
 
 bp = Blueprint("incidents", __name__)
+API = "/api/v1/incidents"
+
+
+@bp.errorhandler(ConflictError)
+def _conflict(e: ConflictError):  # noqa: ANN202
+    return jsonify(error=str(e), conflict=True, current_version=getattr(e, "current_version", None),
+                   yours=request.get_json(silent=True) or {}), 409
+
+
+@bp.errorhandler(IncidentError)
+def _refused(e: IncidentError):  # noqa: ANN202
+    body: dict[str, Any] = {"error": str(e)}
+    if hasattr(e, "results"):
+        body["results"] = e.results
+    return jsonify(body), (403 if str(e).startswith("权限不足") else 400)
+
+
+def _actor() -> Actor:
+    user = current_user()
+    if user is None:
+        abort(401)
+    return Actor.of(user)
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        data = request.form.to_dict()
+    return data if isinstance(data, dict) else {}
+
+
+def _version(data: dict[str, Any]) -> int | None:
+    v = data.get("version")
+    try:
+        return int(v) if v not in (None, "") else None
+    except (TypeError, ValueError):
+        raise IncidentError(f"version 应为整数，收到 {v!r}") from None
+
+
+def _one(inc_id: int) -> dict[str, Any]:
+    s = get_db()
+    s.expire_all()
+    inc = s.get(Incident, inc_id)
+    if inc is None:
+        abort(404)
+    return detail(current_app.config["DESK"], s, inc)
+
+
+# -- pages ---------------------------------------------------------------------------------------------------
+@bp.get("/incidents")
+def list_page():  # noqa: ANN201
+    return render_template("incidents.html", states=STATES, levels=current_app.config["DESK"]["incidents"]["levels"])
+
+
+@bp.get("/incidents/<int:inc_id>")
+def incident_page(inc_id: int):  # noqa: ANN201
+    d = _one(inc_id)
+    return render_template("incident.html", inc=d, levels=current_app.config["DESK"]["incidents"]["levels"])
+
+
+# -- API -----------------------------------------------------------------------------------------------------
+@bp.get(API)
+def api_list():  # noqa: ANN201
+    cfg = current_app.config["DESK"]
+    q = select(Incident).order_by(Incident.id.desc()).limit(min(500, int(request.args.get("size", 100))))
+    status = request.args.getlist("status")
+    if status:
+        q = q.where(Incident.status.in_(status))
+    elif request.args.get("active", "1") == "1":
+        q = q.where(Incident.status != "closed")
+    return jsonify(incidents=[incident_dict(cfg, i) for i in get_db().scalars(q)])
+
+
+@bp.get(f"{API}/alerts")
+def api_open_alerts():  # noqa: ANN201
+    """Open alerts no active incident has taken yet (the duty officer's inbox)."""
+    from ..state.alerts import Alert
+    from ..state.incidents import IncidentAlert
+
+    s = get_db()
+    taken = set(s.scalars(select(IncidentAlert.alert_id).join(Incident, Incident.id == IncidentAlert.incident_id)
+                          .where(Incident.status != "closed")))
+    rows = s.scalars(select(Alert).where(Alert.status == "open").order_by(Alert.created_at.desc()).limit(100))
+    return jsonify(alerts=[a.to_dict() for a in rows if a.id not in taken])
+
+
+@bp.post(API)
+@require_role("duty", "approver")
+def api_open():  # noqa: ANN201
+    d = _body()
+    post_ids = d.get("post_ids") or []
+    if isinstance(post_ids, str):
+        post_ids = [p for p in post_ids.replace(",", " ").split() if p]
+    inc = get_desk().open(_actor(), title=d.get("title") or "", level=d.get("level") or None,
+                          summary=d.get("summary") or "", post_ids=post_ids, alert_id=d.get("alert_id") or None)
+    return jsonify(_one(inc.id)), 201
+
+
+@bp.get(f"{API}/<int:inc_id>")
+def api_get(inc_id: int):  # noqa: ANN201
+    return jsonify(_one(inc_id))
+
+
+def _action(inc_id: int, fn: Any, *args: Any) -> Any:
+    d = _body()
+    fn(inc_id, _actor(), _version(d), *args)
+    return jsonify(_one(inc_id))
+
+
+@bp.post(f"{API}/<int:inc_id>/acknowledge")
+@require_role("duty", "approver")
+def api_ack(inc_id: int):  # noqa: ANN201
+    return _action(inc_id, get_desk().acknowledge)
+
+
+@bp.post(f"{API}/<int:inc_id>/assign")
+@require_role("duty", "approver")
+def api_assign(inc_id: int):  # noqa: ANN201
+    return _action(inc_id, get_desk().assign, str(_body().get("assignee") or ""))
+
+
+@bp.post(f"{API}/<int:inc_id>/level")
+@require_role("duty", "approver")
+def api_level(inc_id: int):  # noqa: ANN201
+    return _action(inc_id, get_desk().set_level, str(_body().get("level") or ""))
+
+
+@bp.post(f"{API}/<int:inc_id>/notes")
+def api_note(inc_id: int):  # noqa: ANN201
+    get_desk().note(inc_id, _actor(), str(_body().get("text") or ""))
+    return jsonify(_one(inc_id)), 201
+
+
+@bp.post(f"{API}/<int:inc_id>/check")
+def api_check(inc_id: int):  # noqa: ANN201
+    d = _body()
+    return jsonify(get_desk().check(inc_id, f"{d.get('title', '')}\n{d.get('text', '')}"))
+
+
+@bp.post(f"{API}/<int:inc_id>/drafts")
+@require_role("duty", "approver")
+def api_draft(inc_id: int):  # noqa: ANN201
+    d = _body()
+    topics = d.get("topics") or []
+    if isinstance(topics, str):
+        topics = [t for t in topics.replace("#", " ").replace("，", " ").replace(",", " ").split() if t]
+    get_desk().save_draft(inc_id, _actor(), _version(d), str(d.get("title") or ""), str(d.get("text") or ""),
+                          topics, str(d.get("digest") or ""))
+    return jsonify(_one(inc_id)), 201
+
+
+@bp.post(f"{API}/<int:inc_id>/approve")
+@require_role("approver")
+def api_approve(inc_id: int):  # noqa: ANN201
+    d = _body()
+    get_desk().decide(inc_id, _actor(), _version(d), True, str(d.get("comment") or ""))
+    return jsonify(_one(inc_id))
+
+
+@bp.post(f"{API}/<int:inc_id>/reject")
+@require_role("approver")
+def api_reject(inc_id: int):  # noqa: ANN201
+    d = _body()
+    get_desk().decide(inc_id, _actor(), _version(d), False, str(d.get("comment") or ""))
+    return jsonify(_one(inc_id))
+
+
+@bp.post(f"{API}/<int:inc_id>/publish")
+@require_role("duty", "approver")
+def api_publish(inc_id: int):  # noqa: ANN201
+    results = publishing.publish(get_desk(), inc_id, _actor(), _version(_body()))
+    return jsonify(dict(_one(inc_id), results=results))
+
+
+@bp.post(f"{API}/<int:inc_id>/verify")
+def api_verify(inc_id: int):  # noqa: ANN201
+    res = publishing.verify(get_desk(), inc_id)
+    return jsonify(dict(_one(inc_id), verify=res))
+
+
+@bp.post(f"{API}/<int:inc_id>/press-held")
+@require_role("duty", "approver")
+def api_press(inc_id: int):  # noqa: ANN201
+    return _action(inc_id, get_desk().press_held)
+
+
+@bp.post(f"{API}/<int:inc_id>/follow-up")
+@require_role("duty", "approver")
+def api_follow(inc_id: int):  # noqa: ANN201
+    return _action(inc_id, get_desk().follow_up)
+
+
+@bp.post(f"{API}/<int:inc_id>/close")
+@require_role("duty", "approver")
+def api_close(inc_id: int):  # noqa: ANN201
+    return _action(inc_id, get_desk().close, str(_body().get("reason") or ""))
+
+
+@bp.get(f"{API}/timeliness")
+def api_timeliness():  # noqa: ANN201
+    from datetime import datetime, timedelta, timezone
+
+    cfg = current_app.config["DESK"]
+    month = request.args.get("month") or datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m")
+    try:
+        timeliness.parse_month(month)
+    except ValueError as e:
+        return jsonify(error=str(e), field="month"), 400
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        return Response(timeliness.export(get_db(), cfg, month, "csv"), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename=timeliness-{month}.csv"})
+    rows = timeliness.month_rows(get_db(), cfg, month)
+    return jsonify(month=month, summary=timeliness.summary(rows), incidents=rows)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from opinion_desk.store import get_store
 
 
@@ -79,3 +81,30 @@ def test_search_volume_and_top(app, client, ingest_headers):
 def test_health(client):
     r = client.get("/api/v1/health")
     assert r.status_code == 200 and r.get_json()["ok"] is True
+
+
+@pytest.mark.elasticsearch
+def test_the_desk_on_elasticsearch(tmp_path, analyzer, es_url, ingest_headers):
+    """The same API over the Elasticsearch store: ingest, search by jieba tokens, histogram, top terms."""
+    from opinion_desk import create_app
+    from tests.conftest import login_client, ensure_user, make_test_config
+
+    prefix = f"t-api-{tmp_path.name.lower()[-20:]}"
+    cfg = make_test_config(tmp_path, store={"backend": "elasticsearch"},
+                           **{"store.elasticsearch": {"urls": [es_url], "index_prefix": prefix}})
+    app = create_app(cfg, analyzer_factory=lambda: analyzer)
+    store = app.extensions["opinion_desk.store"]
+    try:
+        client = login_client(app, ensure_user(app, "admin"))
+        r = client.post("/api/v1/posts", json=_items(5) + _items(2, 10, text="县图书馆新馆开放"), headers=ingest_headers)
+        assert r.status_code == 202 and r.get_json()["accepted"] == 7
+        _drain(app)
+        assert client.get("/api/v1/posts?q=暴雨&minutes=600").get_json()["total"] == 5
+        assert client.get("/api/v1/posts?q=图书馆&minutes=600").get_json()["total"] == 2
+        buckets = client.get("/api/v1/stats/volume?interval=1m&minutes=30").get_json()["buckets"]
+        assert sum(n for _, n in buckets) == 7
+        assert client.get("/api/v1/stats/top?field=author&minutes=600").get_json()["terms"][0] == ["网友甲", 7]
+        assert store.indices() and all(i.startswith(prefix) for i in store.indices())
+    finally:
+        store.delete_all()
+        store.close()

@@ -1,0 +1,287 @@
+// Incident pages: the list with countdowns and the workspace. Live over Socket.IO ("incident" events).
+// Text from posts and drafts is untrusted: it is only ever set with textContent (desk.el), never innerHTML.
+(function () {
+  "use strict";
+  const desk = window.desk;
+  const el = desk.el;
+  const API = "/api/v1/incidents";
+
+  function fmtLeft(sec) {
+    const late = sec < 0;
+    sec = Math.abs(sec);
+    const h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = Math.floor(sec % 60);
+    const t = (h ? h + " 小时 " : "") + String(m).padStart(2, "0") + " 分 " + String(s).padStart(2, "0") + " 秒";
+    return late ? "已超时 " + t : "剩余 " + t;
+  }
+
+  // clocks carry "due"; the countdown is recomputed every second from the browser's clock
+  function clockNode(c) {
+    const span = el("span", "countdown", "");
+    span.dataset.due = c.due;
+    span.dataset.label = c.label;
+    span.dataset.name = c.name;
+    if (c.met_at) {
+      span.dataset.met = c.met ? "1" : "0";
+    }
+    paintClock(span, c.fraction);
+    return span;
+  }
+  function paintClock(span) {
+    const label = span.dataset.label;
+    if (span.dataset.met !== undefined) {
+      span.textContent = label + (span.dataset.met === "1" ? "：已按时完成" : "：已完成（超时）");
+      span.className = "countdown " + (span.dataset.met === "1" ? "met" : "late");
+      return;
+    }
+    const left = (new Date(span.dataset.due) - Date.now()) / 1000;
+    span.textContent = label + "：" + fmtLeft(left);
+    span.className = "countdown" + (left < 0 ? " late" : left < 3600 ? " warn" : "");
+  }
+  setInterval(function () { document.querySelectorAll(".countdown").forEach(paintClock); }, 1000);
+
+  function call(path, body) {
+    return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) })
+      .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, status: r.status, data: d }; }); });
+  }
+  function say(box, text, ok) {
+    box.replaceChildren(el("div", "msg " + (ok ? "ok" : "err"), text));
+  }
+
+  // -- the list page ------------------------------------------------------------------------------
+  function listPage() {
+    const rows = document.getElementById("incident-rows");
+    const msg = document.getElementById("list-msg");
+    function render(list) {
+      rows.replaceChildren();
+      list.forEach(function (inc) {
+        const tr = el("tr");
+        tr.dataset.id = inc.id;
+        tr.appendChild(el("td", null, inc.id));
+        const a = el("a", null, inc.title);
+        a.href = "/incidents/" + inc.id;
+        const td = el("td");
+        td.appendChild(a);
+        tr.appendChild(td);
+        tr.appendChild(el("td", "lvl", inc.level));
+        tr.appendChild(el("td", "state", inc.status_zh));
+        tr.appendChild(el("td", null, inc.department || "未匹配"));
+        const tdc = el("td");
+        inc.clocks.forEach(function (c) { tdc.appendChild(clockNode(c)); tdc.appendChild(el("br")); });
+        tr.appendChild(tdc);
+        rows.appendChild(tr);
+      });
+    }
+    function loadList() { fetch(API).then(function (r) { return r.json(); }).then(function (d) { render(d.incidents); }); }
+    const inbox = document.getElementById("alert-inbox");
+    function loadAlerts() {
+      fetch(API + "/alerts").then(function (r) { return r.json(); }).then(function (d) {
+        inbox.replaceChildren();
+        (d.alerts || []).forEach(function (a) {
+          const li = el("li", "post");
+          li.dataset.alert = a.id;
+          li.appendChild(el("div", "meta", a.severity_zh + " · " + a.rule + " · " + desk.fmtTime(a.created_at)));
+          li.appendChild(el("div", "text", a.reason));
+          const b = el("button", "btn", "接警立案");
+          b.addEventListener("click", function () {
+            call(API, { alert_id: a.id }).then(function (res) {
+              if (res.ok) { window.location = "/incidents/" + res.data.id; } else { say(msg, res.data.error, false); }
+            });
+          });
+          li.appendChild(b);
+          inbox.appendChild(li);
+        });
+      });
+    }
+    function loadStats() {
+      fetch(API + "/timeliness").then(function (r) { return r.json(); }).then(function (d) {
+        const box = document.getElementById("timeliness");
+        const s = d.summary || {};
+        box.replaceChildren();
+        [["事件数", s.incidents], ["接警中位数（分钟）", s.median_ack_minutes], ["首发中位数（分钟）", s.median_first_info_minutes],
+         ["按时完成", s.deadlines_met], ["超时", s.deadlines_missed], ["未回应即关闭", s.closed_without_answer]].forEach(function (x) {
+          const div = el("div");
+          div.appendChild(el("b", null, x[1] === null || x[1] === undefined ? "—" : x[1]));
+          div.appendChild(el("span", null, x[0]));
+          box.appendChild(div);
+        });
+      });
+    }
+    document.getElementById("open-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      const f = ev.target;
+      call(API, { title: f.title.value, level: f.level.value, summary: f.summary.value,
+                  post_ids: f.post_ids.value.split(/\s+/).filter(Boolean) }).then(function (res) {
+        if (res.ok) { window.location = "/incidents/" + res.data.id; } else { say(msg, res.data.error, false); }
+      });
+    });
+    loadList(); loadAlerts(); loadStats();
+    desk.socket.on("incident", function () { loadList(); loadAlerts(); loadStats(); });
+    desk.socket.on("alert", loadAlerts);
+  }
+
+  // -- the workspace ------------------------------------------------------------------------------
+  const SHOW = {
+    acknowledge: ["open"], approve: ["drafted"], reject: ["drafted"], publish: ["approved"],
+    verify: ["published", "following"], "press-held": ["open", "acknowledged", "drafted", "approved", "published", "following"],
+    "follow-up": ["published"], close: ["open", "acknowledged", "drafted", "approved", "published", "following"],
+  };
+  const DRAFT_ZH = { draft: "待审核", approved: "已审核", rejected: "已退回", superseded: "已被替换", conflict: "冲突留存（未采用）" };
+
+  function workspace(root) {
+    const id = root.dataset.id;
+    const msg = document.getElementById("action-msg");
+    let inc = JSON.parse(document.getElementById("incident-data").textContent);
+
+    function li(cls, parts) {
+      const x = el("li", cls);
+      parts.forEach(function (p) { if (p) x.appendChild(p); });
+      return x;
+    }
+    function render(d) {
+      inc = d;
+      document.getElementById("inc-title").textContent = "#" + d.id + " " + d.title;
+      document.getElementById("inc-level").textContent = d.level;
+      const st = document.getElementById("inc-status");
+      st.textContent = d.status_zh;
+      st.dataset.status = d.status;
+      document.getElementById("inc-dept").textContent = d.department || "未匹配";
+      document.getElementById("inc-assignee").textContent = d.assignee_name || "未指派";
+      const ver = document.getElementById("inc-version");
+      ver.textContent = "第 " + d.version + " 版";
+      ver.dataset.version = d.version;
+      const clocks = document.getElementById("clocks");
+      clocks.replaceChildren();
+      d.clocks.forEach(function (c) { clocks.appendChild(clockNode(c)); });
+      if (d.verified_at) clocks.appendChild(el("span", "tag pos", "双微均已上线核验 " + desk.fmtTime(d.verified_at)));
+      document.querySelectorAll("#actions [data-act]").forEach(function (b) {
+        let show = SHOW[b.dataset.act].indexOf(d.status) >= 0;
+        if (b.dataset.act === "press-held") show = show && d.press_due && !d.press_held_at;
+        if (b.dataset.act === "verify") show = show && !d.verified_at;
+        b.hidden = !show;
+      });
+      const posts = document.getElementById("posts");
+      posts.replaceChildren();
+      d.posts.forEach(function (p) {
+        const x = el("li", "post s-" + (p.sentiment_label || ""));
+        x.dataset.id = p.id;
+        x.appendChild(el("div", "meta", (p.author || "") + " · " + (p.platform || p.source || "") + " · " + desk.fmtTime(p.created_at) +
+          (p.rumour_score >= 0.6 ? " · 疑似谣言" : "") + (p.author_type === "gov" ? " · 官方" : "")));
+        if (p.title) x.appendChild(el("div", "title", p.title));
+        x.appendChild(el("div", "text", p.text));
+        posts.appendChild(x);
+      });
+      const alerts = document.getElementById("alerts");
+      alerts.replaceChildren();
+      d.alerts.forEach(function (a) { alerts.appendChild(li("post", [el("div", "text", a.alert_id + " " + (a.rule || "") + "：" + (a.reason || ""))])); });
+      const cur = document.getElementById("draft-current");
+      cur.replaceChildren();
+      const drafts = d.drafts.slice().reverse();
+      drafts.slice(0, 3).forEach(function (dr) {
+        const box = el("div", "draft");
+        box.dataset.status = dr.status;
+        box.appendChild(el("h3", null, "第 " + dr.number + " 稿 · " + (DRAFT_ZH[dr.status] || dr.status) + " · " + dr.author));
+        box.appendChild(el("div", null, "微博（" + dr.weibo_length + " 字）："));
+        box.appendChild(el("div", "preview weibo-preview", dr.weibo_text));
+        box.appendChild(el("div", null, "公众号：" + dr.wechat_title + " ｜ 摘要：" + dr.wechat_digest));
+        const ck = dr.check || {};
+        const f = ck.findings || [];
+        box.appendChild(el("div", "msg " + (f.length ? "err" : "ok"), f.length ? "核查发现 " + f.length + " 处需核实：" : "核查：未发现与官方发布或谣言的冲突"));
+        const ul = el("ul", "findings");
+        f.forEach(function (x) { ul.appendChild(el("li", "finding " + x.kind, x.message)); });
+        box.appendChild(ul);
+        cur.appendChild(box);
+      });
+      const appr = document.getElementById("approvals");
+      appr.replaceChildren();
+      d.approvals.forEach(function (a) {
+        appr.appendChild(el("li", null, (a.decision === "approved" ? "✔ " : "✘ ") + a.approver + (a.kind === "close" ? " 批准关闭" : " 审核") +
+          " · " + desk.fmtTime(a.at) + (a.comment ? " · " + a.comment : "")));
+      });
+      const pubs = document.getElementById("publications");
+      pubs.replaceChildren();
+      d.publications.forEach(function (p) {
+        const x = el("li", "pub");
+        x.dataset.channel = p.channel;
+        x.dataset.status = p.status;
+        x.appendChild(el("span", null, (p.channel === "weibo" ? "微博" : "公众号") + (p.status === "published" ? " 已发布 " : " 失败：" + p.error) + " "));
+        if (p.url) { const a = el("a", null, p.url); a.href = p.url; a.rel = "noopener"; a.target = "_blank"; x.appendChild(a); }
+        if (p.verified_at) x.appendChild(el("span", "tag pos", " 已上线"));
+        pubs.appendChild(x);
+      });
+      const notes = document.getElementById("notes");
+      notes.replaceChildren();
+      d.notes.forEach(function (n) { notes.appendChild(el("li", null, n.author + " · " + desk.fmtTime(n.at) + "：" + n.text)); });
+      const tl = document.getElementById("timeline");
+      tl.replaceChildren();
+      d.timeline.forEach(function (e) {
+        tl.appendChild(li(null, [el("span", "t", desk.fmtTime(e.at)), el("span", null, e.actor_name + " " + e.action_zh),
+          el("span", "t", " #" + e.seq + " " + e.hash)]));
+      });
+    }
+    function reload() {
+      return fetch(API + "/" + id).then(function (r) { return r.json(); }).then(render);
+    }
+    function act(name, extra) {
+      const body = Object.assign({ version: inc.version }, extra || {});
+      say(msg, "处理中…", true);
+      return call(API + "/" + id + "/" + name, body).then(function (res) {
+        if (res.ok) {
+          render(res.data);
+          say(msg, "已完成：" + (document.querySelector("[data-act='" + name + "']") || { textContent: name }).textContent, true);
+        } else if (res.status === 409) {
+          say(msg, res.data.error, false);  // the officer's input stays in the form
+          reload();
+        } else {
+          say(msg, res.data.error || ("失败（HTTP " + res.status + "）"), false);
+          reload();
+        }
+        return res;
+      });
+    }
+    document.querySelectorAll("#actions [data-act]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        const name = b.dataset.act;
+        let extra = {};
+        if (name === "reject") { const c = window.prompt("退回意见："); if (!c) return; extra.comment = c; }
+        if (name === "close") {
+          if (!inc.published_at) { const r = window.prompt("尚未发布回应。请填写关闭理由（须审核领导批准）："); if (!r) return; extra.reason = r; }
+          else if (!window.confirm("确认关闭事件？")) return;
+        }
+        if (name === "verify") {
+          call(API + "/" + id + "/verify", {}).then(function (res) {
+            render(res.data);
+            say(msg, res.data.verify && res.data.verify.all ? "双微均已上线" : "尚未在采集数据中看到全部发布，稍后自动再核验", !!(res.data.verify && res.data.verify.all));
+          });
+          return;
+        }
+        act(name, extra);
+      });
+    });
+    const form = document.getElementById("draft-form");
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      act("drafts", { title: form.title.value, text: form.text.value, topics: form.topics.value });
+    });
+    document.getElementById("draft-check").addEventListener("click", function () {
+      call(API + "/" + id + "/check", { title: form.title.value, text: form.text.value }).then(function (res) {
+        const f = res.data.findings || [];
+        say(msg, f.length ? f.map(function (x) { return x.message; }).join("\n") : "未发现冲突", !f.length);
+      });
+    });
+    document.getElementById("note-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      const t = document.getElementById("note-text");
+      call(API + "/" + id + "/notes", { text: t.value }).then(function (res) {
+        if (res.ok) { t.value = ""; render(res.data); } else { say(msg, res.data.error, false); }
+      });
+    });
+    render(inc);
+    desk.socket.on("incident", function (ev) {
+      if (ev && ev.incident && String(ev.incident.id) === String(id)) reload();
+    });
+  }
+
+  const ws = document.getElementById("incident-page");
+  if (ws) workspace(ws);
+  if (document.getElementById("incidents-page")) listPage();
+})();
