@@ -290,6 +290,19 @@ def render(cfg: Config) -> str:
     return "\n".join(lines).lstrip() + "\n"
 
 
+def example() -> str:
+    """A documented config file with every key at its default (``opinion-desk config example``)."""
+    lines = ["# Opinion Desk configuration. Every key is optional; shown here at its default.",
+             "# Environment overrides: OPINION_DESK__SECTION__KEY (e.g. OPINION_DESK__STORE__BACKEND=elasticsearch)."]
+    for sec, keys in SCHEMA.items():
+        lines.append(f"\n[{sec}]")
+        for k, spec in keys.items():
+            choices = f" (one of {', '.join(map(str, spec.choices))})" if spec.choices else ""
+            lines.append(f"# {spec.doc}{choices}")
+            lines.append(f"{k} = {_toml_value(spec.default)}")
+    return "\n".join(lines) + "\n"
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -297,5 +310,7 @@ def _toml_value(v: Any) -> str:
         return repr(v)
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_value(str(k))} = {_toml_value(x)}" for k, x in v.items()) + "}"
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'

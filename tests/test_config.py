@@ -82,3 +82,14 @@ def test_every_command_has_help():
             walk(sub, [*path, name])
 
     walk(main, [])
+
+
+def test_shipped_example_is_current_and_valid():
+    from pathlib import Path
+
+    from opinion_desk.config import example
+
+    shipped = Path(__file__).resolve().parent.parent / "opinion-desk.example.toml"
+    assert shipped.read_text(encoding="utf-8") == example(), "regenerate: opinion-desk config example > opinion-desk.example.toml"
+    cfg = load_config(shipped, env={})
+    assert cfg["store"]["backend"] == "sqlite"

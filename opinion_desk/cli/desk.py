@@ -32,6 +32,9 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, demo: bool |
         cfg = load_config(cfg.file, overrides=overrides)
         ctx.find_root().obj["config"] = cfg
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "werkzeug"):  # a line per job run / request drowns what matters
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)  # the spool reports an unreachable store
     app = create_app(config=cfg)
     start_background(app)
     h = host or cfg["desk"]["host"]
@@ -137,6 +140,14 @@ def config_check(ctx: click.Context) -> None:
             click.echo(f"  - {p}", err=True)
         ctx.exit(1)
     click.echo("\n# config OK")
+
+
+@config_group.command("example")
+def config_example() -> None:
+    """Print a documented config file with every key at its default."""
+    from ..config import example
+
+    click.echo(example(), nl=False)
 
 
 COMMANDS = [run_cmd, import_cmd, config_group]

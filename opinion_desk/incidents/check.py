@@ -79,7 +79,12 @@ def _when(p: Any) -> str:
     if t is None:
         return ""
     if isinstance(t, str):
-        return t[:16].replace("T", " ")
+        from ..models import parse_time
+
+        try:
+            t = parse_time(t)
+        except Exception:
+            return t[:16].replace("T", " ")
     return t.astimezone(CST).strftime("%m-%d %H:%M")
 
 

@@ -68,6 +68,9 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
     d["escalations"] = [{"kind": e.kind, "message": e.message, "delivered": e.delivered, "at": iso(e.at)}
                         for e in q(Escalation, Escalation.id)]
     names = {u.username: u.name for u in s.scalars(select(User))}
+    names["system"] = "系统"
+    for a in d["approvals"]:
+        a["approver_name"] = names.get(a["approver"], a["approver"])
     d["timeline"] = [{"seq": e.seq, "at": e.at, "actor": e.actor, "actor_name": names.get(e.actor, e.actor),
                       "action": e.action, "action_zh": ACTION_ZH.get(e.action, e.action), "payload": e.payload,
                       "hash": e.hash[:12]} for e in audit.entries(s, inc.id)]

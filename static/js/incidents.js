@@ -194,7 +194,7 @@
       const appr = document.getElementById("approvals");
       appr.replaceChildren();
       d.approvals.forEach(function (a) {
-        appr.appendChild(el("li", null, (a.decision === "approved" ? "✔ " : "✘ ") + a.approver + (a.kind === "close" ? " 批准关闭" : " 审核") +
+        appr.appendChild(el("li", null, (a.decision === "approved" ? "✔ " : "✘ ") + (a.approver_name || a.approver) + (a.kind === "close" ? " 批准关闭" : " 审核") +
           " · " + desk.fmtTime(a.at) + (a.comment ? " · " + a.comment : "")));
       });
       const pubs = document.getElementById("publications");
@@ -227,7 +227,7 @@
       return call(API + "/" + id + "/" + name, body).then(function (res) {
         if (res.ok) {
           render(res.data);
-          say(msg, "已完成：" + (document.querySelector("[data-act='" + name + "']") || { textContent: name }).textContent, true);
+          say(msg, "已完成：" + (name === "drafts" ? "稿件已保存" : (document.querySelector("[data-act='" + name + "']") || { textContent: name }).textContent), true);
         } else if (res.status === 409) {
           say(msg, res.data.error, false);  // the officer's input stays in the form
           reload();
