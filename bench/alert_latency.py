@@ -8,7 +8,6 @@ Run: .venv/bin/python bench/alert_latency.py [-n 200]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import threading
@@ -24,10 +23,9 @@ RULE = "name: 关注词\ntype: keyword\nquery_key: none\nrealert: 1s\nfilter:\n 
 def main() -> None:
     import requests
     import socketio
-    from werkzeug.serving import make_server
 
-    from opinion_desk import create_app
-    from tests.conftest import ensure_user, login_client, session_cookie, INGEST_TOKEN, free_port
+    from bench.common import TOKEN, login_session, serve
+    from opinion_desk.models import post_id
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("-n", type=int, default=200)
@@ -35,13 +33,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="alert-latency-"))
     (tmp / "rules").mkdir()
     (tmp / "rules" / "kw.yaml").write_text(RULE, encoding="utf-8")
-    app = create_app({"desk": {"data_dir": str(tmp / "var")}, "ingest": {"tokens": [INGEST_TOKEN]},
-                      "rules": {"dir": str(tmp / "rules")}})
-    cookie = session_cookie(login_client(app, ensure_user(app, "admin")))
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
+    with serve(tmp, {"rules": {"dir": str(tmp / "rules")}}) as (base, token):
+        run(a, base, token, login_session(base), requests, socketio, post_id)
+
+
+def run(a, base, token, http, requests, socketio, post_id):  # noqa: ANN001, ANN201
     sent: dict[str, float] = {}
     post_lat: dict[str, float] = {}
     alert_lat: dict[str, float] = {}
@@ -64,20 +60,19 @@ def main() -> None:
 
     sio.on("posts", on_posts, namespace="/desk")
     sio.on("alert", on_alert, namespace="/desk")
-    sio.connect(base, namespaces=["/desk"], transports=["websocket"], headers={"Cookie": f"session={cookie}"})
-    headers = {"Authorization": f"Bearer {INGEST_TOKEN}"}
+    sio.connect(base, namespaces=["/desk"], transports=["websocket"], headers=http.socket_headers())
+    headers = {"Authorization": f"Bearer {token}"}
     requests.post(f"{base}/api/v1/posts", json=[{"id": "warm", "text": "预热", "created_at": datetime.now(timezone.utc).isoformat()}],
                   headers=headers, timeout=30)
     time.sleep(3)  # analyzer loaded
     for i in range(a.n):
         item = {"id": f"lat-{i}", "text": f"第{i}号：化工园区发生爆炸，现场浓烟", "created_at": datetime.now(timezone.utc).isoformat()}
-        t = time.perf_counter()
+        sent[post_id("ingest", item["id"])] = time.perf_counter()  # before the call: the event may beat the reply
         r = requests.post(f"{base}/api/v1/posts", json=[item], headers=headers, timeout=30)
-        sent[r.json()["ids"][0]] = t
+        r.raise_for_status()
         time.sleep(1.1)  # realert is 1 s: each post makes its own alert
     done.wait(30)
     sio.disconnect()
-    server.shutdown()
 
     def pct(xs: list[float], q: float) -> float:
         xs = sorted(xs)

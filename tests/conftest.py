@@ -42,6 +42,9 @@ def make_test_config(tmp_path: Path, **sections: dict) -> dict:
     cfg = {
         "desk": {"data_dir": str(tmp_path / "var")},
         "ingest": {"tokens": [INGEST_TOKEN]},
+        # tests choose their rules and sources; the shipped ones are checked by their own tests
+        "rules": {"dir": str(tmp_path / "rules")},
+        "collectors": {"sources_dir": str(tmp_path / "sources")},
     }
     for sec, values in sections.items():
         cfg.setdefault(sec, {}).update(values)

@@ -76,6 +76,7 @@
     function loadAlerts() {
       fetch(API + "/alerts").then(function (r) { return r.json(); }).then(function (d) {
         inbox.replaceChildren();
+        if (!(d.alerts || []).length) inbox.appendChild(el("li", "meta", "暂无待接警预警"));
         (d.alerts || []).forEach(function (a) {
           const li = el("li", "post");
           li.dataset.alert = a.id;
