@@ -7,23 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from opinion_desk.models import Post
-from tests.incidents.standins import WeChatStandin, WeiboStandin
+from tests.incidents.standins import wechat, weibo  # noqa: F401  (fixtures)
 
 SAFE_URL = "https://www.qingshan.gov.cn/xxgk/"
-
-
-@pytest.fixture
-def weibo():
-    s = WeiboStandin()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def wechat():
-    s = WeChatStandin()
-    yield s
-    s.close()
 
 
 @pytest.fixture

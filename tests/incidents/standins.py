@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 
 class _Server:
     def __init__(self) -> None:
@@ -182,3 +184,19 @@ class WeChatStandin(_Server):
             self.published.append({"url": url, "title": art["title"], "content": art["content"]})
         return 200, {"publish_id": pid, "publish_status": 0, "article_id": f"ART_{pid}",
                      "article_detail": {"count": 1, "item": [{"idx": 1, "article_url": url}]}, "fail_idx": []}
+
+
+@pytest.fixture
+def weibo():
+    """A stand-in Weibo API server on loopback (import this fixture where it is used)."""
+    s = WeiboStandin()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def wechat():
+    """A stand-in WeChat Official Account API server on loopback."""
+    s = WeChatStandin()
+    yield s
+    s.close()

@@ -10,25 +10,11 @@ import pytest
 from opinion_desk.state.alerts import Alert
 from tests.conftest import ensure_user, login_client, session_cookie
 from tests.incidents.conftest import SAFE_URL, index, make_post
-from tests.incidents.standins import WeChatStandin, WeiboStandin
+from tests.incidents.standins import wechat, weibo  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
 EVIL = "青山县人民路积水严重 <img src=x onerror=alert(1)><script>document.title='pwned'</script>"
-
-
-@pytest.fixture
-def weibo():
-    s = WeiboStandin()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def wechat():
-    s = WeChatStandin()
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -168,3 +168,23 @@ def positive(kind: str = "number", minimum: float = 0, **extra: Any) -> dict[str
 
 
 DURATION = {"type": ["string", "object"], "description": "duration: 30s, 5m, 1h, 7d, '5分钟' or {minutes: 5}"}
+
+
+class WindowRule(RuleType):
+    """A rule type that counts posts per key in one :class:`Window` (``self.window``, set by the subclass):
+    the window's keys are the tracked keys, and the window is pruned, saved and restored with the rule."""
+
+    window: Window
+
+    def tracked_keys(self) -> list[str]:
+        return self.window.keys()
+
+    def prune(self, now: datetime) -> None:
+        self.window.prune(now)
+
+    def state(self) -> dict[str, Any]:
+        return {**self.base_state(), "window": self.window.to_state()}
+
+    def load_state(self, data: dict[str, Any]) -> None:
+        self.load_base_state(data)
+        self.window.load_state(data.get("window", {}))

@@ -12,10 +12,10 @@ from typing import Any
 from ...models import Post
 from ..durations import format_duration
 from ..rule import Match, RuleSpec
-from .base import RuleType, Window, bucket_for, key_label, positive
+from .base import Window, WindowRule, bucket_for, key_label, positive
 
 
-class FlatlineRule(RuleType):
+class FlatlineRule(WindowRule):
     name = "flatline"
     summary = "静默：信息源或话题在时间窗口内帖子数低于阈值"
     OPTIONS = {
@@ -55,16 +55,12 @@ class FlatlineRule(RuleType):
     def tracked_keys(self) -> list[str]:
         return sorted(self.known)
 
-    def prune(self, now: datetime) -> None:
-        self.window.prune(now)
-
     def state(self) -> dict[str, Any]:
-        return {**self.base_state(), "window": self.window.to_state(), "known": sorted(self.known),
+        return {**super().state(), "known": sorted(self.known),
                 "first_tick": self.first_tick.isoformat() if self.first_tick else None}
 
     def load_state(self, data: dict[str, Any]) -> None:
-        self.load_base_state(data)
-        self.window.load_state(data.get("window", {}))
+        super().load_state(data)
         self.known |= set(data.get("known", []))
         if data.get("first_tick"):
             self.first_tick = datetime.fromisoformat(data["first_tick"])

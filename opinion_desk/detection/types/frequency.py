@@ -8,10 +8,10 @@ from typing import Any
 from ...models import Post
 from ..durations import format_duration
 from ..rule import Match, RuleSpec
-from .base import RuleType, Window, bucket_for, key_label, positive
+from .base import Window, WindowRule, bucket_for, key_label, positive
 
 
-class FrequencyRule(RuleType):
+class FrequencyRule(WindowRule):
     name = "frequency"
     summary = "频次：时间窗口内匹配帖子数达到阈值"
     OPTIONS = {"num_events": positive("integer", 1, description="posts within the timeframe that fire")}
@@ -33,16 +33,3 @@ class FrequencyRule(RuleType):
             return self.match(key, now, f"{key_label(key)}近{format_duration(tf)}出现 {int(n)} 条匹配信息"
                               f"（阈值 {self.o['num_events']}）", self.window.recent_ids(key, now - tf), n)
         return None
-
-    def tracked_keys(self) -> list[str]:
-        return self.window.keys()
-
-    def prune(self, now: datetime) -> None:
-        self.window.prune(now)
-
-    def state(self) -> dict[str, Any]:
-        return {**self.base_state(), "window": self.window.to_state()}
-
-    def load_state(self, data: dict[str, Any]) -> None:
-        self.load_base_state(data)
-        self.window.load_state(data.get("window", {}))

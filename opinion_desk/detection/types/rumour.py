@@ -10,10 +10,10 @@ from typing import Any
 from ...models import Post
 from ..durations import format_duration
 from ..rule import Match, RuleSpec
-from .base import RuleType, Window, bucket_for, key_label, positive, ts
+from .base import Window, WindowRule, bucket_for, key_label, positive, ts
 
 
-class RumourRule(RuleType):
+class RumourRule(WindowRule):
     name = "rumour"
     summary = "疑似谣言扩散：高谣言分帖子快速扩散且尚无官方回应"
     OPTIONS = {
@@ -64,20 +64,16 @@ class RumourRule(RuleType):
                               f"最高转发 {reposts}，尚无官方回应", ids, n, max_reposts=reposts)
         return None
 
-    def tracked_keys(self) -> list[str]:
-        return self.window.keys()
-
     def prune(self, now: datetime) -> None:
-        self.window.prune(now)
+        super().prune(now)
         live = set(self.window.keys())
         self.max_reposts = {k: v for k, v in self.max_reposts.items() if k in live}
 
     def state(self) -> dict[str, Any]:
-        return {**self.base_state(), "window": self.window.to_state(), "answered": self.answered,
+        return {**super().state(), "answered": self.answered,
                 "max_reposts": {k: list(v) for k, v in self.max_reposts.items()}}
 
     def load_state(self, data: dict[str, Any]) -> None:
-        self.load_base_state(data)
-        self.window.load_state(data.get("window", {}))
+        super().load_state(data)
         self.answered.update(data.get("answered", {}))
         self.max_reposts.update({k: (int(v[0]), str(v[1])) for k, v in data.get("max_reposts", {}).items()})

@@ -13,10 +13,10 @@ from typing import Any
 
 from ...models import Post
 from ..rule import Match, RuleSpec
-from .base import RuleType, Window, bucket_for, key_label, positive
+from .base import Window, WindowRule, bucket_for, key_label, positive
 
 
-class SpikeRule(RuleType):
+class SpikeRule(WindowRule):
     name = "spike"
     summary = "声量突增/骤降：当前窗口与参照窗口相比"
     OPTIONS = {
@@ -79,19 +79,6 @@ class SpikeRule(RuleType):
             return self.match(key, now, f"{key_label(key)}声量骤降：近{_fmt(self.tf)} {int(cur)} 条，参照 {ref:g} 条",
                               ids, cur, current=cur, reference=ref, direction="down")
         return None
-
-    def tracked_keys(self) -> list[str]:
-        return self.window.keys()
-
-    def prune(self, now: datetime) -> None:
-        self.window.prune(now)
-
-    def state(self) -> dict[str, Any]:
-        return {**self.base_state(), "window": self.window.to_state()}
-
-    def load_state(self, data: dict[str, Any]) -> None:
-        self.load_base_state(data)
-        self.window.load_state(data.get("window", {}))
 
 
 def _fmt(td: timedelta) -> str:
