@@ -109,10 +109,19 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: 
 
 
 def start_background(app: Flask) -> None:
-    """Start the scheduler: the spool drain and every area's jobs (collectors, rules, deadlines)."""
+    """Start the scheduler: spool drain, retention, analyzer state, and every area's jobs (collectors, rules,
+    deadlines)."""
+    from datetime import timedelta
+
+    from .models import utcnow
+
+    cfg = app.config["DESK"]
     sched = app.extensions["opinion_desk.scheduler"]
     pipeline = app.extensions["opinion_desk.pipeline"]
+    store = app.extensions["opinion_desk.store"]
+    keep = timedelta(days=cfg["store"]["retention_days"])
     sched.add_interval_job("spool-drain", pipeline.drain_spool, 15)
+    sched.add_interval_job("retention", lambda: store.drop_before(utcnow() - keep), 6 * 3600)
     sched.add_interval_job("analyzer-state", pipeline.save_analyzer_state, 300)
     for name in SERVICES:
         import_module(name).start(app)
