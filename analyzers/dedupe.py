@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Sequence
 
 import numpy as np
 
-_BITS = np.arange(64, dtype=np.uint64)
-_POW = (np.uint64(1) << _BITS).astype(np.uint64)
+from .features import TokenHashes, token_hash
 
+_BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little").astype(np.int32)
 
-def token_hash(tok: str) -> int:
-    """A stable 64-bit hash of a token (Python's ``hash`` is salted per process, so not usable)."""
-    return int.from_bytes(hashlib.blake2b(tok.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+__all__ = ["SimHasher", "hamming", "to_hex", "token_hash"]
 
 
 def hamming(a: int, b: int) -> int:
@@ -25,11 +22,11 @@ def to_hex(h: int) -> str:
 
 
 class SimHasher:
-    """Computes SimHashes of token lists in batches with numpy; caches token hashes."""
+    """Computes SimHashes of token lists in batches with numpy; token hashes come from a shared cache."""
 
-    def __init__(self, cache_size: int = 300_000) -> None:
-        self._cache: dict[str, int] = {}
+    def __init__(self, cache_size: int = 300_000, hashes: TokenHashes | None = None) -> None:
         self.cache_size = cache_size
+        self.hashes = hashes or TokenHashes(cache_size)
 
     def __getstate__(self) -> dict:
         return {"cache_size": self.cache_size}
@@ -37,35 +34,24 @@ class SimHasher:
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["cache_size"])
 
-    def _h(self, tok: str) -> int:
-        h = self._cache.get(tok)
-        if h is None:
-            if len(self._cache) >= self.cache_size:
-                self._cache.clear()
-            h = self._cache[tok] = token_hash(tok)
-        return h
-
     def batch(self, token_lists: Sequence[Sequence[str]]) -> list[int]:
         """SimHash of each token list (term-frequency weighted); 0 for an empty list."""
         n = len(token_lists)
+        if n > 4096:  # bounded memory: (posts x 256) counters per chunk
+            return [x for i in range(0, n, 4096) for x in self.batch(token_lists[i:i + 4096])]
         if n == 0:
             return []
-        uniq: dict[str, int] = {}
-        idx: list[int] = []
-        starts: list[int] = []
-        for toks in token_lists:
-            starts.append(len(idx))
-            for t in toks:
-                j = uniq.get(t)
-                if j is None:
-                    j = uniq[t] = len(uniq)
-                idx.append(j)
-            idx.append(-1)  # sentinel row of zeros: no list is empty for reduceat
-        hashes = np.fromiter((self._h(t) for t in uniq), dtype=np.uint64, count=len(uniq))
-        bits = ((hashes[:, None] >> _BITS) & np.uint64(1)).astype(np.int32) * 2 - 1
-        bits = np.vstack([bits, np.zeros((1, 64), dtype=np.int32)])
-        sums = np.add.reduceat(bits[np.asarray(idx, dtype=np.int64)], np.asarray(starts, dtype=np.int64), axis=0)
-        packed = ((sums > 0).astype(np.uint64) * _POW).sum(axis=1, dtype=np.uint64)
+        lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+        h = self.hashes.array([t for toks in token_lists for t in toks])
+        rows256 = np.repeat(np.arange(n, dtype=np.int64) * 256, lens)
+        # per byte of the hash: count, per post, how many tokens have each of its 8 bits set
+        by = h.view(np.uint8).reshape(-1, 8)  # little-endian: byte j holds bits 8j..8j+7
+        ones = np.empty((n, 64), dtype=np.int64)
+        for j in range(8):
+            cnt = np.bincount(rows256 + by[:, j], minlength=n * 256).reshape(n, 256)
+            ones[:, 8 * j:8 * j + 8] = cnt @ _BYTE_BITS
+        bits = (2 * ones > lens[:, None]).astype(np.uint8)  # more +1 than -1 votes
+        packed = np.packbits(bits, axis=1, bitorder="little").view("<u8").ravel()
         return [int(x) for x in packed]
 
     def one(self, tokens: Sequence[str]) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .linear import strip_emoticons
 from .segmentation import Segmenter
-from .train import (DEFAULT_DATA_DIR, is_held_out, read_jsonl, rumour_features, rumour_source, sentiment_features,
+from .train import (DEFAULT_DATA_DIR, featurize_texts, is_held_out, predict, read_jsonl, rumour_source,
                     sentiment_group, train_rumour_model)
 
 Log = Callable[[str], None]
@@ -44,8 +44,15 @@ def eval_sentiment(data_dir: Path = DEFAULT_DATA_DIR, snownlp_sample: int = 300,
                    log: Log = print) -> dict[str, Any]:
     from .sentiment import SentimentScorer
 
-    seg = Segmenter().ensure_loaded()
+    from .rumour import CueLexicon
+
+    seg, cues = Segmenter().ensure_loaded(), CueLexicon()
     scorer = SentimentScorer(model_path)
+
+    def score(texts: Sequence[str]) -> np.ndarray:
+        rows, buckets = featurize_texts(seg, cues, texts)
+        return scorer.model.proba(rows, buckets, len(texts))  # type: ignore[union-attr]
+
     rows = read_jsonl(Path(data_dir) / "sentiment_dev.jsonl")
     held = [r for r in rows if is_held_out(str(r["id"]))]
     results: dict[str, Any] = {}
@@ -58,7 +65,7 @@ def eval_sentiment(data_dir: Path = DEFAULT_DATA_DIR, snownlp_sample: int = 300,
         mask = np.array([r["id"] in sample_idx for r in g])
         for variant in ("as-is", "no-emoji"):
             texts = [r["text"] if variant == "as-is" else strip_emoticons(r["text"]) for r in g]
-            p = scorer.score_features([sentiment_features(seg, t) for t in texts])
+            p = score(texts)
             acc = float(np.mean((p >= 0.5) == y))
             res = {"n": len(g), "acc": round(acc, 4)}
             line = f"{group:8} {variant:10} {len(g):6d} {acc:7.4f} |"
@@ -75,7 +82,7 @@ def eval_sentiment(data_dir: Path = DEFAULT_DATA_DIR, snownlp_sample: int = 300,
             log(line)
     # three-way labels with the calibrated neutral band, on human-labelled held-out rows
     smp = [r for r in held if sentiment_group(r) != "ws100k"]
-    p = scorer.score_features([sentiment_features(seg, r["text"]) for r in smp])
+    p = score([r["text"] for r in smp])
     lo, hi = scorer.band
     pred = np.where(p >= hi, "pos", np.where(p < lo, "neg", "neutral"))
     gold = np.array([r["label"] for r in smp])
@@ -125,7 +132,7 @@ class _SnowBayes:
         return np.array(out)
 
 
-def eval_rumour(data_dir: Path = DEFAULT_DATA_DIR, folds: int = 5, snownlp: bool = True, iters: int = 300,
+def eval_rumour(data_dir: Path = DEFAULT_DATA_DIR, folds: int = 5, snownlp: bool = True,
                 log: Log = print) -> dict[str, Any]:
     from .rumour import CueLexicon, RumourScorer
 
@@ -149,15 +156,17 @@ def eval_rumour(data_dir: Path = DEFAULT_DATA_DIR, folds: int = 5, snownlp: bool
         log(line)
 
     def fresh(train: Sequence[dict[str, Any]], test: Sequence[dict[str, Any]]) -> np.ndarray:
-        m = train_rumour_model(seg, cues, train, iters=iters)
-        return m.predict_proba([rumour_features(seg, cues, r["text"]) for r in test]) >= 0.5
+        w, b, _ = train_rumour_model(seg, cues, train)
+        rows, buckets = featurize_texts(seg, cues, [r["text"] for r in test])
+        return predict((w, b), rows, buckets, len(test), norm="l2") >= 0.5
 
     log("== rumour: text and cue features only (no date, no repost count)")
     train = [r for r in rows if not is_held_out(str(r["id"]))]
     held = [r for r in rows if is_held_out(str(r["id"]))]
     scorer = RumourScorer()
     if scorer.model is not None:
-        pred = scorer.model.predict_proba([rumour_features(seg, cues, r["text"]) for r in held]) >= 0.5
+        rows, buckets = featurize_texts(seg, cues, [r["text"] for r in held])
+        pred = scorer.model.proba(rows, buckets, len(held)) >= 0.5
         snow_pred = snow.run(train, held) if snow else None
         report("held-out (shipped model)", held, pred, snow_pred)
         for src in ("ma2016", "ced"):

@@ -15,6 +15,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from .segmentation import RESOURCES
 
 NOT_KEYWORD_RE = re.compile(r"^(?:[@\[]|[0-9.]+$|[a-z]$)")
@@ -35,15 +37,64 @@ def _is_candidate(tok: str) -> bool:
 
 
 class KeywordExtractor:
-    """TF-IDF and TextRank keywords with an online document-frequency table."""
+    """TF-IDF and TextRank keywords with an online document-frequency table.
+
+    The table is a term -> id dict plus a numpy count array; :meth:`extract_batch` observes and scores a whole
+    batch at once with the exact result of observing and extracting post by post.
+    """
 
     def __init__(self, top_k: int = 5, prior_path: str | Path | None = None, max_terms: int = 400_000) -> None:
         self.top_k = top_k
         self.prior_path = Path(prior_path) if prior_path else RESOURCES / "idf_prior.json.gz"
         self.max_terms = max_terms
-        self.df: dict[str, int] = {}
         self.n_docs = 0
+        self._reset({})
         self._loaded = False
+
+    def _reset(self, df: dict[str, int]) -> None:
+        self.terms: list[str] = list(df)
+        self.vocab: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
+        self._df = np.zeros(max(1024, 2 * len(df)), dtype=np.int64)
+        self._df[: len(df)] = np.fromiter(df.values(), dtype=np.int64, count=len(df))
+        self._cand = np.zeros(len(self._df), dtype=bool)
+        self._boost = np.ones(len(self._df))
+        self._thash = np.zeros(len(self._df), dtype=np.int64)
+        self._annotate(0)
+
+    def _annotate(self, start: int) -> None:
+        """Candidate flag, hashtag boost and a stable tie-break key for the terms from ``start`` on."""
+        for i in range(start, len(self.terms)):
+            t = self.terms[i]
+            self._cand[i] = _is_candidate(t)
+            self._boost[i] = 1.5 if t[0] == "#" else 1.0
+            self._thash[i] = int.from_bytes(t.encode("utf-8", "surrogatepass")[:8].ljust(8, b"\0"), "big") >> 1
+
+    def _ids(self, toks: Sequence[str]) -> list[int]:
+        ids = list(map(self.vocab.get, toks))
+        if None in ids:
+            start = len(self.terms)
+            for k, i in enumerate(ids):
+                if i is None:
+                    t = toks[k]
+                    i = self.vocab.get(t)
+                    if i is None:
+                        i = self.vocab[t] = len(self.terms)
+                        self.terms.append(t)
+                    ids[k] = i
+            if len(self.terms) > len(self._df):
+                grow = max(len(self.terms), 2 * len(self._df)) - len(self._df)
+                self._df = np.concatenate([self._df, np.zeros(grow, dtype=np.int64)])
+                self._cand = np.concatenate([self._cand, np.zeros(grow, dtype=bool)])
+                self._boost = np.concatenate([self._boost, np.ones(grow)])
+                self._thash = np.concatenate([self._thash, np.zeros(grow, dtype=np.int64)])
+            self._annotate(start)
+        return ids
+
+    @property
+    def df(self) -> dict[str, int]:
+        self._ensure()
+        d = self._df
+        return {t: int(d[i]) for i, t in enumerate(self.terms) if d[i] > 0}
 
     def _ensure(self) -> None:
         if self._loaded:
@@ -52,10 +103,8 @@ class KeywordExtractor:
         if self.prior_path.is_file():
             with gzip.open(self.prior_path, "rt", encoding="utf-8") as f:
                 d = json.load(f)
-            n = int(d["n_docs"])
-            for t, c in d["df"].items():
-                self.df[t] = self.df.get(t, 0) + int(c)
-            self.n_docs += n
+            self._reset({str(t): int(c) for t, c in d["df"].items()})
+            self.n_docs = int(d["n_docs"])
 
     # -- state -------------------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -63,22 +112,27 @@ class KeywordExtractor:
         return {"n_docs": self.n_docs, "df": self.df}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self.df = {str(k): int(v) for k, v in state.get("df", {}).items()}
+        self._reset({str(k): int(v) for k, v in state.get("df", {}).items()})
         self.n_docs = int(state.get("n_docs", 0))
         self._loaded = True
+
+    def _prune(self) -> None:
+        if len(self.terms) > self.max_terms:
+            d = self._df
+            self._reset({t: int(d[i]) for i, t in enumerate(self.terms) if d[i] > 1})
 
     def observe(self, tokens: Sequence[str]) -> None:
         """Count one document in the IDF table."""
         self._ensure()
-        df = self.df
-        for t in set(tokens):
-            df[t] = df.get(t, 0) + 1
+        ids = self._ids(list(tokens))
+        self._df[np.unique(np.asarray(ids, dtype=np.int64))] += 1
         self.n_docs += 1
-        if len(df) > self.max_terms:
-            self.df = {t: c for t, c in df.items() if c > 1}
+        self._prune()
 
     def idf(self, tok: str) -> float:
-        return math.log((self.n_docs + 1) / (self.df.get(tok, 0) + 1)) + 1.0
+        i = self.vocab.get(tok)
+        c = int(self._df[i]) if i is not None else 0
+        return math.log((self.n_docs + 1) / (c + 1)) + 1.0
 
     # -- extraction --------------------------------------------------------------------------------------
     def tfidf(self, tokens: Sequence[str], top_k: int | None = None) -> list[tuple[str, float]]:
@@ -86,15 +140,63 @@ class KeywordExtractor:
         tf = Counter(t for t in tokens if _is_candidate(t))
         if not tf:
             return []
-        logn = math.log(self.n_docs + 1)
-        get = self.df.get
-        scored = [(c * (logn - math.log(get(t, 0) + 1) + 1.0) * (1.5 if t[0] == "#" else 1.0), t)
-                  for t, c in tf.items()]
+        idf = self.idf
+        scored = [(c * idf(t) * (1.5 if t[0] == "#" else 1.0), t) for t, c in tf.items()]
         best = heapq.nlargest(top_k or self.top_k, scored)
         return [(t, round(s, 4)) for s, t in best]
 
+    def extract_batch(self, token_lists: Sequence[Sequence[str]], text_lens: Sequence[int]
+                      ) -> list[list[tuple[str, float]]]:
+        """Observe each non-empty token list in order and return its keywords (TF-IDF, or TextRank for long
+        texts), exactly as :meth:`observe` + :meth:`extract` post by post would, in a few numpy passes."""
+        self._ensure()
+        n = len(token_lists)
+        out: list[list[tuple[str, float]]] = [[] for _ in range(n)]
+        docs = [i for i in range(n) if token_lists[i]]
+        if not docs:
+            return out
+        lens = np.fromiter((len(token_lists[i]) for i in docs), dtype=np.int64, count=len(docs))
+        ids = np.asarray(self._ids([t for i in docs for t in token_lists[i]]), dtype=np.int64)
+        doc = np.repeat(np.arange(len(docs), dtype=np.int64), lens)
+        v = len(self.terms)
+        key, tf = np.unique(doc * v + ids, return_counts=True)  # sorted by (doc, term)
+        pd, pt = key // v, key % v
+        # document frequency each (doc, term) pair sees: the count before the batch + its rank among the docs
+        order = np.lexsort((pd, pt))
+        st = pt[order]
+        first = np.flatnonzero(np.r_[True, st[1:] != st[:-1]])
+        rank = np.arange(len(st)) - np.repeat(first, np.diff(np.r_[first, len(st)])) + 1
+        df_at = np.empty(len(st), dtype=np.int64)
+        df_at[order] = self._df[st] + rank
+        n_at = self.n_docs + pd + 1
+        self._df[: v] += np.bincount(pt, minlength=v)[: v]
+        self.n_docs += len(docs)
+        score = tf * (np.log(n_at + 1.0) - np.log(df_at + 1.0) + 1.0) * self._boost[pt]
+        ok = self._cand[pt]
+        long_docs = {k for k, i in enumerate(docs) if text_lens[i] >= LONG_TEXT_CHARS}
+        if long_docs:
+            ok &= ~np.isin(pd, np.fromiter(long_docs, dtype=np.int64))
+        sel = np.flatnonzero(ok)
+        sd, ss, sh = pd[sel], score[sel], self._thash[pt[sel]]
+        o = np.lexsort((-sh, -ss, sd))
+        sd, sel = sd[o], sel[o]
+        first = np.flatnonzero(np.r_[True, sd[1:] != sd[:-1]])
+        within = np.arange(len(sd)) - np.repeat(first, np.diff(np.r_[first, len(sd)]))
+        keep = within < self.top_k
+        terms = self.terms
+        for d, t, s in zip(sd[keep].tolist(), pt[sel[keep]].tolist(), np.round(score[sel[keep]], 4).tolist()):
+            out[docs[d]].append((terms[t], s))
+        for k in long_docs:
+            m = pd == k
+            local = dict(zip(pt[m].tolist(), df_at[m].tolist()))
+            nk = int(n_at[np.flatnonzero(m)[0]])
+            out[docs[k]] = self.textrank(token_lists[docs[k]], idf=lambda t: math.log(
+                (nk + 1) / (local.get(self.vocab.get(t, -1), 0) + 1)) + 1.0)
+        self._prune()
+        return out
+
     def textrank(self, tokens: Sequence[str], top_k: int | None = None, window: int = 5,
-                 iters: int = 20, d: float = 0.85) -> list[tuple[str, float]]:
+                 iters: int = 20, d: float = 0.85, idf: Any = None) -> list[tuple[str, float]]:
         """TextRank over the co-occurrence graph of candidate tokens (for articles)."""
         cands = [t for t in tokens if _is_candidate(t)]
         if not cands:
@@ -113,7 +215,8 @@ class KeywordExtractor:
             rank = {n: (1 - d) + d * sum(w / out_sum[m] * rank[m] for m, w in graph[n].items()) for n in graph}
         # weight by idf so that corpus-common words do not win
         self._ensure()
-        scored = [(r * self.idf(n), n) for n, r in rank.items()]
+        idf = idf or self.idf
+        scored = [(r * idf(n), n) for n, r in rank.items()]
         best = heapq.nlargest(top_k or self.top_k, scored)
         return [(t, round(s, 4)) for s, t in best]
 

@@ -1,18 +1,18 @@
-"""Sparse linear (logistic) models over token n-gram features, stored as small gzipped JSON files.
+"""Logistic regression over hashed features (:mod:`analyzers.features`), numpy only; used by training.
 
-Runtime needs only numpy; training lives in :mod:`analyzers.train`.
+NB-weighted (Wang & Manning 2012): each feature is scaled by its naive-Bayes log-count ratio before the L2-regularised
+logistic fit, and the scale is folded back into the weight, so the runtime model stays one weight per bucket.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import re
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Callable
 
 import numpy as np
+
+from .features import N_BUCKETS
 
 EMOTICON_RE = re.compile(r"\[[\w\u4e00-\u9fff ]{1,10}\]")
 
@@ -22,90 +22,63 @@ def strip_emoticons(text: str) -> str:
     return EMOTICON_RE.sub("", text)
 
 
-def ngram_features(feats: Sequence[str], bigrams: bool = True) -> list[str]:
-    """Unigram and adjacent-bigram features of a token list."""
-    out = list(feats)
-    if bigrams and len(feats) > 1:
-        out.extend([a + "|" + b for a, b in zip(feats, feats[1:])])
-    return out
-
-
-def char_ngrams(text: str, ns: Sequence[int] = (2,), limit: int = 1000) -> list[str]:
-    """Character n-gram features of a (normalised) text, on its first ``limit`` characters."""
-    t = text[:limit].lower()
-    out: list[str] = []
-    for n in ns:
-        p = f"c{n}:"
-        out.extend([p + t[i:i + n] for i in range(len(t) - n + 1)])
-    return out
-
-
-class LinearModel:
-    """A logistic model ``p = sigmoid(bias + sum w[f])`` over string features (binary presence)."""
-
-    def __init__(self, vocab: Sequence[str], weights: Sequence[float], bias: float, meta: dict[str, Any] | None = None):
-        self.index: dict[str, int] = {f: i for i, f in enumerate(vocab)}
-        # one extra zero weight at the end: every row gets it, so no row is empty for reduceat
-        self.w = np.zeros(len(vocab) + 1, dtype=np.float64)
-        self.w[: len(vocab)] = np.asarray(weights, dtype=np.float64)
-        self.bias = float(bias)
-        self.meta = dict(meta or {})
-        self.pad = len(vocab)
-        self.norm = self.meta.get("norm", "none")  # "l2": each row scaled by 1/sqrt(number of distinct features)
-
-    # -- persistence ---------------------------------------------------------------------------------------
-    @classmethod
-    def load(cls, path: str | Path) -> "LinearModel":
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            d = json.load(f)
-        return cls(d["vocab"], d["weights"], d["bias"], d.get("meta"))
-
-    def save(self, path: str | Path, digits: int = 4) -> None:
-        vocab = [None] * self.pad
-        for f, i in self.index.items():
-            vocab[i] = f
-        d = {"format": "opinion-desk-linear/1", "bias": round(self.bias, 6), "meta": self.meta,
-             "vocab": vocab, "weights": [round(float(x), digits) for x in self.w[: self.pad]]}
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
-            json.dump(d, f, ensure_ascii=False, separators=(",", ":"))
-
-    # -- scoring -------------------------------------------------------------------------------------------
-    def indices(self, feats: Sequence[str]) -> list[int]:
-        get = self.index.get
-        idx = [i for i in map(get, set(feats)) if i is not None]
-        idx.append(self.pad)
-        return idx
-
-    def margins(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
-        if not rows:
-            return np.zeros(0)
-        all_idx: list[int] = []
-        starts = []
-        sizes = []
-        get = self.index.get
-        pad = self.pad
-        for feats in rows:
-            starts.append(len(all_idx))
-            uniq = set(feats)
-            sizes.append(len(uniq))
-            all_idx.extend([i for i in map(get, uniq) if i is not None])
-            all_idx.append(pad)
-        vals = self.w[np.asarray(all_idx, dtype=np.int64)]
-        m = np.add.reduceat(vals, np.asarray(starts, dtype=np.int64))
-        if self.norm == "l2":
-            m /= np.sqrt(np.maximum(np.asarray(sizes, dtype=np.float64), 1.0))
-        return m + self.bias
-
-    def predict_proba(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
-        z = np.clip(self.margins(rows), -30, 30)
-        return 1.0 / (1.0 + np.exp(-z))
-
-    def contributions(self, feats: Sequence[str], top: int = 5) -> list[tuple[str, float]]:
-        """The features that pushed this row's score most (for explanations)."""
-        got = [(f, float(self.w[i])) for f in set(feats) if (i := self.index.get(f)) is not None]
-        got.sort(key=lambda x: -abs(x[1]))
-        return got[:top]
-
-
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+def nb_ratio(rows: np.ndarray, buckets: np.ndarray, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Naive-Bayes log-count ratio per bucket (0 for buckets never seen)."""
+    pos = np.bincount(buckets, weights=y[rows].astype(np.float64), minlength=N_BUCKETS)
+    neg = np.bincount(buckets, weights=1.0 - y[rows], minlength=N_BUCKETS)
+    r = np.log((pos + alpha) / (pos.sum() + alpha * N_BUCKETS)) - np.log((neg + alpha) / (neg.sum() + alpha * N_BUCKETS))
+    r[(pos + neg) == 0] = 0.0
+    return r
+
+
+def fit_hashed(rows: np.ndarray, buckets: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None,
+               l2: float = 1e-6, epochs: int = 8, batch: int = 512, lr: float = 0.02, nb: bool = True,
+               norm: str = "none", seed: int = 0, log: Callable[[str], None] | None = None
+               ) -> tuple[np.ndarray, float]:
+    """Mini-batch Adam on the L2-regularised log loss. Returns (weight per bucket, bias), NB scale folded in."""
+    n = len(y)
+    y = np.asarray(y, dtype=np.float64)
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    sw = sw / sw.mean()
+    scale_f = nb_ratio(rows, buckets, y) if nb else np.ones(N_BUCKETS)
+    order = np.argsort(rows, kind="stable")
+    cols = buckets[order]
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n))]
+    cnt = np.diff(indptr).astype(np.float64)
+    row_scale = 1.0 / np.sqrt(np.maximum(cnt, 1.0)) if norm == "l2" else np.ones(n)
+    w = np.zeros(N_BUCKETS)
+    m, v = np.zeros(N_BUCKETS), np.zeros(N_BUCKETS)
+    b = mb = vb = 0.0
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    rng = np.random.default_rng(seed)
+    t = 0
+    for ep in range(epochs):
+        starts = rng.permutation(np.arange(0, n, batch))
+        for s0 in starts:
+            s1 = min(n, s0 + batch)
+            lo, hi = indptr[s0], indptr[s1]
+            c = cols[lo:hi]
+            ro = np.repeat(np.arange(s1 - s0), np.diff(indptr[s0:s1 + 1]))
+            xv = scale_f[c]
+            z = np.bincount(ro, weights=w[c] * xv, minlength=s1 - s0) * row_scale[s0:s1] + b
+            p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+            g = sw[s0:s1] * (p - y[s0:s1]) / (s1 - s0)
+            gw = np.bincount(c, weights=(g * row_scale[s0:s1])[ro] * xv, minlength=N_BUCKETS) + l2 * w
+            gb = g.sum()
+            t += 1
+            m *= b1
+            m += (1 - b1) * gw
+            v *= b2
+            v += (1 - b2) * gw * gw
+            mb = b1 * mb + (1 - b1) * gb
+            vb = b2 * vb + (1 - b2) * gb * gb
+            c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+            w -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
+            b -= lr * (mb / c1) / (math.sqrt(vb / c2) + eps)
+        if log:
+            log(f"  epoch {ep + 1}/{epochs}")
+    return w * scale_f, float(b)

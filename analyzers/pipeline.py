@@ -13,15 +13,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .dedupe import SimHasher, to_hex
+import numpy as np
+
+from .dedupe import SimHasher
+from .features import HashedModels, TokenHashes, featurize
 from .keywords import KeywordExtractor
-from .linear import ngram_features
 from .rumour import RumourScorer
 from .segmentation import Parsed, Segmenter
 from .sentiment import SentimentScorer
 from .topics import TopicClusterer
 
 MAX_CHARS = 50_000  # longer texts are analysed on their first MAX_CHARS characters
+BATCH = 2048  # posts per vectorised pass
 
 
 @dataclass
@@ -88,7 +91,9 @@ class Analyzer:
         self.segmenter = Segmenter(user_dict, backend=backend)
         self.sentiment = SentimentScorer(sentiment_model)
         self.rumour = RumourScorer(rumour_model)
-        self.simhasher = SimHasher()
+        self.hashes = TokenHashes()  # stable token hashes shared by the features and SimHash
+        self.simhasher = SimHasher(hashes=self.hashes)
+        self._models: HashedModels | None = None
         self.keywords = KeywordExtractor(top_k=top_k)
         self.topics = TopicClusterer(threshold=topic_threshold)
         self.state_path = state_path
@@ -106,7 +111,7 @@ class Analyzer:
     def load(self) -> "Analyzer":
         """Load everything now (dictionaries, models, IDF prior) instead of on the first post."""
         self.segmenter.ensure_loaded()
-        _ = self.sentiment.model, self.rumour.model
+        _ = self.models
         self.keywords._ensure()
         return self
 
@@ -134,60 +139,76 @@ class Analyzer:
             self._apply_learned(json.load(f))
 
     # -- analysis ----------------------------------------------------------------------------------------
+    @property
+    def models(self) -> HashedModels:
+        """One weight table for the sentiment and rumour models (columns 0 and 1), built on first use."""
+        if self._models is None:
+            s, r = self.sentiment.model, self.rumour.model
+            self._models = HashedModels([s.as_dict() if s else None, r.as_dict() if r else None])
+        return self._models
+
     def analyze_stateless(self, posts: Sequence[Any], offset: int = 0) -> list[dict[str, Any]]:
         """Per-post work that needs no shared state (runs in workers). Returns partial records."""
+        if len(posts) > BATCH:  # bounded memory for the vectorised feature arrays
+            return [r for i in range(0, len(posts), BATCH)
+                    for r in self.analyze_stateless(posts[i:i + BATCH], offset + i)]
         out: list[dict[str, Any]] = []
-        ok_idx: list[int] = []
+        ok: list[dict[str, Any]] = []
         parsed: list[Parsed] = []
+        parse = self.segmenter.parse
         for i, post in enumerate(posts):
-            pid = _post_id(post, offset + i)
             text, err = _text_of(post)
-            rec: dict[str, Any] = {"id": pid, "error": err}
+            rec: dict[str, Any] = {"id": _post_id(post, offset + i), "error": err}
             out.append(rec)
             if err is not None:
                 continue
             try:
-                p = self.segmenter.parse(text)
+                p = parse(text)
             except Exception as e:  # never let one bad text stop the batch
                 rec["error"] = f"segmentation failed: {type(e).__name__}: {e}"
                 continue
-            rec.update(tokens=p.tokens, hashtags=p.hashtags, mentions=p.mentions, emoticons=p.emoticons,
-                       links=p.links, text_len=len(text))
+            rec["tokens"], rec["hashtags"], rec["mentions"] = p.tokens, p.hashtags, p.mentions
+            rec["emoticons"], rec["links"], rec["text_len"] = p.emoticons, p.links, len(text)
             if not p.features:
                 rec["error"] = "no words to analyse (only links or punctuation)"
                 continue
-            ok_idx.append(i)
+            ok.append(rec)
             parsed.append(p)
-        if parsed:
-            feats = [ngram_features(p.features) for p in parsed]
-            sent = self.sentiment.score_features(feats).tolist()
-            lo, hi = self.sentiment.band
-            rum, cues = self.rumour.score_batch(parsed, feats)
-            rum_l = rum.tolist()
-            hashes = self.simhasher.batch([p.tokens or p.features for p in parsed])
-            for k, i in enumerate(ok_idx):
-                s = sent[k]
-                out[i].update(sentiment=round(s, 4), sentiment_label="pos" if s >= hi else "neg" if s < lo
-                              else "neutral", rumour_score=round(rum_l[k], 4), rumour_cues=cues[k],
-                              simhash=hashes[k])
+        if not parsed:
+            return out
+        n = len(parsed)
+        match = self.rumour.cues.match
+        cues = [match(p.text) for p in parsed]
+        models = self.models
+        rows, buckets = featurize(parsed, cues, self.rumour.cues.group, self.hashes)
+        prob = models.proba(rows, buckets, n)
+        sent = prob[:, 0] if models.present[0] else np.full(n, 0.5)
+        rum = prob[:, 1] if models.present[1] else np.array([min(1.0, 0.2 * len(c)) for c in cues])
+        labels = self.sentiment.labels(sent)
+        hashes = self.simhasher.batch([p.tokens or p.features for p in parsed])
+        for rec, s, lab, r, c, h in zip(ok, np.round(sent, 4).tolist(), labels, np.round(rum, 4).tolist(), cues,
+                                        hashes):
+            rec["sentiment"], rec["sentiment_label"], rec["rumour_score"], rec["rumour_cues"] = s, lab, r, c
+            rec["simhash"] = h
         return out
 
     def finish(self, partials: Iterable[dict[str, Any]]) -> list[Annotation]:
-        """Stateful work, in order: update the IDF table, pick keywords, assign topics."""
+        """Stateful work, in order: update the IDF table, pick keywords (one vectorised pass), assign topics."""
+        partials = list(partials)
+        toks = [rec.get("tokens") or [] for rec in partials]
+        kws = self.keywords.extract_batch(toks, [rec.get("text_len", 0) for rec in partials])
+        assign = self.topics.assign
         anns: list[Annotation] = []
-        kw, topics = self.keywords, self.topics
-        for rec in partials:
+        for rec, scored in zip(partials, kws):
             h = rec.pop("simhash", 0)
-            text_len = rec.pop("text_len", 0)
+            rec.pop("text_len", None)
             ann = Annotation(**rec)
             if h:
-                ann.simhash = to_hex(h)
-            if ann.tokens:
-                kw.observe(ann.tokens)
-                scored = kw.extract(ann.tokens, text_len)
+                ann.simhash = f"{h:016x}"
+            if scored:
                 ann.keywords = [t for t, _ in scored]
-                if "sentiment" in rec:
-                    ann.topic_id, ann.topic_label = topics.assign(ann.id, h, scored)
+            if "sentiment" in rec and rec.get("tokens"):
+                ann.topic_id, ann.topic_label = assign(ann.id, h, scored)
             anns.append(ann)
         return anns
 

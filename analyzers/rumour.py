@@ -1,4 +1,4 @@
-"""Rumour score: a cue lexicon (网传, 据说, 紧急扩散, 转疯了, 求证 …) plus a logistic model over words and cues.
+"""Rumour score: a cue lexicon (网传, 据说, 紧急扩散, 转疯了, 求证 …) plus a logistic model over words, characters and cues.
 
 The score is the model's probability (0..1); the cues that fired are returned so an analyst can see why.
 The post date and repost count are never features (dates leak labels in the training data).
@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .linear import LinearModel, char_ngrams, ngram_features
+from .features import SparseModel, TokenHashes, cue_features, featurize
 from .segmentation import RESOURCES, Parsed
 
 
@@ -34,41 +34,32 @@ class CueLexicon:
 
     def match(self, text: str) -> list[str]:
         """The distinct cues in ``text`` (already normalised), in order of first appearance."""
-        seen: dict[str, None] = {}
-        for m in self.regex.finditer(text.lower()):
-            seen.setdefault(m.group(), None)
-        return list(seen)
+        return list(dict.fromkeys(self.regex.findall(text.lower())))
 
     def features(self, text: str, cues: Sequence[str] | None = None) -> list[str]:
-        cues = self.match(text) if cues is None else cues
-        out = ["cue:" + c for c in cues]
-        out.extend({"cuegroup:" + self.group[c] for c in cues})
-        out.append(f"ncues:{min(len(cues), 3)}")
-        return out
+        return cue_features(self.match(text) if cues is None else cues, self.group)
 
 
 class RumourScorer:
-    """Scores parsed posts; loads its model lazily from ``resources/rumour.json.gz``."""
+    """Scores parsed posts; loads its model lazily from ``resources/rumour.npz``."""
 
     def __init__(self, model_path: str | Path | None = None, cue_path: str | Path | None = None) -> None:
-        self.model_path = Path(model_path) if model_path else RESOURCES / "rumour.json.gz"
+        self.model_path = Path(model_path) if model_path else RESOURCES / "rumour.npz"
         self.cues = CueLexicon(cue_path)
-        self._model: LinearModel | None = None
+        self._model: SparseModel | None = None
+        self._hashes = TokenHashes()
 
     @property
-    def model(self) -> LinearModel | None:
+    def model(self) -> SparseModel | None:
         if self._model is None and self.model_path.is_file():
-            self._model = LinearModel.load(self.model_path)
+            self._model = SparseModel.load(self.model_path)
         return self._model
 
-    def score_batch(self, parsed: Sequence[Parsed], bigram_feats: Sequence[list[str]] | None = None
-                    ) -> tuple[np.ndarray, list[list[str]]]:
+    def score_batch(self, parsed: Sequence[Parsed]) -> tuple[np.ndarray, list[list[str]]]:
         """(scores, cues per post). Without a model file, a cue-count heuristic gives the score."""
         cues = [self.cues.match(p.text) for p in parsed]
         model = self.model
-        if model is None:
+        if model is None or not parsed:
             return np.array([min(1.0, 0.2 * len(c)) for c in cues]), cues
-        if bigram_feats is None:
-            bigram_feats = [ngram_features(p.features) for p in parsed]
-        rows = [bf + char_ngrams(p.text) + self.cues.features(p.text, c) for bf, p, c in zip(bigram_feats, parsed, cues)]
-        return model.predict_proba(rows), cues
+        rows, buckets = featurize(parsed, cues, self.cues.group, self._hashes)
+        return model.proba(rows, buckets, len(parsed)), cues

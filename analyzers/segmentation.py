@@ -26,10 +26,11 @@ SHIPPED_DICTS = ("userdict_gov.txt", "userdict_places.txt", "userdict_newmedia.t
 
 URL_RE = r"(?:https?://|www\.)[A-Za-z0-9._~:/?#@!$&'()*+,;=%\-]+"
 SPECIAL_RE = re.compile(
-    rf"(?P<url>{URL_RE})"
+    r"(?=[#@\[hw])"  # a cheap first-character test before the alternation
+    rf"(?:(?P<url>{URL_RE})"
     r"|(?P<tag>#[^#\n\r@\[\]]{1,60}#)"
     r"|(?P<at>@[\w\-·]{1,30})"
-    r"|(?P<emo>\[[\w\u4e00-\u9fff ]{1,10}\])"
+    r"|(?P<emo>\[[\w\u4e00-\u9fff ]{1,10}\]))"
 )
 SURROGATE_RE = re.compile("[\ud800-\udfff]")
 HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -1,8 +1,8 @@
 """Sentiment: probability that a post is positive, and a pos / neg / neutral label with a calibrated neutral band.
 
-A logistic model over jieba unigrams+bigrams (emoticons included as features) trained on the Weibo development data
-(see ``resources/PROVENANCE.md``). No snownlp import at runtime: stock ``SnowNLP(text).sentiments`` is only used as
-a baseline in :mod:`analyzers.evaluate`.
+An NB-weighted logistic model over hashed word uni+bigrams and character 1-3-grams (:mod:`analyzers.features`),
+trained on the Weibo development data with emoticons randomly dropped (see ``resources/PROVENANCE.md``).
+No snownlp import at runtime: stock ``SnowNLP(text).sentiments`` is only a baseline in :mod:`analyzers.evaluate`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .linear import LinearModel, ngram_features
+from .features import SparseModel, TokenHashes, featurize
+from .rumour import CueLexicon
 from .segmentation import RESOURCES, Parsed
 
 DEFAULT_BAND = (0.4, 0.6)
@@ -20,13 +21,15 @@ DEFAULT_BAND = (0.4, 0.6)
 
 class SentimentScorer:
     def __init__(self, model_path: str | Path | None = None) -> None:
-        self.model_path = Path(model_path) if model_path else RESOURCES / "sentiment.json.gz"
-        self._model: LinearModel | None = None
+        self.model_path = Path(model_path) if model_path else RESOURCES / "sentiment.npz"
+        self._model: SparseModel | None = None
+        self._hashes = TokenHashes()
+        self._cues: CueLexicon | None = None
 
     @property
-    def model(self) -> LinearModel | None:
+    def model(self) -> SparseModel | None:
         if self._model is None and self.model_path.is_file():
-            self._model = LinearModel.load(self.model_path)
+            self._model = SparseModel.load(self.model_path)
         return self._model
 
     @property
@@ -41,15 +44,19 @@ class SentimentScorer:
         lo, hi = self.band
         return "pos" if score >= hi else "neg" if score < lo else "neutral"
 
-    def score_features(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
-        """P(positive) for rows of n-gram features; 0.5 everywhere when no model is installed."""
-        m = self.model
-        if m is None:
-            return np.full(len(rows), 0.5)
-        return m.predict_proba(rows)
+    def labels(self, scores: np.ndarray) -> list[str]:
+        lo, hi = self.band
+        return np.where(scores >= hi, "pos", np.where(scores < lo, "neg", "neutral")).tolist()
 
     def score_batch(self, parsed: Sequence[Parsed]) -> tuple[np.ndarray, list[str]]:
-        scores = self.score_features([ngram_features(p.features) for p in parsed])
-        lo, hi = self.band
-        labels = ["pos" if s >= hi else "neg" if s < lo else "neutral" for s in scores.tolist()]
-        return scores, labels
+        """(P(positive), labels) for parsed posts; 0.5 everywhere when no model is installed."""
+        m = self.model
+        if m is None or not parsed:
+            scores = np.full(len(parsed), 0.5)
+        else:
+            if self._cues is None:
+                self._cues = CueLexicon()
+            cues = [self._cues.match(p.text) for p in parsed]  # the models share one feature set
+            rows, buckets = featurize(parsed, cues, self._cues.group, self._hashes)
+            scores = m.proba(rows, buckets, len(parsed))
+        return scores, self.labels(scores)

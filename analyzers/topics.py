@@ -31,7 +31,7 @@ class Topic:
 
 class TopicClusterer:
     def __init__(self, threshold: float = 0.35, dup_bits: int = 3, max_topics: int = 20_000,
-                 max_terms: int = 30, label_terms: int = 3, recent_hashes: int = 50_000) -> None:
+                 max_terms: int = 30, label_terms: int = 3, recent_hashes: int = 50_000, postings: int = 24) -> None:
         self.threshold = threshold
         self.dup_bits = dup_bits
         self.max_topics = max_topics
@@ -39,7 +39,8 @@ class TopicClusterer:
         self.label_terms = label_terms
         self.recent_hashes = recent_hashes
         self.topics: dict[str, Topic] = {}
-        self.inv: dict[str, set[str]] = {}
+        self.postings = postings
+        self.inv: dict[str, dict[str, None]] = {}  # term -> the topics using it, least recent first
         self.bands: list[dict[int, list[tuple[int, str]]]] = [{} for _ in _BAND_SHIFTS]
         self.hash_log: list[tuple[int, str]] = []
         self.seq = 0
@@ -70,14 +71,17 @@ class TopicClusterer:
         vec = {t: w for t, w in keywords if w > 0}
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
         if tid is None and vec:
-            cand: set[str] = set()
-            for t in vec:
-                cand.update(self.inv.get(t, ()))
+            # cosine via the inverted index: each term remembers the topics that most recently used it
+            acc: dict[str, float] = {}
+            inv, topics = self.inv, self.topics
+            for t, w in vec.items():
+                post = inv.get(t)
+                if post:
+                    for c in post:
+                        acc[c] = acc.get(c, 0.0) + w * topics[c].terms[t]
             best, best_sim = None, self.threshold
-            for c in cand:
-                top = self.topics[c]
-                dot = sum(w * top.terms.get(t, 0.0) for t, w in vec.items())
-                sim = dot / (norm * top.norm)
+            for c, dot in acc.items():
+                sim = dot / (norm * topics[c].norm)
                 if sim >= best_sim:
                     best, best_sim = c, sim
             tid = best
@@ -108,20 +112,29 @@ class TopicClusterer:
         if not vec:
             return
         terms = topic.terms
+        inv, cap, tid = self.inv, self.postings, topic.tid
         for t, w in vec.items():
-            if t not in terms:
-                self.inv.setdefault(t, set()).add(topic.tid)
+            post = inv.get(t)
+            if post is None:
+                post = inv[t] = {}
+            else:
+                post.pop(tid, None)
+            post[tid] = None  # most recent last
+            if len(post) > cap:
+                del post[next(iter(post))]  # the least recent topic is no longer found through this term
             terms[t] = terms.get(t, 0.0) + w / norm
-        if len(terms) > self.max_terms:
-            for t in heapq.nsmallest(len(terms) - self.max_terms, terms, key=terms.__getitem__):
+        ranked = sorted(terms.items(), key=lambda kv: -kv[1])
+        if len(ranked) > self.max_terms:
+            for t, _ in ranked[self.max_terms:]:
                 del terms[t]
                 s = self.inv.get(t)
                 if s is not None:
-                    s.discard(topic.tid)
+                    s.pop(topic.tid, None)
                     if not s:
                         del self.inv[t]
-        topic.norm = math.sqrt(sum(v * v for v in terms.values())) or 1.0
-        topic.label = "/".join(heapq.nlargest(self.label_terms, terms, key=terms.__getitem__))
+            ranked = ranked[: self.max_terms]
+        topic.norm = math.sqrt(sum([v * v for _, v in ranked])) or 1.0
+        topic.label = "/".join([t for t, _ in ranked[: self.label_terms]])
 
     def _evict(self) -> None:
         """Drop the least recently updated topics down to ``max_topics``."""
@@ -130,7 +143,7 @@ class TopicClusterer:
             for t in top.terms:
                 s = self.inv.get(t)
                 if s is not None:
-                    s.discard(top.tid)
+                    s.pop(top.tid, None)
                     if not s:
                         del self.inv[t]
             del self.topics[top.tid]
@@ -143,12 +156,12 @@ class TopicClusterer:
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.__init__(self.threshold, self.dup_bits, self.max_topics, self.max_terms, self.label_terms,
-                      self.recent_hashes)
+                      self.recent_hashes, self.postings)
         self.seq = int(state.get("seq", 0))
         for tid, terms, n, last, label in state.get("topics", []):
             top = self.topics[tid] = Topic(tid, terms, n, last, label)
             for t in top.terms:
-                self.inv.setdefault(t, set()).add(tid)
+                self.inv.setdefault(t, {})[tid] = None
         for hx, tid in state.get("hashes", []):
             self._remember_hash(int(hx, 16), tid)
 

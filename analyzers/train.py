@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .linear import LinearModel, char_ngrams, ngram_features, strip_emoticons
+from .features import TokenHashes, featurize, save_sparse
+from .linear import fit_hashed, strip_emoticons
 from .segmentation import RESOURCES, Segmenter
 
 DEFAULT_DATA_DIR = Path(os.environ.get("OPINION_DESK_WEIBO_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "weibo"))
@@ -52,84 +53,52 @@ def rumour_source(row: dict[str, Any]) -> str:
     return str(row.get("id", "")).split("_", 1)[0]
 
 
-# -- logistic regression ---------------------------------------------------------------------------------------
-def fit_logistic(rows: Sequence[Sequence[str]], y: np.ndarray, sample_weight: np.ndarray | None = None,
-                 l2: float = 1e-5, iters: int = 300, lr: float = 0.05, min_df: int = 2,
-                 max_features: int = 400_000, norm: str = "none",
-                 log: Callable[[str], None] | None = None) -> LinearModel:
-    """Full-batch Adam on the L2-regularised log loss over binary n-gram presence features."""
-    df: Counter[str] = Counter()
-    for r in rows:
-        df.update(set(r))
-    vocab = [f for f, c in df.most_common(max_features) if c >= min_df]
-    index = {f: i for i, f in enumerate(vocab)}
-    d = len(vocab)
-    cols: list[int] = []
-    starts: list[int] = []
-    sizes: list[int] = []
-    for r in rows:
-        starts.append(len(cols))
-        sizes.append(len(set(r)))
-        cols.extend(i for i in {index.get(f) for f in r} if i is not None)
-        cols.append(d)  # pad column (kept at zero)
-    cols_a = np.asarray(cols, dtype=np.int64)
-    starts_a = np.asarray(starts, dtype=np.int64)
-    lens = np.diff(np.append(starts_a, len(cols_a)))
-    row_of = np.repeat(np.arange(len(rows)), lens)
-    scale = 1.0 / np.sqrt(np.maximum(np.asarray(sizes, dtype=np.float64), 1.0)) if norm == "l2" else np.ones(len(rows))
-    y = np.asarray(y, dtype=np.float64)
-    sw = np.ones(len(rows)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    sw = sw / sw.sum()
-    w = np.zeros(d + 1)
-    b = 0.0
-    m_w, v_w = np.zeros(d + 1), np.zeros(d + 1)
-    m_b = v_b = 0.0
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    for t in range(1, iters + 1):
-        z = np.add.reduceat(w[cols_a], starts_a) * scale + b
-        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        g = sw * (p - y)
-        gw = np.bincount(cols_a, weights=(g * scale)[row_of], minlength=d + 1) + l2 * w
-        gw[d] = 0.0
-        gb = g.sum()
-        m_w = b1 * m_w + (1 - b1) * gw
-        v_w = b2 * v_w + (1 - b2) * gw * gw
-        m_b = b1 * m_b + (1 - b1) * gb
-        v_b = b2 * v_b + (1 - b2) * gb * gb
-        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
-        w -= lr * (m_w / c1) / (np.sqrt(v_w / c2) + eps)
-        b -= lr * (m_b / c1) / (np.sqrt(v_b / c2) + eps)
-        if log and (t % 50 == 0 or t == iters):
-            loss = -np.sum(sw * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
-            log(f"  iter {t}: loss {loss:.4f}")
-    return LinearModel(vocab, w[:d], b, {"norm": norm})
+def is_validation(row_id: str, buckets: int = 8) -> bool:
+    """The validation rows carved from the *training* rows (for tuning; held-out rows are never looked at)."""
+    h = hashlib.sha1(f"opinion-desk-val:{row_id}".encode("utf-8")).digest()
+    return int.from_bytes(h[:8], "big") % buckets == 0
 
 
-def prune(model: LinearModel, max_features: int, min_abs: float = 1e-3) -> LinearModel:
-    """Keep the ``max_features`` largest-magnitude weights (the shipped file must stay small)."""
-    w = model.w[: model.pad]
-    order = np.argsort(-np.abs(w))[:max_features]
-    order = order[np.abs(w[order]) >= min_abs]
-    inv = {i: f for f, i in model.index.items()}
-    return LinearModel([inv[i] for i in order], w[order], model.bias, model.meta)
+# -- features shared with the runtime --------------------------------------------------------------------------
+def featurize_texts(seg: Segmenter, cues: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, buckets) of ``texts`` exactly as the runtime computes them (:func:`analyzers.features.featurize`)."""
+    hashes = TokenHashes()
+    rows_l, bk_l = [], []
+    for i in range(0, len(texts), 4096):
+        parsed = [seg.parse(t) for t in texts[i:i + 4096]]
+        r, b = featurize(parsed, [cues.match(p.text) for p in parsed], cues.group, hashes)
+        rows_l.append(r + i)
+        bk_l.append(b)
+    if not rows_l:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows_l), np.concatenate(bk_l)
 
 
-# -- feature extraction shared with the runtime --------------------------------------------------------------
-def sentiment_features(seg: Segmenter, text: str) -> list[str]:
-    return ngram_features(seg.parse(text).features)
+def predict(model: tuple[np.ndarray, float], rows: np.ndarray, buckets: np.ndarray, n: int,
+            norm: str = "none") -> np.ndarray:
+    w, b = model
+    z = np.bincount(rows, weights=w[buckets], minlength=n)
+    if norm == "l2":
+        z /= np.sqrt(np.maximum(np.bincount(rows, minlength=n), 1.0))
+    return 1.0 / (1.0 + np.exp(-np.clip(z + b, -30, 30)))
 
 
-def rumour_features(seg: Segmenter, cues: Any, text: str) -> list[str]:
-    p = seg.parse(text)
-    return ngram_features(p.features) + char_ngrams(p.text) + cues.features(p.text)
+def _subset(rows: np.ndarray, buckets: np.ndarray, idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The features of rows ``idx`` (renumbered 0..len(idx)-1)."""
+    new = np.full(n, -1, dtype=np.int64)
+    new[idx] = np.arange(len(idx))
+    m = new[rows] >= 0
+    return new[rows[m]], buckets[m]
 
 
 # -- sentiment ---------------------------------------------------------------------------------------------
 SENT_GROUP_WEIGHT = {"usual": 6.0, "virus": 3.0, "ws100k": 1.0}
+SENT_L2_GRID = (3e-7, 1e-6, 3e-6, 1e-5)
 
 
 def sentiment_training_rows(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str, int, str]]:
-    """(id, text, y, group) for the pos/neg rows that are not held out; ws100k rows also appear emoticon-stripped."""
+    """(id, text, y, group) for the pos/neg rows that are not held out; rows with emoticons also appear with every
+    emoticon stripped, so the model cannot lean on emoticons alone (weibo_senti_100k labels came from them)."""
     out = []
     for r in rows:
         if r.get("label") not in ("pos", "neg") or is_held_out(str(r["id"])):
@@ -162,47 +131,84 @@ def calibrate_neutral_band(scores: np.ndarray, labels: Sequence[str]) -> tuple[f
     return round(best[1], 2), round(best[2], 2)
 
 
-def train_sentiment(data_dir: Path = DEFAULT_DATA_DIR, out: Path | None = None, iters: int = 300,
-                    max_features: int = 150_000, log: Callable[[str], None] = print) -> Path:
-    seg = Segmenter().ensure_loaded()
+def _shuffled(items: list[Any], seed: str) -> list[Any]:
+    return sorted(items, key=lambda r: hashlib.md5(f"{seed}:{r[0]}".encode()).digest())
+
+
+def train_sentiment(data_dir: Path = DEFAULT_DATA_DIR, out: Path | None = None, epochs: int = 6,
+                    max_features: int = 300_000, l2: float | None = None, log: Callable[[str], None] = print) -> Path:
+    """Tune L2 on a validation split of the training rows, calibrate the neutral band there, refit on all of them."""
+    from .rumour import CueLexicon
+
+    seg, cues = Segmenter().ensure_loaded(), CueLexicon()
     rows = read_jsonl(Path(data_dir) / "sentiment_dev.jsonl")
-    train = sentiment_training_rows(rows)
+    train = _shuffled(sentiment_training_rows(rows), "sent")
     log(f"sentiment: {len(train)} training rows (incl. emoticon-stripped copies), "
         f"{sum(1 for r in rows if is_held_out(str(r['id'])))} held-out rows never used")
-    feats = [sentiment_features(seg, t) for _, t, _, _ in train]
-    y = np.array([r[2] for r in train])
+    n = len(train)
+    fr, fb = featurize_texts(seg, cues, [t for _, t, _, _ in train])
+    y = np.array([r[2] for r in train], dtype=np.float64)
     sw = np.array([SENT_GROUP_WEIGHT[r[3]] for r in train])
-    model = prune(fit_logistic(feats, y, sw, l2=1e-4, iters=iters, log=log), max_features)
-    # neutral band on the training SMP rows (human labels incl. neutral)
-    cal = [r for r in rows if sentiment_group(r) != "ws100k" and not is_held_out(str(r["id"]))]
-    scores = model.predict_proba([sentiment_features(seg, r["text"]) for r in cal])
-    lo, hi = calibrate_neutral_band(scores, [r["label"] for r in cal])
+    val = np.array([is_validation(r[0].split("#")[0]) for r in train])
+    tr_i, va_i = np.flatnonzero(~val), np.flatnonzero(val)
+    tr_r, tr_b = _subset(fr, fb, tr_i, n)
+    va_r, va_b = _subset(fr, fb, va_i, n)
+    grid = (l2,) if l2 is not None else SENT_L2_GRID
+    best = (-1.0, grid[0], None)
+    groups = np.array([r[3] + ("/noemo" if r[0].endswith("#noemo") else "") for r in train])[va_i]
+    for lam in grid:
+        mdl = fit_hashed(tr_r, tr_b, y[tr_i], sw[tr_i], l2=lam, epochs=epochs)
+        p = predict(mdl, va_r, va_b, len(va_i))
+        accs = {g: float(np.mean((p[groups == g] >= 0.5) == (y[va_i][groups == g] == 1))) for g in
+                ("usual", "virus", "ws100k/noemo")}
+        score = float(np.mean(list(accs.values())))
+        log(f"  l2 {lam:g}: validation accuracy " + ", ".join(f"{g} {a:.4f}" for g, a in accs.items()))
+        if score > best[0]:
+            best = (score, lam, mdl)
+    lam, tuned = best[1], best[2]
+    # neutral band: validation SMP rows incl. neutral, scored by the tuning model that did not see them
+    cal = [r for r in rows if sentiment_group(r) != "ws100k" and not is_held_out(str(r["id"]))
+           and is_validation(str(r["id"]))]
+    cr, cb = featurize_texts(seg, cues, [r["text"] for r in cal])
+    lo, hi = calibrate_neutral_band(predict(tuned, cr, cb, len(cal)), [r["label"] for r in cal])
+    log(f"  chose l2 {lam:g}; neutral band {lo}..{hi}; refitting on all {n} training rows")
+    w, b = fit_hashed(fr, fb, y, sw, l2=lam, epochs=epochs)
     counts = Counter(r[3] for r in train if not r[0].endswith("#noemo"))
-    model.meta.update({"task": "sentiment", "neutral_band": [lo, hi], "features": "jieba uni+bigrams incl. emoticons",
-                  "trained_rows": dict(counts), "augmented_rows": len(train), "split_seed": SPLIT_SEED,
-                  "held_out": f"sha1(seed:id) % {HELD_OUT_BUCKETS} == 0", "date": _dt.date.today().isoformat(),
-                  "source": "sentiment_dev.jsonl (weibo_senti_100k dev+test, SMP2020-EWECT usual+virus)"})
-    out = Path(out or RESOURCES / "sentiment.json.gz")
-    model.save(out)
-    log(f"wrote {out} ({out.stat().st_size // 1024} KB, {model.pad} features, neutral band {lo}..{hi})")
+    meta = {"task": "sentiment", "neutral_band": [lo, hi], "norm": "none", "l2": lam, "epochs": epochs,
+            "features": "NB-weighted hashed word uni+bigrams, char 1-3-grams, cue features (emoticons as words)",
+            "trained_rows": dict(counts), "augmented_rows": n, "group_weights": SENT_GROUP_WEIGHT,
+            "split_seed": SPLIT_SEED, "held_out": f"sha1(seed:id) % {HELD_OUT_BUCKETS} == 0",
+            "date": _dt.date.today().isoformat(),
+            "source": "sentiment_dev.jsonl (weibo_senti_100k dev+test, SMP2020-EWECT usual+virus)"}
+    out = Path(out or RESOURCES / "sentiment.npz")
+    kept = save_sparse(out, w, b, meta, max_features)
+    log(f"wrote {out} ({out.stat().st_size // 1024} KB, {kept} weights, neutral band {lo}..{hi})")
     return out
 
 
 # -- rumour ------------------------------------------------------------------------------------------------
-def train_rumour_model(seg: Segmenter, cues: Any, rows: Sequence[dict[str, Any]], iters: int = 300,
-                       max_features: int = 150_000, calibrate_folds: int = 5, log: Callable[[str], None] | None = None) -> LinearModel:
-    """Fit on ``rows`` (text only: the date and repost count are never features)."""
-    feats = [rumour_features(seg, cues, r["text"]) for r in rows]
-    y = np.array([1 if r["label"] == "rumour" else 0 for r in rows])
-    fit = lambda X, yy: fit_logistic(X, yy, l2=1e-5, iters=iters, min_df=1, norm="l2")  # noqa: E731
+RUMOUR_L2 = 1e-5
+
+
+def train_rumour_model(seg: Segmenter, cues: Any, rows: Sequence[dict[str, Any]], epochs: int = 30,
+                       l2: float = RUMOUR_L2, calibrate_folds: int = 5, log: Callable[[str], None] | None = None
+                       ) -> tuple[np.ndarray, float, float]:
+    """Fit on ``rows`` (text only: the date and repost count are never features). Returns (weights, bias,
+    threshold), the bias already shifted so that the out-of-fold F1-best threshold sits at 0.5."""
+    rows = _shuffled([(str(r["id"]), r) for r in rows], "rum")
+    rows = [r for _, r in rows]
+    n = len(rows)
+    fr, fb = featurize_texts(seg, cues, [r["text"] for r in rows])
+    y = np.array([1.0 if r["label"] == "rumour" else 0.0 for r in rows])
+    fit = lambda r, b, yy: fit_hashed(r, b, yy, l2=l2, epochs=epochs, batch=128, norm="l2")  # noqa: E731
     threshold = 0.5
     if calibrate_folds:
-        # choose the F1-best threshold on out-of-fold scores, then shift the bias so that it sits at 0.5
         fold = np.array([int(hashlib.sha1(f"thr:{r['id']}".encode()).hexdigest(), 16) % calibrate_folds for r in rows])
-        oof = np.zeros(len(rows))
+        oof = np.zeros(n)
         for k in range(calibrate_folds):
             tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-            oof[te] = fit([feats[i] for i in tr], y[tr]).predict_proba([feats[i] for i in te])
+            m = fit(*_subset(fr, fb, tr, n), y[tr])
+            oof[te] = predict(m, *_subset(fr, fb, te, n), len(te), norm="l2")
         best = (-1.0, 0.5)
         for thr in np.arange(0.15, 0.66, 0.025):
             pred = oof >= thr
@@ -212,13 +218,11 @@ def train_rumour_model(seg: Segmenter, cues: Any, rows: Sequence[dict[str, Any]]
         threshold = best[1]
         if log:
             log(f"  out-of-fold F1 {best[0]:.3f} at threshold {threshold:.3f}: bias shifted to put it at 0.5")
-    model = prune(fit(feats, y), max_features)
-    model.bias -= math.log(threshold / (1 - threshold))
-    model.meta["calibrated_threshold"] = round(threshold, 3)
-    return model
+    w, b = fit(fr, fb, y)
+    return w, b - math.log(threshold / (1 - threshold)), threshold
 
 
-def train_rumour(data_dir: Path = DEFAULT_DATA_DIR, out: Path | None = None, iters: int = 300,
+def train_rumour(data_dir: Path = DEFAULT_DATA_DIR, out: Path | None = None, epochs: int = 30,
                  log: Callable[[str], None] = print) -> Path:
     from .rumour import CueLexicon
 
@@ -227,14 +231,15 @@ def train_rumour(data_dir: Path = DEFAULT_DATA_DIR, out: Path | None = None, ite
     rows = read_jsonl(Path(data_dir) / "rumour_dev.jsonl")
     train = [r for r in rows if not is_held_out(str(r["id"]))]
     log(f"rumour: {len(train)} training rows, {len(rows) - len(train)} held out")
-    model = train_rumour_model(seg, cues, train, iters=iters, log=log)
-    model.meta.update({"task": "rumour", "features": "jieba uni+bigrams, char bigrams, cue lexicon; no date, no repost count",
-                  "trained_rows": dict(Counter(rumour_source(r) + ":" + r["label"] for r in train)),
-                  "split_seed": SPLIT_SEED, "held_out": f"sha1(seed:id) % {HELD_OUT_BUCKETS} == 0",
-                  "date": _dt.date.today().isoformat(), "source": "rumour_dev.jsonl (Ma et al. 2016, CED)"})
-    out = Path(out or RESOURCES / "rumour.json.gz")
-    model.save(out)
-    log(f"wrote {out} ({out.stat().st_size // 1024} KB, {model.pad} features)")
+    w, b, thr = train_rumour_model(seg, cues, train, epochs=epochs, log=log)
+    meta = {"task": "rumour", "norm": "l2", "l2": RUMOUR_L2, "epochs": epochs, "calibrated_threshold": round(thr, 3),
+            "features": "NB-weighted hashed word uni+bigrams, char 1-3-grams, cue lexicon; no date, no repost count",
+            "trained_rows": dict(Counter(rumour_source(r) + ":" + r["label"] for r in train)),
+            "split_seed": SPLIT_SEED, "held_out": f"sha1(seed:id) % {HELD_OUT_BUCKETS} == 0",
+            "date": _dt.date.today().isoformat(), "source": "rumour_dev.jsonl (Ma et al. 2016, CED)"}
+    out = Path(out or RESOURCES / "rumour.npz")
+    kept = save_sparse(out, w, b, meta, 200_000)
+    log(f"wrote {out} ({out.stat().st_size // 1024} KB, {kept} weights)")
     return out
 
 

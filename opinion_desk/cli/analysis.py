@@ -105,15 +105,17 @@ def train_group() -> None:
               help="Directory with sentiment_dev.jsonl (default: ../shared/data/weibo).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Model file to write (default: the shipped analyzers/resources/sentiment.json.gz).")
-@click.option("--iters", type=int, default=300, show_default=True, help="Optimiser iterations.")
-def train_sentiment_cmd(data_dir: str | None, output: str | None, iters: int) -> None:
+@click.option("--epochs", type=int, default=6, show_default=True, help="Passes over the training rows.")
+@click.option("--l2", type=float, default=None,
+              help="L2 strength (default: the best of a small grid on a validation split of the training rows).")
+def train_sentiment_cmd(data_dir: str | None, output: str | None, epochs: int, l2: float | None) -> None:
     """Train the sentiment model (held-out rows excluded; see analyzers/resources/PROVENANCE.md)."""
     from analyzers import train
 
     d = data_dir or train.DEFAULT_DATA_DIR
     if not (train.Path(d) / "sentiment_dev.jsonl").is_file():
         raise click.ClickException(f"no sentiment_dev.jsonl in {d}")
-    train.train_sentiment(train.Path(d), output, iters=iters, log=lambda s: click.echo(s, err=True))
+    train.train_sentiment(train.Path(d), output, epochs=epochs, l2=l2, log=lambda s: click.echo(s, err=True))
 
 
 @train_group.command("rumour")
@@ -121,15 +123,15 @@ def train_sentiment_cmd(data_dir: str | None, output: str | None, iters: int) ->
               help="Directory with rumour_dev.jsonl (default: ../shared/data/weibo).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Model file to write (default: the shipped analyzers/resources/rumour.json.gz).")
-@click.option("--iters", type=int, default=300, show_default=True, help="Optimiser iterations.")
-def train_rumour_cmd(data_dir: str | None, output: str | None, iters: int) -> None:
+@click.option("--epochs", type=int, default=30, show_default=True, help="Passes over the training rows.")
+def train_rumour_cmd(data_dir: str | None, output: str | None, epochs: int) -> None:
     """Train the rumour model on text and cue features only (never the date)."""
     from analyzers import train
 
     d = data_dir or train.DEFAULT_DATA_DIR
     if not (train.Path(d) / "rumour_dev.jsonl").is_file():
         raise click.ClickException(f"no rumour_dev.jsonl in {d}")
-    train.train_rumour(train.Path(d), output, iters=iters, log=lambda s: click.echo(s, err=True))
+    train.train_rumour(train.Path(d), output, epochs=epochs, log=lambda s: click.echo(s, err=True))
 
 
 @train_group.command("idf")

@@ -6,12 +6,13 @@ import numpy as np
 
 from analyzers.dedupe import SimHasher, hamming
 from analyzers.keywords import KeywordExtractor
-from analyzers.linear import LinearModel, strip_emoticons
+from analyzers.features import SparseModel, TokenHashes, batch_features, save_sparse
+from analyzers.linear import fit_hashed, strip_emoticons
 from analyzers.rumour import CueLexicon, RumourScorer
 from analyzers.segmentation import Segmenter
 from analyzers.sentiment import SentimentScorer
 from analyzers.topics import TopicClusterer
-from analyzers.train import fit_logistic, is_held_out, sentiment_group
+from analyzers.train import is_held_out, sentiment_group
 
 
 def test_sentiment_direction_and_band():
@@ -82,13 +83,24 @@ def test_topics_incremental_and_state():
     assert tc.assign("e", 0, []) == ("", "")
 
 
-def test_linear_model_roundtrip(tmp_path):
-    rows = [["好", "赞"], ["差", "烂"]] * 20
-    m = fit_logistic(rows, np.array([1, 0] * 20), iters=100, min_df=1)
-    m.save(tmp_path / "m.json.gz")
-    m2 = LinearModel.load(tmp_path / "m.json.gz")
-    p = m2.predict_proba([["好"], ["烂"], []])
-    assert p[0] > 0.5 > p[1] and abs(p[2] - m2.predict_proba([[]])[0]) < 1e-9
+def test_hashed_model_roundtrip(tmp_path):
+    h = TokenHashes()
+    toks = [["好", "赞"], ["差", "烂"]] * 20
+    rows, buckets = batch_features(toks, ["".join(t) for t in toks], h)
+    w, b = fit_hashed(rows, buckets, np.array([1.0, 0.0] * 20), epochs=20, batch=8, lr=0.05)
+    save_sparse(tmp_path / "m.npz", w, b, {"task": "test"})
+    m = SparseModel.load(tmp_path / "m.npz")
+    r2, b2 = batch_features([["好"], ["烂"], []], ["好", "烂", ""], h)
+    p = m.proba(r2, b2, 3)
+    assert p[0] > 0.5 > p[1] and abs(p[2] - 1 / (1 + np.exp(-m.bias))) < 1e-6
+    assert m.meta["task"] == "test" and (tmp_path / "m.npz").stat().st_size < 10_000
+
+
+def test_char_ngrams_never_span_two_posts():
+    h = TokenHashes()
+    _, alone = batch_features([[]], ["ab"], h)
+    _, joined = batch_features([[], []], ["a", "b"], h)
+    assert len(alone) == 3 and len(joined) == 2  # a, b, ab  vs  a | b
 
 
 def test_split_and_groups():

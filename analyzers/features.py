@@ -1,0 +1,207 @@
+"""Hashed n-gram features computed in bulk with numpy, and the one weight table both linear models share.
+
+A batch of parsed posts becomes two flat arrays, ``rows`` (post index) and ``buckets`` (feature bucket in
+``[0, 2**BITS)``), built with a handful of vectorised numpy operations over the whole batch:
+
+* word unigrams and adjacent word bigrams of ``Parsed.features`` (stop words, emoticons, hashtags, mentions kept),
+  from a stable 64-bit token hash (blake2b, cached; the same hash feeds SimHash);
+* character 1-, 2- and 3-grams of the normalised, lower-cased text (first ``CHAR_LIMIT`` characters, links removed),
+  from the text encoded to a uint32 code-point array;
+* rumour cue features (``cue:网传``, ``cuegroup:hearsay``, ``ncues:2``).
+
+A feature that occurs twice counts twice (term frequency; posts are short, so this is nearly binary). Both models
+read the same buckets: :class:`HashedModels` gathers ``(sentiment, rumour)`` weight pairs once per batch and sums
+them per post with ``np.bincount``. Training (:mod:`analyzers.train`) uses exactly these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+BITS = 20
+N_BUCKETS = 1 << BITS
+CHAR_LIMIT = 1000
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_SHIFT = np.uint64(64 - BITS)
+SALT = {name: np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big"))
+        for name in ("uni", "bi", "c1", "c2", "c3", "cue")}
+
+
+def token_hash(tok: str) -> int:
+    """A stable 64-bit hash of a token (Python's ``hash`` is salted per process, so not usable)."""
+    return int.from_bytes(hashlib.blake2b(tok.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+
+class TokenHashes:
+    """A bounded cache token -> stable 64-bit hash, shared by the featurizer and SimHash."""
+
+    def __init__(self, cache_size: int = 300_000) -> None:
+        self.cache: dict[str, int] = {}
+        self.cache_size = cache_size
+
+    def array(self, toks: Sequence[str]) -> np.ndarray:
+        cache = self.cache
+        got = list(map(cache.get, toks))
+        if None in got:
+            if len(cache) > self.cache_size:
+                cache.clear()
+            for i, h in enumerate(got):
+                if h is None:
+                    t = toks[i]
+                    h = cache.get(t)
+                    if h is None:
+                        h = cache[t] = token_hash(t)
+                    got[i] = h
+        return np.array(got, dtype=np.uint64)
+
+
+def _bucket(keys: np.ndarray) -> np.ndarray:
+    return ((keys * _GOLD) >> _SHIFT).astype(np.int64)
+
+
+def _ngram_keys(codes: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys and owners of the character n-grams that do not cross a post boundary."""
+    m = len(codes) - n + 1
+    if m <= 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    key = codes[:m].copy()
+    for j in range(1, n):
+        key = key * _M2 + codes[j:j + m]
+    ok = owner[:m] == owner[n - 1:n - 1 + m]
+    return key[ok] ^ SALT[f"c{n}"], owner[:m][ok]
+
+
+def batch_features(token_lists: Sequence[Sequence[str]], texts: Sequence[str], hashes: TokenHashes,
+                   extra: Sequence[Sequence[str]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, buckets) of every feature of every post, as described in the module docstring."""
+    n = len(token_lists)
+    lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+    flat = [t for toks in token_lists for t in toks]
+    h = hashes.array(flat)
+    tok_owner = np.repeat(np.arange(n, dtype=np.int64), lens)
+    parts_k = [h ^ SALT["uni"]]
+    parts_r = [tok_owner]
+    if len(h) > 1:
+        same = tok_owner[:-1] == tok_owner[1:]
+        parts_k.append((h[:-1] * _GOLD + h[1:])[same] ^ SALT["bi"])
+        parts_r.append(tok_owner[:-1][same])
+    # characters: one code-point array for the whole batch; an n-gram is kept only if it lies inside one post
+    clipped = [t[:CHAR_LIMIT].lower() for t in texts]
+    clens = np.fromiter(map(len, clipped), dtype=np.int64, count=n)
+    codes = np.frombuffer("".join(clipped).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    owner = np.repeat(np.arange(n, dtype=np.int64), clens)
+    keep = codes > 32  # whitespace and control characters are not features
+    parts_k.append(codes[keep] ^ SALT["c1"])
+    parts_r.append(owner[keep])
+    for k in (2, 3):
+        kk, rr = _ngram_keys(codes, owner, k)
+        parts_k.append(kk)
+        parts_r.append(rr)
+    if extra is not None:
+        elens = np.fromiter(map(len, extra), dtype=np.int64, count=n)
+        if elens.sum():
+            parts_k.append(hashes.array([e for ex in extra for e in ex]) ^ SALT["cue"])
+            parts_r.append(np.repeat(np.arange(n, dtype=np.int64), elens))
+    return np.concatenate(parts_r), _bucket(np.concatenate(parts_k))
+
+
+# -- the shared weight table -------------------------------------------------------------------------------------
+def load_sparse(path: str | Path) -> dict[str, Any]:
+    """A model file: ``idx`` (uint32 buckets), ``w`` (float16 weights), ``bias``, ``meta`` (JSON)."""
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        if int(meta.get("bits", BITS)) != BITS:
+            raise ValueError(f"{path}: model built for 2**{meta.get('bits')} buckets, this code uses 2**{BITS}")
+        return {"idx": z["idx"].astype(np.int64), "w": z["w"].astype(np.float32), "bias": float(z["bias"]),
+                "meta": meta}
+
+
+def save_sparse(path: str | Path, weights: np.ndarray, bias: float, meta: dict[str, Any],
+                max_features: int = 300_000, min_abs: float = 1e-3) -> int:
+    """Keep the ``max_features`` largest weights (float16) and write them; returns how many were kept."""
+    order = np.argsort(-np.abs(weights))[:max_features]
+    order = np.sort(order[np.abs(weights[order]) >= min_abs])
+    meta = dict(meta, bits=BITS, format="opinion-desk-hashed/1")
+    with open(path, "wb") as f:
+        np.savez_compressed(f, idx=order.astype(np.uint32), w=weights[order].astype(np.float16),
+                            bias=np.float64(bias), meta=np.array(json.dumps(meta, ensure_ascii=False)))
+    return len(order)
+
+
+class HashedModels:
+    """Several logistic models over the same hashed features, in one ``(N_BUCKETS, k)`` float32 table."""
+
+    def __init__(self, models: Sequence[dict[str, Any] | None]) -> None:
+        self.k = len(models)
+        self.table = np.zeros((N_BUCKETS, self.k), dtype=np.float32)
+        self.bias = np.zeros(self.k)
+        self.l2 = np.zeros(self.k, dtype=bool)
+        self.present = [m is not None for m in models]
+        self.meta = [dict(m["meta"]) if m else {} for m in models]
+        for j, m in enumerate(models):
+            if m is not None:
+                self.table[m["idx"], j] = m["w"]
+                self.bias[j] = m["bias"]
+                self.l2[j] = m["meta"].get("norm") == "l2"
+
+    def margins(self, rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:
+        """``(n, k)`` margins: bias + sum of the row's weights (divided by sqrt(#features) for ``norm: l2``)."""
+        out = np.empty((n, self.k))
+        g = self.table[buckets]
+        for j in range(self.k):
+            out[:, j] = np.bincount(rows, weights=g[:, j], minlength=n)
+        if self.l2.any():
+            cnt = np.sqrt(np.maximum(np.bincount(rows, minlength=n), 1.0))
+            out[:, self.l2] /= cnt[:, None]
+        return out + self.bias
+
+    def proba(self, rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.margins(rows, buckets, n), -30, 30)))
+
+
+def cue_features(cues: Iterable[str], group: dict[str, str]) -> list[str]:
+    cues = list(cues)
+    out = ["cue:" + c for c in cues]
+    out.extend({"cuegroup:" + group[c] for c in cues})
+    out.append(f"ncues:{min(len(cues), 3)}")
+    return out
+
+
+class SparseModel:
+    """One shipped hashed logistic model (see :func:`load_sparse`); scores alone or joins a :class:`HashedModels`."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.idx, self.w, self.bias, self.meta = d["idx"], d["w"], d["bias"], d["meta"]
+        self._table: HashedModels | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "SparseModel":
+        return cls(load_sparse(path))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"idx": self.idx, "w": self.w, "bias": self.bias, "meta": self.meta}
+
+    def proba(self, rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:
+        if self._table is None:
+            self._table = HashedModels([self.as_dict()])
+        return self._table.proba(rows, buckets, n)[:, 0]
+
+
+def char_text(text: str, links: Sequence[str] = ()) -> str:
+    """The text whose characters are features: links removed."""
+    for link in links:
+        text = text.replace(link, " ")
+    return text
+
+
+def featurize(parsed: Sequence[Any], cue_lists: Sequence[Sequence[str]], cue_group: dict[str, str],
+              hashes: TokenHashes) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, buckets) for parsed posts (:class:`~analyzers.segmentation.Parsed`) and the cues found in them."""
+    return batch_features([p.features for p in parsed], [char_text(p.text, p.links) for p in parsed], hashes,
+                          [cue_features(c, cue_group) for c in cue_lists])
