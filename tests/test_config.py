@@ -93,3 +93,23 @@ def test_shipped_example_is_current_and_valid():
     assert shipped.read_text(encoding="utf-8") == example(), "regenerate: opinion-desk config example > opinion-desk.example.toml"
     cfg = load_config(shipped, env={})
     assert cfg["store"]["backend"] == "sqlite"
+
+
+def test_desk_errors_are_one_clean_line(tmp_path):
+    """A DeskError reaching the command group is printed as one line naming the field, exit 1."""
+    import click
+
+    from opinion_desk.cli import DeskGroup
+    from opinion_desk.errors import InputError
+
+    @click.group(cls=DeskGroup)
+    def grp():
+        pass
+
+    @grp.command()
+    def boom():
+        raise InputError("posts.jsonl:3", "text", "missing or empty text")
+
+    r = CliRunner().invoke(grp, ["boom"])
+    assert r.exit_code == 1
+    assert r.output == "Error: InputError: posts.jsonl:3: field 'text': missing or empty text\n"

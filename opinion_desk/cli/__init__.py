@@ -15,12 +15,26 @@ COMMAND_MODULES = [
     "opinion_desk.cli.es",  # es up|down|status
     "opinion_desk.cli.analysis",  # analyze, train, eval
     "opinion_desk.cli.sources",  # sources check|list
+    "opinion_desk.cli.evidence",  # evidence show|verify|prune
     "opinion_desk.cli.rules",  # rules check|test, silence
     "opinion_desk.cli.incidents",  # users, audit verify, incidents export
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class DeskGroup(click.Group):
+    """Turns any :class:`~opinion_desk.errors.DeskError` a command lets through into a clean one-line error
+    (it already names the file, field or source) instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        from ..errors import DeskError
+
+        try:
+            return super().invoke(ctx)
+        except DeskError as e:
+            raise click.ClickException(f"{type(e).__name__}: {e}") from None
+
+
+@click.group(cls=DeskGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML config file (default: $OPINION_DESK_CONFIG, else ./opinion-desk.toml if present).")
 @click.pass_context
