@@ -6,6 +6,7 @@ fix it (the file, line, field, source or rule by name)::
     DeskError
     ├── ConfigError           bad config file or environment override (names the file and the field)
     ├── InputError            one bad input item: a JSONL line, an ingest item, a CSV row (names line/index + field)
+    ├── StateError            the state database cannot be used as it is (names the table and column)
     ├── StoreError            the post store failed
     │   └── StoreUnavailable  the store cannot be reached right now (posts go to the spool)
     ├── ESNodeError           the local Elasticsearch node could not be fetched, started or stopped
@@ -49,6 +50,10 @@ class InputError(DeskError):
 
     def to_dict(self) -> dict[str, str | None]:
         return {"where": self.where, "field": self.field, "reason": self.reason}
+
+
+class StateError(DeskError):
+    """The state database cannot be used as it is (e.g. an upgrade it cannot do by itself)."""
 
 
 class StoreError(DeskError):

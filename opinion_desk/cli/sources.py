@@ -53,7 +53,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     for r in rows:
         last = r.get("last_success") or "从未成功"
-        err = f"  错误: {r['last_error']}" if r.get("failures_in_row") else ""
+        err = f"  原因: {r['reason']}（{r['detail']}）" if r.get("failures_in_row") else ""
         click.echo(f"{r['name']:<28} {r.get('type', ''):<7} {r['status']:<8} 上次成功 {last}  "
                    f"本次 {r.get('last_items', 0)} 条  连续失败 {r.get('failures_in_row', 0)}{err}")
 

@@ -12,8 +12,11 @@ places on purpose:
   where ``sha256`` is the hash of the canonical JSON of ``raw`` (sorted keys, UTF-8, no spaces), so a copy
   handed to someone can be checked against the archive (:func:`verify_file`). Each write appends one gzip member
   (concatenated members are one valid gzip file), so a crash loses at most the batch being written. The archive
-  does not depend on the store: it is written even while Elasticsearch is down. Old days are removed by the
-  office's own retention (plain files; ``find -mtime``).
+  does not depend on the store: it is written even while Elasticsearch is down. Days older than
+  ``[collectors] evidence_days`` are removed by :meth:`EvidenceArchive.prune` (an hourly job; 0 keeps everything).
+
+The duty officer reads it with ``opinion-desk evidence show POST_ID`` and checks it with ``opinion-desk evidence
+verify`` (:func:`check_file` names the file and line of every payload that no longer matches its hash).
 
 The pipeline calls :meth:`EvidenceArchive.hook` for every batch that reached the store or the spool, so pushed
 and imported posts are archived like collected ones.
@@ -25,15 +28,19 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
 import threading
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from ..models import Post
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-]")
+DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.jsonl\.gz$")
 
 
 def canonical(raw: Any) -> bytes:
@@ -73,28 +80,97 @@ class EvidenceArchive:
         """Pipeline hook (runs after the store or the spool took the batch)."""
         self.write(posts)
 
+    def files(self, source: str | None = None, day: str | None = None) -> list[Path]:
+        """The archive's files, oldest day first within each source; ``source``/``day`` narrow the choice."""
+        if source:
+            dirs = [self.root / SAFE_NAME.sub("_", source)]
+        else:
+            dirs = sorted(d for d in self.root.glob("*") if d.is_dir())
+        pattern = f"{day}.jsonl.gz" if day else "*.jsonl.gz"
+        return [f for d in dirs for f in sorted(d.glob(pattern)) if DAY_FILE.match(f.name)]
+
     def records(self, source: str | None = None) -> Iterator[dict[str, Any]]:
-        dirs = [self.root / SAFE_NAME.sub("_", source)] if source else sorted(self.root.glob("*"))
-        for d in dirs:
-            for f in sorted(d.glob("*.jsonl.gz")):
-                yield from read_file(f)
+        for f in self.files(source):
+            yield from read_file(f)
+
+    def locate(self, post_id: str, source: str | None = None) -> Iterator[tuple[Path, int, dict[str, Any]]]:
+        """(file, line number, record) of every archived capture of one post, oldest first."""
+        needle = post_id.encode("utf-8")
+        for f in self.files(source):
+            for n, line in _lines(f):
+                if needle in line:  # cheap test before parsing: most lines are other posts
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        continue
+                    if rec.get("post_id") == post_id:
+                        yield f, n, rec
 
     def find(self, post_id: str) -> list[dict[str, Any]]:
         """Every archived capture of one post (a post collected twice has two, maybe different)."""
-        return [r for r in self.records() if r.get("post_id") == post_id]
+        return [rec for _f, _n, rec in self.locate(post_id)]
+
+    def prune(self, days: int, now: datetime | None = None) -> list[Path]:
+        """Remove the day files older than ``days`` days (UTC) and emptied source folders; returns the removed
+        files. ``days <= 0`` keeps everything."""
+        if days <= 0 or not self.root.is_dir():
+            return []
+        cut = ((now or datetime.now(timezone.utc)).astimezone(timezone.utc).date() - timedelta(days=days)).isoformat()
+        removed: list[Path] = []
+        with self._lock:
+            for d in sorted(x for x in self.root.iterdir() if x.is_dir()):
+                for f in sorted(d.iterdir()):
+                    m = DAY_FILE.match(f.name)
+                    if m and m.group(1) < cut:
+                        f.unlink()
+                        removed.append(f)
+                if not any(d.iterdir()):
+                    shutil.rmtree(d, ignore_errors=True)
+        return removed
+
+
+def parse_day(text: str) -> str:
+    """``YYYY-MM-DD`` checked (ValueError naming the expected form otherwise)."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a day of the form YYYY-MM-DD") from None
+
+
+def _lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of the non-blank lines of one archive file."""
+    with gzip.open(path, "rb") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                yield n, line
 
 
 def read_file(path: str | Path) -> Iterator[dict[str, Any]]:
-    with gzip.open(path, "rb") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
+    for _n, line in _lines(path):
+        yield json.loads(line)
+
+
+def check_file(path: str | Path) -> tuple[int, list[str]]:
+    """(payloads checked, problems): each problem names ``file:line`` (a payload that no longer matches its
+    sha256, a line that is not JSON) or the file (a damaged gzip stream, e.g. cut off by a crash)."""
+    checked, bad = 0, []
+    try:
+        for n, line in _lines(path):
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                bad.append(f"{path}:{n}: not a JSON record")
+                continue
+            checked += 1
+            if not isinstance(rec, dict) or "sha256" not in rec:
+                bad.append(f"{path}:{n}: no sha256 field")
+            elif digest(rec.get("raw")) != rec["sha256"]:
+                bad.append(f"{path}:{n}: post {rec.get('post_id')} does not match its sha256 {rec['sha256']}")
+    except (OSError, EOFError, zlib.error) as e:
+        bad.append(f"{path}: damaged gzip after {checked} payload(s): {e}")
+    return checked, bad
 
 
 def verify_file(path: str | Path) -> list[str]:
     """Lines whose raw payload no longer matches its sha256 (empty list: the file is intact)."""
-    bad = []
-    for n, rec in enumerate(read_file(path), 1):
-        if digest(rec.get("raw")) != rec.get("sha256"):
-            bad.append(f"{path}:{n}: post {rec.get('post_id')} does not match its sha256")
-    return bad
+    return check_file(path)[1]

@@ -3,7 +3,8 @@
 ``init_app`` reads and validates the sources (``app.extensions["opinion_desk.sources"]``: a
 :class:`~opinion_desk.collectors.sources.SourceSet`; a bad entry is logged with file, line and field and left
 out, the others go on), sets the scheduler's failure policy from ``[collectors]`` and hooks the evidence archive
-into the pipeline. ``start`` schedules the demo feed and one job per enabled source.
+into the pipeline. ``start`` schedules the demo feed, one job per enabled source and the evidence retention
+(hourly: removes archive days older than ``[collectors] evidence_days``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .sources import SourceSet, load_sources
 log = logging.getLogger(__name__)
 
 SOURCES_KEY = "opinion_desk.sources"
+RETENTION_EVERY = 3600.0  # seconds between two evidence retention passes (a pass only lists folders)
 EVIDENCE_KEY = "opinion_desk.evidence"
 
 
@@ -68,8 +70,21 @@ def schedule(app: Flask, spec: SourceSpec, start_now: bool = True) -> bool:
         return False
 
 
+def prune_evidence(archive: EvidenceArchive, days: int) -> int:
+    """One retention pass over the evidence archive; returns how many day files were removed."""
+    removed = archive.prune(days)
+    for f in removed:
+        log.info("evidence retention (%d days): removed %s", days, f)
+    return len(removed)
+
+
 def start(app: Flask) -> None:
     cfg = app.config["DESK"]
+    archive = app.extensions.get(EVIDENCE_KEY)
+    days = int(cfg["collectors"]["evidence_days"])
+    if archive is not None and days > 0:
+        app.extensions["opinion_desk.scheduler"].add_interval_job(
+            "evidence-retention", lambda: prune_evidence(archive, days), RETENTION_EVERY)
     if cfg["desk"]["demo"]:
         spec = SourceSpec(name="demo", type="replay", cadence=float(cfg["desk"]["demo_interval"]),
                           options={"file": cfg["collectors"]["demo_file"] or None, "batch": 2})

@@ -8,6 +8,7 @@ import pytest
 import socketio
 
 from opinion_desk.collectors import service
+from opinion_desk.web.sources import failure_reason
 from tests.collectors.standins import StandIn, fixture_reply
 
 
@@ -53,6 +54,9 @@ def test_health_api_page_and_evidence(app, client):
     rows = {r["name"]: r for r in body["sources"]}
     assert rows["gov-rss"]["last_items"] == 3 and rows["gov-rss"]["type"] == "rss" and rows["gov-rss"]["last_success"]
     assert rows["broken"]["failures_in_row"] == 1
+    assert rows["broken"]["reason"] == "网页不存在（HTTP 404），地址可能已变更，请核对信息源地址"
+    assert rows["broken"]["detail"].endswith("/missing.xml: HTTP 404") and rows["broken"]["label"] == "broken"
+    assert rows["gov-rss"]["reason"] == "" and rows["gov-rss"]["type_label"] == "RSS 订阅"
     assert any("bad-entry" in p and "field 'mode'" in p for p in body["problems"])
     assert client.get("/api/v1/sources/broken").get_json()["status"] == "failing"
     assert client.get("/api/v1/sources/nope").status_code == 404
@@ -77,3 +81,17 @@ def test_source_event_reaches_socketio(app, live_server, desk_cookie):
         assert h["name"] == "broken" and h["alert"] is True and h["alert_kind"] == "failing"
     finally:
         sio.disconnect()
+
+
+@pytest.mark.parametrize("error,kind,reason", [
+    ("source 'a': http://x/rss: HTTP 502", "error", "对方网站故障（HTTP 502），稍后自动重试"),
+    ("source 'a': https://m.weibo.cn/api: HTTP 432 (反爬限制，请稍后再试或更换 Cookie)", "error",
+     "访问受限（HTTP 432），对方限制了访问频率，稍后自动重试"),
+    ("source 'a': 登录已失效（返回了登录页面），请更新 Cookie", "auth", "登录已失效，请更新 Cookie 或令牌"),
+    ("source 'a': no answer within 300s; run cut off", "timeout", "对方网站响应超时，稍后自动重试"),
+    ("source 'a': http://x: cannot connect (Connection refused)", "error", "无法连接对方网站（网络或域名问题）"),
+    ("source 'a': http://x/rss: not an RSS or Atom feed", "error", "订阅内容格式错误，不是有效的 RSS/Atom 订阅"),
+    ("source 'a': ValueError: boom", "error", "采集失败"),
+])
+def test_failure_reason_is_plain_chinese(error, kind, reason):
+    assert failure_reason(error, kind) == reason

@@ -1,0 +1,133 @@
+"""``opinion-desk evidence show|verify|prune``: the archive of raw payloads (:mod:`opinion_desk.collectors.evidence`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .common import get_config
+
+
+def _archive(ctx: click.Context):  # noqa: ANN202
+    from ..collectors.evidence import EvidenceArchive
+
+    cfg = get_config(ctx)
+    return EvidenceArchive(cfg.data_path(cfg["collectors"]["evidence_dir"])), cfg
+
+
+def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from ..collectors.evidence import parse_day
+
+    if value is None:
+        return None
+    try:
+        return parse_day(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+@click.group("evidence")
+def evidence_group() -> None:
+    """证据存档: show the raw payload of a post as it was collected, verify the archive's hashes, prune old days."""
+
+
+@evidence_group.command("show", short_help="Print the archived raw payload(s) of one post.")
+@click.argument("post_id")
+@click.option("--source", "-s", default=None, help="Look only in this source's archive (faster); needed with --source-id.")
+@click.option("--source-id", "source_id", is_flag=True,
+              help="POST_ID is the platform's own id (e.g. a Weibo mid) of a post of --source.")
+@click.option("--json", "as_json", is_flag=True, help="Print each archived record as one JSON line.")
+@click.pass_context
+def show_cmd(ctx: click.Context, post_id: str, source: str | None, source_id: bool, as_json: bool) -> None:
+    """Print every archived capture of post POST_ID (the desk's post id): when it was collected, the sha256 of
+    its raw payload (checked again now) and the payload itself. Exit 1 when the archive holds none."""
+    from ..collectors.evidence import digest
+    from ..models import post_id as make_post_id
+
+    if source_id:
+        if not source:
+            raise click.UsageError("--source-id needs --source (the post id is made of both)")
+        post_id = make_post_id(source, post_id)
+    archive, _cfg = _archive(ctx)
+    if not archive.root.is_dir():
+        raise click.ClickException(f"no evidence archive at {archive.root} ([collectors] evidence_dir)")
+    found = 0
+    for path, line, rec in archive.locate(post_id, source):
+        found += 1
+        if as_json:
+            click.echo(json.dumps(rec, ensure_ascii=False))
+            continue
+        ok = digest(rec.get("raw")) == rec.get("sha256")
+        click.echo(f"== 第 {found} 次采集  {path}:{line}")
+        click.echo(f"   采集时间 collected_at: {rec.get('collected_at')}")
+        click.echo(f"   发布时间 created_at:   {rec.get('created_at')}")
+        click.echo(f"   来源 source: {rec.get('source')}  原始编号 source_id: {rec.get('source_id')}")
+        click.echo(f"   链接 url: {rec.get('url') or '—'}")
+        click.echo(f"   sha256: {rec.get('sha256')}  {'校验一致 (matches)' if ok else '校验不一致 (MISMATCH)'}")
+        click.echo(json.dumps(rec.get("raw"), ensure_ascii=False, indent=2, sort_keys=True))
+    if not found:
+        where = f"source {source!r}" if source else "any source"
+        raise click.ClickException(f"post {post_id} is not in the evidence archive of {where} ({archive.root})")
+    if not as_json:
+        click.echo(f"{found} capture(s) of post {post_id}")
+
+
+@evidence_group.command("verify", short_help="Check every archived payload against its sha256.")
+@click.option("--source", "-s", default=None, help="Check only this source's archive.")
+@click.option("--day", default=None, callback=_day, help="Check only this day's files (YYYY-MM-DD, UTC).")
+@click.pass_context
+def verify_cmd(ctx: click.Context, source: str | None, day: str | None) -> None:
+    """Recompute the sha256 of every archived payload; each mismatch (or damaged line or file) is printed with
+    its file and line. Exit 1 on any problem, or when nothing matched the filters."""
+    from ..collectors.evidence import check_file
+
+    archive, _cfg = _archive(ctx)
+    files = archive.files(source, day)
+    if not files:
+        what = " ".join(x for x in (f"source {source!r}" if source else "", f"day {day}" if day else "") if x)
+        raise click.ClickException(f"no archive files{' for ' + what if what else ''} under {archive.root}")
+    checked, problems = 0, []
+    with click.progressbar(files, label="校验证据", file=sys.stderr,
+                           item_show_func=lambda f: f.name if f else "") as bar:
+        for f in bar:
+            n, bad = check_file(f)
+            checked += n
+            problems.extend(bad)
+    for p in problems:
+        click.echo(f"MISMATCH {p}")
+    click.echo(f"{len(files)} file(s), {checked} payload(s) checked, {len(problems)} problem(s)")
+    if problems:
+        ctx.exit(1)
+
+
+@evidence_group.command("prune", short_help="Remove archive days older than the retention.")
+@click.option("--days", type=int, default=None, help="Keep this many days (default: [collectors] evidence_days).")
+@click.option("--dry-run", is_flag=True, help="Only list the files that would be removed.")
+@click.pass_context
+def prune_cmd(ctx: click.Context, days: int | None, dry_run: bool) -> None:
+    """Remove archive days older than the retention (the running desk does this hourly by itself)."""
+    from datetime import datetime, timedelta, timezone
+
+    from ..collectors.evidence import DAY_FILE
+
+    archive, cfg = _archive(ctx)
+    days = int(cfg["collectors"]["evidence_days"]) if days is None else days
+    if days <= 0:
+        click.echo("retention is 0 days: everything is kept")
+        return
+    if dry_run:
+        cut = (datetime.now(timezone.utc).date() - timedelta(days=days)).isoformat()
+        old = [f for f in archive.files() if DAY_FILE.match(f.name).group(1) < cut]  # type: ignore[union-attr]
+        for f in old:
+            click.echo(f"would remove {f}")
+        click.echo(f"{len(old)} file(s) older than {days} days (dry run: nothing removed)")
+        return
+    removed = archive.prune(days)
+    for f in removed:
+        click.echo(f"removed {f}")
+    click.echo(f"{len(removed)} file(s) older than {days} days removed")
+
+
+COMMANDS = [evidence_group]
