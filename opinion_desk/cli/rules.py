@@ -94,7 +94,7 @@ def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: 
              analyze: bool) -> None:
     """Dry-run RULE_FILE over posts: prints each match with its time and the posts behind it; sends nothing."""
     from ..detection.loader import load_rule_file
-    from ..detection.replay import match_record, parse_since, replay
+    from ..detection.replay import match_record, replay
     from ..errors import RuleError
 
     if bool(posts_file) == bool(since):
@@ -113,13 +113,14 @@ def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: 
             need = [p for p in posts if not p.tokens]
             for i in range(0, len(need), 500):
                 annotate(need[i:i + 500], analyzers.Analyzer())
+        by_id = {p.id: p for p in posts}
+        matches = replay([lr], posts)
+        n_posts = len(posts)
     else:
-        posts = _store_posts(ctx, since)
-    by_id = {p.id: p for p in posts}
-    matches = replay([lr], posts)
+        matches, by_id, n_posts = _replay_store(ctx, lr, since)
     records = [match_record(m, by_id) for m, _ in matches]
     if as_json:
-        click.echo(json.dumps({"rule": lr.spec.name, "file": rule_file, "posts": len(posts), "matches": records},
+        click.echo(json.dumps({"rule": lr.spec.name, "file": rule_file, "posts": n_posts, "matches": records},
                               ensure_ascii=False, indent=2))
         return
     for r in records:
@@ -129,16 +130,18 @@ def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: 
         for p in r["posts"]:
             pt = datetime.fromisoformat(p["created_at"]).astimezone(CST).strftime("%m-%d %H:%M")
             click.echo(f"    {pt} {p['id']} {p['author'] or ''}: {p['text'][:80]}")
-    click.echo(f"{len(posts)} posts replayed, {sum(1 for r in records if r['kind'] == 'match')} matches, "
+    click.echo(f"{n_posts} posts replayed, {sum(1 for r in records if r['kind'] == 'match')} matches, "
                f"{sum(1 for r in records if r['kind'] == 'resolved')} resolved (nothing was sent)")
 
 
-def _store_posts(ctx: click.Context, since: str) -> list:
+def _replay_store(ctx: click.Context, lr, since: str):  # noqa: ANN001, ANN202
+    """Replay the store's posts of the last ``since`` through ``lr``, one page at a time (memory stays bounded
+    whatever the span); returns the matches, the posts behind them (fetched by id) and how many were read."""
     from tqdm import tqdm
 
-    from ..detection.replay import parse_since
+    from ..detection.replay import parse_since, posts_by_id, replay, store_posts, store_query
+    from ..errors import StoreError
     from ..store import open_store
-    from ..store.base import PostQuery
 
     cfg = get_config(ctx)
     now = datetime.now(timezone.utc)
@@ -148,18 +151,18 @@ def _store_posts(ctx: click.Context, since: str) -> list:
         raise click.BadParameter(str(e), param_hint="--since") from None
     store = open_store(cfg)
     try:
-        q = PostQuery(since=start, until=now, size=500, sort="oldest")
+        q = store_query([lr.spec], start, now)
         total = store.count(q)
-        posts: list = []
-        with tqdm(total=total, desc="读取", file=sys.stderr, disable=None) as bar:
-            while True:
-                res = store.search(q)
-                posts.extend(res.posts)
-                bar.update(len(res.posts))
-                if len(res.posts) < q.size:
-                    break
-                q.offset += q.size
-        return posts
+        read = [0]
+        with tqdm(total=total, desc="读取", unit="条", file=sys.stderr, disable=None) as bar:
+            def progress(n: int) -> None:
+                read[0] += n
+                bar.update(n)
+
+            matches = replay([lr], store_posts(store, q, progress=progress), ordered=True)
+        return matches, posts_by_id(store, matches), read[0]
+    except StoreError as e:
+        raise click.ClickException(f"post store ({cfg['store']['backend']}): {e}") from None
     finally:
         store.close()
 

@@ -2,11 +2,20 @@
 
 The engine's clock follows the posts' ``created_at``; between posts the window rules are ticked every ``step``
 of event time, and after the last post for the rule's timeframe plus hold-down, so resolutions show too.
+
+Replays from the store (:func:`store_posts`) read the posts oldest first, one page at a time, and
+:func:`replay` consumes them as a stream (``ordered=True``): memory stays at one page plus the rules' windows,
+whatever the span. The posts behind the matches are fetched again by id afterwards (:func:`posts_by_id`).
+
+Why not ``date_histogram``/``count`` for window rules: a rule's filter is jieba-aware token matching, regular
+expressions and ``query_key`` splits that the store contract cannot express, so counting in the store would
+count other posts than the live engine does. Only the filter fields the store does express exactly (sources,
+sentiment, regions, minimum rumour score) are pushed down into the store query (:func:`store_query`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,23 +25,29 @@ from .engine import Engine
 from .loader import LoadedRule
 from .rule import Match, RuleSpec
 
+PAGE = 500
+
 
 def replay(rules: list[LoadedRule], posts: Iterable[Post], step: timedelta = timedelta(seconds=60),
            batch: timedelta = timedelta(seconds=0), progress: Callable[[int], None] | None = None,
-           tail: bool = True) -> list[tuple[Match, RuleSpec]]:
-    """Matches of ``rules`` over ``posts`` (sorted by time here). ``batch`` > 0 groups posts arriving within it
-    (faster replays of big streams)."""
+           tail: bool = True, ordered: bool = False) -> list[tuple[Match, RuleSpec]]:
+    """Matches of ``rules`` over ``posts`` (sorted by time here unless ``ordered``: then they are consumed as a
+    stream, oldest first). ``batch`` > 0 groups posts arriving within it (faster replays of big streams)."""
     out: list[tuple[Match, RuleSpec]] = []
-    ordered = sorted(posts, key=lambda p: p.created_at)
-    if not ordered:
+    stream: Iterator[Post] = iter(posts if ordered else sorted(posts, key=lambda p: p.created_at))
+    first = next(stream, None)
+    if first is None:
         return out
-    clock = ManualClock(ordered[0].created_at)
+    clock = ManualClock(first.created_at)
     engine = Engine(clock=clock, sink=lambda m, spec: out.append((m, spec)))
     for lr in rules:
         engine.add_rule(lr)
-    next_tick = ordered[0].created_at + step
+    next_tick = first.created_at + step
     pending: list[Post] = []
-    for i, p in enumerate(ordered):
+    last = first
+    i = 0
+    for p in _chain(first, stream):
+        last = p
         while p.created_at >= next_tick:
             if pending:
                 engine.on_posts(pending)
@@ -47,14 +62,82 @@ def replay(rules: list[LoadedRule], posts: Iterable[Post], step: timedelta = tim
         pending.append(p)
         if progress and i % 500 == 0:
             progress(i)
+        i += 1
     if pending:
         engine.on_posts(pending)
     if tail:
-        end = ordered[-1].created_at + max(lr.spec.timeframe + lr.spec.resolve_after for lr in rules) + step
+        end = last.created_at + max(lr.spec.timeframe + lr.spec.resolve_after for lr in rules) + step
         while next_tick <= end:
             clock.set(next_tick)
             engine.tick(next_tick)
             next_tick += step
+    return out
+
+
+def _chain(first: Post, rest: Iterator[Post]) -> Iterator[Post]:
+    yield first
+    yield from rest
+
+
+def store_query(specs: Iterable[RuleSpec], since: datetime, until: datetime) -> Any:
+    """The store query of a replay: the time span, plus the filter fields every rule shares and the store
+    expresses exactly (a superset of what the rules look at; the engine still applies the whole filter)."""
+    from ..store.base import PostQuery
+
+    q = PostQuery(since=since, until=until, size=PAGE, sort="oldest")
+    specs = list(specs)
+    if len(specs) == 1:
+        f = specs[0].filter
+        q.sources = sorted(f.sources)
+        q.sentiment_labels = sorted(f.sentiment)
+        q.regions = sorted(f.regions)
+        q.min_rumour_score = f.min_rumour
+    return q
+
+
+def _ms(t: datetime) -> datetime:
+    """``t`` cut to the millisecond (Elasticsearch keeps times to the millisecond)."""
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def store_posts(store: Any, query: Any, page_size: int = PAGE,
+                progress: Callable[[int], None] | None = None) -> Iterator[Post]:
+    """Every post of ``query`` oldest first, one page at a time.
+
+    Pages go by a time cursor, not by a growing offset (Elasticsearch refuses ``offset + size`` past 10,000):
+    each page starts at the millisecond of the last post read, skipping the posts of that millisecond already
+    read (both backends order posts of one time by id, so those are the first ones)."""
+    import dataclasses
+
+    q = dataclasses.replace(query, size=page_size, offset=0, sort="oldest")
+    cursor: datetime | None = None
+    at_cursor: set[str] = set()  # ids read whose time falls in the cursor's millisecond
+    while True:
+        if cursor is not None:
+            q.since, q.offset = cursor, len(at_cursor)
+        res = store.search(q)
+        fresh = [p for p in res.posts if p.id not in at_cursor]
+        for p in fresh:
+            t = _ms(p.created_at)
+            if t != cursor:
+                cursor, at_cursor = t, set()
+            at_cursor.add(p.id)
+            yield p
+        if progress is not None and fresh:
+            progress(len(fresh))
+        if len(res.posts) < page_size or not fresh:
+            return
+
+
+def posts_by_id(store: Any, matches: Iterable[tuple[Match, RuleSpec]]) -> dict[str, Post]:
+    """The posts behind ``matches``, fetched from the store by id."""
+    out: dict[str, Post] = {}
+    for m, _ in matches:
+        for pid in m.post_ids:
+            if pid not in out:
+                p = store.get(pid)
+                if p is not None:
+                    out[pid] = p
     return out
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..detection.durations import parse_duration
 from ..state import get_db
 from ..state.alerts import STATUSES, Alert, Silence
+from .auth import current_user, require_role
 
 bp = Blueprint("alerts", __name__)
 
@@ -65,8 +66,9 @@ def list_silences():  # noqa: ANN201
 
 
 @bp.post("/api/v1/silences")
+@require_role("duty", "analyst")
 def add_silence():  # noqa: ANN201
-    """``{"rule": NAME or "*", "key": "", "duration": "2h", "reason": "..."}``"""
+    """``{"rule": NAME or "*", "key": "", "duration": "2h", "reason": "..."}``; recorded under the user's name."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error="body must be a JSON object"), 400
@@ -78,8 +80,9 @@ def add_silence():  # noqa: ANN201
     if dur > timedelta(days=30):
         return jsonify(error="field 'duration': at most 30 days", field="duration"), 400
     now = datetime.now(timezone.utc)
+    user = current_user()
     s = Silence(rule=rule, key=str(data.get("key") or ""), until=now + dur, reason=str(data.get("reason") or ""),
-                created_by=str(data.get("created_by") or "desk"), created_at=now)
+                created_by=user.name if user is not None else str(data.get("created_by") or "desk"), created_at=now)
     db = get_db()
     db.add(s)
     db.commit()
@@ -88,6 +91,7 @@ def add_silence():  # noqa: ANN201
 
 
 @bp.delete("/api/v1/silences/<int:silence_id>")
+@require_role("duty", "analyst")
 def remove_silence(silence_id: int):  # noqa: ANN201
     db = get_db()
     s = db.get(Silence, silence_id)

@@ -1,13 +1,24 @@
 // Alerts on every desk page that loads it: on the Socket.IO `alert` event a banner, a short beep (WebAudio, no
 // sound file) and a browser notification when permitted; `alert_resolved` shows 舆情平息. On the 告警 page it
 // also fills the alert table, the silences and the rule status. Text is set with textContent only.
+// window.desk.sounds counts the beeps asked for ({alert, resolved}): a test (or a curious officer) can see that
+// the page tried to sound even where no speaker is.
 (function () {
   "use strict";
   const desk = (window.desk = window.desk || {});
   const el = desk.el;
   let audio = null;
+  desk.sounds = { alert: 0, resolved: 0 };
+
+  // The banners are styled by alerts.css; pages that do not link it (the dashboard) get it here.
+  if (!document.querySelector('link[href$="css/alerts.css"]')) {
+    const css = document.createElement("link");
+    css.rel = "stylesheet"; css.href = "/static/css/alerts.css";
+    document.head.appendChild(css);
+  }
 
   function beep(resolved) {
+    desk.sounds[resolved ? "resolved" : "alert"] += 1;
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
       const notes = resolved ? [660, 520] : [880, 880, 1175];
@@ -22,6 +33,20 @@
       });
     } catch (e) { /* no audio: the banner still shows */ }
   }
+  desk.beep = beep;
+
+  // What the rule tells the duty officer to do (rule field `duty`), as one line.
+  function dutyText(d) {
+    d = d || {};
+    return [["核查", d.check], ["责任", d.owner], ["联系", d.contact], ["备注", d.notes]]
+      .filter(function (x) { return x[1]; }).map(function (x) { return x[0] + "：" + x[1]; }).join("　");
+  }
+
+  function titleOf(a, resolved) {
+    if (a.title) return a.title;
+    const key = a.key ? "「" + a.key + "」" : "";
+    return (resolved ? "【舆情平息】" : "【" + (a.severity_zh || "") + "预警】") + a.rule + key;
+  }
 
   function notify(a) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
@@ -33,15 +58,27 @@
     if (!box) {
       box = el("div", "alert-banners"); box.id = "alert-banners";
       box.setAttribute("role", "alert");
-      document.body.insertBefore(box, document.body.firstChild.nextSibling);
+      const main = document.querySelector("main");
+      if (main) main.insertBefore(box, main.firstChild); else document.body.appendChild(box);
     }
     const b = el("div", "alert-banner sev-" + (a.severity || "medium") + (resolved ? " resolved" : ""));
-    b.dataset.alertId = a.id;
-    b.appendChild(el("b", null, a.title || a.rule));
-    b.appendChild(el("span", null, " " + (resolved ? (a.details && a.details.resolved_reason) || "舆情平息" : a.reason || "")));
-    if (a.duty && a.duty.check) b.appendChild(el("span", "duty", " 核查：" + a.duty.check));
-    const link = el("a", null, " 查看"); link.href = "/alerts#" + a.id; b.appendChild(link);
-    const close = el("button", "close", "×"); close.type = "button";
+    b.dataset.alertId = a.id; b.dataset.rule = a.rule; b.dataset.kind = resolved ? "resolved" : "alert";
+    const head = el("div", "head");
+    head.appendChild(el("b", "title", titleOf(a, resolved)));
+    head.appendChild(el("time", null, desk.fmtTime(resolved ? (a.resolved_at || a.last_match) : (a.first_match || a.created_at))));
+    b.appendChild(head);
+    b.appendChild(el("div", "reason", resolved ? (a.details && a.details.resolved_reason) || "舆情平息" : a.reason || ""));
+    const duty = dutyText(a.duty);
+    if (duty && !resolved) b.appendChild(el("div", "duty", duty));
+    const p = (a.posts || [])[0];
+    if (p && !resolved) {
+      const q = el("blockquote", "post");
+      q.appendChild(el("span", "who", (p.author || p.source || "") + "："));
+      q.appendChild(el("span", "text", (p.text || "").slice(0, 140)));
+      b.appendChild(q);
+    }
+    const link = el("a", "more", "查看详情"); link.href = "/alerts#" + a.id; b.appendChild(link);
+    const close = el("button", "close", "×"); close.type = "button"; close.title = "关闭提示";
     close.onclick = function () { b.remove(); };
     b.appendChild(close);
     box.insertBefore(b, box.firstChild);
@@ -51,22 +88,31 @@
   function row(a) {
     const tr = el("tr", "sev-" + a.severity + " st-" + a.status); tr.id = a.id;
     [desk.fmtTime(a.first_match), a.severity_zh, a.rule, a.key || "—", a.reason, a.count, a.status_zh,
-     [(a.duty || {}).check, (a.duty || {}).owner].filter(Boolean).join(" / ")].forEach(function (v) {
-      tr.appendChild(el("td", null, v));
+     dutyText(a.duty)].forEach(function (v, i) {
+      tr.appendChild(el("td", ["time", "sev", "rule", "key", "reason", "count", "status", "duty"][i], v));
     });
-    const td = el("td"), btn = el("button", null, "静默 2 小时"); btn.type = "button";
-    btn.onclick = function () { addSilence({ rule: a.rule, key: a.key, duration: "2h", reason: "值班员静默" }); };
-    td.appendChild(btn); tr.appendChild(td);
+    const td = el("td");
+    if (a.status === "open") {
+      const btn = el("button", null, "静默 2 小时"); btn.type = "button";
+      btn.title = "此规则" + (a.key ? "「" + a.key + "」" : "") + "2 小时内不再提醒（告警仍记录）";
+      btn.onclick = function () { addSilence({ rule: a.rule, key: a.key, duration: "2h", reason: "值班员静默" }); };
+      td.appendChild(btn);
+    }
+    tr.appendChild(td);
     return tr;
   }
 
-  function addToPanel(a) {
+  function addToPanel(a, resolved) {
     const list = document.getElementById("alerts-panel");
     if (list) {
-      const li = el("li", "sev-" + a.severity);
-      li.appendChild(el("time", null, desk.fmtTime(a.first_match || a.created_at)));
-      li.appendChild(el("b", null, " " + (a.title || a.rule) + " "));
-      li.appendChild(el("span", null, a.reason || ""));
+      const empty = list.querySelector("li.empty"); if (empty) empty.remove();
+      const li = el("li", "sev-" + a.severity + (resolved ? " resolved" : ""));
+      li.dataset.alertId = a.id; li.dataset.kind = resolved ? "resolved" : "alert";
+      li.appendChild(el("time", null, desk.fmtTime(resolved ? (a.resolved_at || a.last_match) : (a.first_match || a.created_at))));
+      li.appendChild(el("b", null, " " + titleOf(a, resolved) + " "));
+      li.appendChild(el("span", null, resolved ? (a.details && a.details.resolved_reason) || "舆情平息" : a.reason || ""));
+      const duty = dutyText(a.duty);
+      if (duty && !resolved) li.appendChild(el("div", "duty", duty));
       list.insertBefore(li, list.firstChild);
       while (list.children.length > 20) list.removeChild(list.lastChild);
     }
@@ -83,7 +129,11 @@
       .then(function (d) {
         const items = d.alerts || [];
         if (body) { body.textContent = ""; items.forEach(function (a) { body.appendChild(row(a)); }); }
-        if (panel) { panel.textContent = ""; items.slice(0, 20).reverse().forEach(addToPanel); }
+        if (panel) {
+          panel.textContent = "";
+          items.slice(0, 20).reverse().forEach(function (a) { addToPanel(a, a.status === "resolved"); });
+          if (!items.length) panel.appendChild(el("li", "empty", "暂无未平息告警"));
+        }
         const c = document.getElementById("alert-count"); if (c) c.textContent = "（" + items.length + " 条）";
       });
   }
@@ -92,9 +142,13 @@
     const ul = document.getElementById("silences"); if (!ul) return;
     fetch("/api/v1/silences").then(function (r) { return r.json(); }).then(function (d) {
       ul.textContent = "";
-      (d.silences || []).filter(function (s) { return s.active; }).forEach(function (s) {
-        const li = el("li", null, (s.rule === "*" ? "全部规则" : s.rule) + (s.key ? "「" + s.key + "」" : "") +
-          " 至 " + desk.fmtTime(s.until) + (s.reason ? "（" + s.reason + "）" : ""));
+      const active = (d.silences || []).filter(function (s) { return s.active; });
+      if (!active.length) ul.appendChild(el("li", "empty", "当前没有静默"));
+      active.forEach(function (s) {
+        const li = el("li"); li.dataset.silenceId = s.id;
+        li.appendChild(el("b", null, (s.rule === "*" ? "全部规则" : s.rule) + (s.key ? "「" + s.key + "」" : "")));
+        li.appendChild(el("span", "until", " 静默至 " + desk.fmtTime(s.until)));
+        li.appendChild(el("div", "by", (s.created_by ? s.created_by + "设置" : "") + (s.reason ? "：" + s.reason : "")));
         const b = el("button", null, "解除"); b.type = "button";
         b.onclick = function () { fetch("/api/v1/silences/" + s.id, { method: "DELETE" }).then(loadSilences); };
         li.appendChild(b); ul.appendChild(li);
@@ -102,27 +156,49 @@
     });
   }
 
-  function addSilence(data) {
-    const err = document.getElementById("silence-error");
+  function addSilence(data, done) {
+    const err = document.getElementById("silence-error"), ok = document.getElementById("silence-ok");
     fetch("/api/v1/silences", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) })
       .then(function (r) { return r.json().then(function (d) { return [r.ok, d]; }); })
-      .then(function (res) { if (err) err.textContent = res[0] ? "" : res[1].error; loadSilences(); });
+      .then(function (res) {
+        if (err) err.textContent = res[0] ? "" : res[1].error;
+        if (ok) ok.textContent = res[0] ? "已静默：" + (data.rule === "*" ? "全部规则" : data.rule) +
+          (data.key ? "「" + data.key + "」" : "") + "，至 " + desk.fmtTime(res[1].silence.until) : "";
+        if (res[0] && done) done();
+        loadSilences(); loadAlerts();
+      });
   }
+
+  const TYPE_ZH = { spike: "声量突增/骤降", frequency: "频次", flatline: "静默监测", new_term: "新词", keyword: "关键词",
+    sentiment_surge: "负面激增", rumour: "疑似谣言", cardinality: "多账号集中" };
 
   function loadRules() {
     const ul = document.getElementById("rules"), errs = document.getElementById("rule-errors"); if (!ul) return;
     fetch("/api/v1/rules").then(function (r) { return r.json(); }).then(function (d) {
       ul.textContent = ""; errs.textContent = "";
+      const names = document.getElementById("rule-names"); if (names) names.textContent = "";
       (d.rules || []).forEach(function (r) {
-        ul.appendChild(el("li", r.firing.length ? "firing" : "", r.name + "（" + r.type + "）" + (r.firing.length ? " 触发中：" + r.firing.join("、") : "")));
+        ul.appendChild(el("li", r.firing.length ? "firing" : "", r.name + "（" + (TYPE_ZH[r.type] || r.type) + "）" +
+          (r.enabled === false ? " 已停用" : "") + (r.firing.length ? " 触发中：" + (r.firing.join("、") || "全部") : "")));
+        if (names) { const o = document.createElement("option"); o.value = r.name; names.appendChild(o); }
       });
+      if (!(d.rules || []).length) ul.appendChild(el("li", "empty", "未加载任何规则"));
       (d.errors || []).forEach(function (e) { errs.appendChild(el("li", null, e.message)); });
     });
   }
 
   if (desk.socket) {
-    desk.socket.on("alert", function (a) { banner(a, false); beep(false); notify(a); addToPanel(a); });
-    desk.socket.on("alert_resolved", function (a) { banner(a, true); beep(true); notify(a); loadAlerts(); });
+    desk.socket.on("alert", function (a) { banner(a, false); beep(false); notify(a); addToPanel(a, false); });
+    desk.socket.on("alert_resolved", function (a) {
+      // the calm-down notice takes the place of the alert's own banner
+      document.querySelectorAll('#alert-banners .alert-banner[data-kind="alert"]').forEach(function (b) {
+        if (b.dataset.alertId === a.id) b.remove();
+      });
+      banner(a, true); beep(true); notify(a);
+      const old = document.querySelector('#alerts-panel li[data-alert-id="' + a.id + '"]'); if (old) old.remove();
+      addToPanel(a, true);
+      if (document.getElementById("alerts-body")) loadAlerts();
+    });
   }
   document.addEventListener("DOMContentLoaded", function () {
     const perm = document.getElementById("notify-permission");
@@ -132,7 +208,8 @@
     if (form) form.onsubmit = function (ev) {
       ev.preventDefault();
       const f = new FormData(form);
-      addSilence({ rule: f.get("rule"), key: f.get("key"), duration: f.get("duration"), reason: f.get("reason") });
+      addSilence({ rule: f.get("rule"), key: f.get("key"), duration: f.get("duration"), reason: f.get("reason") },
+        function () { form.reset(); });
     };
     loadAlerts(); loadSilences(); loadRules();
   });

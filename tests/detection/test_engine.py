@@ -122,3 +122,24 @@ def test_spike_alert_resolves_after_hold_down(tmp_path) -> None:
         eng.tick()
     assert len(resolved) == 1 and resolved[0]["status"] == "resolved"
     assert "舆情平息" in resolved[0]["details"]["resolved_reason"]
+
+
+def test_flatline_fires_on_the_tick_within_a_bucket_of_the_timeframe(tmp_path) -> None:
+    """As rules/README.md says: silence is seen only on the tick, between timeframe minus one bucket (6 min for
+    1h) and timeframe after the last post."""
+    write(tmp_path, "quiet.yaml", "name: 信息源静默\ntype: flatline\nquery_key: source\ntimeframe: 1h\n"
+                                  "expect: [青山县融媒体]\n")
+    clock = ManualClock(T0)
+    eng, _db = make(tmp_path, clock)
+    heard = []
+    eng.alert_listeners.append(lambda a: heard.append(a.to_dict()))
+    assert eng.tick() == []  # watching from 00:00
+    clock.set(T0 + timedelta(minutes=3))
+    assert eng.on_posts([post(3, source="青山县融媒体")]) == []
+    fired = None
+    for m in range(4, 80):
+        clock.set(T0 + timedelta(minutes=m))
+        if eng.tick() and fired is None:
+            fired = m
+    assert fired == 60  # the post's bucket (00:00-00:06) left the 1h window at 01:00: 57 minutes after it
+    assert len(heard) == 1 and heard[0]["key"] == "青山县融媒体" and "已静默" in heard[0]["reason"]

@@ -31,6 +31,7 @@ class SpikeRule(WindowRule):
     DEFAULTS = {"spike_height": 3.0, "spike_type": "up", "threshold_cur": 10, "threshold_ref": 0,
                 "baseline": "previous", "baseline_windows": 6, "baseline_days": 7}
     resolvable = True
+    BASELINE_ZH = {"previous": "前一时段", "median": "近几个时段的中位数", "daily": "前几天同一时段"}
 
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
@@ -73,8 +74,10 @@ class SpikeRule(WindowRule):
         direction = self.o["spike_type"]
         ids = self.window.recent_ids(key, now - self.tf)
         if direction in ("up", "both") and cur >= self.o["threshold_cur"] and cur >= h * max(ref, 1.0):
-            return self.match(key, now, f"{key_label(key)}声量突增：近{_fmt(self.tf)} {int(cur)} 条，参照 {ref:g} 条"
-                              f"（{cur / max(ref, 1.0):.1f} 倍）", ids, cur, current=cur, reference=ref, direction="up")
+            versus = (f"参照 {ref:g} 条（{cur / ref:.1f} 倍）" if ref >= 1
+                      else f"参照时段（{self.BASELINE_ZH[self.o['baseline']]}）几乎没有相关信息")
+            return self.match(key, now, f"{key_label(key)}声量突增：近{_fmt(self.tf)} {int(cur)} 条，{versus}", ids, cur,
+                              current=cur, reference=ref, direction="up")
         if direction in ("down", "both") and ref > 0 and cur * h <= ref:
             return self.match(key, now, f"{key_label(key)}声量骤降：近{_fmt(self.tf)} {int(cur)} 条，参照 {ref:g} 条",
                               ids, cur, current=cur, reference=ref, direction="down")

@@ -1,0 +1,156 @@
+"""What a duty officer sees of alerts, in Chromium: the live banner on the dashboard (with the rule's duty notes,
+the post shown as text, the beep asked for), a silence created on the 告警 page that keeps the next matching post
+quiet, and the 舆情平息 notice when a spike resolves. Screenshots go to tests/artifacts/alerts_*.png."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.browser
+
+KEYWORD = """
+name: 重点关注词
+type: keyword
+severity: high
+query_key: keyword
+description: 涉及安全生产事故的关注词
+filter:
+  keywords: [爆炸, 起火]
+duty:
+  check: 核实现场伤亡情况
+  owner: 县应急管理局值班室
+  notes: 先电话报告分管领导，再起草通稿
+"""
+
+SPIKE = """
+name: 积水声量突增
+type: spike
+severity: medium
+timeframe: 10m
+spike_height: 3
+threshold_cur: 5
+resolve_after: 10m
+filter:
+  keywords: [积水]
+duty:
+  check: 联系城管局核实排水情况
+"""
+
+EVIL = "城南化工厂发生爆炸，浓烟滚滚 <script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+
+
+@pytest.fixture
+def app_config(app_config):
+    from pathlib import Path
+
+    rules = Path(app_config["rules"]["dir"])
+    rules.mkdir(parents=True, exist_ok=True)
+    (rules / "10-keyword.yaml").write_text(KEYWORD, encoding="utf-8")
+    (rules / "20-spike.yaml").write_text(SPIKE, encoding="utf-8")
+    return app_config
+
+
+def ingest(live_server: str, headers: dict, items: list[dict]) -> list[str]:
+    r = requests.post(live_server + "/api/v1/posts", json=items, headers=headers, timeout=10)
+    assert r.status_code == 202, r.text
+    return r.json()["ids"]
+
+
+def sounds(page) -> dict:
+    return page.evaluate("() => Object.assign({}, window.desk.sounds)")
+
+
+def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_server, page, ingest_headers, artifacts):
+    now = datetime.now(timezone.utc)
+    page.goto(live_server + "/")
+    page.wait_for_selector("body[data-live='1']", timeout=20000)
+    assert sounds(page) == {"alert": 0, "resolved": 0}
+
+    # 1. a post with a watch word comes in through the ingest API: the banner appears live, in Chinese
+    (pid,) = ingest(live_server, ingest_headers, [{"id": "kw-1", "text": EVIL, "author": "热心市民<b>",
+                                                   "created_at": now.isoformat()}])
+    banner = page.locator(".alert-banner[data-rule='重点关注词']")
+    banner.wait_for(timeout=20000)
+    text = banner.inner_text()
+    assert "【重大预警】重点关注词「爆炸」" in text and "命中关注词：爆炸" in text
+    assert "核查：核实现场伤亡情况" in text and "责任：县应急管理局值班室" in text
+    assert "备注：先电话报告分管领导，再起草通稿" in text
+    # the post is shown as text: its markup is neither parsed nor run
+    assert banner.locator(".post .text").inner_text() == EVIL
+    assert banner.locator(".post .who").inner_text() == "热心市民<b>："
+    assert page.locator("main script, main img").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+    # the alerts panel of the dashboard lists it with the duty notes; the beep was asked for
+    panel = page.locator("#alerts-panel li[data-kind='alert']").first
+    panel.wait_for(timeout=10000)
+    assert "重点关注词" in panel.inner_text() and "核实现场伤亡情况" in panel.inner_text()
+    page.wait_for_function("() => window.desk.sounds.alert === 1", timeout=10000)
+    alerts = page.request.get(live_server + "/api/v1/alerts").json()["alerts"]
+    assert [(a["rule"], a["status"], a["post_ids"]) for a in alerts] == [("重点关注词", "open", [pid])]
+
+    # 2. on the 告警 page the officer silences the rule for two hours, through the form
+    ap = page.context.new_page()
+    ap.goto(live_server + "/alerts")
+    ap.wait_for_selector("body[data-live='1']", timeout=20000)
+    ap.locator(f"#alerts-body tr[id='{alerts[0]['id']}']").wait_for(timeout=10000)
+    ap.wait_for_selector("#rule-names option[value='重点关注词']", state="attached", timeout=10000)
+    form = ap.locator("#silence-form")
+    form.locator("input[name=rule]").fill("重点关注词")
+    form.locator("select[name=duration]").select_option("2h")
+    form.locator("input[name=reason]").fill("已核实，系消防演练")
+    form.locator("button[type=submit]").click()
+    item = ap.locator("#silences li[data-silence-id]")
+    item.wait_for(timeout=10000)
+    assert "重点关注词" in item.inner_text() and "已核实，系消防演练" in item.inner_text()
+    assert "管理员" in item.inner_text()  # who set it
+    assert "已静默：重点关注词，至" in ap.locator("#silence-ok").inner_text()
+    silences = page.request.get(live_server + "/api/v1/silences").json()["silences"]
+    until = datetime.fromisoformat(silences[0]["until"])
+    assert timedelta(hours=1, minutes=59) < until - datetime.now(timezone.utc) <= timedelta(hours=2)
+    shown = until.astimezone(timezone(timedelta(hours=8)))
+    assert f"{shown.hour}:{shown.minute:02d}" in item.inner_text()  # expiry in Beijing time
+
+    # 3. a post with the rule's other watch word (a new key: without the silence a new alert and banner) stays
+    #    quiet; a flood spike in the same batch still alerts
+    spike_posts = [{"id": "flood-0", "text": "人民路积水", "created_at": (now - timedelta(minutes=25)).isoformat()}]
+    spike_posts += [{"id": f"flood-{k}", "text": f"人民路积水严重，车辆熄火 {k}",
+                     "created_at": (now - timedelta(minutes=2, seconds=k)).isoformat()} for k in range(1, 8)]
+    ingest(live_server, ingest_headers, [{"id": "kw-2", "text": "城南化工厂仓库起火", "created_at":
+                                          datetime.now(timezone.utc).isoformat()}] + spike_posts)
+    page.locator(".alert-banner[data-rule='积水声量突增'][data-kind='alert']").wait_for(timeout=20000)
+    page.wait_for_function("() => window.desk.sounds.alert === 2", timeout=10000)
+    ap.locator(".alert-banner[data-rule='积水声量突增']").wait_for(timeout=10000)
+
+    # 4. the spike calms down (the engine's clock moves on): 舆情平息 on the dashboard and the 告警 page
+    engine = app.extensions["opinion_desk.engine"]
+    t = datetime.now(timezone.utc)
+    for k in range(1, 7):
+        engine.tick(t + timedelta(minutes=6 * k))
+        if sounds(page)["resolved"]:
+            break
+    done = page.locator(".alert-banner.resolved[data-rule='积水声量突增']")
+    done.wait_for(timeout=20000)
+    assert "【舆情平息】积水声量突增" in done.inner_text() and "舆情平息" in done.locator(".reason").inner_text()
+    assert "已连续10分钟低于阈值" in done.inner_text()
+    page.locator("#alerts-panel li.resolved[data-kind='resolved']").wait_for(timeout=10000)
+    page.wait_for_function("() => window.desk.sounds.resolved === 1", timeout=10000)
+    ap.locator(".alert-banner.resolved").wait_for(timeout=10000)
+
+    # the silenced watch-word post was recorded, but no second banner was ever raised and no second beep
+    by_rule = {}
+    for a in page.request.get(live_server + "/api/v1/alerts").json()["alerts"]:
+        by_rule.setdefault(a["rule"], []).append(a["status"])
+    assert sorted(by_rule["重点关注词"]) == ["open", "silenced"]
+    assert by_rule["积水声量突增"] == ["resolved"]
+    assert page.locator(".alert-banner[data-rule='重点关注词']").count() == 1
+    assert sounds(page) == {"alert": 2, "resolved": 1}
+
+    ap.select_option("#alert-status", "")
+    ap.locator("#alerts-body tr.st-silenced").wait_for(timeout=10000)
+    ap.locator("#alerts-body tr.st-resolved").wait_for(timeout=10000)
+    page.screenshot(path=str(artifacts / "alerts_dashboard.png"), full_page=True)
+    ap.screenshot(path=str(artifacts / "alerts_page.png"), full_page=True)
+    ap.close()
