@@ -88,6 +88,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "host_interval": Key((int, float), 1.0, "least seconds between two requests to the same host, across sources"),
         "evidence": Key(bool, True, "keep every collected raw payload in the evidence archive (gzip JSONL)"),
         "evidence_dir": Key(str, "evidence", "where the evidence archive lives (relative to data_dir)"),
+        "evidence_days": Key(int, 400, "archived payloads older than this many days are removed (0 = keep forever)"),
     },
     "rules": {
         "dir": Key(str, "rules", "directory of the YAML rule files"),
@@ -108,7 +109,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "response_hours": Key((int, float), 48, "other government-related opinion: response within (hours)"),
         "escalate_at": Key(list, [0.5, 0.8, 1.0], "escalate to approvers at these fractions of a deadline (1.0 = overdue)"),
         "tick_seconds": Key((int, float), 30, "how often deadlines and reminders are checked"),
-        "routing_file": Key(str, "jurisdictions.yaml", "jurisdiction table: places/organisations -> department"),
+        "routing_file": Key(str, "jurisdictions.yaml", "jurisdiction table (属地管理): places/organisations -> department; when absent, the demo uses the shipped 青山县 example (`opinion-desk incidents routes --example` prints it)"),
         "hot_minutes": Key((int, float), 120, "a published topic counts as hot while it had posts within (minutes)"),
         "remind_every_minutes": Key((int, float), 60, "remind to keep publishing (持续发布) this often while hot"),
         "escalation_channels": Key(list, [], "alert channels escalations go to ([alerting] channels; empty = all)"),

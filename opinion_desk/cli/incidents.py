@@ -155,7 +155,44 @@ def audit_verify(ctx: click.Context) -> None:
 # -- incidents -----------------------------------------------------------------------------------------------
 @click.group("incidents")
 def incidents_group() -> None:
-    """Incidents: timeliness export."""
+    """Incidents: timeliness export, the jurisdiction table (属地管理)."""
+
+
+@incidents_group.command("routes")
+@click.option("--example", is_flag=True, help="Print the shipped example table (青山县) to start your own from.")
+@click.option("--check", "text", default=None, metavar="TEXT",
+              help="Show which department a post with this text would be routed to, and why.")
+@click.pass_context
+def incidents_routes(ctx: click.Context, example: bool, text: str | None) -> None:
+    """The jurisdiction table in use ([incidents] routing_file; the demo falls back to the shipped example):
+    list its departments, or --check which one a text routes to."""
+    from ..errors import ConfigError
+    from ..incidents import routing
+
+    if example:
+        sys.stdout.write(routing.EXAMPLE.read_text(encoding="utf-8"))
+        return
+    cfg = get_config(ctx)
+    path = routing.table_path(cfg)
+    if path is None:
+        raise click.ClickException(f"no jurisdiction table: {cfg['incidents']['routing_file']!r} does not exist "
+                                   f"(start from `opinion-desk incidents routes --example`)")
+    try:
+        table = routing.load(path)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"属地管理表：{path}（{len(table)} 个责任单位）", err=True)
+    if text is None:
+        for j in table:
+            who = "、".join(c.get("name", "") for c in j.contacts) or "-"
+            extra = "（兜底）" if j.fallback else ""
+            click.echo(f"{j.department}{extra}\t{'、'.join(j.match)}{'  区域 ' + j.region if j.region else ''}\t{who}")
+        return
+    r = routing.route(table, [{"text": text}])
+    if r is None:
+        click.echo("未匹配任何责任单位")
+        ctx.exit(1)
+    click.echo(f"{r.department}\t命中：{'、'.join(r.matched)}")
 
 
 @incidents_group.command("export")

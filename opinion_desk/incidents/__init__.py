@@ -4,6 +4,7 @@
 - desk.py        the actions (open, acknowledge, assign, level, note, draft, approve/reject, close ...)
 - deadlines.py   clocks per level (国办发〔2016〕61号/80号 defaults, ``[incidents]``) and escalation pushes
 - routing.py     jurisdiction table: places/organisations in the posts -> department and contacts
+                 (jurisdictions.example.yaml: the 青山县 example, used by the demo when no table is configured)
 - drafts.py      one draft -> Weibo post (#话题#, 2000/140 chars) and WeChat article (title, digest, body)
 - check.py       own-draft check against official statements and known rumours (explainable facts)
 - evidence.py    snapshots of the posts behind an incident; the store's related statements and rumours

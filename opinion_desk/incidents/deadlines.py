@@ -117,8 +117,9 @@ def deliver(app: Any, inc: Incident, kind: str, message: str, recipients: list[d
         return "dashboard"
     now = iso(datetime.now(timezone.utc))
     severity = {"特别重大": "critical", "重大": "high", "较大": "medium"}.get(inc.level, "low")
-    alert = {"id": f"I{inc.id}", "rule": "事件时限", "rule_type": "incident", "severity": severity,
-             "severity_zh": inc.level, "key": str(inc.id), "status": "open", "status_zh": "未平息", "reason": message,
+    rule = {"route": "事件分派", "remind": "持续发布提醒"}.get(kind, "事件时限")
+    alert = {"id": f"I{inc.id}", "rule": rule, "rule_type": "incident", "severity": severity,
+             "severity_zh": inc.level, "key": f"#{inc.id}", "status": "open", "status_zh": "未平息", "reason": message,
              "first_match": now, "last_match": now, "notified_at": None, "resolved_at": None, "created_at": now,
              "count": 1, "value": None, "post_ids": [], "duty": {"recipients": recipients}, "description": message,
              "channels": names, "details": {"incident_id": inc.id, "kind": kind}}

@@ -38,7 +38,7 @@ class IncidentDesk:
         self.app = app
         self.cfg = app.config["DESK"]
         self.db = app.extensions["opinion_desk.state"]
-        self._routes: tuple[float, list[routing.Jurisdiction]] | None = None
+        self._routes: tuple[tuple[str, float], list[routing.Jurisdiction]] | None = None
 
     # -- helpers -------------------------------------------------------------------------------------
     @property
@@ -46,12 +46,13 @@ class IncidentDesk:
         return self.app.extensions.get("opinion_desk.store")
 
     def routing_table(self) -> list[routing.Jurisdiction]:
-        from pathlib import Path
-
-        p = Path(self.cfg["incidents"]["routing_file"])
-        mtime = p.stat().st_mtime if p.exists() else 0.0
-        if self._routes is None or self._routes[0] != mtime:
-            self._routes = (mtime, routing.load(p))
+        """The jurisdiction table (re-read when the file changes; the shipped example in the demo)."""
+        p = routing.table_path(self.cfg)
+        if p is None:
+            return []
+        key = (str(p), p.stat().st_mtime)
+        if self._routes is None or self._routes[0] != key:
+            self._routes = (key, routing.load(p))
         return self._routes[1]
 
     def posts(self, ids: list[str]) -> list[Any]:
@@ -79,10 +80,19 @@ class IncidentDesk:
 
     # -- opening ------------------------------------------------------------------------------------
     def open(self, actor: Actor, title: str = "", level: str | None = None, summary: str = "",
-             post_ids: list[str] | None = None, alert_id: str | None = None) -> Incident:
-        """Open an incident by hand or from an alert; snapshot its posts, route it, start its clocks."""
+             post_ids: list[str] | None = None, alert_id: str | None = None,
+             opened_at: datetime | None = None) -> Incident:
+        """Open an incident by hand or from an alert; snapshot its posts, route it, start its clocks.
+
+        ``opened_at`` records an incident that began earlier (taken by phone before it reached the desk): its
+        clocks run from then. It may not lie in the future (that would lengthen the deadlines)."""
         if not actor.has_role("duty", "approver"):
             raise IncidentError("权限不足：立案需要值班员或审核领导角色")
+        if opened_at is not None:
+            if opened_at.tzinfo is None:
+                raise IncidentError("立案时间须带时区")
+            if opened_at > now():
+                raise IncidentError("立案时间不能晚于当前时间")
         post_ids = list(post_ids or [])
         alert = None
         if alert_id:
@@ -108,7 +118,7 @@ class IncidentDesk:
         keywords = [k for k, _ in kw.most_common(6)]
         region = Counter(p.region for p in posts if p.region).most_common(1)
         route = routing.route(self.routing_table(), posts, extra_text=f"{title}\n{summary}")
-        opened = now()
+        opened = opened_at or now()
         info_due, press_due = deadlines.compute(self.cfg, level, opened)
         with writing(self.db) as s:
             if alert_id:
@@ -134,7 +144,7 @@ class IncidentDesk:
                                    snapshot_at=opened))
                 snaps.append({"post_id": p.id, "sha256": h})
             record(s, inc, "open", actor, {"title": title, "level": level, "alert_id": alert_id,
-                                           "info_due": inc.info_due.isoformat(),
+                                           "opened_at": opened.isoformat(), "info_due": inc.info_due.isoformat(),
                                            "route": route.to_dict() if route else None})
             if snaps:
                 record(s, inc, "snapshot", actor, {"posts": snaps})
@@ -171,25 +181,66 @@ class IncidentDesk:
         self.emit(inc, "acknowledged")
         return inc
 
-    def assign(self, inc_id: int, actor: Actor, version: int | None, username: str) -> Incident:
+    def departments(self) -> list[str]:
+        """The departments of the jurisdiction table (for the assign form)."""
+        return list(dict.fromkeys(j.department for j in self.routing_table()))
+
+    def assign(self, inc_id: int, actor: Actor, version: int | None, username: str = "",
+               department: str | None = None) -> Incident:
+        """Give the incident to a desk user (承办人) and/or a responsible department (责任单位). A department of the
+        jurisdiction table brings its contacts; another name is kept as typed, without contacts."""
         from ..state.users import get_user
 
+        username = (username or "").strip()
+        department = department.strip() if department is not None else None
+        if not username and not department:
+            raise IncidentError("请选择承办人或责任单位")
+        values: dict[str, Any] = {}
+        payload: dict[str, Any] = {}
         with writing(self.db) as s:
-            user = get_user(s, username)
-            if user is None or not user.active:
-                raise IncidentError(f"用户 {username} 不存在或已停用")
             inc = get(s, inc_id)
-            transition(s, inc, "assign", actor, version, {"assignee": username}, assignee=username)
+            if username:
+                user = get_user(s, username)
+                if user is None or not user.active:
+                    raise IncidentError(f"用户 {username} 不存在或已停用")
+                if not user.has_role("duty", "approver"):
+                    raise IncidentError(f"用户 {username} 不是值班员或审核领导，不能承办事件")
+                values["assignee"] = username
+                payload.update(assignee=username, old_assignee=inc.assignee)
+            if department:
+                entry = next((j for j in self.routing_table() if j.department == department), None)
+                values["department"] = department[:200]
+                values["contacts"] = entry.contacts if entry else []
+                payload.update(department=department[:200], old_department=inc.department,
+                               from_table=entry is not None)
+            transition(s, inc, "assign", actor, version, payload, **values)
         self.emit(inc, "assigned")
         return inc
 
     def set_level(self, inc_id: int, actor: Actor, version: int | None, level: str) -> Incident:
+        """Change the level (分级负责); the deadlines are recomputed from the opening time. Lowering the level
+        lengthens the deadlines, so only an approver may do it. Escalations already pushed for the old clocks
+        are forgotten: the new clocks push afresh (only the latest due fraction, as after a restart)."""
         level = self._level(level)
+        levels = list(self.cfg["incidents"]["levels"])
         with writing(self.db) as s:
             inc = get(s, inc_id)
+            lifecycle.expect(s, inc, version)
+            if level == inc.level:
+                raise IncidentError(f"事件 #{inc.id} 已是「{level}」级")
+            lowering = inc.level in levels and levels.index(level) > levels.index(inc.level)
+            if lowering and not actor.has_role("approver"):
+                raise IncidentError(f"权限不足：降低事件级别（{inc.level}→{level}）会延长处置时限，需要审核领导角色")
             info_due, press_due = deadlines.compute(self.cfg, level, aware(inc.opened_at))
-            transition(s, inc, "level", actor, version, {"level": level, "old": inc.level}, level=level,
-                       info_due=info_due, press_due=press_due)
+            old_info, old_press = aware(inc.info_due), aware(inc.press_due)
+            changed = info_due != old_info or press_due != old_press
+            transition(s, inc, "level", actor, version,
+                       {"level": level, "old": inc.level, "info_due": info_due.isoformat(),
+                        "old_info_due": old_info.isoformat() if old_info else None,
+                        "press_due": press_due.isoformat() if press_due else None,
+                        "old_press_due": old_press.isoformat() if old_press else None},
+                       level=level, info_due=info_due, press_due=press_due,
+                       **({"escalated": []} if changed else {}))
         self.emit(inc, "level")
         return inc
 

@@ -1,7 +1,8 @@
 """Jurisdiction routing (属地管理, 分级负责): places and organisations found in the posts -> the responsible
 department and its contacts.
 
-The table is a YAML file (``[incidents] routing_file``, default ``jurisdictions.yaml``)::
+The table is a YAML file (``[incidents] routing_file``, default ``jurisdictions.yaml``; a commented example for
+the demo county 青山县 ships as :data:`EXAMPLE`, and the demo uses it when no table is configured)::
 
     - department: 青山县应急管理局          # who answers
       match: [青山县, 青山镇, 县应急局]      # places / organisations, as written in posts
@@ -9,9 +10,13 @@ The table is a YAML file (``[incidents] routing_file``, default ``jurisdictions.
       assignee: wang                        # optional: the desk user new incidents go to
       contacts:
         - {name: 张科长, phone: "0571-0000000", email: zhang@example.gov.cn}
+    - department: 县委网信办
+      match: [青山县]
+      fallback: true                        # optional: only when no other entry matches
 
 Matching is explainable: every term is looked for in the posts' text, title, tokens and region; the entry with
-the most matching posts wins, then the longest (most specific) term, then the earlier entry. A bad file raises
+the most matching posts wins, then the longest (most specific) term, then the earlier entry; ``fallback``
+entries are considered only when no other entry matches. A bad file raises
 :class:`~opinion_desk.errors.ConfigError` naming the file, the entry and the field.
 """
 
@@ -26,6 +31,8 @@ import yaml
 
 from ..errors import ConfigError
 
+EXAMPLE = Path(__file__).resolve().parent / "jurisdictions.example.yaml"
+
 
 @dataclass
 class Jurisdiction:
@@ -34,6 +41,7 @@ class Jurisdiction:
     region: str = ""
     assignee: str = ""
     contacts: list[dict[str, str]] = field(default_factory=list)
+    fallback: bool = False
 
 
 @dataclass
@@ -75,8 +83,16 @@ def parse(data: Any, where: str) -> list[Jurisdiction]:
         region = e.get("region") or ""
         if not match and not region:
             raise ConfigError([f"{at} ({dept}): give 'match' terms or a 'region'"], where)
+        fallback = e.get("fallback", False)
+        if not isinstance(fallback, bool):
+            raise ConfigError([f"{at} ({dept}) field 'fallback': expected true or false"], where)
+        unknown = sorted(set(e) - {"department", "match", "region", "assignee", "contacts", "fallback"})
+        if unknown:
+            raise ConfigError([f"{at} ({dept}): unknown field(s) {unknown} (department, match, region, assignee, "
+                               f"contacts, fallback)"], where)
         out.append(Jurisdiction(dept.strip(), [m.strip() for m in match], str(region),
-                                str(e.get("assignee") or ""), [{k: str(v) for k, v in c.items()} for c in contacts]))
+                                str(e.get("assignee") or ""), [{k: str(v) for k, v in c.items()} for c in contacts],
+                                fallback))
     return out
 
 
@@ -92,6 +108,17 @@ def load(path: str | Path) -> list[Jurisdiction]:
     return parse(data, str(p))
 
 
+def table_path(cfg: Any) -> Path | None:
+    """The table the desk uses: ``[incidents] routing_file`` when it exists; else, for the demo
+    (``[desk] demo``), the shipped example; else None (no routing)."""
+    configured = (cfg["incidents"].get("routing_file") or "").strip()
+    if configured and Path(configured).expanduser().exists():
+        return Path(configured).expanduser()
+    if cfg["desk"].get("demo"):
+        return EXAMPLE
+    return None
+
+
 def _post_fields(post: Any) -> tuple[str, set[str], str]:
     get = post.get if isinstance(post, dict) else lambda k, d=None: getattr(post, k, d)
     text = f"{get('title', '') or ''}\n{get('text', '') or ''}"
@@ -103,6 +130,12 @@ def route(table: Iterable[Jurisdiction], posts: Iterable[Any], extra_text: str =
     fields = [_post_fields(p) for p in posts]
     if extra_text:
         fields.append((extra_text, set(), ""))
+    table = list(table)
+    chosen = _best([j for j in table if not j.fallback], fields)
+    return chosen if chosen is not None else _best([j for j in table if j.fallback], fields)
+
+
+def _best(table: list[Jurisdiction], fields: list[tuple[str, set[str], str]]) -> Route | None:
     best: tuple[int, int, int] | None = None
     chosen: Route | None = None
     for order, j in enumerate(table):

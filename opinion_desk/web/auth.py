@@ -224,6 +224,57 @@ def logout():  # noqa: ANN201
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():  # noqa: ANN201
+    """The logged-in user changes their own password: the old one, the new one twice (at least
+    ``MIN_PASSWORD`` characters). Other sessions of the user end; this one stays. Audited (``password_change``);
+    wrong old passwords count towards the login rate limit."""
+    from ..errors import InputError
+    from ..incidents.audit import WRITE_LOCK, append
+    from ..state.users import MIN_PASSWORD, set_password
+
+    user = current_user()
+    if user is None or g.get("api_token") is not None:
+        abort(401)
+    page = lambda error=None, done=False, status=200: (render_template(  # noqa: E731
+        "account.html", error=error, done=done, min_length=MIN_PASSWORD), status)
+    if request.method == "GET":
+        return page()
+    cfg = current_app.config["DESK"]["auth"]
+    window = timedelta(minutes=int(cfg["login_window_minutes"]))
+    old = request.form.get("old_password") or ""
+    new = request.form.get("new_password") or ""
+    again = request.form.get("new_password2") or ""
+    key = "passwd|" + _client_key(user.username)
+    db = get_statedb()
+    with db.session_scope() as s:
+        if len(recent_failures(s, key, window)) >= int(cfg["login_max_failures"]):
+            return page(f"原密码错误次数过多，请 {int(cfg['login_window_minutes'])} 分钟后再试", status=429)
+    if new != again:
+        return page("两次输入的新密码不一致", status=400)
+    if len(new) < MIN_PASSWORD:
+        return page(f"新密码太短：至少 {MIN_PASSWORD} 个字符", status=400)
+    if new == old:
+        return page("新密码不能与原密码相同", status=400)
+    with WRITE_LOCK, db.session_scope() as s:
+        row = authenticate(s, user.username, old)
+        if row is None:
+            record_failure(s, key, window)
+        else:
+            try:
+                set_password(row, new)
+            except InputError as e:
+                return page(f"新密码不符合要求：{e}", status=400)
+            clear_failures(s, key)
+            append(s, row.username, "password_change", None,
+                   {"actor_name": row.name, "address": request.remote_addr or "", "sessions_ended": True})
+            sv = row.session_version
+    if row is None:
+        return page("原密码错误", status=400)
+    session["sv"] = sv  # this session stays logged in; every other one ends
+    return page(done=True)
+
+
 @bp.get("/api/v1/me")
 def me():  # noqa: ANN201
     user = current_user()

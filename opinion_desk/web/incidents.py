@@ -18,6 +18,7 @@ from ..incidents.records import detail, incident_dict
 from ..incidents.service import get_desk
 from ..state import get_db
 from ..state.incidents import Incident
+from ..state.users import ROLES
 from .auth import current_user, require_role
 
 bp = Blueprint("incidents", __name__)
@@ -75,10 +76,20 @@ def list_page():  # noqa: ANN201
     return render_template("incidents.html", states=STATES, levels=current_app.config["DESK"]["incidents"]["levels"])
 
 
+def _assignees() -> list[dict[str, str]]:
+    """Active users who may carry an incident (值班员, 审核领导, 管理员)."""
+    from ..state.users import User
+
+    rows = get_db().scalars(select(User).where(User.active.is_(True)).order_by(User.id))
+    return [{"username": u.username, "name": u.name, "roles": "、".join(ROLES.get(r, r) for r in u.roles or [])}
+            for u in rows if u.has_role("duty", "approver")]
+
+
 @bp.get("/incidents/<int:inc_id>")
 def incident_page(inc_id: int):  # noqa: ANN201
     d = _one(inc_id)
-    return render_template("incident.html", inc=d, levels=current_app.config["DESK"]["incidents"]["levels"])
+    return render_template("incident.html", inc=d, levels=current_app.config["DESK"]["incidents"]["levels"],
+                           assignees=_assignees(), departments=get_desk().departments())
 
 
 # -- API -----------------------------------------------------------------------------------------------------
@@ -139,7 +150,15 @@ def api_ack(inc_id: int):  # noqa: ANN201
 @bp.post(f"{API}/<int:inc_id>/assign")
 @require_role("duty", "approver")
 def api_assign(inc_id: int):  # noqa: ANN201
-    return _action(inc_id, get_desk().assign, str(_body().get("assignee") or ""))
+    d = _body()
+    dept = d.get("department")
+    return _action(inc_id, get_desk().assign, str(d.get("assignee") or ""), str(dept) if dept else None)
+
+
+@bp.get(f"{API}/assignees")
+def api_assignees():  # noqa: ANN201
+    """Who and which department an incident may be assigned to (the workspace's assign form)."""
+    return jsonify(users=_assignees(), departments=get_desk().departments())
 
 
 @bp.post(f"{API}/<int:inc_id>/level")

@@ -10,8 +10,9 @@
     const late = sec < 0;
     sec = Math.abs(sec);
     const h = Math.floor(sec / 3600), m = Math.floor((sec % 3600) / 60), s = Math.floor(sec % 60);
+    if (late) return "已超时 " + h + " 小时 " + String(m).padStart(2, "0") + " 分";
     const t = (h ? h + " 小时 " : "") + String(m).padStart(2, "0") + " 分 " + String(s).padStart(2, "0") + " 秒";
-    return late ? "已超时 " + t : "剩余 " + t;
+    return "剩余 " + t;
   }
 
   // clocks carry "due"; the countdown is recomputed every second from the browser's clock
@@ -36,8 +37,28 @@
     const left = (new Date(span.dataset.due) - Date.now()) / 1000;
     span.textContent = label + "：" + fmtLeft(left);
     span.className = "countdown" + (left < 0 ? " late" : left < 3600 ? " warn" : "");
+    span.dataset.overdue = left < 0 ? "1" : "0";
+    span.title = "截止 " + desk.fmtTime(span.dataset.due);
   }
-  setInterval(function () { document.querySelectorAll(".countdown").forEach(paintClock); }, 1000);
+  // a row (list row, dashboard item) holding a running clock past its deadline is marked overdue
+  function paintRow(row) {
+    const late = row.querySelector(".countdown[data-overdue='1']") !== null;
+    row.classList.toggle("overdue", late);
+    row.dataset.overdue = late ? "1" : "0";
+    const tag = row.querySelector(".overdue-tag");
+    if (tag) tag.hidden = !late;
+  }
+  function paintAll() {
+    document.querySelectorAll(".countdown").forEach(paintClock);
+    document.querySelectorAll("[data-clock-row]").forEach(paintRow);
+  }
+  setInterval(paintAll, 1000);
+  // the most urgent running deadline first (overdue, then the nearest); incidents with no running clock last
+  function nextDue(inc) {
+    const due = inc.clocks.filter(function (c) { return c.running; }).map(function (c) { return new Date(c.due).getTime(); });
+    return due.length ? Math.min.apply(null, due) : Infinity;
+  }
+  desk.incidents = { fmtLeft: fmtLeft, clockNode: clockNode, paintClock: paintClock, paintRow: paintRow, nextDue: nextDue };
 
   function call(path, body) {
     return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) })
@@ -56,11 +77,15 @@
       list.forEach(function (inc) {
         const tr = el("tr");
         tr.dataset.id = inc.id;
+        tr.dataset.clockRow = "1";
         tr.appendChild(el("td", null, inc.id));
         const a = el("a", null, inc.title);
         a.href = "/incidents/" + inc.id;
         const td = el("td");
         td.appendChild(a);
+        const tag = el("span", "overdue-tag", "已超时");
+        tag.hidden = true;
+        td.appendChild(tag);
         tr.appendChild(td);
         tr.appendChild(el("td", "lvl", inc.level));
         tr.appendChild(el("td", "state", inc.status_zh));
@@ -68,6 +93,7 @@
         const tdc = el("td");
         inc.clocks.forEach(function (c) { tdc.appendChild(clockNode(c)); tdc.appendChild(el("br")); });
         tr.appendChild(tdc);
+        paintRow(tr);
         rows.appendChild(tr);
       });
     }
@@ -126,12 +152,14 @@
     verify: ["published", "following"], "press-held": ["open", "acknowledged", "drafted", "approved", "published", "following"],
     "follow-up": ["published"], close: ["open", "acknowledged", "drafted", "approved", "published", "following"],
   };
+  const DONE_ZH = { drafts: "稿件已保存", assign: "已指派", level: "级别已调整，时限已重新计算" };
   const DRAFT_ZH = { draft: "待审核", approved: "已审核", rejected: "已退回", superseded: "已被替换", conflict: "冲突留存（未采用）" };
 
   function workspace(root) {
     const id = root.dataset.id;
     const msg = document.getElementById("action-msg");
     let inc = JSON.parse(document.getElementById("incident-data").textContent);
+    let shownLevel = null;
 
     function li(cls, parts) {
       const x = el("li", cls);
@@ -160,6 +188,9 @@
         if (b.dataset.act === "verify") show = show && !d.verified_at;
         b.hidden = !show;
       });
+      document.getElementById("manage").hidden = d.status === "closed";
+      // a live update must not undo a choice the officer is making: the select follows only real level changes
+      if (d.level !== shownLevel) { document.getElementById("level-select").value = d.level; shownLevel = d.level; }
       const posts = document.getElementById("posts");
       posts.replaceChildren();
       d.posts.forEach(function (p) {
@@ -228,7 +259,7 @@
       return call(API + "/" + id + "/" + name, body).then(function (res) {
         if (res.ok) {
           render(res.data);
-          say(msg, "已完成：" + (name === "drafts" ? "稿件已保存" : (document.querySelector("[data-act='" + name + "']") || { textContent: name }).textContent), true);
+          say(msg, "已完成：" + (DONE_ZH[name] || (document.querySelector("[data-act='" + name + "']") || { textContent: name }).textContent), true);
         } else if (res.status === 409) {
           say(msg, res.data.error, false);  // the officer's input stays in the form
           reload();
@@ -258,6 +289,22 @@
         act(name, extra);
       });
     });
+    const assignForm = document.getElementById("assign-form");
+    assignForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      const body = { assignee: assignForm.assignee.value, department: assignForm.department.value.trim() };
+      if (!body.assignee && !body.department) { say(msg, "请选择承办人或填写责任单位", false); return; }
+      act("assign", body).then(function (res) { if (res.ok) { assignForm.reset(); } });
+    });
+    const levelForm = document.getElementById("level-form");
+    levelForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      const level = levelForm.level.value;
+      if (level === inc.level) { say(msg, "级别未改变", false); return; }
+      act("level", { level: level }).then(function (res) {
+        if (!res.ok) levelForm.level.value = inc.level;  // refused: show the level the incident has
+      });
+    });
     const form = document.getElementById("draft-form");
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -282,7 +329,49 @@
     });
   }
 
+  // -- the dashboard's 待处置事件 panel ---------------------------------------------------------------
+  function panel(box) {
+    function render(list) {
+      list = list.slice().sort(function (a, b) { return nextDue(a) - nextDue(b) || b.id - a.id; });
+      box.replaceChildren();
+      if (!list.length) { box.appendChild(el("li", "meta", "暂无待处置事件")); return; }
+      list.slice(0, 8).forEach(function (inc) {
+        const li = el("li", "inc-item");
+        li.dataset.id = inc.id;
+        li.dataset.clockRow = "1";
+        const head = el("div", "inc-head");
+        const a = el("a", null, "#" + inc.id + " " + inc.title);
+        a.href = "/incidents/" + inc.id;
+        head.appendChild(a);
+        head.appendChild(el("span", "lvl", inc.level));
+        head.appendChild(el("span", "meta", inc.status_zh + " · " + (inc.department || "未匹配")));
+        const tag = el("span", "overdue-tag", "已超时");
+        tag.hidden = true;
+        head.appendChild(tag);
+        li.appendChild(head);
+        const clocks = el("div", "inc-clocks");
+        inc.clocks.forEach(function (c) { clocks.appendChild(clockNode(c)); });
+        li.appendChild(clocks);
+        paintRow(li);
+        box.appendChild(li);
+      });
+      if (list.length > 8) {
+        const more = el("a", null, "另有 " + (list.length - 8) + " 起，查看全部");
+        more.href = "/incidents";
+        box.appendChild(li("meta", [more]));
+      }
+    }
+    function li(cls, parts) { const x = el("li", cls); parts.forEach(function (p) { x.appendChild(p); }); return x; }
+    function load() {
+      fetch(API).then(function (r) { return r.json(); }).then(function (d) { render(d.incidents || []); });
+    }
+    load();
+    desk.socket.on("incident", load);
+  }
+
   const ws = document.getElementById("incident-page");
   if (ws) workspace(ws);
   if (document.getElementById("incidents-page")) listPage();
+  const dash = document.getElementById("incident-panel");
+  if (dash) panel(dash);
 })();

@@ -216,3 +216,63 @@ def test_demo_admin_is_created_once_and_its_password_works(app_config, analyzer)
     assert ensure_demo_admin(app) == creds  # printed again at the next start, while it still works
     c = app.test_client()
     assert _login(c, *creds).status_code == 302
+
+
+# -- changing one's own password ----------------------------------------------------------------------------
+def _change(c, old, new, again=None, csrf=True):
+    data = {"old_password": old, "new_password": new, "new_password2": new if again is None else again}
+    if csrf:
+        data["csrf_token"] = _csrf(c.get("/account/password").get_data(as_text=True))
+    return c.post("/account/password", data=data, headers={"X-CSRF-Token": ""})
+
+
+def test_password_change_page(app):
+    from opinion_desk.incidents.audit import verify_chain
+    from opinion_desk.state.incidents import AuditEntry
+
+    ensure_user(app, "duty")
+    c = login_client(app, "test-duty")
+    other = login_client(app, "test-duty")  # the same user on another computer
+    page = c.get("/account/password")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "修改密码" in html and 'name="old_password"' in html and 'minlength="8"' in html
+    assert 'href="/account/password"' in c.get("/").get_data(as_text=True)  # reachable from every page
+
+    r = _change(c, TEST_PASSWORD, "new-password-1", csrf=False)
+    assert r.status_code == 403 and "CSRF" in r.get_data(as_text=True)
+    r = _change(c, "wrong-password", "new-password-1")
+    assert r.status_code == 400 and "原密码错误" in r.get_data(as_text=True)
+    r = _change(c, TEST_PASSWORD, "new-password-1", again="new-password-2")
+    assert r.status_code == 400 and "不一致" in r.get_data(as_text=True)
+    r = _change(c, TEST_PASSWORD, "short")
+    assert r.status_code == 400 and "至少 8 个字符" in r.get_data(as_text=True)
+    r = _change(c, TEST_PASSWORD, TEST_PASSWORD)
+    assert r.status_code == 400 and "不能与原密码相同" in r.get_data(as_text=True)
+    assert _login(app.test_client(), "test-duty", TEST_PASSWORD).status_code == 302  # nothing changed yet
+
+    r = _change(c, TEST_PASSWORD, "new-password-1")
+    assert r.status_code == 200 and "密码已修改" in r.get_data(as_text=True)
+    assert c.get("/api/v1/me").status_code == 200  # this session stays
+    assert other.get("/api/v1/me").status_code == 401  # every other one ends
+    assert _login(app.test_client(), "test-duty", TEST_PASSWORD).status_code == 401
+    assert _login(app.test_client(), "test-duty", "new-password-1").status_code == 302
+    with app.extensions["opinion_desk.state"].session_scope() as s:
+        entries = s.query(AuditEntry).filter_by(action="password_change").all()
+        assert [(e.actor, e.incident_id) for e in entries] == [("test-duty", None)]
+        assert "new-password-1" not in str(entries[0].payload)
+        assert verify_chain(s).ok
+
+
+def test_password_change_limits_wrong_old_passwords(app):
+    ensure_user(app, "duty")
+    c = login_client(app, "test-duty")
+    for _ in range(5):
+        assert _change(c, "wrong-password", "new-password-1").status_code == 400
+    r = _change(c, TEST_PASSWORD, "new-password-1")
+    assert r.status_code == 429 and "次数过多" in r.get_data(as_text=True)
+
+
+def test_password_change_needs_a_login(anon_client):
+    r = anon_client.get("/account/password")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
