@@ -20,3 +20,14 @@ def get_config(ctx: click.Context | None = None) -> Config:
             raise click.ClickException(f"bad configuration: {e}") from None
         root.obj = obj
     return obj["config"]
+
+
+def open_statedb(ctx: click.Context | None = None):  # noqa: ANN201
+    """The state database of this invocation's config, with its tables created (and upgraded)."""
+    from ..state import StateDB
+
+    cfg = get_config(ctx)
+    cfg.data_path().mkdir(parents=True, exist_ok=True)
+    db = StateDB(cfg.state_url())
+    db.create_all()
+    return db

@@ -6,17 +6,7 @@ import sys
 
 import click
 
-from .common import get_config
-
-
-def _statedb(ctx: click.Context):  # noqa: ANN202
-    from ..state import StateDB
-
-    cfg = get_config(ctx)
-    cfg.data_path().mkdir(parents=True, exist_ok=True)
-    db = StateDB(cfg.state_url())
-    db.create_all()
-    return db
+from .common import get_config, open_statedb
 
 
 def _bad(e: Exception) -> click.ClickException:
@@ -46,7 +36,7 @@ def users_add(ctx: click.Context, username: str, roles: tuple[str, ...], display
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
     try:
-        with _statedb(ctx).session_scope() as s:
+        with open_statedb(ctx).session_scope() as s:
             u = create_user(s, username, password, list(roles), display_name, email)
             click.echo(f"已创建用户 {u.username}（{'、'.join(u.to_dict()['role_names'])}）")
     except InputError as e:
@@ -61,7 +51,7 @@ def users_list(ctx: click.Context) -> None:
 
     from ..state.users import ApiToken, User
 
-    with _statedb(ctx).session_scope() as s:
+    with open_statedb(ctx).session_scope() as s:
         for u in s.scalars(select(User).order_by(User.id)):
             d = u.to_dict()
             state = "" if u.active else "  [停用]"
@@ -85,7 +75,7 @@ def users_passwd(ctx: click.Context, username: str, password: str | None) -> Non
     if password is None:
         password = click.prompt("新密码", hide_input=True, confirmation_prompt=True)
     try:
-        with _statedb(ctx).session_scope() as s:
+        with open_statedb(ctx).session_scope() as s:
             u = get_user(s, username)
             if u is None:
                 raise click.ClickException(f"no user {username!r}")
@@ -109,7 +99,7 @@ def users_token(ctx: click.Context, name: str, scopes: tuple[str, ...], username
     from ..errors import InputError
     from ..state.users import ApiToken, create_token, get_user
 
-    with _statedb(ctx).session_scope() as s:
+    with open_statedb(ctx).session_scope() as s:
         if revoke:
             rows = list(s.scalars(select(ApiToken).where(ApiToken.name == name, ApiToken.revoked.is_(False))))
             for r in rows:
@@ -143,7 +133,7 @@ def audit_verify(ctx: click.Context) -> None:
     """Check every entry's hash and link; exit 1 naming the first broken entry."""
     from ..incidents.audit import verify_chain
 
-    with _statedb(ctx).session_scope() as s:
+    with open_statedb(ctx).session_scope() as s:
         result = verify_chain(s)
     if result.ok:
         click.echo(f"审计链完整：{result.checked} 条记录")
@@ -211,7 +201,7 @@ def incidents_export(ctx: click.Context, month: str, fmt: str, output: str) -> N
         parse_month(month)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--month") from None
-    with _statedb(ctx).session_scope() as s:
+    with open_statedb(ctx).session_scope() as s:
         text = export(s, cfg, month, fmt)
     if output == "-":
         sys.stdout.write(text)

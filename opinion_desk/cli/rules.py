@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .common import get_config
+from .common import get_config, open_statedb
 
 CST = timezone(timedelta(hours=8))
 
@@ -173,16 +173,6 @@ def silence_group() -> None:
     """Silence a rule (or one of its keys) for a while: matches are recorded but nobody is notified."""
 
 
-def _statedb(ctx: click.Context):  # noqa: ANN202
-    from ..state import StateDB
-
-    cfg = get_config(ctx)
-    cfg.data_path().mkdir(parents=True, exist_ok=True)
-    db = StateDB(cfg.state_url())
-    db.create_all()
-    return db
-
-
 @silence_group.command("add")
 @click.argument("rule")
 @click.option("--key", default="", help="Only this query_key value (default: every value).")
@@ -199,7 +189,7 @@ def silence_add(ctx: click.Context, rule: str, key: str, duration: str, reason: 
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--for") from None
     now = datetime.now(timezone.utc)
-    with _statedb(ctx).session_scope() as s:
+    with open_statedb(ctx).session_scope() as s:
         row = Silence(rule=rule, key=key, until=now + td, reason=reason, created_by="cli", created_at=now)
         s.add(row)
         s.flush()
@@ -217,7 +207,7 @@ def silence_list(ctx: click.Context, show_all: bool) -> None:
     from ..state.alerts import Silence
 
     now = datetime.now(timezone.utc)
-    with _statedb(ctx).session_scope() as s:
+    with open_statedb(ctx).session_scope() as s:
         for row in s.scalars(select(Silence).order_by(Silence.id)):
             active = row.covers(row.rule, row.key, now)
             if active or show_all:
@@ -232,7 +222,7 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
     """Remove silence SILENCE_ID."""
     from ..state.alerts import Silence
 
-    with _statedb(ctx).session_scope() as s:
+    with open_statedb(ctx).session_scope() as s:
         row = s.get(Silence, silence_id)
         if row is None:
             raise click.ClickException(f"no silence {silence_id}")
