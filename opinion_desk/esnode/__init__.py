@@ -22,54 +22,27 @@ import json
 import os
 import pwd
 import re
-import shutil
 import signal
 import stat
 import subprocess
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .config import SCHEMA
-from .errors import ESNodeError
+from ..config import SCHEMA
+from ..errors import ESNodeError
+from .dist import fetch_dist
+from .jdk import find_java_home, java_major, min_java  # noqa: F401  (re-exported)
 
 HEALTH_TIMEOUT = 90.0
-JVM_DIR = Path("/usr/lib/jvm")
 
 
 def _defaults() -> dict[str, Any]:
     return {k: key.default for k, key in SCHEMA["es_node"].items()}
-
-
-def java_major(java_home: Path) -> int | None:
-    """The major Java version of a JDK directory, read from its ``release`` file (None when unknown)."""
-    try:
-        text = (java_home / "release").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("JAVA_VERSION="):
-            v = line.split("=", 1)[1].strip().strip('"')
-            parts = v.split(".")
-            try:
-                major = int(parts[0])
-                if major == 1 and len(parts) > 1:  # 1.8.0_x
-                    major = int(parts[1])
-                return major
-            except ValueError:
-                return None
-    return None
-
-
-def min_java(version: str) -> int:
-    """Lowest JDK major version the given Elasticsearch version runs on."""
-    major = int(version.split(".")[0])
-    return 21 if major >= 9 else 17
 
 
 def default_home(purpose: str = "elasticsearch") -> Path:
@@ -119,91 +92,14 @@ class ESNode:
     def url(self, port: int | None = None) -> str:
         return f"http://127.0.0.1:{port or self.port}"
 
-    # fetch ---------------------------------------------------------------------------------------------
+    # fetch and java ------------------------------------------------------------------------------------
     def fetch(self) -> Path:
         """Download (via Maven Central) and unpack the pinned server unless already there; returns its dir."""
-        self.home.mkdir(parents=True, exist_ok=True)
-        if (self.dist_dir / "bin" / "elasticsearch").exists():
-            return self.dist_dir
-        if not self.zip_path.exists():
-            m2 = (Path.home() / ".m2/repository/org/elasticsearch/distribution/integ-test-zip/elasticsearch"
-                  / self.version / f"elasticsearch-{self.version}.zip")
-            if not m2.exists():
-                self._mvn_fetch()
-            else:
-                part = Path(str(self.zip_path) + ".part")
-                part.unlink(missing_ok=True)
-                try:
-                    os.link(m2, part)  # same file system: no second copy of 98 MB
-                except OSError:
-                    shutil.copyfile(m2, part)
-                os.replace(part, self.zip_path)
-        tmp = self.home / f".unpack-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            with zipfile.ZipFile(self.zip_path) as zf:
-                for info in zf.infolist():
-                    target = zf.extract(info, tmp)
-                    mode = (info.external_attr >> 16) & 0o777
-                    if mode and not info.is_dir():
-                        os.chmod(target, mode)
-        except zipfile.BadZipFile as e:
-            self.zip_path.unlink(missing_ok=True)
-            raise ESNodeError(f"{self.zip_path} is not a valid zip ({e}); deleted it, run `opinion-desk es fetch` again") from None
-        inner = tmp / f"elasticsearch-{self.version}"
-        if not (inner / "bin" / "elasticsearch").exists():
-            raise ESNodeError(f"{self.zip_path} has no elasticsearch-{self.version}/bin/elasticsearch")
-        os.replace(inner, self.dist_dir)
-        shutil.rmtree(tmp, ignore_errors=True)
-        return self.dist_dir
+        return fetch_dist(self.version, self.home)
 
-    def _mvn_fetch(self) -> None:
-        mvn = shutil.which("mvn")
-        if not mvn:
-            raise ESNodeError(f"Maven (mvn) is not installed; install it (apt-get install maven) or put "
-                              f"elasticsearch-{self.version}.zip into {self.home}")
-        cmd = [mvn, "-B", "-q", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
-               f"-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:{self.version}:zip",
-               f"-DoutputDirectory={self.home}"]
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        except subprocess.TimeoutExpired:
-            raise ESNodeError(f"downloading Elasticsearch {self.version} from Maven Central timed out") from None
-        if p.returncode != 0 or not self.zip_path.exists():
-            out = (p.stdout + p.stderr).strip()[-1500:]
-            raise ESNodeError(f"could not download Elasticsearch {self.version} from Maven Central "
-                              f"(es_node.version in config):\n{out}")
-
-    # java ----------------------------------------------------------------------------------------------
     def java_home(self) -> Path:
-        """The JDK to run the node with: es_node.java_home, else $ES_JAVA_HOME/$JAVA_HOME, else /usr/lib/jvm."""
-        need = min_java(self.version)
-        if self.java_home_cfg:
-            p = Path(os.path.expanduser(self.java_home_cfg))
-            got = java_major(p)
-            if got is None or not (p / "bin" / "java").exists():
-                raise ESNodeError(f"es_node.java_home {p} is not a JDK (no bin/java or release file)")
-            if got < need:
-                raise ESNodeError(f"es_node.java_home {p} is Java {got}; Elasticsearch {self.version} needs {need}+")
-            return p
-        for var in ("ES_JAVA_HOME", "JAVA_HOME"):
-            if os.environ.get(var):
-                p = Path(os.environ[var])
-                got = java_major(p)
-                if got is not None and got >= need and (p / "bin" / "java").exists():
-                    return p
-        found: dict[Path, int] = {}
-        if JVM_DIR.is_dir():
-            for d in sorted(JVM_DIR.iterdir()):
-                real = d.resolve()
-                got = java_major(real)
-                if got is not None and got >= need and (real / "bin" / "java").exists():
-                    found[real] = got
-        if not found:
-            raise ESNodeError(f"no JDK {need}+ found (checked es_node.java_home, $ES_JAVA_HOME, $JAVA_HOME, "
-                              f"{JVM_DIR}); install one (apt-get install openjdk-17-jre-headless) or set es_node.java_home")
-        # the lowest supported major: the one Elasticsearch's own test matrix covers longest
-        return min(found, key=lambda p: (found[p], str(p)))
+        """The JDK to run the node with (see :func:`~opinion_desk.esnode.jdk.find_java_home`)."""
+        return find_java_home(self.version, self.java_home_cfg)
 
     # user ----------------------------------------------------------------------------------------------
     def _run_user(self) -> pwd.struct_passwd | None:
