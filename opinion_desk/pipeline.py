@@ -63,7 +63,8 @@ class Pipeline:
         self.store = store
         self._analyzer_factory = analyzer_factory
         self._analyzer: Any = None
-        self._analyzer_lock = threading.Lock()
+        self._analyzer_lock = threading.Lock()  # guards building the analyzer
+        self._analyze_lock = threading.Lock()  # one analyze() at a time (it learns IDF and topics)
         self.spool = Spool(spool_dir)
         self.hooks: list[PostHook] = list(on_stored)
         self._queue: queue.Queue[list[Post] | None] = queue.Queue()
@@ -75,14 +76,17 @@ class Pipeline:
     # -- analysis --------------------------------------------------------------------------------
     @property
     def analyzer(self) -> Any:
-        with self._analyzer_lock:
-            if self._analyzer is None:
-                self._analyzer = self._analyzer_factory()
-            return self._analyzer
+        """The analyzer, built on first use. Its segmenter may be used from any thread (query segmentation);
+        :meth:`analyze` itself is not thread-safe, so only :meth:`process` calls it, one batch at a time."""
+        if self._analyzer is None:
+            with self._analyzer_lock:
+                if self._analyzer is None:
+                    self._analyzer = self._analyzer_factory()
+        return self._analyzer
 
     def save_analyzer_state(self) -> None:
         """Persist what the analyzer learned (IDF counts, topics) where it was built to keep it, if anywhere."""
-        with self._analyzer_lock:
+        with self._analyze_lock:
             a = self._analyzer
             if a is not None and getattr(a, "state_path", None):
                 a.save_state()
@@ -96,10 +100,9 @@ class Pipeline:
         result = ProcessResult()
         if not posts:
             return result
-        with self._analyzer_lock:
-            if self._analyzer is None:
-                self._analyzer = self._analyzer_factory()
-            annotate(posts, self._analyzer)
+        analyzer = self.analyzer
+        with self._analyze_lock:
+            annotate(posts, analyzer)
         delivery = self.spool.index_or_spool(self.store, posts)  # older spooled posts go first
         result.indexed, result.spooled = delivery.indexed, delivery.spooled
         result.errors.extend(delivery.errors)
