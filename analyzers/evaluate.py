@@ -165,8 +165,8 @@ def eval_rumour(data_dir: Path = DEFAULT_DATA_DIR, folds: int = 5, snownlp: bool
     held = [r for r in rows if is_held_out(str(r["id"]))]
     scorer = RumourScorer()
     if scorer.model is not None:
-        rows, buckets = featurize_texts(seg, cues, [r["text"] for r in held])
-        pred = scorer.model.proba(rows, buckets, len(held)) >= 0.5
+        hr, hb = featurize_texts(seg, cues, [r["text"] for r in held])  # not ``rows``: cross-source reads it below
+        pred = scorer.model.proba(hr, hb, len(held)) >= 0.5
         snow_pred = snow.run(train, held) if snow else None
         report("held-out (shipped model)", held, pred, snow_pred)
         for src in ("ma2016", "ced"):

