@@ -25,7 +25,9 @@ def serve(tmp: Path, cfg: dict[str, dict[str, Any]] | None = None) -> Iterator[t
 
     from opinion_desk import create_app, stop_background
 
-    test_config: dict[str, dict[str, Any]] = {"desk": {"data_dir": str(tmp / "var")}, "ingest": {"tokens": [TOKEN]}}
+    test_config: dict[str, dict[str, Any]] = {"desk": {"data_dir": str(tmp / "var")}, "ingest": {"tokens": [TOKEN]},
+                                              "rules": {"dir": str(tmp / "rules")},  # none unless the bench adds some
+                                              "collectors": {"sources_dir": str(tmp / "sources")}}
     for sec, values in (cfg or {}).items():
         test_config.setdefault(sec, {}).update(values)
     app = create_app(test_config)
