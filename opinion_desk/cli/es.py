@@ -38,6 +38,8 @@ def es_group() -> None:
 def fetch_cmd(home: str | None) -> None:
     """Download and unpack the pinned Elasticsearch server (no start)."""
     node = _node(None, home)
+    click.echo(f"fetching Elasticsearch {node.version} (Maven Central, ~100 MB the first time) into {node.home} ...",
+               err=True)
     try:
         path = node.fetch()
     except ESNodeError as e:
@@ -52,6 +54,8 @@ def fetch_cmd(home: str | None) -> None:
 def up_cmd(port: int | None, home: str | None, timeout: float) -> None:
     """Start the node (fetching it first if needed), or reuse one already up; prints its URL."""
     node = _node(port, home)
+    click.echo(f"starting Elasticsearch {node.version} on 127.0.0.1:{node.port} from {node.home} "
+               f"(fetching it first if needed; up to {timeout:g} s for health) ...", err=True)
     try:
         url = node.up(timeout=timeout)
     except ESNodeError as e:
