@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from . import source_alerts
 from .engine import Engine
 from .noise import AlertBook
 
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     log.info("rules loaded: %d (%d rejected) from %s", len(engine.by_path), len(errors), cfg["rules"]["dir"])
     app.extensions[EXTENSION_KEY] = engine
     app.extensions["opinion_desk.pipeline"].add_hook(engine.on_posts)
+    source_alerts.attach(engine, app.extensions["opinion_desk.scheduler"], cfg["collectors"]["alert_channels"])
 
 
 def start(app: Flask) -> None:
