@@ -230,7 +230,7 @@ class Analyzer:
         if batch:
             yield from self.finish(self.analyze_stateless(batch, n))
 
-    def analyze_parallel(self, posts: Iterable[Mapping[str, Any]], workers: int = 0, chunk_size: int = 1000,
+    def analyze_parallel(self, posts: Iterable[Mapping[str, Any]], workers: int = 0, chunk_size: int = 2048,
                          progress: Callable[[int], None] | None = None) -> Iterator[Annotation]:
         """Annotate with ``workers`` processes (0 = one per core); yields in input order.
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+from operator import itemgetter
 from typing import Any, Sequence
 
+_VALUE = itemgetter(1)
 _BAND_SHIFTS = (0, 16, 32, 48)  # four 16-bit bands: any two hashes within 3 bits share at least one band
 
 
@@ -69,16 +71,17 @@ class TopicClusterer:
         self.seq += 1
         tid = self._near_dup(simhash) if simhash else None
         vec = {t: w for t, w in keywords if w > 0}
-        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        norm = math.sqrt(sum([w * w for w in vec.values()])) or 1.0
         if tid is None and vec:
             # cosine via the inverted index: each term remembers the topics that most recently used it
             acc: dict[str, float] = {}
+            get = acc.get
             inv, topics = self.inv, self.topics
             for t, w in vec.items():
                 post = inv.get(t)
                 if post:
                     for c in post:
-                        acc[c] = acc.get(c, 0.0) + w * topics[c].terms[t]
+                        acc[c] = get(c, 0.0) + w * topics[c].terms[t]
             best, best_sim = None, self.threshold
             for c, dot in acc.items():
                 sim = dot / (norm * topics[c].norm)
@@ -116,22 +119,22 @@ class TopicClusterer:
         for t, w in vec.items():
             post = inv.get(t)
             if post is None:
-                post = inv[t] = {}
+                post = inv[t] = {tid: None}
             else:
                 post.pop(tid, None)
-            post[tid] = None  # most recent last
-            if len(post) > cap:
-                del post[next(iter(post))]  # the least recent topic is no longer found through this term
+                post[tid] = None  # most recent last
+                if len(post) > cap:
+                    del post[next(iter(post))]  # the least recent topic is no longer found through this term
             terms[t] = terms.get(t, 0.0) + w / norm
-        ranked = sorted(terms.items(), key=lambda kv: -kv[1])
+        ranked = sorted(terms.items(), key=_VALUE, reverse=True)  # stable: ties keep insertion order
         if len(ranked) > self.max_terms:
             for t, _ in ranked[self.max_terms:]:
                 del terms[t]
-                s = self.inv.get(t)
+                s = inv.get(t)
                 if s is not None:
-                    s.pop(topic.tid, None)
+                    s.pop(tid, None)
                     if not s:
-                        del self.inv[t]
+                        del inv[t]
             ranked = ranked[: self.max_terms]
         topic.norm = math.sqrt(sum([v * v for _, v in ranked])) or 1.0
         topic.label = "/".join([t for t, _ in ranked[: self.label_terms]])

@@ -91,7 +91,7 @@ def main() -> None:
     a2 = Analyzer().load()
     from analyzers.parallel import cpu_count
     workers = args.workers or cpu_count()
-    r_par = rate(lambda: list(a2.analyze_parallel(posts, workers=workers, chunk_size=1000)), len(posts))
+    r_par = rate(lambda: list(a2.analyze_parallel(posts, workers=workers)), len(posts))
 
     out = subprocess.run([sys.executable, "-c", RSS_PROBE % str(ROOT)], capture_output=True, text=True, check=True)
     base_rss, rss = map(float, out.stdout.split())

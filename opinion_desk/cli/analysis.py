@@ -49,7 +49,9 @@ def _analysis_config() -> dict[str, Any]:
 @click.option("-o", "--output", "outfile", type=click.Path(allow_dash=True, dir_okay=False), default="-",
               show_default=True, help="Where to write the annotated JSONL ('-' = stdout).")
 @click.option("-w", "--workers", type=int, default=None,
-              help="Processes to use (default: [analysis] workers from config; 0 = one per core).")
+              help="Processes to use (default: [analysis] workers from config; 0 = one per core). Input that "
+                   "fits in one batch (2,048 posts) is analysed in this process, where a pool would only add "
+                   "start-up time.")
 @click.option("--user-dict", type=click.Path(dir_okay=False), default=None,
               help="Extra jieba user dictionary (default: [analysis] user_dict from config).")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
