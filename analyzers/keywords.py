@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -34,6 +34,58 @@ def _is_candidate(tok: str) -> bool:
             _CAND_CACHE.clear()
         _CAND_CACHE[tok] = ok
     return ok
+
+
+def term_key(t: str) -> int:
+    """A stable tie-break key: the first 8 UTF-8 bytes of the term (ties between equal scores go to the larger)."""
+    return int.from_bytes(t.encode("utf-8", "surrogatepass")[:8].ljust(8, b"\0"), "big") >> 1
+
+
+class KeywordPrep(NamedTuple):
+    """The stateless half of :meth:`KeywordExtractor.extract_batch` for a batch of token lists (built in workers).
+
+    ``terms`` are the batch's distinct tokens (first-seen order); ``lens``/``local`` every document's tokens as
+    indices into ``terms``; ``ranks`` the TextRank scores of each long document (``{}``: no candidate tokens,
+    ``None``: no two distinct candidates co-occur, so TF-IDF is used).
+    """
+
+    terms: list[str]
+    lens: np.ndarray
+    local: np.ndarray
+    ranks: dict[int, dict[str, float] | None]
+
+
+def prepare(token_lists: Sequence[Sequence[str]], text_lens: Sequence[int]) -> KeywordPrep:
+    """Per-document work that needs no IDF table: distinct terms, token indices, TextRank of long texts."""
+    index: dict[str, int] = {}
+    put = index.setdefault
+    local = [put(t, len(index)) for toks in token_lists for t in toks]
+    lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    ranks = {i: textrank_ranks(toks) for i, toks in enumerate(token_lists)
+             if toks and text_lens[i] >= LONG_TEXT_CHARS}
+    return KeywordPrep(list(index), lens, np.asarray(local, dtype=np.int32), ranks)
+
+
+def textrank_ranks(tokens: Sequence[str], window: int = 5, iters: int = 20, d: float = 0.85
+                   ) -> dict[str, float] | None:
+    """TextRank scores of the candidate tokens' co-occurrence graph; ``{}`` without candidates, ``None`` when no
+    two distinct candidates co-occur."""
+    cands = [t for t in tokens if _is_candidate(t)]
+    if not cands:
+        return {}
+    graph: dict[str, Counter[str]] = defaultdict(Counter)
+    for i, a in enumerate(cands):
+        for b in cands[i + 1: i + window]:
+            if a != b:
+                graph[a][b] += 1
+                graph[b][a] += 1
+    if not graph:
+        return None
+    rank = {n: 1.0 for n in graph}
+    out_sum = {n: sum(e.values()) for n, e in graph.items()}
+    for _ in range(iters):
+        rank = {n: (1 - d) + d * sum([w / out_sum[m] * rank[m] for m, w in graph[n].items()]) for n in graph}
+    return rank
 
 
 class KeywordExtractor:
@@ -67,7 +119,17 @@ class KeywordExtractor:
             t = self.terms[i]
             self._cand[i] = _is_candidate(t)
             self._boost[i] = 1.5 if t[0] == "#" else 1.0
-            self._thash[i] = int.from_bytes(t.encode("utf-8", "surrogatepass")[:8].ljust(8, b"\0"), "big") >> 1
+            self._thash[i] = term_key(t)
+
+    def _grow(self, start: int) -> None:
+        """Make room in the per-term arrays for the terms added from ``start`` on, and annotate them."""
+        if len(self.terms) > len(self._df):
+            grow = max(len(self.terms), 2 * len(self._df)) - len(self._df)
+            self._df = np.concatenate([self._df, np.zeros(grow, dtype=np.int64)])
+            self._cand = np.concatenate([self._cand, np.zeros(grow, dtype=bool)])
+            self._boost = np.concatenate([self._boost, np.ones(grow)])
+            self._thash = np.concatenate([self._thash, np.zeros(grow, dtype=np.int64)])
+        self._annotate(start)
 
     def _ids(self, toks: Sequence[str]) -> list[int]:
         ids = list(map(self.vocab.get, toks))
@@ -81,13 +143,7 @@ class KeywordExtractor:
                         i = self.vocab[t] = len(self.terms)
                         self.terms.append(t)
                     ids[k] = i
-            if len(self.terms) > len(self._df):
-                grow = max(len(self.terms), 2 * len(self._df)) - len(self._df)
-                self._df = np.concatenate([self._df, np.zeros(grow, dtype=np.int64)])
-                self._cand = np.concatenate([self._cand, np.zeros(grow, dtype=bool)])
-                self._boost = np.concatenate([self._boost, np.ones(grow)])
-                self._thash = np.concatenate([self._thash, np.zeros(grow, dtype=np.int64)])
-            self._annotate(start)
+            self._grow(start)
         return ids
 
     @property
@@ -145,24 +201,47 @@ class KeywordExtractor:
         best = heapq.nlargest(top_k or self.top_k, scored)
         return [(t, round(s, 4)) for s, t in best]
 
+    def _map(self, prep: KeywordPrep) -> np.ndarray:
+        """Global ids of the batch's distinct terms, adding the new ones."""
+        get = self.vocab.get
+        gid = list(map(get, prep.terms))
+        if None in gid:
+            start = len(self.terms)
+            for k, i in enumerate(gid):
+                if i is None:
+                    t = prep.terms[k]
+                    i = self.vocab[t] = len(self.terms)
+                    self.terms.append(t)
+                    gid[k] = i
+            self._grow(start)
+        return np.asarray(gid, dtype=np.int64)
+
     def extract_batch(self, token_lists: Sequence[Sequence[str]], text_lens: Sequence[int]
                       ) -> list[list[tuple[str, float]]]:
         """Observe each non-empty token list in order and return its keywords (TF-IDF, or TextRank for long
-        texts), exactly as :meth:`observe` + :meth:`extract` post by post would, in a few numpy passes."""
+        texts), exactly as :meth:`observe` + :meth:`extract` post by post would, in a few numpy passes. (One
+        exception: a long text whose candidates never co-occur falls back to TF-IDF against the table after the
+        batch.)"""
+        return self.extract_prepared(prepare(token_lists, text_lens), token_lists)
+
+    def extract_prepared(self, prep: KeywordPrep, token_lists: Sequence[Sequence[str]]
+                         ) -> list[list[tuple[str, float]]]:
+        """:meth:`extract_batch` from its stateless half (:func:`prepare`, possibly computed elsewhere)."""
         self._ensure()
-        n = len(token_lists)
+        n = len(prep.lens)
         out: list[list[tuple[str, float]]] = [[] for _ in range(n)]
-        docs = [i for i in range(n) if token_lists[i]]
-        if not docs:
+        nz = prep.lens > 0
+        if not nz.any():
             return out
-        lens = np.fromiter((len(token_lists[i]) for i in docs), dtype=np.int64, count=len(docs))
-        ids = np.asarray(self._ids([t for i in docs for t in token_lists[i]]), dtype=np.int64)
+        docs = np.flatnonzero(nz).tolist()
+        lens = prep.lens[nz]
+        ids = self._map(prep)[prep.local]
         doc = np.repeat(np.arange(len(docs), dtype=np.int64), lens)
         v = len(self.terms)
         key, tf = np.unique(doc * v + ids, return_counts=True)  # sorted by (doc, term)
         pd, pt = key // v, key % v
         # document frequency each (doc, term) pair sees: the count before the batch + its rank among the docs
-        order = np.lexsort((pd, pt))
+        order = np.argsort(pt, kind="stable")  # by term, then doc
         st = pt[order]
         first = np.flatnonzero(np.r_[True, st[1:] != st[:-1]])
         rank = np.arange(len(st)) - np.repeat(first, np.diff(np.r_[first, len(st)])) + 1
@@ -173,7 +252,8 @@ class KeywordExtractor:
         self.n_docs += len(docs)
         score = tf * (np.log(n_at + 1.0) - np.log(df_at + 1.0) + 1.0) * self._boost[pt]
         ok = self._cand[pt]
-        long_docs = {k for k, i in enumerate(docs) if text_lens[i] >= LONG_TEXT_CHARS}
+        pos = {i: k for k, i in enumerate(docs)}
+        long_docs = {pos[i]: i for i in prep.ranks}
         if long_docs:
             ok &= ~np.isin(pd, np.fromiter(long_docs, dtype=np.int64))
         sel = np.flatnonzero(ok)
@@ -186,39 +266,35 @@ class KeywordExtractor:
         terms = self.terms
         for d, t, s in zip(sd[keep].tolist(), pt[sel[keep]].tolist(), np.round(score[sel[keep]], 4).tolist()):
             out[docs[d]].append((terms[t], s))
-        for k in long_docs:
+        for k, i in long_docs.items():
+            ranks = prep.ranks[i]
+            if ranks is None:
+                out[i] = self.tfidf(token_lists[i])
+                continue
             m = pd == k
             local = dict(zip(pt[m].tolist(), df_at[m].tolist()))
             nk = int(n_at[np.flatnonzero(m)[0]])
-            out[docs[k]] = self.textrank(token_lists[docs[k]], idf=lambda t: math.log(
+            out[i] = self._rank_keywords(ranks, lambda t: math.log(
                 (nk + 1) / (local.get(self.vocab.get(t, -1), 0) + 1)) + 1.0)
         self._prune()
         return out
 
+    def _rank_keywords(self, rank: dict[str, float], idf: Any, top_k: int | None = None
+                       ) -> list[tuple[str, float]]:
+        scored = [(r * idf(n), n) for n, r in rank.items()]  # weight by idf: corpus-common words do not win
+        best = heapq.nlargest(top_k or self.top_k, scored)
+        return [(t, round(s, 4)) for s, t in best]
+
     def textrank(self, tokens: Sequence[str], top_k: int | None = None, window: int = 5,
                  iters: int = 20, d: float = 0.85, idf: Any = None) -> list[tuple[str, float]]:
         """TextRank over the co-occurrence graph of candidate tokens (for articles)."""
-        cands = [t for t in tokens if _is_candidate(t)]
-        if not cands:
-            return []
-        graph: dict[str, Counter[str]] = defaultdict(Counter)
-        for i, a in enumerate(cands):
-            for b in cands[i + 1: i + window]:
-                if a != b:
-                    graph[a][b] += 1
-                    graph[b][a] += 1
-        if not graph:
+        rank = textrank_ranks(tokens, window, iters, d)
+        if rank is None:
             return self.tfidf(tokens, top_k)
-        rank = {n: 1.0 for n in graph}
-        out_sum = {n: sum(e.values()) for n, e in graph.items()}
-        for _ in range(iters):
-            rank = {n: (1 - d) + d * sum(w / out_sum[m] * rank[m] for m, w in graph[n].items()) for n in graph}
-        # weight by idf so that corpus-common words do not win
+        if not rank:
+            return []
         self._ensure()
-        idf = idf or self.idf
-        scored = [(r * idf(n), n) for n, r in rank.items()]
-        best = heapq.nlargest(top_k or self.top_k, scored)
-        return [(t, round(s, 4)) for s, t in best]
+        return self._rank_keywords(rank, idf or self.idf, top_k)
 
     def extract(self, tokens: Sequence[str], text_len: int) -> list[tuple[str, float]]:
         if text_len >= LONG_TEXT_CHARS:

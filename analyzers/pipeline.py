@@ -1,7 +1,9 @@
 """The :class:`Analyzer` facade: one batch call turns posts into :class:`Annotation` records.
 
-Stateless work (segmentation, sentiment, rumour, SimHash) can run in worker processes; stateful work (the IDF table
-behind keywords, topic clustering) runs in the owning process, in post order (:meth:`Analyzer.analyze_parallel`).
+Stateless work (segmentation, sentiment, rumour, SimHash, the record fields, each batch's term indices and the
+TextRank of long texts) can run in worker processes and comes back as :class:`Partials`; stateful work (the IDF
+update and keyword scoring, topic clustering) runs in the owning process, in post order
+(:meth:`Analyzer.analyze_parallel`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import numpy as np
 
 from .dedupe import SimHasher
 from .features import HashedModels, TokenHashes, featurize
-from .keywords import KeywordExtractor
+from .keywords import KeywordExtractor, KeywordPrep
+from .keywords import prepare as prepare_keywords
 from .rumour import RumourScorer
 from .segmentation import Parsed, Segmenter
 from .sentiment import SentimentScorer
@@ -49,6 +52,31 @@ class Annotation:
         return asdict(self)
 
 
+class Partials(list):
+    """The stateless half of a batch (:meth:`Analyzer.analyze_stateless`): one dict of :class:`Annotation` fields
+    per post, their SimHash values (``hashes``) and the keyword preparation (``prep``); pickles compactly."""
+
+    hashes: list[int]
+    prep: KeywordPrep
+
+    @classmethod
+    def of(cls, records: Iterable[dict[str, Any]]) -> "Partials":
+        """From plain partial records (``simhash`` as int, ``text_len``), as older callers build them."""
+        recs, hashes, lens = [], [], []
+        for r in records:
+            r = dict(r)
+            h = r.pop("simhash", 0)
+            lens.append(r.pop("text_len", 0))
+            if isinstance(h, str):
+                h = int(h, 16)
+            hashes.append(h)
+            recs.append({**Annotation(**r).to_dict(), "simhash": f"{h:016x}"})
+        out = cls(recs)
+        out.hashes = hashes
+        out.prep = prepare_keywords([r["tokens"] for r in recs], lens)
+        return out
+
+
 def _text_of(post: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(text to analyse, error) for one post mapping: title + text, validated."""
     if not isinstance(post, Mapping):
@@ -67,6 +95,16 @@ def _text_of(post: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if len(full) > MAX_CHARS:
         full = full[:MAX_CHARS]
     return full, None
+
+
+def _record(pid: str, tokens: list[str], cues: list[str] | None, hashtags: list[str], mentions: list[str],
+            emoticons: list[str], links: list[str], error: str | None) -> dict[str, Any]:
+    """A partial record: :class:`Annotation`'s fields in order, ``keywords`` left for :meth:`Analyzer.finish`
+    (no placeholder lists: fewer containers for the garbage collector to scan)."""
+    return {"id": pid, "tokens": tokens, "keywords": None, "sentiment": 0.5, "sentiment_label": "neutral",
+            "simhash": "0000000000000000", "topic_id": "", "topic_label": "", "rumour_score": 0.0,
+            "rumour_cues": cues, "hashtags": hashtags, "mentions": mentions, "emoticons": emoticons,
+            "links": links, "error": error}
 
 
 def _post_id(post: Any, i: int) -> str:
@@ -147,35 +185,48 @@ class Analyzer:
             self._models = HashedModels([s.as_dict() if s else None, r.as_dict() if r else None])
         return self._models
 
-    def analyze_stateless(self, posts: Sequence[Any], offset: int = 0) -> list[dict[str, Any]]:
-        """Per-post work that needs no shared state (runs in workers). Returns partial records."""
-        if len(posts) > BATCH:  # bounded memory for the vectorised feature arrays
-            return [r for i in range(0, len(posts), BATCH)
-                    for r in self.analyze_stateless(posts[i:i + BATCH], offset + i)]
-        out: list[dict[str, Any]] = []
-        ok: list[dict[str, Any]] = []
+    def analyze_stateless(self, posts: Sequence[Any], offset: int = 0) -> "Partials":
+        """Per-post work that needs no shared state (runs in workers): partial records (:class:`Annotation`
+        fields but keywords and topic) plus what :meth:`finish` needs, as compact arrays."""
+        recs: list[dict[str, Any]] = []
+        hashes: list[int] = []
+        lens: list[int] = []
+        for i in range(0, max(len(posts), 1), BATCH):  # bounded memory for the vectorised feature arrays
+            self._stateless_batch(posts[i:i + BATCH], offset + i, recs, hashes, lens)
+        out = Partials(recs)
+        out.hashes = hashes
+        out.prep = prepare_keywords([r["tokens"] for r in recs], lens)
+        return out
+
+    def _stateless_batch(self, posts: Sequence[Any], offset: int, out: list[dict[str, Any]], hashes: list[int],
+                         lens: list[int]) -> None:
+        ok: list[int] = []
         parsed: list[Parsed] = []
         parse = self.segmenter.parse
+        base = len(out)
         for i, post in enumerate(posts):
             text, err = _text_of(post)
-            rec: dict[str, Any] = {"id": _post_id(post, offset + i), "error": err}
-            out.append(rec)
+            pid = _post_id(post, offset + i)
+            hashes.append(0)
+            lens.append(0)
+            if err is None:
+                try:
+                    p = parse(text)
+                except Exception as e:  # never let one bad text stop the batch
+                    err = f"segmentation failed: {type(e).__name__}: {e}"
             if err is not None:
+                out.append(_record(pid, [], [], [], [], [], [], err))
                 continue
-            try:
-                p = parse(text)
-            except Exception as e:  # never let one bad text stop the batch
-                rec["error"] = f"segmentation failed: {type(e).__name__}: {e}"
-                continue
-            rec["tokens"], rec["hashtags"], rec["mentions"] = p.tokens, p.hashtags, p.mentions
-            rec["emoticons"], rec["links"], rec["text_len"] = p.emoticons, p.links, len(text)
+            lens[-1] = len(text)
             if not p.features:
-                rec["error"] = "no words to analyse (only links or punctuation)"
+                out.append(_record(pid, p.tokens, [], p.hashtags, p.mentions, p.emoticons, p.links,
+                                   "no words to analyse (only links or punctuation)"))
                 continue
-            ok.append(rec)
+            out.append(_record(pid, p.tokens, None, p.hashtags, p.mentions, p.emoticons, p.links, None))
+            ok.append(base + i)
             parsed.append(p)
         if not parsed:
-            return out
+            return
         n = len(parsed)
         match = self.rumour.cues.match
         cues = [match(p.text) for p in parsed]
@@ -185,30 +236,28 @@ class Analyzer:
         sent = prob[:, 0] if models.present[0] else np.full(n, 0.5)
         rum = prob[:, 1] if models.present[1] else np.array([min(1.0, 0.2 * len(c)) for c in cues])
         labels = self.sentiment.labels(sent)
-        hashes = self.simhasher.batch([p.tokens or p.features for p in parsed])
-        for rec, s, lab, r, c, h in zip(ok, np.round(sent, 4).tolist(), labels, np.round(rum, 4).tolist(), cues,
-                                        hashes):
+        hs = self.simhasher.batch([p.tokens or p.features for p in parsed])
+        for k, s, lab, r, c, h in zip(ok, np.round(sent, 4).tolist(), labels, np.round(rum, 4).tolist(), cues, hs):
+            rec = out[k]
             rec["sentiment"], rec["sentiment_label"], rec["rumour_score"], rec["rumour_cues"] = s, lab, r, c
-            rec["simhash"] = h
-        return out
+            rec["simhash"] = f"{h:016x}"
+            hashes[k] = h
 
     def finish(self, partials: Iterable[dict[str, Any]]) -> list[Annotation]:
         """Stateful work, in order: update the IDF table, pick keywords (one vectorised pass), assign topics."""
-        partials = list(partials)
-        toks = [rec.get("tokens") or [] for rec in partials]
-        kws = self.keywords.extract_batch(toks, [rec.get("text_len", 0) for rec in partials])
+        if not isinstance(partials, Partials):
+            partials = Partials.of(partials)
+        toks = [rec["tokens"] for rec in partials]
+        kws = self.keywords.extract_prepared(partials.prep, toks)
         assign = self.topics.assign
         anns: list[Annotation] = []
-        for rec, scored in zip(partials, kws):
-            h = rec.pop("simhash", 0)
-            rec.pop("text_len", None)
-            ann = Annotation(**rec)
-            if h:
-                ann.simhash = f"{h:016x}"
-            if scored:
-                ann.keywords = [t for t, _ in scored]
-            if "sentiment" in rec and rec.get("tokens"):
-                ann.topic_id, ann.topic_label = assign(ann.id, h, scored)
+        new = object.__new__
+        for rec, scored, h in zip(partials, kws, partials.hashes):
+            ann = new(Annotation)
+            ann.__dict__ = rec
+            rec["keywords"] = [t for t, _ in scored]
+            if rec["error"] is None and rec["tokens"]:
+                rec["topic_id"], rec["topic_label"] = assign(rec["id"], h, scored)
             anns.append(ann)
         return anns
 
@@ -236,10 +285,15 @@ class Analyzer:
 
         Workers do the stateless work; this process applies keywords and topics in order.
         """
-        from .parallel import parallel_stateless
+        from .parallel import no_gc, parallel_stateless
 
-        for partials in parallel_stateless(self, posts, workers, chunk_size):
-            anns = self.finish(partials)
+        chunks = parallel_stateless(self, posts, workers, chunk_size)
+        while True:
+            partials = next(chunks, None)
+            if partials is None:
+                return
+            with no_gc():
+                anns = self.finish(partials)
             if progress:
                 progress(len(anns))
             yield from anns

@@ -44,3 +44,50 @@ def test_one_chunk_of_input_gives_the_same_annotations(fixture_posts):
     assert [a.to_dict() for a in Analyzer().analyze_parallel(iter(posts), workers=2, chunk_size=5,
                                                              progress=seen.append)] == serial
     assert sum(seen) == len(posts)
+
+
+def test_keyword_preparation_travels_between_processes_and_matches_post_by_post():
+    import pickle
+
+    from analyzers.keywords import LONG_TEXT_CHARS, KeywordExtractor, prepare
+
+    long = ["暴雨", "地铁", "停运", "救援", "暴雨", "救援", "地铁"] * 30
+    lists = [["通报", "今天", "#暴雨#"], [], long, ["。", "1", "a"] * 9, ["爆炸", "通报", "爆炸"], long[:40]]
+    lens = [30, 0, LONG_TEXT_CHARS, LONG_TEXT_CHARS, 20, LONG_TEXT_CHARS]
+    one = KeywordExtractor(prior_path="/nonexistent")
+    expected = []
+    for toks, n in zip(lists, lens):
+        if toks:
+            one.observe(toks)
+        expected.append(one.extract(toks, n) if toks else [])
+    batch = KeywordExtractor(prior_path="/nonexistent")
+    prep = pickle.loads(pickle.dumps(prepare(lists, lens)))  # as a worker sends it
+    assert batch.extract_prepared(prep, lists) == expected
+    assert batch.state() == one.state()
+    assert KeywordExtractor(prior_path="/nonexistent").extract_batch(lists, lens) == expected
+    # a long text whose candidates never co-occur falls back to TF-IDF, then against the table after the batch
+    odd = [["暴雨"] * 60, ["通报", "今天"]]
+    ref = KeywordExtractor(prior_path="/nonexistent")
+    got = KeywordExtractor(prior_path="/nonexistent").extract_prepared(prepare(odd, [LONG_TEXT_CHARS, 9]), odd)
+    assert got == ref.extract_batch(odd, [LONG_TEXT_CHARS, 9]) and got[0][0][0] == "暴雨"
+
+
+def test_partials_pickle_and_plain_records_finish_alike(fixture_posts):
+    import pickle
+
+    posts = _posts(fixture_posts, 3)
+    serial = [a.to_dict() for a in Analyzer().analyze(posts)]
+    a = Analyzer()
+    parts = pickle.loads(pickle.dumps(a.analyze_stateless(posts)))
+    assert [x.to_dict() for x in a.finish(parts)] == serial
+    plain = []  # records as older callers build them: no defaults, integer simhash, text_len
+    for rec, h in zip(Analyzer().analyze_stateless(posts), parts.hashes):
+        d = {k: v for k, v in rec.items() if v not in ([], "", None) or k in ("id", "tokens")}
+        plain.append({**d, "simhash": h, "text_len": len(posts[len(plain)].get("text") or "")})
+    assert [x.to_dict() for x in Analyzer().finish(plain)] == serial
+
+
+def test_ramped_first_chunk_keeps_order_and_results(fixture_posts):
+    posts = _posts(fixture_posts, 40)
+    serial = [a.to_dict() for a in Analyzer().analyze(posts)]
+    assert [a.to_dict() for a in Analyzer().analyze_parallel(posts, workers=2, chunk_size=100)] == serial
