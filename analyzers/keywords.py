@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
@@ -23,17 +24,11 @@ NOT_KEYWORD_RE = re.compile(r"^(?:[@\[]|[0-9.]+$|[a-z]$)")
 LONG_TEXT_CHARS = 400  # texts at least this long (articles) get TextRank keywords
 
 
-_CAND_CACHE: dict[str, bool] = {}
-
-
+@lru_cache(maxsize=300_000)
 def _is_candidate(tok: str) -> bool:
-    ok = _CAND_CACHE.get(tok)
-    if ok is None:
-        ok = not (len(tok) < 2 and not ("\u4e00" <= tok <= "\u9fff")) and not NOT_KEYWORD_RE.match(tok)
-        if len(_CAND_CACHE) > 300_000:
-            _CAND_CACHE.clear()
-        _CAND_CACHE[tok] = ok
-    return ok
+    """A keyword is at least two characters (single characters such as 县, 市, 人 say nothing about a post),
+    not a mention or emoticon, not a bare number or letter."""
+    return len(tok) >= 2 and not NOT_KEYWORD_RE.match(tok)
 
 
 def term_key(t: str) -> int:
