@@ -14,7 +14,7 @@ Each finding names the post, its author and time, and the facts on both sides.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from typing import Any
@@ -88,33 +88,38 @@ def _when(p: Any) -> str:
     return t.astimezone(CST).strftime("%m-%d %H:%M")
 
 
-def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any]) -> CheckResult:
-    """Compare ``text`` with official statements and rumours (posts or post dicts)."""
-    mine = facts(text)
-    res = CheckResult()
-    seen: set[str] = set()
-    for p in official:
+def _unseen(posts: Iterable[Any], seen: set[str]) -> Iterator[tuple[Any, str, dict[str, set[str]]]]:
+    """Each post not compared yet, with its id and the facts of its title and text."""
+    for p in posts:
         pid = _get(p, "id") or ""
         if pid in seen:
             continue
         seen.add(pid)
+        yield p, pid, facts(f"{_get(p, 'title', '') or ''} {_get(p, 'text', '') or ''}")
+
+
+def _shown(vals: Iterable[str], unit: str) -> str:
+    return "、".join(sorted(vals)) + ("" if unit == "日期" else unit)
+
+
+def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any]) -> CheckResult:
+    """Compare ``text`` with official statements (a differing figure is a conflict) and rumours (a shared
+    figure is a warning); posts or post dicts."""
+    mine = facts(text)
+    res = CheckResult()
+    seen: set[str] = set()
+    for p, pid, theirs in _unseen(official, seen):
         res.compared += 1
-        theirs = facts(f"{_get(p, 'title', '') or ''} {_get(p, 'text', '') or ''}")
         for unit, vals in mine.items():
             if unit in theirs and not vals & theirs[unit]:
                 author = _get(p, "author", "") or "官方"
                 res.findings.append(Finding(
                     "conflict", pid, author, _when(p), unit, sorted(vals), sorted(theirs[unit]),
                     (_get(p, "text", "") or "")[:120],
-                    f"与{author}（{_when(p)}）的官方发布不一致：草稿写「{'、'.join(sorted(vals))}{'' if unit in ('日期',) else unit}」，"
-                    f"官方发布为「{'、'.join(sorted(theirs[unit]))}{'' if unit in ('日期',) else unit}」"))
-    for p in rumours:
-        pid = _get(p, "id") or ""
-        if pid in seen:
-            continue
-        seen.add(pid)
+                    f"与{author}（{_when(p)}）的官方发布不一致：草稿写「{_shown(vals, unit)}」，"
+                    f"官方发布为「{_shown(theirs[unit], unit)}」"))
+    for p, pid, theirs in _unseen(rumours, seen):
         res.compared += 1
-        theirs = facts(f"{_get(p, 'title', '') or ''} {_get(p, 'text', '') or ''}")
         for unit, vals in mine.items():
             shared = vals & theirs.get(unit, set())
             if shared:
@@ -122,8 +127,7 @@ def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any]) -> C
                 res.findings.append(Finding(
                     "rumour", pid, author, _when(p), unit, sorted(vals), sorted(theirs[unit]),
                     (_get(p, "text", "") or "")[:120],
-                    f"草稿中的「{'、'.join(sorted(shared))}{'' if unit == '日期' else unit}」与疑似谣言（{author}，{_when(p)}）"
-                    f"说法相同，请核实来源"))
+                    f"草稿中的「{_shown(shared, unit)}」与疑似谣言（{author}，{_when(p)}）说法相同，请核实来源"))
     return res
 
 
