@@ -149,6 +149,31 @@ def free_port() -> int:
 
 
 @pytest.fixture
+def desk_events(live_server, desk_cookie):
+    """A real Socket.IO client on ``/desk`` of the live server, logged in as an admin.
+
+    ``got = desk_events("alert", "alert_resolved")`` connects and returns a queue of ``(event, data)`` in arrival
+    order; the client disconnects after the test."""
+    import queue
+
+    import socketio
+
+    sio = socketio.Client()
+    got: queue.Queue = queue.Queue()
+
+    def listen(*names: str) -> queue.Queue:
+        for name in names:
+            sio.on(name, lambda data, name=name: got.put((name, data)), namespace="/desk")
+        sio.connect(live_server, namespaces=["/desk"], transports=["websocket"],
+                    headers={"Cookie": f"session={desk_cookie}"})
+        return got
+
+    yield listen
+    if sio.connected:
+        sio.disconnect()
+
+
+@pytest.fixture
 def live_server(app) -> Iterator[str]:
     """The app (with Socket.IO) served on a free loopback port in a thread; yields its base URL."""
     from werkzeug.serving import make_server

@@ -3,12 +3,10 @@ real SMTP server, and as the documented JSON at a WeCom stand-in."""
 
 from __future__ import annotations
 
-import queue
 from datetime import datetime, timezone
 
 import pytest
 import requests
-import socketio
 
 RULE = """
 name: 重点关注词
@@ -37,30 +35,24 @@ def app_config(app_config, tmp_path, smtp_server, wecom):
     return app_config
 
 
-def test_ingested_post_alerts_every_channel(live_server, ingest_headers, desk_cookie, smtp_server, wecom):
-    got: queue.Queue = queue.Queue()
-    sio = socketio.Client()
-    sio.on("alert", lambda a: got.put(a), namespace="/desk")
-    sio.connect(live_server, namespaces=["/desk"], transports=["websocket"], headers={"Cookie": f"session={desk_cookie}"})
-    try:
-        item = {"id": "e2e-1", "text": "城南化工厂发生爆炸，现场浓烟滚滚", "created_at": datetime.now(timezone.utc).isoformat()}
-        r = requests.post(f"{live_server}/api/v1/posts", json=[item], headers=ingest_headers, timeout=10)
-        assert r.status_code == 202
-        pid = r.json()["ids"][0]
-        alert = got.get(timeout=30)
-        assert alert["rule"] == "重点关注词" and alert["key"] == "爆炸" and alert["post_ids"] == [pid]
-        assert alert["title"] == "【重大预警】重点关注词「爆炸」" and alert["duty"]["owner"] == "应急管理局"
-        _host, _port, box = smtp_server
-        assert box.event.wait(30)
-        msg = box.messages[0]["msg"]
-        assert msg["Subject"] == "【重大预警】重点关注词「爆炸」"
-        assert "城南化工厂发生爆炸" in msg.get_body(("plain",)).get_content()
-        assert wecom.event.wait(30)
-        body = wecom.received[0]["body"]
-        assert body["msgtype"] == "markdown" and "核实现场伤亡" in body["markdown"]["content"]
-        assert f"http://desk.local/alerts#{alert['id']}" in body["markdown"]["content"]
-        r = requests.get(f"{live_server}/api/v1/alerts/{alert['id']}", headers={"Cookie": f"session={desk_cookie}"},
-                         timeout=10)
-        assert r.status_code == 200
-    finally:
-        sio.disconnect()
+def test_ingested_post_alerts_every_channel(live_server, ingest_headers, desk_cookie, desk_events, smtp_server, wecom):
+    got = desk_events("alert")
+    item = {"id": "e2e-1", "text": "城南化工厂发生爆炸，现场浓烟滚滚", "created_at": datetime.now(timezone.utc).isoformat()}
+    r = requests.post(f"{live_server}/api/v1/posts", json=[item], headers=ingest_headers, timeout=10)
+    assert r.status_code == 202
+    pid = r.json()["ids"][0]
+    _event, alert = got.get(timeout=30)
+    assert alert["rule"] == "重点关注词" and alert["key"] == "爆炸" and alert["post_ids"] == [pid]
+    assert alert["title"] == "【重大预警】重点关注词「爆炸」" and alert["duty"]["owner"] == "应急管理局"
+    _host, _port, box = smtp_server
+    assert box.event.wait(30)
+    msg = box.messages[0]["msg"]
+    assert msg["Subject"] == "【重大预警】重点关注词「爆炸」"
+    assert "城南化工厂发生爆炸" in msg.get_body(("plain",)).get_content()
+    assert wecom.event.wait(30)
+    body = wecom.received[0]["body"]
+    assert body["msgtype"] == "markdown" and "核实现场伤亡" in body["markdown"]["content"]
+    assert f"http://desk.local/alerts#{alert['id']}" in body["markdown"]["content"]
+    r = requests.get(f"{live_server}/api/v1/alerts/{alert['id']}", headers={"Cookie": f"session={desk_cookie}"},
+                     timeout=10)
+    assert r.status_code == 200

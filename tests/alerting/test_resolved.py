@@ -4,12 +4,10 @@ hold-down, the dispatcher queues a ``resolved`` delivery, and the dashboard chan
 
 from __future__ import annotations
 
-import queue
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import socketio
 
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.models import Post
@@ -40,40 +38,33 @@ def flood(minute: float, n: int) -> list[Post]:
                  created_at=T0 + timedelta(minutes=minute, seconds=k)) for k in range(n)]
 
 
-def test_spike_resolves_and_the_desk_hears_it(app, live_server, desk_cookie) -> None:
+def test_spike_resolves_and_the_desk_hears_it(app, desk_events) -> None:
     engine = app.extensions["opinion_desk.engine"]
     clock = ManualClock(T0)
     engine.clock = clock  # the engine's time source is injectable; the alert book keeps the same clock
     engine.book.clock = clock
-    got: queue.Queue = queue.Queue()
-    sio = socketio.Client()
-    sio.on("alert", lambda a: got.put(("alert", a)), namespace="/desk")
-    sio.on("alert_resolved", lambda a: got.put(("resolved", a)), namespace="/desk")
-    sio.connect(live_server, namespaces=["/desk"], transports=["websocket"], headers={"Cookie": f"session={desk_cookie}"})
-    try:
-        engine.on_posts(flood(0, 1))
-        for m in range(1, 25):
-            clock.set(T0 + timedelta(minutes=m))
-            engine.tick()
-        clock.set(T0 + timedelta(minutes=25))
-        engine.on_posts(flood(24, 8))  # 8 posts in the last 10 minutes against 0 before: fires at once
-        kind, fired = got.get(timeout=30)
-        assert kind == "alert" and fired["title"] == "【较大预警】积水声量突增" and fired["kind"] == "alert"
-        heard_at = None
-        for m in range(26, 60):
-            clock.set(T0 + timedelta(minutes=m))
-            if engine.tick() and heard_at is None:
-                heard_at = m
-        # below the threshold from minute 34 (the flood's bucket left the window); 15 minutes later: resolved
-        assert heard_at == 49
-        kind, calm = got.get(timeout=30)
-        assert kind == "resolved" and calm["id"] == fired["id"] and calm["kind"] == "resolved"
-        assert calm["title"] == "【舆情平息】积水声量突增" and calm["status"] == "resolved"
-        assert calm["details"]["resolved_reason"] == "已连续15分钟低于阈值，舆情平息"
-        assert calm["resolved_at"].startswith("2024-07-01T00:49")
-        outbox = app.extensions["opinion_desk.outbox"]
-        # one notice, not one per tick
-        assert [(r["channel"], r["kind"]) for r in outbox.rows(fired["id"])] == [("dashboard", "alert"),
-                                                                                   ("dashboard", "resolved")]
-    finally:
-        sio.disconnect()
+    got = desk_events("alert", "alert_resolved")
+    engine.on_posts(flood(0, 1))
+    for m in range(1, 25):
+        clock.set(T0 + timedelta(minutes=m))
+        engine.tick()
+    clock.set(T0 + timedelta(minutes=25))
+    engine.on_posts(flood(24, 8))  # 8 posts in the last 10 minutes against 0 before: fires at once
+    kind, fired = got.get(timeout=30)
+    assert kind == "alert" and fired["title"] == "【较大预警】积水声量突增" and fired["kind"] == "alert"
+    heard_at = None
+    for m in range(26, 60):
+        clock.set(T0 + timedelta(minutes=m))
+        if engine.tick() and heard_at is None:
+            heard_at = m
+    # below the threshold from minute 34 (the flood's bucket left the window); 15 minutes later: resolved
+    assert heard_at == 49
+    kind, calm = got.get(timeout=30)
+    assert kind == "alert_resolved" and calm["id"] == fired["id"] and calm["kind"] == "resolved"
+    assert calm["title"] == "【舆情平息】积水声量突增" and calm["status"] == "resolved"
+    assert calm["details"]["resolved_reason"] == "已连续15分钟低于阈值，舆情平息"
+    assert calm["resolved_at"].startswith("2024-07-01T00:49")
+    outbox = app.extensions["opinion_desk.outbox"]
+    # one notice, not one per tick
+    assert [(r["channel"], r["kind"]) for r in outbox.rows(fired["id"])] == [("dashboard", "alert"),
+                                                                               ("dashboard", "resolved")]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import queue
 
 import pytest
-import socketio
 
 from opinion_desk.collectors import service
 from opinion_desk.web.sources import failure_reason
@@ -68,19 +66,13 @@ def test_health_api_page_and_evidence(app, client):
     assert len(recs) == 3 and all(r["raw"]["feed_url"].endswith("/rss.xml") for r in recs)
 
 
-def test_source_event_reaches_socketio(app, live_server, desk_cookie):
+def test_source_event_reaches_socketio(app, desk_events):
     service.start(app)
-    got: queue.Queue = queue.Queue()
-    sio = socketio.Client()
-    sio.on("source", lambda h: got.put(h), namespace="/desk")
-    sio.connect(live_server, namespaces=["/desk"], transports=["websocket"], headers={"Cookie": f"session={desk_cookie}"})
-    try:
-        with app.app_context():
-            app.extensions["opinion_desk.scheduler"].run_source("broken")
-        h = got.get(timeout=20)
-        assert h["name"] == "broken" and h["alert"] is True and h["alert_kind"] == "failing"
-    finally:
-        sio.disconnect()
+    got = desk_events("source")
+    with app.app_context():
+        app.extensions["opinion_desk.scheduler"].run_source("broken")
+    _event, h = got.get(timeout=20)
+    assert h["name"] == "broken" and h["alert"] is True and h["alert_kind"] == "failing"
 
 
 @pytest.mark.parametrize("error,kind,reason", [
