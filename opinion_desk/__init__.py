@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 from importlib import import_module
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,8 @@ from flask import Flask
 __version__ = "0.1.0"
 
 ROOT = Path(__file__).resolve().parent.parent
-STATIC_DIR = ROOT / "static"
+# a checkout (or editable install) has static/ beside the package; a wheel install has it under <prefix>/share
+STATIC_DIR = ROOT / "static" if (ROOT / "static").is_dir() else Path(sys.prefix) / "share" / "opinion-desk" / "static"
 
 log = logging.getLogger(__name__)
 
