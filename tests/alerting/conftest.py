@@ -160,36 +160,23 @@ def serve(kind: str) -> tuple[Robot, ThreadingHTTPServer]:
     return robot, server
 
 
-@pytest.fixture
-def wecom() -> Iterator[Robot]:
-    robot, server = serve("wecom")
-    robot.url = f"{robot.base}/cgi-bin/webhook/send?key={WECOM_KEY}"  # type: ignore[attr-defined]
-    yield robot
-    server.shutdown()
+def robot_fixture(kind: str, path: str):  # noqa: ANN201
+    """A fixture serving one stand-in robot of ``kind``; its ``url`` is the webhook address with ``path``."""
+
+    @pytest.fixture
+    def fixture() -> Iterator[Robot]:
+        robot, server = serve(kind)
+        robot.url = robot.base + path  # type: ignore[attr-defined]
+        yield robot
+        server.shutdown()
+
+    return fixture
 
 
-@pytest.fixture
-def dingtalk() -> Iterator[Robot]:
-    robot, server = serve("dingtalk")
-    robot.url = f"{robot.base}/robot/send?access_token={DING_TOKEN}"  # type: ignore[attr-defined]
-    yield robot
-    server.shutdown()
-
-
-@pytest.fixture
-def feishu() -> Iterator[Robot]:
-    robot, server = serve("feishu")
-    robot.url = f"{robot.base}/open-apis/bot/v2/hook/{FEISHU_HOOK}"  # type: ignore[attr-defined]
-    yield robot
-    server.shutdown()
-
-
-@pytest.fixture
-def webhook() -> Iterator[Robot]:
-    robot, server = serve("webhook")
-    robot.url = f"{robot.base}/hooks/opinion"  # type: ignore[attr-defined]
-    yield robot
-    server.shutdown()
+wecom = robot_fixture("wecom", f"/cgi-bin/webhook/send?key={WECOM_KEY}")
+dingtalk = robot_fixture("dingtalk", f"/robot/send?access_token={DING_TOKEN}")
+feishu = robot_fixture("feishu", f"/open-apis/bot/v2/hook/{FEISHU_HOOK}")
+webhook = robot_fixture("webhook", "/hooks/opinion")
 
 
 class Mailbox:
