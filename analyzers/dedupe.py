@@ -42,7 +42,13 @@ class SimHasher:
         if n == 0:
             return []
         lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
-        h = self.hashes.array([t for toks in token_lists for t in toks])
+        return self.from_hashes(self.hashes.array([t for toks in token_lists for t in toks]), lens)
+
+    def from_hashes(self, h: np.ndarray, lens: np.ndarray) -> list[int]:
+        """SimHash of each post from its tokens' hashes ``h`` (all posts' in order) and token counts ``lens``."""
+        n = len(lens)
+        if n == 0:
+            return []
         rows16 = np.repeat(np.arange(n, dtype=np.int64) * 16, lens)
         # per 4-bit nibble of the hash: count, per post, how many tokens have each nibble value, then map the
         # (posts x 16) counts to the nibble's 4 bit counts

@@ -18,28 +18,60 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+_chain = chain.from_iterable
 BITS = 20
 N_BUCKETS = 1 << BITS
 CHAR_LIMIT = 1000
+CHAR_N = (1, 2, 3)  # character n-gram lengths
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _SHIFT = np.uint64(64 - BITS)
+_P = np.uint64(0x100000001B3)  # FNV's 64-bit prime: odd, so every power is invertible mod 2**64
+_ONE = np.uint64(1)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 SALT = {name: np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big"))
-        for name in ("uni", "bi", "c1", "c2", "c3", "cue")}
+        for name in ("uni", "bi", "c1", "c2", "c3", "c4", "cue")}
+
+
+def hash_tokens(toks: Sequence[str]) -> np.ndarray:
+    """Stable 64-bit hashes of many tokens at once (Python's ``hash`` is salted per process, so not usable).
+
+    One pass over the batch: the tokens' code points in one array, a polynomial hash per token summed with
+    ``np.add.reduceat`` (wrapping mod 2**64), then the length mixed in and a splitmix64 finaliser; no per-token
+    Python call. The same hash feeds the features and SimHash.
+    """
+    n = len(toks)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    lens = np.fromiter(map(len, toks), dtype=np.int64, count=n)
+    h = np.zeros(n, dtype=np.uint64)
+    total = int(lens.sum())
+    if total:
+        codes = np.frombuffer("".join(toks).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        starts = np.cumsum(lens) - lens
+        pos = np.arange(total, dtype=np.int64) - np.repeat(starts, lens)
+        powers = np.ones(int(lens.max()), dtype=np.uint64)  # P**0, P**1, ... (mod 2**64)
+        np.cumprod(np.full(len(powers) - 1, _P, dtype=np.uint64), out=powers[1:])
+        nz = lens > 0
+        h[nz] = np.add.reduceat((codes + _ONE) * powers[pos], starts[nz])
+    return _mix(h ^ (lens.astype(np.uint64) * _GOLD))
 
 
 def token_hash(tok: str) -> int:
-    """A stable 64-bit hash of a token (Python's ``hash`` is salted per process, so not usable)."""
-    return int.from_bytes(hashlib.blake2b(tok.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+    """The stable 64-bit hash of one token (as :func:`hash_tokens` computes it)."""
+    return int(hash_tokens([tok])[0])
 
 
 class TokenHashes:
-    """A bounded cache token -> stable 64-bit hash, shared by the featurizer and SimHash."""
+    """A bounded cache token -> :func:`hash_tokens` value, shared by the featurizer and SimHash: a warm batch is one
+    dict lookup per token, and the tokens not seen before are hashed together in one vectorised call."""
 
     def __init__(self, cache_size: int = 300_000) -> None:
         self.cache: dict[str, int] = {}
@@ -49,16 +81,20 @@ class TokenHashes:
         cache = self.cache
         got = list(map(cache.get, toks))
         if None in got:
-            if len(cache) > self.cache_size:
+            miss = list(set(toks).difference(cache))
+            if len(cache) + len(miss) > self.cache_size:
                 cache.clear()
-            for i, h in enumerate(got):
-                if h is None:
-                    t = toks[i]
-                    h = cache.get(t)
-                    if h is None:
-                        h = cache[t] = token_hash(t)
-                    got[i] = h
+                miss = list(set(toks))
+            cache.update(zip(miss, hash_tokens(miss).tolist()))
+            got = list(map(cache.get, toks))
         return np.array(got, dtype=np.uint64)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit reaches every output bit."""
+    x = (x ^ (x >> _S30)) * _MIX1
+    x = (x ^ (x >> _S27)) * _MIX2
+    return x ^ (x >> _S31)
 
 
 def _bucket(keys: np.ndarray) -> np.ndarray:
@@ -78,12 +114,13 @@ def _ngram_keys(codes: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarra
 
 
 def batch_features(token_lists: Sequence[Sequence[str]], texts: Sequence[str], hashes: TokenHashes,
-                   extra: Sequence[Sequence[str]] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, buckets) of every feature of every post, as described in the module docstring."""
+                   extra: Sequence[Sequence[str]] | None = None, char_n: Sequence[int] = CHAR_N,
+                   token_hashes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, buckets) of every feature of every post, as described in the module docstring. ``token_hashes``:
+    the hashes of all tokens in order, when the caller already has them."""
     n = len(token_lists)
     lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
-    flat = [t for toks in token_lists for t in toks]
-    h = hashes.array(flat)
+    h = hashes.array(list(_chain(token_lists))) if token_hashes is None else token_hashes
     tok_owner = np.repeat(np.arange(n, dtype=np.int64), lens)
     parts_k = [h ^ SALT["uni"]]
     parts_r = [tok_owner]
@@ -96,10 +133,11 @@ def batch_features(token_lists: Sequence[Sequence[str]], texts: Sequence[str], h
     clens = np.fromiter(map(len, clipped), dtype=np.int64, count=n)
     codes = np.frombuffer("".join(clipped).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     owner = np.repeat(np.arange(n, dtype=np.int64), clens)
-    keep = codes > 32  # whitespace and control characters are not features
-    parts_k.append(codes[keep] ^ SALT["c1"])
-    parts_r.append(owner[keep])
-    for k in (2, 3):
+    if 1 in char_n:
+        keep = codes > 32  # whitespace and control characters are not features
+        parts_k.append(codes[keep] ^ SALT["c1"])
+        parts_r.append(owner[keep])
+    for k in [k for k in char_n if k > 1]:
         kk, rr = _ngram_keys(codes, owner, k)
         parts_k.append(kk)
         parts_r.append(rr)
@@ -135,27 +173,26 @@ def save_sparse(path: str | Path, weights: np.ndarray, bias: float, meta: dict[s
 
 
 class HashedModels:
-    """Several logistic models over the same hashed features, in one ``(N_BUCKETS, k)`` float32 table."""
+    """Several logistic models over the same hashed features, in one ``(k, N_BUCKETS)`` float32 table."""
 
     def __init__(self, models: Sequence[dict[str, Any] | None]) -> None:
         self.k = len(models)
-        self.table = np.zeros((N_BUCKETS, self.k), dtype=np.float32)
+        self.table = np.zeros((self.k, N_BUCKETS), dtype=np.float32)  # one contiguous row per model: fast gathers
         self.bias = np.zeros(self.k)
         self.l2 = np.zeros(self.k, dtype=bool)
         self.present = [m is not None for m in models]
         self.meta = [dict(m["meta"]) if m else {} for m in models]
         for j, m in enumerate(models):
             if m is not None:
-                self.table[m["idx"], j] = m["w"]
+                self.table[j, m["idx"]] = m["w"]
                 self.bias[j] = m["bias"]
                 self.l2[j] = m["meta"].get("norm") == "l2"
 
     def margins(self, rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:
         """``(n, k)`` margins: bias + sum of the row's weights (divided by sqrt(#features) for ``norm: l2``)."""
         out = np.empty((n, self.k))
-        g = self.table[buckets]
         for j in range(self.k):
-            out[:, j] = np.bincount(rows, weights=g[:, j], minlength=n)
+            out[:, j] = np.bincount(rows, weights=self.table[j][buckets], minlength=n)
         if self.l2.any():
             cnt = np.sqrt(np.maximum(np.bincount(rows, minlength=n), 1.0))
             out[:, self.l2] /= cnt[:, None]

@@ -11,8 +11,9 @@ import heapq
 import json
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
@@ -22,6 +23,7 @@ from .segmentation import RESOURCES
 
 NOT_KEYWORD_RE = re.compile(r"^(?:[@\[]|[0-9.]+$|[a-z]$)")
 LONG_TEXT_CHARS = 400  # texts at least this long (articles) get TextRank keywords
+_chain = chain.from_iterable
 
 
 @lru_cache(maxsize=300_000)
@@ -52,35 +54,41 @@ class KeywordPrep(NamedTuple):
 
 def prepare(token_lists: Sequence[Sequence[str]], text_lens: Sequence[int]) -> KeywordPrep:
     """Per-document work that needs no IDF table: distinct terms, token indices, TextRank of long texts."""
-    index: dict[str, int] = {}
-    put = index.setdefault
-    local = [put(t, len(index)) for toks in token_lists for t in toks]
+    flat = list(_chain(token_lists))
+    terms = list(dict.fromkeys(flat))  # distinct, first-seen order
+    index = dict(zip(terms, range(len(terms))))
+    local = np.fromiter(map(index.__getitem__, flat), dtype=np.int32, count=len(flat))
     lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
     ranks = {i: textrank_ranks(toks) for i, toks in enumerate(token_lists)
              if toks and text_lens[i] >= LONG_TEXT_CHARS}
-    return KeywordPrep(list(index), lens, np.asarray(local, dtype=np.int32), ranks)
+    return KeywordPrep(terms, lens, local, ranks)
 
 
 def textrank_ranks(tokens: Sequence[str], window: int = 5, iters: int = 20, d: float = 0.85
                    ) -> dict[str, float] | None:
-    """TextRank scores of the candidate tokens' co-occurrence graph; ``{}`` without candidates, ``None`` when no
-    two distinct candidates co-occur."""
+    """TextRank scores of the candidate tokens' co-occurrence graph (edges between distinct candidates less than
+    ``window`` apart, weighted by how often); ``{}`` without candidates, ``None`` when no two distinct candidates
+    co-occur. The power iteration runs over the edge arrays with numpy."""
     cands = [t for t in tokens if _is_candidate(t)]
     if not cands:
         return {}
-    graph: dict[str, Counter[str]] = defaultdict(Counter)
-    for i, a in enumerate(cands):
-        for b in cands[i + 1: i + window]:
-            if a != b:
-                graph[a][b] += 1
-                graph[b][a] += 1
-    if not graph:
+    names = list(dict.fromkeys(cands))
+    ids = np.fromiter(map(dict(zip(names, range(len(names)))).__getitem__, cands), dtype=np.int64, count=len(cands))
+    m = len(names)
+    src = np.concatenate([ids[:-k] for k in range(1, window) if k < len(ids)] or [np.zeros(0, np.int64)])
+    dst = np.concatenate([ids[k:] for k in range(1, window) if k < len(ids)] or [np.zeros(0, np.int64)])
+    keep = src != dst
+    if not keep.any():
         return None
-    rank = {n: 1.0 for n in graph}
-    out_sum = {n: sum(e.values()) for n, e in graph.items()}
+    key, w = np.unique(np.concatenate([src[keep] * m + dst[keep], dst[keep] * m + src[keep]]), return_counts=True)
+    a, b = key // m, key % m  # edge a -> b with weight w, both directions present
+    out_sum = np.bincount(a, weights=w, minlength=m)
+    nodes = np.flatnonzero(out_sum)
+    share = w / out_sum[a]
+    rank = np.ones(m)
     for _ in range(iters):
-        rank = {n: (1 - d) + d * sum([w / out_sum[m] * rank[m] for m, w in graph[n].items()]) for n in graph}
-    return rank
+        rank = (1 - d) + d * np.bincount(b, weights=share * rank[a], minlength=m)
+    return dict(zip([names[i] for i in nodes.tolist()], rank[nodes].tolist()))
 
 
 class KeywordExtractor:
@@ -110,11 +118,11 @@ class KeywordExtractor:
 
     def _annotate(self, start: int) -> None:
         """Candidate flag, hashtag boost and a stable tie-break key for the terms from ``start`` on."""
-        for i in range(start, len(self.terms)):
-            t = self.terms[i]
-            self._cand[i] = _is_candidate(t)
-            self._boost[i] = 1.5 if t[0] == "#" else 1.0
-            self._thash[i] = term_key(t)
+        new = self.terms[start:]
+        end = start + len(new)
+        self._cand[start:end] = list(map(_is_candidate, new))
+        self._boost[start:end] = [1.5 if t[0] == "#" else 1.0 for t in new]
+        self._thash[start:end] = list(map(term_key, new))
 
     def _grow(self, start: int) -> None:
         """Make room in the per-term arrays for the terms added from ``start`` on, and annotate them."""
@@ -198,18 +206,15 @@ class KeywordExtractor:
 
     def _map(self, prep: KeywordPrep) -> np.ndarray:
         """Global ids of the batch's distinct terms, adding the new ones."""
-        get = self.vocab.get
-        gid = list(map(get, prep.terms))
-        if None in gid:
+        gid = list(map(self.vocab.get, prep.terms))
+        if None in gid:  # prep.terms are distinct: each missing one is new
             start = len(self.terms)
-            for k, i in enumerate(gid):
-                if i is None:
-                    t = prep.terms[k]
-                    i = self.vocab[t] = len(self.terms)
-                    self.terms.append(t)
-                    gid[k] = i
+            new = [t for t, i in zip(prep.terms, gid) if i is None]
+            self.vocab.update(zip(new, range(start, start + len(new))))
+            self.terms += new
             self._grow(start)
-        return np.asarray(gid, dtype=np.int64)
+            gid = list(map(self.vocab.get, prep.terms))
+        return np.fromiter(gid, dtype=np.int64, count=len(gid))
 
     def extract_batch(self, token_lists: Sequence[Sequence[str]], text_lens: Sequence[int]
                       ) -> list[list[tuple[str, float]]]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain, filterfalse
 from pathlib import Path
 from typing import Iterable
 
@@ -28,14 +30,35 @@ URL_RE = r"(?:https?://|www\.)[A-Za-z0-9._~:/?#@!$&'()*+,;=%\-]+"
 SPECIAL_RE = re.compile(
     r"(?=[#@\[hw])"  # a cheap first-character test before the alternation
     rf"(?:(?P<url>{URL_RE})"
-    r"|(?P<tag>#[^#\n\r@\[\]]{1,60}#)"
-    r"|(?P<at>@[\w\-·]{1,30})"
+    r"|(?P<tag>#(?P<inner>[^#\n\r@\[\]]{1,60})#)"
+    r"|(?P<at>@(?:(?!https?://|www\.)[\w\-·]){1,30})"  # a mention ends where a link begins: @某人http://...
     r"|(?P<emo>\[[\w\u4e00-\u9fff ]{1,10}\]))"
 )
 SURROGATE_RE = re.compile("[\ud800-\udfff]")
 HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN_SPLIT_RE = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+")
 BACKENDS = ("auto", "rjieba", "jieba")
+_PUA = range(0xE000, 0xF900)  # private-use characters: never in a normalised text, so free to use as marks
+_MARK, _END = "\ue000", "\ue001"
+_CUT_TEMPLATE = _MARK + r"\g<inner>" + _END  # an entity -> its mark, then a hashtag's words, then an end mark
+_chain = chain.from_iterable
+
+
+class _TokenNorms(dict):
+    """raw backend token -> its normalised tokens, filled on first sight (bounded): a Han word stays as it is,
+    a latin run is lower-cased and split on ``. _ -``, punctuation and whitespace give nothing."""
+
+    def __missing__(self, tok: str) -> tuple[str, ...]:
+        if tok == _MARK:
+            out: tuple[str, ...] = (tok,)
+        elif HAN_RE.match(tok):
+            out = (tok,)
+        else:
+            out = tuple([m.lower() for m in LATIN_SPLIT_RE.findall(tok)])
+        if len(self) > 300_000:
+            self.clear()
+        self[tok] = out
+        return out
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -61,6 +84,8 @@ def _translation_table() -> dict[int, str]:
     for cp in range(0xFF01, 0xFF5F):  # full-width ASCII -> ASCII
         table[cp] = chr(cp - 0xFEE0)
     table[0x3000] = " "
+    for cp in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *_PUA):  # control and private-use
+        table[cp] = " "  # characters (private-use ones are the segmentation placeholders) -> space
     return table
 
 
@@ -78,7 +103,7 @@ def parse_dict_line(line: str) -> tuple[str, int | None, str | None] | None:
     return word, freq, tag
 
 
-@dataclass
+@dataclass(slots=True)
 class Parsed:
     """The segmentation of one text."""
 
@@ -110,7 +135,7 @@ class Segmenter:
         self._stop_arg = frozenset(stopwords) if stopwords is not None else None
         self._cut = None
         self.backend: str | None = None
-        self._tok_cache: dict[str, tuple[str, ...]] = {}
+        self._tok_cache = _TokenNorms()
 
     # -- loading -------------------------------------------------------------------------------------------
     def __getstate__(self) -> dict:
@@ -146,7 +171,7 @@ class Segmenter:
             for word, freq, tag in entries:
                 tk.add_word(word, freq, tag)
             hmm = self.hmm
-            self._cut = lambda s: tk.cut(s, hmm)
+            self._cut = partial(tk.cut, hmm=hmm)
         else:
             import jieba
 
@@ -156,11 +181,14 @@ class Segmenter:
             for word, freq, tag in entries:
                 tk.add_word(word, freq, tag)
             hmm = self.hmm
-            self._cut = lambda s: tk.lcut(s, HMM=hmm)
+            self._cut = partial(tk.lcut, HMM=hmm)
         self.tokenizer = tk
         self.backend = backend
         self.stopwords = self._stop_arg if self._stop_arg is not None else load_stopwords()
         self.table = _translation_table()
+        table = self.table
+        self._swap = partial(re.compile("[" + "".join(map(re.escape, map(chr, sorted(table)))) + "]").sub,
+                             lambda m: table[ord(m.group())])  # ~3x faster than str.translate here: few chars change
 
     def ensure_loaded(self) -> "Segmenter":
         if self._cut is None:
@@ -172,67 +200,57 @@ class Segmenter:
         self.ensure_loaded()
         if SURROGATE_RE.search(text):
             text = SURROGATE_RE.sub("\ufffd", text)
-        return text.translate(self.table)
-
-    def _norm_token(self, tok: str) -> tuple[str, ...]:
-        out = self._tok_cache.get(tok)
-        if out is not None:
-            return out
-        if HAN_RE.match(tok):
-            out = (tok,)
-        else:
-            out = tuple(m.lower() for m in LATIN_SPLIT_RE.findall(tok))
-        if len(self._tok_cache) > 300_000:
-            self._tok_cache.clear()
-        self._tok_cache[tok] = out
-        return out
-
-    def _cut_plain(self, s: str, into: list[str]) -> None:
-        if not s or s.isspace():
-            return
-        cache = self._tok_cache
-        norm = self._norm_token
-        for tok in self._cut(s):
-            n = cache.get(tok)
-            if n is None:
-                n = norm(tok)
-            if n:
-                into.extend(n)
+        return self._swap(text)
 
     def parse(self, text: str, normalized: bool = False) -> Parsed:
-        """Segment ``text`` into features, tokens and Weibo entities."""
+        """Segment ``text`` into features, tokens and Weibo entities.
+
+        One backend call per text, with C loops doing most of the work: every entity is replaced by a mark (a
+        private-use character, which jieba leaves alone as a token of its own and never joins to a neighbour;
+        ``normalize`` turns private-use and control characters into spaces), a hashtag's words following its mark,
+        so the cut equals cutting the runs between entities one by one; then each mark becomes its entity token.
+        """
         if self._cut is None:
             self._load()
         if not normalized:
             text = self.normalize(text)
         p = Parsed(text=text)
-        feats = p.features
-        pos = 0
-        for m in SPECIAL_RE.finditer(text):
-            self._cut_plain(text[pos:m.start()], feats)
-            pos = m.end()
-            kind = m.lastgroup
-            s = m.group()
-            if kind == "url":
-                p.links.append(s)
-            elif kind == "tag":
-                inner = s[1:-1].strip()
-                if not inner:
-                    continue
-                tag = "#" + inner.lower() + "#"
-                p.hashtags.append(tag)
-                feats.append(tag)
-                self._cut_plain(inner, feats)
-            elif kind == "at":
-                at = s.lower()
-                p.mentions.append(at)
-                feats.append(at)
+        norms = self._tok_cache.__getitem__
+        matches = SPECIAL_RE.findall(text)
+        if not matches:
+            feats = list(_chain(map(norms, self._cut(text))))
+        else:
+            marks: list[str | None] = []  # what each mark becomes: an entity token, or nothing (links, empty tags)
+            for url, tag, inner, at, emo in matches:
+                if url:
+                    p.links.append(url)
+                    marks.append(None)
+                elif tag:
+                    inner = inner.strip()
+                    tag = "#" + inner.lower() + "#" if inner else None
+                    if tag:
+                        p.hashtags.append(tag)
+                    marks.append(tag)
+                elif at:
+                    at = at.lower()
+                    p.mentions.append(at)
+                    marks.append(at)
+                else:
+                    p.emoticons.append(emo)
+                    marks.append(emo)
+            if p.hashtags:  # a group reference makes ``sub`` call Python per match: only when words must follow
+                cut_text = SPECIAL_RE.sub(_CUT_TEMPLATE, text)
             else:
-                p.emoticons.append(s)
-                feats.append(s)
-        self._cut_plain(text[pos:], feats)
-        stop = self.stopwords
-        p.tokens = [t for t in feats if t not in stop]
+                cut_text = SPECIAL_RE.sub(_MARK, text)
+            feats = list(_chain(map(norms, self._cut(cut_text))))
+            i = -1
+            for ent in marks:
+                i = feats.index(_MARK, i + 1)
+                feats[i] = ent
+            if None in marks:
+                feats = [t for t in feats if t is not None]
+        p.features = feats
+        p.tokens = list(filterfalse(self.stopwords.__contains__, feats))
         return p
 
     def segment(self, text: str) -> list[str]:

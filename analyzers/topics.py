@@ -28,7 +28,7 @@ class Topic:
         self.n = n
         self.last = last
         self.label = label
-        self.norm = math.sqrt(sum(v * v for v in self.terms.values())) or 1.0
+        self.norm = math.hypot(*self.terms.values()) or 1.0
 
 
 class TopicClusterer:
@@ -42,7 +42,7 @@ class TopicClusterer:
         self.recent_hashes = recent_hashes
         self.topics: dict[str, Topic] = {}
         self.postings = postings
-        self.inv: dict[str, dict[str, None]] = {}  # term -> the topics using it, least recent first
+        self.inv: dict[str, dict[str, dict[str, float]]] = {}  # term -> {topic id: its terms}, least recent first
         self.bands: list[dict[int, list[tuple[int, str]]]] = [{} for _ in _BAND_SHIFTS]
         self.hash_log: list[tuple[int, str]] = []
         self.seq = 0
@@ -71,7 +71,7 @@ class TopicClusterer:
         self.seq += 1
         tid = self._near_dup(simhash) if simhash else None
         vec = {t: w for t, w in keywords if w > 0}
-        norm = math.sqrt(sum([w * w for w in vec.values()])) or 1.0
+        norm = math.hypot(*vec.values()) or 1.0
         if tid is None and vec:
             # cosine via the inverted index: each term remembers the topics that most recently used it
             acc: dict[str, float] = {}
@@ -80,8 +80,8 @@ class TopicClusterer:
             for t, w in vec.items():
                 post = inv.get(t)
                 if post:
-                    for c in post:
-                        acc[c] = get(c, 0.0) + w * topics[c].terms[t]
+                    for c, terms in post.items():
+                        acc[c] = get(c, 0.0) + w * terms[t]
             best, best_sim = None, self.threshold
             for c, dot in acc.items():
                 sim = dot / (norm * topics[c].norm)
@@ -119,10 +119,10 @@ class TopicClusterer:
         for t, w in vec.items():
             post = inv.get(t)
             if post is None:
-                post = inv[t] = {tid: None}
+                post = inv[t] = {tid: terms}
             else:
                 post.pop(tid, None)
-                post[tid] = None  # most recent last
+                post[tid] = terms  # most recent last
                 if len(post) > cap:
                     del post[next(iter(post))]  # the least recent topic is no longer found through this term
             terms[t] = terms.get(t, 0.0) + w / norm
@@ -136,7 +136,7 @@ class TopicClusterer:
                     if not s:
                         del inv[t]
             ranked = ranked[: self.max_terms]
-        topic.norm = math.sqrt(sum([v * v for _, v in ranked])) or 1.0
+        topic.norm = math.hypot(*terms.values()) or 1.0
         topic.label = "/".join([t for t, _ in ranked[: self.label_terms]])
 
     def _evict(self) -> None:
@@ -164,7 +164,7 @@ class TopicClusterer:
         for tid, terms, n, last, label in state.get("topics", []):
             top = self.topics[tid] = Topic(tid, terms, n, last, label)
             for t in top.terms:
-                self.inv.setdefault(t, {})[tid] = None
+                self.inv.setdefault(t, {})[tid] = top.terms
         for hx, tid in state.get("hashes", []):
             self._remember_hash(int(hx, 16), tid)
 

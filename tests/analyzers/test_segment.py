@@ -66,6 +66,18 @@ def test_entities_and_normalisation():
     assert "网传" in p.tokens and "abc123" in p.tokens
 
 
+def test_entities_keep_their_place_among_the_words():
+    p = Segmenter().parse("@甲 网传[泪]#暴雨 预警#今天@乙http://t.cn/a #  #[哈哈]")
+    assert p.features == ["@甲", "网传", "[泪]", "#暴雨 预警#", "暴雨", "预警", "今天", "@乙", "[哈哈]"]
+    assert p.links == ["http://t.cn/a"] and p.hashtags == ["#暴雨 预警#"]
+
+
+def test_control_and_private_use_characters_are_spaces():
+    seg = Segmenter()
+    p = seg.parse("网传\x00暴雨\ue000@某人\ue001预警")  # the parser's own marks cannot be smuggled in
+    assert p.features == ["网传", "暴雨", "@某人", "预警"]
+
+
 def test_bad_text_never_raises():
     seg = Segmenter()
     assert seg.segment("") == []
