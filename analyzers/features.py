@@ -28,6 +28,7 @@ _chain = chain.from_iterable
 BITS = 20
 N_BUCKETS = 1 << BITS
 CHAR_LIMIT = 1000
+MODEL_FORMAT = "opinion-desk-hashed/2"  # /2: token hashes from hash_tokens (/1 used blake2b)
 CHAR_N = (1, 2, 3)  # character n-gram lengths
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -156,6 +157,9 @@ def load_sparse(path: str | Path) -> dict[str, Any]:
         meta = json.loads(str(z["meta"]))
         if int(meta.get("bits", BITS)) != BITS:
             raise ValueError(f"{path}: model built for 2**{meta.get('bits')} buckets, this code uses 2**{BITS}")
+        if meta.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{path}: model format {meta.get('format')!r}, this code reads {MODEL_FORMAT!r} "
+                             f"(its token hash changed); rebuild it with `opinion-desk train {meta.get('task', '...')}`")
         return {"idx": z["idx"].astype(np.int64), "w": z["w"].astype(np.float32), "bias": float(z["bias"]),
                 "meta": meta}
 
@@ -165,7 +169,7 @@ def save_sparse(path: str | Path, weights: np.ndarray, bias: float, meta: dict[s
     """Keep the ``max_features`` largest weights (float16) and write them; returns how many were kept."""
     order = np.argsort(-np.abs(weights))[:max_features]
     order = np.sort(order[np.abs(weights[order]) >= min_abs])
-    meta = dict(meta, bits=BITS, format="opinion-desk-hashed/1")
+    meta = dict(meta, bits=BITS, format=MODEL_FORMAT)
     with open(path, "wb") as f:
         np.savez_compressed(f, idx=order.astype(np.uint32), w=weights[order].astype(np.float16),
                             bias=np.float64(bias), meta=np.array(json.dumps(meta, ensure_ascii=False)))

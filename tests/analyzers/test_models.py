@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from analyzers.dedupe import SimHasher, hamming
 from analyzers.keywords import KeywordExtractor
@@ -94,6 +95,15 @@ def test_hashed_model_roundtrip(tmp_path):
     p = m.proba(r2, b2, 3)
     assert p[0] > 0.5 > p[1] and abs(p[2] - 1 / (1 + np.exp(-m.bias))) < 1e-6
     assert m.meta["task"] == "test" and (tmp_path / "m.npz").stat().st_size < 10_000
+
+
+def test_a_model_from_the_old_token_hash_is_refused_by_name(tmp_path):
+    path = tmp_path / "old.npz"
+    meta = json.dumps({"task": "rumour", "bits": 20, "format": "opinion-desk-hashed/1"})
+    np.savez_compressed(path, idx=np.zeros(1, np.uint32), w=np.zeros(1, np.float16), bias=np.float64(0),
+                        meta=np.array(meta))
+    with pytest.raises(ValueError, match=r"old\.npz.*opinion-desk train rumour"):
+        SparseModel.load(path)
 
 
 def test_token_hashes_are_stable_and_batch_independent():
