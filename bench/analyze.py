@@ -89,13 +89,15 @@ def main() -> None:
     a.analyze(posts[:200])
     a1 = Analyzer().load()
     r_one = rate(lambda: a1.analyze(posts), len(posts))
-    aw = Analyzer().load()
-    aw.analyze(others)  # steady state: token, word and vocabulary caches filled by other posts, as in a running desk
-    r_warm = rate(lambda: aw.analyze(posts), len(posts))
-    a2 = Analyzer().load()
+    del a1
+    a2 = Analyzer().load()  # before the warm analyzer: forked workers should not inherit its heap
     from analyzers.parallel import cpu_count
     workers = args.workers or cpu_count()
     r_par = rate(lambda: list(a2.analyze_parallel(posts, workers=workers)), len(posts))
+    del a2
+    aw = Analyzer().load()
+    aw.analyze(others)  # steady state: token, word and vocabulary caches filled by other posts, as in a running desk
+    r_warm = rate(lambda: aw.analyze(posts), len(posts))
 
     out = subprocess.run([sys.executable, "-c", RSS_PROBE % str(ROOT)], capture_output=True, text=True, check=True)
     base_rss, rss = map(float, out.stdout.split())
