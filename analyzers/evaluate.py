@@ -188,3 +188,59 @@ def eval_rumour(data_dir: Path = DEFAULT_DATA_DIR, folds: int = 5, snownlp: bool
         te = [r for r in rows if rumour_source(r) == b]
         report(f"cross-source: train {a}, test {b}", te, fresh(tr, te), snow.run(tr, te) if snow else None)
     return results
+
+
+# -- topics ------------------------------------------------------------------------------------------------
+def _nmi(a: Sequence[str], b: Sequence[str]) -> float:
+    """Normalised mutual information (arithmetic mean of the entropies) between two labelings."""
+    from collections import Counter
+
+    n = len(a)
+    ca, cb, cab = Counter(a), Counter(b), Counter(zip(a, b))
+    mi = sum(c / n * np.log(c * n / (ca[x] * cb[y])) for (x, y), c in cab.items())
+    ha = -sum(c / n * np.log(c / n) for c in ca.values())
+    hb = -sum(c / n * np.log(c / n) for c in cb.values())
+    return float(2 * mi / (ha + hb)) if ha + hb > 0 else 1.0
+
+
+def _purity(truth: Sequence[str], pred: Sequence[str]) -> float:
+    from collections import Counter, defaultdict
+
+    by: dict[str, Counter[str]] = defaultdict(Counter)
+    for t, p in zip(truth, pred):
+        by[p][t] += 1
+    return sum(c.most_common(1)[0][1] for c in by.values()) / max(1, len(truth))
+
+
+def eval_topics(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> dict[str, Any]:
+    """Topic clustering against the 100 repost cascades of ``event_streams_dev.jsonl`` laid on one timeline.
+
+    Each cascade is one event. Reposts are scored twice: as in the data (the reposter's own words only, often
+    empty or 转发微博) and as the Weibo collector stores them (own words + ``//转发 @…：`` + the root post's text).
+    A post without a topic counts as a topic of its own. Purity: share of posts in their topic's majority event;
+    inverse purity: share of posts in their event's majority topic.
+    """
+    from .pipeline import Analyzer
+
+    events = read_jsonl(Path(data_dir) / "event_streams_dev.jsonl")
+    results: dict[str, Any] = {}
+    log(f"== topics: {len(events)} repost cascades on one timeline, each cascade one event")
+    for variant in ("own words", "with root"):
+        stream = []
+        for e in events:
+            root = next((p["text"] for p in e["posts"] if p.get("is_root")), "")
+            for p in e["posts"]:
+                text = p["text"]
+                if variant == "with root" and not p.get("is_root"):
+                    text = f"{text}\n//转发 @原博：{root}"
+                stream.append((p["ts"], str(e["event_id"]), text))
+        stream.sort(key=lambda r: r[0])
+        anns = Analyzer().analyze([{"id": str(i), "text": t} for i, (_, _, t) in enumerate(stream)])
+        truth = [ev for _, ev, _ in stream]
+        pred = [a.topic_id or f"none:{i}" for i, a in enumerate(anns)]
+        res = {"posts": len(stream), "topics": len(set(pred)), "purity": round(_purity(truth, pred), 4),
+               "inverse_purity": round(_purity(pred, truth), 4), "nmi": round(_nmi(truth, pred), 4)}
+        results[variant] = res
+        log(f"{variant:10} posts {res['posts']:6d} topics {res['topics']:6d} purity {res['purity']:.3f} "
+            f"inverse purity {res['inverse_purity']:.3f} NMI {res['nmi']:.3f}")
+    return results

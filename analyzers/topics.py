@@ -33,7 +33,7 @@ class Topic:
 
 class TopicClusterer:
     def __init__(self, threshold: float = 0.35, dup_bits: int = 3, max_topics: int = 20_000,
-                 max_terms: int = 30, label_terms: int = 3, recent_hashes: int = 50_000, postings: int = 24) -> None:
+                 max_terms: int = 30, label_terms: int = 3, recent_hashes: int = 50_000, postings: int = 8) -> None:
         self.threshold = threshold
         self.dup_bits = dup_bits
         self.max_topics = max_topics

@@ -151,13 +151,16 @@ def train_idf_cmd(data_dir: str | None, output: str | None) -> None:
 
 @click.command("eval")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory with sentiment_dev.jsonl and rumour_dev.jsonl (default: ../shared/data/weibo).")
+              help="Directory with sentiment_dev.jsonl, rumour_dev.jsonl and event_streams_dev.jsonl "
+                   "(default: ../shared/data/weibo).")
 @click.option("--snownlp-sample", type=int, default=300, show_default=True,
               help="Held-out rows per group scored by stock SnowNLP (it runs at ~70 posts/s); 0 = skip.")
 @click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds for rumour.")
-@click.option("--only", type=click.Choice(["sentiment", "rumour"]), default=None, help="Evaluate one task only.")
+@click.option("--only", type=click.Choice(["sentiment", "rumour", "topics"]), default=None,
+              help="Evaluate one task only.")
 def eval_cmd(data_dir: str | None, snownlp_sample: int, folds: int, only: str | None) -> None:
-    """Print sentiment accuracy and rumour precision/recall/F1 on held-out rows, beside stock SnowNLP."""
+    """Print sentiment accuracy and rumour precision/recall/F1 on held-out rows, beside stock SnowNLP, and topic
+    clustering purity against the repost cascades of event_streams_dev.jsonl."""
     from analyzers import evaluate
 
     d = evaluate.Path(data_dir) if data_dir else evaluate.DEFAULT_DATA_DIR
@@ -167,6 +170,8 @@ def eval_cmd(data_dir: str | None, snownlp_sample: int, folds: int, only: str | 
         evaluate.eval_sentiment(d, snownlp_sample=snownlp_sample)
     if only in (None, "rumour"):
         evaluate.eval_rumour(d, folds=folds, snownlp=snownlp_sample > 0)
+    if only in (None, "topics"):
+        evaluate.eval_topics(d)
 
 
 COMMANDS = [analyze_cmd, train_group, eval_cmd]

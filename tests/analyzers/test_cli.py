@@ -35,3 +35,23 @@ def test_help_of_every_command():
                  ["train", "rumour", "--help"], ["train", "idf", "--help"], ["eval", "--help"]):
         r = CliRunner().invoke(main, args)
         assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_eval_topics_scores_clustering_against_cascades(tmp_path):
+    """Two cascades written here in the event-stream format: reposts with the root's text group with their root."""
+    from analyzers.evaluate import eval_topics
+
+    roots = {"e1": "郑州地铁五号线暴雨积水乘客被困，消防救援正在进行", "e2": "某县中学食堂饭菜发霉，家长要求教育局调查"}
+    comments = ["转发微博", "", "太可怕了", "求平安", "关注"]
+    lines = []
+    for k, (eid, root) in enumerate(roots.items()):
+        posts = [{"t": "", "ts": 1000 * k, "text": root, "mid": f"{eid}r", "parent": None, "is_root": True}]
+        posts += [{"t": "", "ts": 1000 * k + i + 1, "text": c, "mid": f"{eid}{i}", "parent": f"{eid}r",
+                   "is_root": False} for i, c in enumerate(comments)]
+        lines.append(json.dumps({"event_id": eid, "label": "non_rumour", "source": "test", "posts": posts},
+                                ensure_ascii=False))
+    (tmp_path / "event_streams_dev.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = []
+    res = eval_topics(tmp_path, log=out.append)
+    assert res["with root"]["topics"] == 2 and res["with root"]["purity"] == res["with root"]["nmi"] == 1.0
+    assert res["own words"]["topics"] > 2 and "NMI" in out[-1]
