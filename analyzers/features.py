@@ -29,7 +29,6 @@ BITS = 20
 N_BUCKETS = 1 << BITS
 CHAR_LIMIT = 1000
 MODEL_FORMAT = "opinion-desk-hashed/2"  # /2: token hashes from hash_tokens (/1 used blake2b)
-CHAR_N = (1, 2, 3)  # character n-gram lengths
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _SHIFT = np.uint64(64 - BITS)
@@ -38,7 +37,7 @@ _ONE = np.uint64(1)
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 SALT = {name: np.uint64(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big"))
-        for name in ("uni", "bi", "c1", "c2", "c3", "c4", "cue")}
+        for name in ("uni", "bi", "c1", "c2", "c3", "cue")}
 
 
 def hash_tokens(toks: Sequence[str]) -> np.ndarray:
@@ -115,8 +114,8 @@ def _ngram_keys(codes: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarra
 
 
 def batch_features(token_lists: Sequence[Sequence[str]], texts: Sequence[str], hashes: TokenHashes,
-                   extra: Sequence[Sequence[str]] | None = None, char_n: Sequence[int] = CHAR_N,
-                   token_hashes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   extra: Sequence[Sequence[str]] | None = None, token_hashes: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, buckets) of every feature of every post, as described in the module docstring. ``token_hashes``:
     the hashes of all tokens in order, when the caller already has them."""
     n = len(token_lists)
@@ -134,11 +133,10 @@ def batch_features(token_lists: Sequence[Sequence[str]], texts: Sequence[str], h
     clens = np.fromiter(map(len, clipped), dtype=np.int64, count=n)
     codes = np.frombuffer("".join(clipped).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     owner = np.repeat(np.arange(n, dtype=np.int64), clens)
-    if 1 in char_n:
-        keep = codes > 32  # whitespace and control characters are not features
-        parts_k.append(codes[keep] ^ SALT["c1"])
-        parts_r.append(owner[keep])
-    for k in [k for k in char_n if k > 1]:
+    keep = codes > 32  # whitespace and control characters are not features
+    parts_k.append(codes[keep] ^ SALT["c1"])
+    parts_r.append(owner[keep])
+    for k in (2, 3):
         kk, rr = _ngram_keys(codes, owner, k)
         parts_k.append(kk)
         parts_r.append(rr)
@@ -242,7 +240,8 @@ def char_text(text: str, links: Sequence[str] = ()) -> str:
 
 
 def featurize(parsed: Sequence[Any], cue_lists: Sequence[Sequence[str]], cue_group: dict[str, str],
-              hashes: TokenHashes) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, buckets) for parsed posts (:class:`~analyzers.segmentation.Parsed`) and the cues found in them."""
+              hashes: TokenHashes, token_hashes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, buckets) for parsed posts (:class:`~analyzers.segmentation.Parsed`) and the cues found in them;
+    ``token_hashes``: the hashes of all their ``features`` in order, when the caller already has them."""
     return batch_features([p.features for p in parsed], [char_text(p.text, p.links) for p in parsed], hashes,
-                          [cue_features(c, cue_group) for c in cue_lists])
+                          [cue_features(c, cue_group) for c in cue_lists], token_hashes)

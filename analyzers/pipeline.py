@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .dedupe import SimHasher
-from .features import HashedModels, TokenHashes, batch_features, char_text, cue_features
+from .features import HashedModels, TokenHashes, featurize
 from .keywords import KeywordExtractor, KeywordPrep
 from .keywords import prepare as prepare_keywords
 from .parallel import no_gc
@@ -237,8 +237,7 @@ class Analyzer:
         feats = [p.features for p in parsed]
         flat = list(_chain(feats))
         fh = self.hashes.array(flat)  # hashed once: the models' word features and SimHash
-        rows, buckets = batch_features(feats, [char_text(p.text, p.links) for p in parsed], self.hashes,
-                                       [cue_features(c, self.rumour.cues.group) for c in cues], token_hashes=fh)
+        rows, buckets = featurize(parsed, cues, self.rumour.cues.group, self.hashes, fh)
         prob = models.proba(rows, buckets, n)
         sent = prob[:, 0] if models.present[0] else np.full(n, 0.5)
         rum = prob[:, 1] if models.present[1] else np.array([min(1.0, 0.2 * len(c)) for c in cues])
