@@ -135,18 +135,15 @@ class KeywordExtractor:
         self._annotate(start)
 
     def _ids(self, toks: Sequence[str]) -> list[int]:
+        """Global ids of ``toks``, adding the terms not seen before (in first-seen order)."""
         ids = list(map(self.vocab.get, toks))
         if None in ids:
             start = len(self.terms)
-            for k, i in enumerate(ids):
-                if i is None:
-                    t = toks[k]
-                    i = self.vocab.get(t)
-                    if i is None:
-                        i = self.vocab[t] = len(self.terms)
-                        self.terms.append(t)
-                    ids[k] = i
+            new = list(dict.fromkeys([t for t, i in zip(toks, ids) if i is None]))
+            self.vocab.update(zip(new, range(start, start + len(new))))
+            self.terms += new
             self._grow(start)
+            ids = list(map(self.vocab.get, toks))
         return ids
 
     @property
@@ -206,14 +203,7 @@ class KeywordExtractor:
 
     def _map(self, prep: KeywordPrep) -> np.ndarray:
         """Global ids of the batch's distinct terms, adding the new ones."""
-        gid = list(map(self.vocab.get, prep.terms))
-        if None in gid:  # prep.terms are distinct: each missing one is new
-            start = len(self.terms)
-            new = [t for t, i in zip(prep.terms, gid) if i is None]
-            self.vocab.update(zip(new, range(start, start + len(new))))
-            self.terms += new
-            self._grow(start)
-            gid = list(map(self.vocab.get, prep.terms))
+        gid = self._ids(prep.terms)
         return np.fromiter(gid, dtype=np.int64, count=len(gid))
 
     def extract_batch(self, token_lists: Sequence[Sequence[str]], text_lens: Sequence[int]
