@@ -4,6 +4,11 @@ A post joins the topic of a recent near-duplicate (SimHash within ``dup_bits`` b
 centroid is most similar (cosine >= ``threshold``), else it founds a new topic whose id is derived from the
 founding post id (``t`` + 10 hex chars), so ids are stable across restarts when :meth:`state` is persisted.
 Stateful: apply it in one place (the parent process), in post order.
+
+Two implementations with one contract: :class:`PyTopicClusterer` here, the reference, and the compiled
+``analyzers._topics.Core`` (``_topics.c``), which follows it step by step (same candidate order, same tie-breaking,
+same floating-point operations in the same order) and so returns the same ids, labels and state; a test holds them
+equal on real posts. :data:`TopicClusterer` is the compiled one when the extension was built, else the reference.
 """
 
 from __future__ import annotations
@@ -18,6 +23,19 @@ _VALUE = itemgetter(1)
 _BAND_SHIFTS = (0, 16, 32, 48)  # four 16-bit bands: any two hashes within 3 bits share at least one band
 
 
+def new_topic_id(post_id: Any, k: int = 0) -> str:
+    """The id of a topic founded by ``post_id``; ``k`` > 0 for the k-th retry after a collision with a live id."""
+    key = str(post_id) if k == 0 else f"{post_id}:{k}"
+    return "t" + hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
+def _norm(weights: Any) -> float:
+    s = 0.0
+    for w in weights:  # summed in order, as the compiled version does (not math.hypot, not 3.12's compensated sum)
+        s += w * w
+    return math.sqrt(s) if s > 0 else 1.0
+
+
 class Topic:
     __slots__ = ("tid", "terms", "n", "last", "label", "norm")
 
@@ -28,10 +46,12 @@ class Topic:
         self.n = n
         self.last = last
         self.label = label
-        self.norm = math.hypot(*self.terms.values()) or 1.0
+        self.norm = _norm(self.terms.values())
 
 
-class TopicClusterer:
+class PyTopicClusterer:
+    """The reference implementation (pure Python)."""
+
     def __init__(self, threshold: float = 0.35, dup_bits: int = 3, max_topics: int = 20_000,
                  max_terms: int = 30, label_terms: int = 3, recent_hashes: int = 50_000, postings: int = 8) -> None:
         self.threshold = threshold
@@ -40,12 +60,15 @@ class TopicClusterer:
         self.max_terms = max_terms
         self.label_terms = label_terms
         self.recent_hashes = recent_hashes
-        self.topics: dict[str, Topic] = {}
         self.postings = postings
+        self.topics: dict[str, Topic] = {}
         self.inv: dict[str, dict[str, dict[str, float]]] = {}  # term -> {topic id: its terms}, least recent first
         self.bands: list[dict[int, list[tuple[int, str]]]] = [{} for _ in _BAND_SHIFTS]
         self.hash_log: list[tuple[int, str]] = []
         self.seq = 0
+
+    def __len__(self) -> int:
+        return len(self.topics)
 
     # -- assignment --------------------------------------------------------------------------------------
     def _near_dup(self, h: int) -> str | None:
@@ -71,7 +94,7 @@ class TopicClusterer:
         self.seq += 1
         tid = self._near_dup(simhash) if simhash else None
         vec = {t: w for t, w in keywords if w > 0}
-        norm = math.hypot(*vec.values()) or 1.0
+        norm = _norm(vec.values())
         if tid is None and vec:
             # cosine via the inverted index: each term remembers the topics that most recently used it
             acc: dict[str, float] = {}
@@ -91,7 +114,10 @@ class TopicClusterer:
         if tid is None:
             if not vec:
                 return "", ""
-            tid = self._new_id(post_id)
+            tid, k = new_topic_id(post_id), 0
+            while tid in self.topics:
+                k += 1
+                tid = new_topic_id(post_id, k)
             self.topics[tid] = Topic(tid)
         topic = self.topics[tid]
         self._update(topic, vec, norm)
@@ -101,30 +127,25 @@ class TopicClusterer:
             self._evict()
         return tid, topic.label
 
-    def _new_id(self, post_id: str) -> str:
-        base = hashlib.sha1(str(post_id).encode("utf-8", "surrogatepass")).hexdigest()
-        tid, k = "t" + base[:10], 0
-        while tid in self.topics:
-            k += 1
-            tid = "t" + hashlib.sha1(f"{post_id}:{k}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
-        return tid
+    def _post(self, t: str, tid: str, terms: dict[str, float]) -> None:
+        """Make ``tid`` the most recent topic found through term ``t``; the least recent beyond the cap is dropped."""
+        post = self.inv.get(t)
+        if post is None:
+            self.inv[t] = {tid: terms}
+            return
+        post.pop(tid, None)
+        post[tid] = terms
+        if len(post) > self.postings:
+            del post[next(iter(post))]
 
     def _update(self, topic: Topic, vec: dict[str, float], norm: float) -> None:
         topic.n += 1
         topic.last = self.seq
         if not vec:
             return
-        terms = topic.terms
-        inv, cap, tid = self.inv, self.postings, topic.tid
+        terms, tid, inv = topic.terms, topic.tid, self.inv
         for t, w in vec.items():
-            post = inv.get(t)
-            if post is None:
-                post = inv[t] = {tid: terms}
-            else:
-                post.pop(tid, None)
-                post[tid] = terms  # most recent last
-                if len(post) > cap:
-                    del post[next(iter(post))]  # the least recent topic is no longer found through this term
+            self._post(t, tid, terms)
             terms[t] = terms.get(t, 0.0) + w / norm
         ranked = sorted(terms.items(), key=_VALUE, reverse=True)  # stable: ties keep insertion order
         if len(ranked) > self.max_terms:
@@ -135,8 +156,7 @@ class TopicClusterer:
                     s.pop(tid, None)
                     if not s:
                         del inv[t]
-            ranked = ranked[: self.max_terms]
-        topic.norm = math.hypot(*terms.values()) or 1.0
+        topic.norm = _norm(terms.values())
         topic.label = "/".join([t for t, _ in ranked[: self.label_terms]])
 
     def _evict(self) -> None:
@@ -154,20 +174,51 @@ class TopicClusterer:
     # -- state -------------------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         return {"seq": self.seq,
-                "topics": [[t.tid, t.terms, t.n, t.last, t.label] for t in self.topics.values()],
+                "topics": [[t.tid, dict(t.terms), t.n, t.last, t.label] for t in self.topics.values()],
                 "hashes": [[f"{h:016x}", tid] for h, tid in self.hash_log[-self.recent_hashes:]]}
 
     def load_state(self, state: dict[str, Any]) -> None:
+        """Replace this clusterer's state with a :meth:`state`; each term's topics are indexed least recent first."""
         self.__init__(self.threshold, self.dup_bits, self.max_topics, self.max_terms, self.label_terms,
                       self.recent_hashes, self.postings)
+        try:
+            self._load(state)
+        except Exception:
+            self.__init__(self.threshold, self.dup_bits, self.max_topics, self.max_terms, self.label_terms,
+                          self.recent_hashes, self.postings)  # never half a state
+            raise
+
+    def _load(self, state: dict[str, Any]) -> None:
         self.seq = int(state.get("seq", 0))
         for tid, terms, n, last, label in state.get("topics", []):
-            top = self.topics[tid] = Topic(tid, terms, n, last, label)
+            if tid in self.topics:
+                raise ValueError(f"topic {tid!r} appears twice in the state")
+            self.topics[tid] = Topic(tid, {str(t): float(w) for t, w in terms.items()}, int(n), int(last), label)
+        for top in sorted(self.topics.values(), key=lambda t: t.last):
             for t in top.terms:
-                self.inv.setdefault(t, {})[tid] = top.terms
+                self._post(t, top.tid, top.terms)
         for hx, tid in state.get("hashes", []):
             self._remember_hash(int(hx, 16), tid)
 
     def label(self, tid: str) -> str:
         t = self.topics.get(tid)
         return t.label if t else ""
+
+
+try:
+    from ._topics import Core as _Core
+except ImportError:  # the extension was not built (no C compiler): the reference is used, a little slower
+    TopicClusterer: type = PyTopicClusterer
+    COMPILED = False
+else:
+    class CTopicClusterer(_Core):  # type: ignore[misc, valid-type]
+        """The compiled implementation (``_topics.c``) behind the reference's interface."""
+
+        def __init__(self, threshold: float = 0.35, dup_bits: int = 3, max_topics: int = 20_000,
+                     max_terms: int = 30, label_terms: int = 3, recent_hashes: int = 50_000,
+                     postings: int = 8) -> None:
+            super().__init__(threshold, dup_bits, max_topics, max_terms, label_terms, recent_hashes, postings,
+                             new_topic_id)
+
+    TopicClusterer = CTopicClusterer
+    COMPILED = True

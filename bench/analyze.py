@@ -108,8 +108,11 @@ def main() -> None:
     print(f"{'Analyzer.analyze, one core, warm':34} {r_warm:10.0f} posts/s  (after {len(others)} other posts)")
     print(f"{'Analyzer.analyze_parallel, ' + str(workers) + ' procs':34} {r_par:10.0f} posts/s")
     print(f"ratios: one core / jieba.lcut = {r_one / r_jieba:.2f}x fresh, {r_warm / r_jieba:.2f}x warm"
-          + (f", one core / SnowNLP = {r_one / r_snow:.0f}x" if r_snow else "")
+          + (f", one core / SnowNLP = {r_one / r_snow:.0f}x fresh, {r_warm / r_snow:.0f}x warm" if r_snow else "")
           + f", parallel / one core = {r_par / r_one:.2f}x")
+    from analyzers import topics
+    print("topic clusterer: " + ("compiled (analyzers/_topics.c)" if topics.COMPILED
+                                 else "the pure-Python reference (the C extension was not built)"))
     print(f"RSS of a fresh process with the loaded stack: {rss:.0f} MB (interpreter alone {base_rss:.0f} MB)")
 
 

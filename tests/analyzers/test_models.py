@@ -12,7 +12,6 @@ from analyzers.linear import fit_hashed, strip_emoticons
 from analyzers.rumour import CueLexicon, RumourScorer
 from analyzers.segmentation import Segmenter
 from analyzers.sentiment import SentimentScorer
-from analyzers.topics import TopicClusterer
 from analyzers.train import is_held_out, sentiment_group
 
 
@@ -70,18 +69,6 @@ def test_keywords_learn_idf():
     assert kw.tfidf(["今天", "爆炸", "通报"], top_k=1)[0][0] == "爆炸"
     long = ["暴雨", "地铁", "停运", "救援", "暴雨", "救援", "地铁"] * 30
     assert {"暴雨", "地铁", "救援"} & {t for t, _ in kw.textrank(long, top_k=3)}
-
-
-def test_topics_incremental_and_state():
-    tc = TopicClusterer(threshold=0.3)
-    t1, lab = tc.assign("a", 0, [("暴雨", 2.0), ("郑州", 1.5), ("地铁", 1.0)])
-    t2, _ = tc.assign("b", 0, [("暴雨", 2.0), ("郑州", 1.0)])
-    t3, _ = tc.assign("c", 0, [("熊猫", 2.0), ("动物园", 1.0)])
-    assert t1 == t2 != t3 and "暴雨" in lab
-    tc2 = TopicClusterer(threshold=0.3)
-    tc2.load_state(json.loads(json.dumps(tc.state())))
-    assert tc2.assign("d", 0, [("暴雨", 1.0), ("郑州", 1.0)])[0] == t1
-    assert tc.assign("e", 0, []) == ("", "")
 
 
 def test_hashed_model_roundtrip(tmp_path):
