@@ -2,8 +2,10 @@
 
 Where ``fork`` exists the analyzer is loaded once in this process and the workers inherit it (dictionaries and model
 tables shared copy-on-write, no per-worker loading); elsewhere each worker builds its own from the config.
-Input that fits in one chunk is analysed in this process: a pool would only add its start-up cost. The first chunk
-is cut into smaller ones so that this process starts on its (serial) share while the workers fill the pipeline.
+Input that fits in one chunk is analysed in this process: a pool would only add its start-up cost. This process
+counts as one of the workers: it finishes every chunk in order (keywords, topics) and, rather than wait for a
+result, analyses the next chunk itself, in slices, handing the rest to the pool once that result is ready. The first chunk is cut into smaller ones so that the first results come
+sooner.
 Garbage collection is paused while a chunk is analysed or finished: the records hold no cycles, and a collection
 pass over tens of thousands of fresh containers per chunk costs more than the analysis it interrupts.
 """
@@ -15,6 +17,8 @@ import gc
 import itertools
 import multiprocessing as mp
 import os
+from collections import deque
+from multiprocessing.pool import AsyncResult
 from typing import Any, Iterable, Iterator
 
 CHUNK = 2048  # posts per task: one vectorised batch (pipeline.BATCH)
@@ -76,7 +80,13 @@ def cpu_count() -> int:
 
 def parallel_stateless(analyzer: Any, posts: Iterable[Any], workers: int = 0, chunk_size: int = CHUNK
                        ) -> Iterator[list[dict[str, Any]]]:
-    """Yield the stateless partial records chunk by chunk, in input order."""
+    """Yield the stateless partial records chunk by chunk, in input order.
+
+    ``workers`` counts this process, which also finishes each chunk (keywords, topics) between yields: it runs
+    ``workers - 1`` pool processes and, whenever the next result in order is not ready yet, analyses the next chunk
+    no one has taken itself instead of waiting. On a machine with few cores this process is a worker too; on many,
+    the pool keeps ahead and it only finishes.
+    """
     global _WORKER
     workers = workers or cpu_count()
     chunks = _chunks(posts, chunk_size)
@@ -91,9 +101,37 @@ def parallel_stateless(analyzer: Any, posts: Iterable[Any], workers: int = 0, ch
         ctx, init, initargs = mp.get_context("fork"), None, ()
     else:  # pragma: no cover - not Linux
         ctx, init, initargs = mp.get_context("spawn"), _init, (analyzer.config,)
+    todo = itertools.chain(_ramp(head), chunks)
+    queued = 2 * (workers - 1)  # tasks kept in the pool's queue
+    window: deque[Any] = deque()  # in input order: AsyncResult (pool) or list (done here)
     try:
-        with ctx.Pool(workers, initializer=init, initargs=initargs) as pool:
-            yield from pool.imap(_work, itertools.chain(_ramp(head), chunks), chunksize=1)
+        with ctx.Pool(workers - 1, initializer=init, initargs=initargs) as pool:
+
+            def feed() -> None:
+                while sum(isinstance(x, AsyncResult) for x in window) < queued:
+                    task = next(todo, None)
+                    if task is None:
+                        return
+                    window.append(pool.apply_async(_work, (task,)))
+
+            feed()
+            while window:
+                first = window[0]
+                if isinstance(first, AsyncResult) and not first.ready():
+                    task = next(todo, None)
+                    if task is not None:  # work on it here in slices while the pool is busy; hand it the rest
+                        offset, chunk = task
+                        step = max(64, chunk_size // 8)
+                        done = 0
+                        while done < len(chunk) and not first.ready():
+                            with no_gc():
+                                window.append(analyzer.analyze_stateless(chunk[done:done + step], offset + done))
+                            done += step
+                        if done < len(chunk):
+                            window.append(pool.apply_async(_work, ((offset + done, chunk[done:]),)))
+                out = window.popleft()
+                feed()
+                yield out.get() if isinstance(out, AsyncResult) else out
     finally:
         if fork:
             _WORKER = None

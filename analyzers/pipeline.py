@@ -297,9 +297,10 @@ class Analyzer:
 
     def analyze_parallel(self, posts: Iterable[Mapping[str, Any]], workers: int = 0, chunk_size: int = 2048,
                          progress: Callable[[int], None] | None = None) -> Iterator[Annotation]:
-        """Annotate with ``workers`` processes (0 = one per core); yields in input order.
+        """Annotate with ``workers`` processes, this one included (0 = one per core); yields in input order.
 
-        Workers do the stateless work; this process applies keywords and topics in order.
+        Workers do the stateless work; this process applies keywords and topics in order, and analyses a chunk
+        itself whenever the next result is not ready yet.
         """
         from .parallel import parallel_stateless
 

@@ -91,3 +91,11 @@ def test_ramped_first_chunk_keeps_order_and_results(fixture_posts):
     posts = _posts(fixture_posts, 40)
     serial = [a.to_dict() for a in Analyzer().analyze(posts)]
     assert [a.to_dict() for a in Analyzer().analyze_parallel(posts, workers=2, chunk_size=100)] == serial
+
+
+def test_this_process_shares_the_work_in_slices_and_the_order_holds(fixture_posts):
+    posts = _posts(fixture_posts, 150)  # chunks of 300: this process takes slices of 64 whenever the pool is behind
+    serial = [a.to_dict() for a in Analyzer().analyze(posts)]
+    seen: list[int] = []
+    got = [a.to_dict() for a in Analyzer().analyze_parallel(posts, workers=2, chunk_size=300, progress=seen.append)]
+    assert got == serial and sum(seen) == len(posts)
