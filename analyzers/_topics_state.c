@@ -57,7 +57,12 @@ static int load_topic(Core *s, PyObject *row) { /* [tid, {term: weight}, n, last
     s->tp[slot].n = n;
     s->tp[slot].last = last;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-        PyObject *kv = PyList_GET_ITEM(items, i), *term = PyObject_Str(PyTuple_GET_ITEM(kv, 0));
+        PyObject *kv = PyList_GET_ITEM(items, i), *term;
+        if (!PyTuple_Check(kv) || PyTuple_GET_SIZE(kv) != 2) {
+            PyErr_Format(PyExc_ValueError, "topic %R: its terms must map a term to a weight", v[0]);
+            goto done;
+        }
+        term = PyObject_Str(PyTuple_GET_ITEM(kv, 0));
         double w = PyFloat_AsDouble(PyTuple_GET_ITEM(kv, 1));
         int id = term && !(w == -1.0 && PyErr_Occurred()) ? term_intern(s, term) : -1;
         Py_XDECREF(term);

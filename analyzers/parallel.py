@@ -4,8 +4,8 @@ Where ``fork`` exists the analyzer is loaded once in this process and the worker
 tables shared copy-on-write, no per-worker loading); elsewhere each worker builds its own from the config.
 Input that fits in one chunk is analysed in this process: a pool would only add its start-up cost. This process
 counts as one of the workers: it finishes every chunk in order (keywords, topics) and, rather than wait for a
-result, analyses the next chunk itself, in slices, handing the rest to the pool once that result is ready. The first chunk is cut into smaller ones so that the first results come
-sooner.
+result, analyses the next chunk itself, in slices, handing the rest to the pool once that result is ready. The
+first chunk is cut into smaller ones so that the first results come sooner.
 Garbage collection is paused while a chunk is analysed or finished: the records hold no cycles, and a collection
 pass over tens of thousands of fresh containers per chunk costs more than the analysis it interrupts.
 """
