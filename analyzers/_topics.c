@@ -15,12 +15,12 @@ typedef struct {
     double w;
 } VecItem;
 
-static int scratch(Core *s, int need) {
-    int a = s->cand_alloc;
-    if (grow((void **)&s->cand, sizeof(int), &a, need) < 0) return -1;
-    a = s->cand_alloc;
-    if (grow((void **)&s->dot, sizeof(double), &a, need) < 0) return -1;
-    s->cand_alloc = a;
+static int scratch(Core *s, int need) { /* room for `need` candidates (or ranked terms) */
+    if (need <= s->cand_alloc) return 0;
+    int n = s->cand_alloc ? s->cand_alloc : 64;
+    while (n < need) n *= 2;
+    if (resize((void **)&s->cand, sizeof(int), n) < 0 || resize((void **)&s->dot, sizeof(double), n) < 0) return -1;
+    s->cand_alloc = n;
     return 0;
 }
 

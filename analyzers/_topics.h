@@ -62,7 +62,7 @@ typedef struct {
 } Order;
 
 Order *live_topics(Core *s, int (*cmp)(const void *, const void *));
-int grow(void **p, size_t elem, int *alloc, int need);
+int resize(void **p, size_t elem, int n);
 int term_intern(Core *s, PyObject *t);
 int term_release(Core *s, int id);
 void post_remove(Core *s, int id, int slot);

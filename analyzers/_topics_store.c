@@ -1,30 +1,23 @@
 /* The compiled topic clusterer's storage: interned terms and their postings, topic slots, recent SimHashes. */
 #include "_topics.h"
 
-int grow(void **p, size_t elem, int *alloc, int need) {
-    if (need <= *alloc) return 0;
-    int n = *alloc ? *alloc : 64;
-    while (n < need) n *= 2;
+int resize(void **p, size_t elem, int n) { /* *p to n elements; on failure *p is left as it was */
     void *q = PyMem_Realloc(*p, (size_t)n * elem);
-    if (!q) { PyErr_NoMemory(); return -1; }
+    if (!q) {
+        PyErr_NoMemory();
+        return -1;
+    }
     *p = q;
-    *alloc = n;
     return 0;
 }
 
 /* ---- terms and postings --------------------------------------------------------------------------------- */
-static int grow_terms(Core *s) {
+static int grow_terms(Core *s) { /* every per-term array, to twice its length */
     int n = s->term_alloc ? s->term_alloc * 2 : 1024;
-    void *p;
-#define GROW(field, size) \
-    if (!(p = PyMem_Realloc(s->field, (size_t)n * (size)))) { PyErr_NoMemory(); return -1; } \
-    s->field = p;
-    GROW(id2term, sizeof(PyObject *))
-    GROW(tcount, sizeof(int))
-    GROW(plen, sizeof(int))
-    GROW(free_term, sizeof(int))
-    GROW(post, (size_t)s->P * sizeof(int))
-#undef GROW
+    if (resize((void **)&s->id2term, sizeof(PyObject *), n) < 0 || resize((void **)&s->tcount, sizeof(int), n) < 0
+        || resize((void **)&s->plen, sizeof(int), n) < 0 || resize((void **)&s->free_term, sizeof(int), n) < 0
+        || resize((void **)&s->post, (size_t)s->P * sizeof(int), n) < 0)
+        return -1;
     s->term_alloc = n;
     return 0;
 }
@@ -86,11 +79,8 @@ void post_touch(Core *s, int id, int slot) { /* reference: PyTopicClusterer._pos
 int topic_add_term(Core *s, Topic *t, int id, double w) {
     if (t->nterms == t->cap) {
         int n = t->cap ? t->cap * 2 : 8;
-        int *ti = PyMem_Realloc(t->term, (size_t)n * sizeof(int));
-        if (ti) t->term = ti;
-        double *tw = ti ? PyMem_Realloc(t->w, (size_t)n * sizeof(double)) : NULL;
-        if (!tw) { PyErr_NoMemory(); return -1; }
-        t->w = tw;
+        if (resize((void **)&t->term, sizeof(int), n) < 0 || resize((void **)&t->w, sizeof(double), n) < 0)
+            return -1;
         t->cap = n;
     }
     t->term[t->nterms] = id;
@@ -105,11 +95,8 @@ int topic_new(Core *s, PyObject *tid) { /* a slot for a new topic, registered un
     else {
         if (s->ntp == s->tp_alloc) {
             int n = s->tp_alloc ? s->tp_alloc * 2 : 256;
-            Topic *tp = PyMem_Realloc(s->tp, (size_t)n * sizeof(Topic));
-            if (tp) s->tp = tp;
-            int *tf = tp ? PyMem_Realloc(s->tfree, (size_t)n * sizeof(int)) : NULL;
-            if (!tf) { PyErr_NoMemory(); return -1; }
-            s->tfree = tf;
+            if (resize((void **)&s->tp, sizeof(Topic), n) < 0 || resize((void **)&s->tfree, sizeof(int), n) < 0)
+                return -1;
             s->tp_alloc = n;
         }
         slot = s->ntp++;
