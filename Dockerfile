@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY . .
 # editable install: the dashboard's static/ and the shipped rules/ stay beside the package
-# gcc builds the compiled topic clusterer (analyzers/_topics.c) and is removed again
+# gcc builds the C extensions (analyzers/_topics*.c, analyzers/_features.c) and is removed again
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && pip install --upgrade pip && pip install -e . \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \

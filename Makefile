@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 .PHONY: run test install bench es-up es-down clean
 
-$(BIN)/opinion-desk: pyproject.toml setup.py $(wildcard analyzers/_topics*.[ch])
+$(BIN)/opinion-desk: pyproject.toml setup.py $(wildcard analyzers/_*.[ch])
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e .

@@ -18,8 +18,8 @@ import numpy as np
 
 from .linear import strip_emoticons
 from .segmentation import Segmenter
-from .train import (DEFAULT_DATA_DIR, featurize_texts, is_held_out, predict, read_jsonl, rumour_source,
-                    sentiment_group, train_rumour_model)
+from .train import (DEFAULT_DATA_DIR, RUMOUR_ONCE, featurize_texts, is_held_out, predict, read_jsonl,
+                    rumour_source, sentiment_group, train_rumour_model)
 
 Log = Callable[[str], None]
 
@@ -158,7 +158,7 @@ def eval_rumour(data_dir: Path = DEFAULT_DATA_DIR, folds: int = 5, snownlp: bool
     def fresh(train: Sequence[dict[str, Any]], test: Sequence[dict[str, Any]]) -> np.ndarray:
         w, b, _ = train_rumour_model(seg, cues, train)
         rows, buckets = featurize_texts(seg, cues, [r["text"] for r in test])
-        return predict((w, b), rows, buckets, len(test), norm="l2") >= 0.5
+        return predict((w, b), rows, buckets, len(test), norm="l2", once=RUMOUR_ONCE) >= 0.5
 
     log("== rumour: text and cue features only (no date, no repost count)")
     train = [r for r in rows if not is_held_out(str(r["id"]))]

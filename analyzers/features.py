@@ -9,9 +9,10 @@ A batch of parsed posts becomes two flat arrays, ``rows`` (post index) and ``buc
   from the text encoded to a uint32 code-point array;
 * rumour cue features (``cue:网传``, ``cuegroup:hearsay``, ``ncues:2``).
 
-A feature that occurs twice counts twice (term frequency; posts are short, so this is nearly binary). Both models
-read the same buckets: :class:`HashedModels` gathers ``(sentiment, rumour)`` weight pairs once per batch and sums
-them per post with ``np.bincount``. Training (:mod:`analyzers.train`) uses exactly these functions.
+A feature that occurs twice counts twice (term frequency), unless the model's ``meta`` says ``count: once``: then
+only the first occurrence of each bucket in a post counts (:func:`first_occurrences`). Both models read the same
+buckets: :class:`HashedModels` gathers each model's weights once per batch and sums them per post with
+``np.bincount``. Training (:mod:`analyzers.train`) uses exactly these functions.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+try:  # the compiled first_occurrences (setup.py builds it); the numpy reference below gives the same mask
+    from . import _features as _compiled
+except ImportError:  # pragma: no cover - only without a C compiler
+    _compiled = None
+
+COMPILED = _compiled is not None
 _chain = chain.from_iterable
 BITS = 20
 N_BUCKETS = 1 << BITS
@@ -148,6 +155,50 @@ def batch_features(token_lists: Sequence[Sequence[str]], texts: Sequence[str], h
     return np.concatenate(parts_r), _bucket(np.concatenate(parts_k))
 
 
+def _first_occurrences_np(rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:
+    """The reference of :func:`first_occurrences`: a stable sort of ``(row, bucket)`` keys."""
+    if len(rows) and (rows.min() < 0 or rows.max() >= n):
+        raise ValueError(f"rows must lie in 0..{n - 1}")
+    key = rows.astype(np.int64) << BITS | buckets
+    order = np.argsort(key, kind="stable")
+    first = np.ones(len(key), dtype=bool)
+    k = key[order]
+    np.not_equal(k[1:], k[:-1], out=first[1:])
+    mask = np.zeros(len(key), dtype=bool)
+    mask[order[first]] = True
+    return mask
+
+
+def first_occurrences(rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:
+    """Boolean mask over the feature pairs: True where ``(rows[i], buckets[i])`` occurs for the first time (lowest
+    index), so ``rows[mask], buckets[mask]`` count every feature of a post once. Compiled (O(m)) when built."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    buckets = np.ascontiguousarray(buckets, dtype=np.int64)
+    if _compiled is None:
+        return _first_occurrences_np(rows, buckets, n)
+    return np.frombuffer(_compiled.first_occurrences(rows, buckets, n), dtype=bool)
+
+
+def _once_sums_np(rows: np.ndarray, buckets: np.ndarray, n: int, weights: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The reference of :func:`once_sums`."""
+    mask = _first_occurrences_np(rows, buckets, n)
+    r, b = rows[mask], buckets[mask]
+    return np.bincount(r, weights=weights[b], minlength=n), np.bincount(r, minlength=n).astype(np.int64)
+
+
+def once_sums(rows: np.ndarray, buckets: np.ndarray, n: int, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per post: the sum of ``weights[bucket]`` over its distinct buckets, and how many there are. One compiled pass
+    when built (no mask, no gathered copy); equal, bit for bit, to the numpy reference."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    buckets = np.ascontiguousarray(buckets, dtype=np.int64)
+    weights = np.ascontiguousarray(weights, dtype=np.float32)
+    if _compiled is None:
+        return _once_sums_np(rows, buckets, n, weights)
+    sums, counts = _compiled.once_sums(rows, buckets, n, weights)
+    return np.frombuffer(sums, dtype=np.float64), np.frombuffer(counts, dtype=np.int64)
+
+
 # -- the shared weight table -------------------------------------------------------------------------------------
 def load_sparse(path: str | Path) -> dict[str, Any]:
     """A model file: ``idx`` (uint32 buckets), ``w`` (float16 weights), ``bias``, ``meta`` (JSON)."""
@@ -182,6 +233,7 @@ class HashedModels:
         self.table = np.zeros((self.k, N_BUCKETS), dtype=np.float32)  # one contiguous row per model: fast gathers
         self.bias = np.zeros(self.k)
         self.l2 = np.zeros(self.k, dtype=bool)
+        self.once = np.zeros(self.k, dtype=bool)
         self.present = [m is not None for m in models]
         self.meta = [dict(m["meta"]) if m else {} for m in models]
         for j, m in enumerate(models):
@@ -189,15 +241,23 @@ class HashedModels:
                 self.table[j, m["idx"]] = m["w"]
                 self.bias[j] = m["bias"]
                 self.l2[j] = m["meta"].get("norm") == "l2"
+                self.once[j] = m["meta"].get("count") == "once"
 
     def margins(self, rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:
-        """``(n, k)`` margins: bias + sum of the row's weights (divided by sqrt(#features) for ``norm: l2``)."""
+        """``(n, k)`` margins: bias + sum of the row's weights (each bucket once per row for ``count: once``),
+        divided by sqrt(#features summed) for ``norm: l2``."""
         out = np.empty((n, self.k))
+        counts = None
         for j in range(self.k):
-            out[:, j] = np.bincount(rows, weights=self.table[j][buckets], minlength=n)
-        if self.l2.any():
-            cnt = np.sqrt(np.maximum(np.bincount(rows, minlength=n), 1.0))
-            out[:, self.l2] /= cnt[:, None]
+            if self.once[j]:
+                out[:, j], cnt = once_sums(rows, buckets, n, self.table[j])
+            else:
+                out[:, j] = np.bincount(rows, weights=self.table[j][buckets], minlength=n)
+                if self.l2[j] and counts is None:
+                    counts = np.bincount(rows, minlength=n)
+                cnt = counts
+            if self.l2[j]:
+                out[:, j] /= np.sqrt(np.maximum(cnt, 1.0))
         return out + self.bias
 
     def proba(self, rows: np.ndarray, buckets: np.ndarray, n: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Rumour score: a cue lexicon (网传, 据说, 紧急扩散, 转疯了, 求证 …) plus a logistic model over words, characters and cues.
+"""Rumour score: a cue lexicon (网传, 据说, 紧急扩散, 转疯了, 求证 …) plus a logistic model over words, characters and cues,
+each feature counted once per post (``count: once`` in the model's meta; see :func:`analyzers.features.once_sums`).
 
 The score is the model's probability (0..1); the cues that fired are returned so an analyst can see why.
 The post date and repost count are never features (dates leak labels in the training data).

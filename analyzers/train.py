@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .features import TokenHashes, featurize, save_sparse
+from .features import TokenHashes, featurize, first_occurrences, save_sparse
 from .linear import fit_hashed, strip_emoticons
 from .segmentation import RESOURCES, Segmenter
 
@@ -75,8 +75,12 @@ def featurize_texts(seg: Segmenter, cues: Any, texts: Sequence[str]) -> tuple[np
 
 
 def predict(model: tuple[np.ndarray, float], rows: np.ndarray, buckets: np.ndarray, n: int,
-            norm: str = "none") -> np.ndarray:
+            norm: str = "none", once: bool = False) -> np.ndarray:
+    """P(positive) as the runtime computes it (:class:`analyzers.features.HashedModels`)."""
     w, b = model
+    if once:
+        mask = first_occurrences(rows, buckets, n)
+        rows, buckets = rows[mask], buckets[mask]
     z = np.bincount(rows, weights=w[buckets], minlength=n)
     if norm == "l2":
         z /= np.sqrt(np.maximum(np.bincount(rows, minlength=n), 1.0))
@@ -191,6 +195,10 @@ def train_sentiment(data_dir: Path = DEFAULT_DATA_DIR, out: Path | None = None, 
 
 # -- rumour ------------------------------------------------------------------------------------------------
 RUMOUR_L2 = 1e-5
+# each feature counted once per post, no NB scaling: 5-fold CV F1 on training rows 0.844 against 0.833 for the
+# sentiment recipe (term counts, NB-scaled); see resources/PROVENANCE.md
+RUMOUR_ONCE = True
+RUMOUR_NB = False
 
 
 def train_rumour_model(seg: Segmenter, cues: Any, rows: Sequence[dict[str, Any]], epochs: int = 30,
@@ -202,8 +210,12 @@ def train_rumour_model(seg: Segmenter, cues: Any, rows: Sequence[dict[str, Any]]
     rows = [r for _, r in rows]
     n = len(rows)
     fr, fb = featurize_texts(seg, cues, [r["text"] for r in rows])
+    if RUMOUR_ONCE:
+        keep = first_occurrences(fr, fb, n)
+        fr, fb = fr[keep], fb[keep]
     y = np.array([1.0 if r["label"] == "rumour" else 0.0 for r in rows])
-    fit = lambda r, b, yy: fit_hashed(r, b, yy, l2=l2, epochs=epochs, batch=128, norm="l2")  # noqa: E731
+    fit = lambda r, b, yy: fit_hashed(r, b, yy, l2=l2, epochs=epochs, batch=128, nb=RUMOUR_NB,  # noqa: E731
+                                      norm="l2")
     threshold = 0.5
     if calibrate_folds:
         fold = np.array([int(hashlib.sha1(f"thr:{r['id']}".encode()).hexdigest(), 16) % calibrate_folds for r in rows])
@@ -235,8 +247,10 @@ def train_rumour(data_dir: Path = DEFAULT_DATA_DIR, out: Path | None = None, epo
     train = [r for r in rows if not is_held_out(str(r["id"]))]
     log(f"rumour: {len(train)} training rows, {len(rows) - len(train)} held out")
     w, b, thr = train_rumour_model(seg, cues, train, epochs=epochs, log=log)
-    meta = {"task": "rumour", "norm": "l2", "l2": RUMOUR_L2, "epochs": epochs, "calibrated_threshold": round(thr, 3),
-            "features": "NB-weighted hashed word uni+bigrams, char 1-3-grams, cue lexicon; no date, no repost count",
+    meta = {"task": "rumour", "norm": "l2", "count": "once" if RUMOUR_ONCE else "tf", "nb": RUMOUR_NB,
+            "l2": RUMOUR_L2, "epochs": epochs, "calibrated_threshold": round(thr, 3),
+            "features": "hashed word uni+bigrams, char 1-3-grams, cue lexicon, each once per post"
+                        + (", NB-weighted" if RUMOUR_NB else "") + "; no date, no repost count",
             "trained_rows": dict(Counter(rumour_source(r) + ":" + r["label"] for r in train)),
             "split_seed": SPLIT_SEED, "held_out": f"sha1(seed:id) % {HELD_OUT_BUCKETS} == 0",
             "date": _dt.date.today().isoformat(), "source": "rumour_dev.jsonl (Ma et al. 2016, CED)"}

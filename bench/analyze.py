@@ -110,9 +110,11 @@ def main() -> None:
     print(f"ratios: one core / jieba.lcut = {r_one / r_jieba:.2f}x fresh, {r_warm / r_jieba:.2f}x warm"
           + (f", one core / SnowNLP = {r_one / r_snow:.0f}x fresh, {r_warm / r_snow:.0f}x warm" if r_snow else "")
           + f", parallel / one core = {r_par / r_one:.2f}x")
-    from analyzers import topics
+    from analyzers import features, topics
     print("topic clusterer: " + ("compiled (analyzers/_topics.c)" if topics.COMPILED
-                                 else "the pure-Python reference (the C extension was not built)"))
+                                 else "the pure-Python reference (analyzers._topics was not built)")
+          + "; count-once sums: " + ("compiled (analyzers/_features.c)" if features.COMPILED
+                                     else "the numpy reference (analyzers._features was not built)"))
     print(f"RSS of a fresh process with the loaded stack: {rss:.0f} MB (interpreter alone {base_rss:.0f} MB)")
 
 
