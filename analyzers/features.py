@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-try:  # the compiled first_occurrences (setup.py builds it); the numpy reference below gives the same mask
+try:  # compiled first_occurrences and once_sums (setup.py builds them); the numpy references below agree
     from . import _features as _compiled
 except ImportError:  # pragma: no cover - only without a C compiler
     _compiled = None

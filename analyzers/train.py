@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .features import TokenHashes, featurize, first_occurrences, save_sparse
+from .features import TokenHashes, featurize, first_occurrences, once_sums, save_sparse
 from .linear import fit_hashed, strip_emoticons
 from .segmentation import RESOURCES, Segmenter
 
@@ -79,11 +79,11 @@ def predict(model: tuple[np.ndarray, float], rows: np.ndarray, buckets: np.ndarr
     """P(positive) as the runtime computes it (:class:`analyzers.features.HashedModels`)."""
     w, b = model
     if once:
-        mask = first_occurrences(rows, buckets, n)
-        rows, buckets = rows[mask], buckets[mask]
-    z = np.bincount(rows, weights=w[buckets], minlength=n)
+        z, cnt = once_sums(rows, buckets, n, w)
+    else:
+        z, cnt = np.bincount(rows, weights=w[buckets], minlength=n), np.bincount(rows, minlength=n)
     if norm == "l2":
-        z /= np.sqrt(np.maximum(np.bincount(rows, minlength=n), 1.0))
+        z = z / np.sqrt(np.maximum(cnt, 1.0))
     return 1.0 / (1.0 + np.exp(-np.clip(z + b, -30, 30)))
 
 
