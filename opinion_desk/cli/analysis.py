@@ -106,7 +106,7 @@ def train_group() -> None:
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
               help="Directory with sentiment_dev.jsonl (default: ../shared/data/weibo).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Model file to write (default: the shipped analyzers/resources/sentiment.json.gz).")
+              help="Model file to write (default: the shipped analyzers/resources/sentiment.npz).")
 @click.option("--epochs", type=int, default=10, show_default=True, help="Passes over the training rows.")
 @click.option("--l2", type=float, default=None,
               help="L2 strength (default: the best of a small grid on a validation split of the training rows).")
@@ -124,7 +124,7 @@ def train_sentiment_cmd(data_dir: str | None, output: str | None, epochs: int, l
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
               help="Directory with rumour_dev.jsonl (default: ../shared/data/weibo).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Model file to write (default: the shipped analyzers/resources/rumour.json.gz).")
+              help="Model file to write (default: the shipped analyzers/resources/rumour.npz).")
 @click.option("--epochs", type=int, default=30, show_default=True, help="Passes over the training rows.")
 def train_rumour_cmd(data_dir: str | None, output: str | None, epochs: int) -> None:
     """Train the rumour model on text and cue features only (never the date)."""
