@@ -12,12 +12,14 @@
 #include <stdint.h>
 #include <string.h>
 
-static int get_int64(PyObject *obj, Py_buffer *view, const char *name) {
+/* obj as a contiguous buffer of `size`-byte items whose struct format is one of `formats` ("ql" for int64) */
+static int get_array(PyObject *obj, Py_buffer *view, const char *name, Py_ssize_t size, const char *formats,
+                     const char *type) {
     if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
     const char *f = view->format ? view->format : "B";
     if (*f == '<' || *f == '=' || *f == '@') f++;
-    if (view->itemsize != 8 || (strcmp(f, "q") != 0 && strcmp(f, "l") != 0)) {
-        PyErr_Format(PyExc_TypeError, "%s must be a contiguous int64 array (format %s, item size %zd)", name,
+    if (view->itemsize != size || f[0] == '\0' || f[1] != '\0' || !strchr(formats, f[0])) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous %s array (format %s, item size %zd)", name, type,
                      view->format ? view->format : "B", view->itemsize);
         PyBuffer_Release(view);
         return -1;
@@ -89,7 +91,7 @@ done:
 
 typedef struct {
     Py_buffer rv, bv;
-    Py_ssize_t m, n;
+    Py_ssize_t m; /* number of pairs */
 } Pairs;
 
 static void pairs_release(Pairs *p) {
@@ -103,13 +105,12 @@ static int pairs_get(Pairs *p, PyObject *rows_o, PyObject *buckets_o, Py_ssize_t
         PyErr_Format(PyExc_ValueError, "n must be >= 0, not %zd", n);
         return -1;
     }
-    if (get_int64(rows_o, &p->rv, "rows") < 0) return -1;
-    if (get_int64(buckets_o, &p->bv, "buckets") < 0) {
+    if (get_array(rows_o, &p->rv, "rows", 8, "ql", "int64") < 0) return -1;
+    if (get_array(buckets_o, &p->bv, "buckets", 8, "ql", "int64") < 0) {
         PyBuffer_Release(&p->rv);
         return -1;
     }
     p->m = p->rv.len / 8;
-    p->n = n;
     const int64_t *rows = p->rv.buf, *buckets = p->bv.buf;
     if (p->bv.len / 8 != p->m) {
         PyErr_Format(PyExc_ValueError, "rows and buckets differ in length (%zd and %zd)", p->m, p->bv.len / 8);
@@ -155,14 +156,7 @@ static PyObject *once_sums(PyObject *self, PyObject *args) {
     Pairs p;
     Py_buffer wv;
     if (!PyArg_ParseTuple(args, "OOnO:once_sums", &rows_o, &buckets_o, &n, &w_o)) return NULL;
-    if (PyObject_GetBuffer(w_o, &wv, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
-    const char *f = wv.format ? wv.format : "B";
-    if (*f == '<' || *f == '=' || *f == '@') f++;
-    if (wv.itemsize != 4 || strcmp(f, "f") != 0) {
-        PyErr_Format(PyExc_TypeError, "weights must be a contiguous float32 array (format %s)", wv.format);
-        PyBuffer_Release(&wv);
-        return NULL;
-    }
+    if (get_array(w_o, &wv, "weights", 4, "f", "float32") < 0) return NULL;
     if (pairs_get(&p, rows_o, buckets_o, n, wv.len / 4) < 0) {
         PyBuffer_Release(&wv);
         return NULL;

@@ -1,5 +1,5 @@
-"""Counting a feature once per post: the compiled first_occurrences against its numpy reference, and the models
-that use it (``count: once`` in a model's meta)."""
+"""Counting a feature once per post: the compiled first_occurrences and once_sums against their numpy references,
+and the models that use them (``count: once`` in a model's meta)."""
 
 from __future__ import annotations
 
