@@ -5,6 +5,7 @@ message (a new alert or a resolved notice). A failure is a :class:`~opinion_desk
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,10 +27,42 @@ def _local(value: str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return datetime.fromisoformat(value).astimezone(CST).strftime(fmt)
 
 
+# a link written in a post must never become clickable in a duty group: schemes are defanged (hxxps://) and the
+# dots of a web address bracketed (example[.]com), so no client's auto-linker sees an address
+_URL = re.compile(r"(?i)\b(?:(https?|ftp)://|(www\.))[^\s<>\"'）】」]*")
+_SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}
+# Markdown (and the WeCom <font> tag) syntax -> look-alike full-width characters: robots differ in which
+# backslash escapes they honour, full-width forms read naturally in Chinese text and mean nothing to any renderer
+_MD = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀", ">": "＞",
+                     "<": "＜", "#": "＃", "~": "～", "|": "｜", "\\": "＼"})
+
+
+def _defang_url(m: re.Match[str]) -> str:
+    url = m.group(0)
+    scheme = (m.group(1) or "").lower()
+    rest = url[len(scheme) + 3:] if scheme else url
+    host, sep, path = rest.partition("/")
+    host = host.replace(".", "[.]")
+    return (f"{_SCHEMES[scheme]}://" if scheme else "") + host + sep + path
+
+
+def plain(value: Any) -> str:
+    """Text from a post for a plain-text message: web addresses defanged (``hxxps://example[.]com/x``)."""
+    return _URL.sub(_defang_url, "" if value is None else str(value))
+
+
+def md(value: Any) -> str:
+    """Text from a post for a Markdown message: defanged like :func:`plain`, and every Markdown character
+    turned into its full-width look-alike, so ``[点此](http://x)`` is shown, never rendered as a link."""
+    return plain(value).translate(_MD).replace("\n", " ")
+
+
 def template_env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=ChainableUndefined, autoescape=False,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters["local"] = _local
+    env.filters["md"] = md
+    env.filters["plain"] = plain
     return env
 
 
@@ -50,7 +83,7 @@ def render(name: str, payload: dict[str, Any], **extra: Any) -> str:
 
 def title(payload: dict[str, Any]) -> str:
     a = payload["alert"]
-    key = f"「{a['key']}」" if a.get("key") else ""
+    key = f"「{plain(a['key'])}」" if a.get("key") else ""
     if payload["kind"] == "resolved":
         return f"【舆情平息】{a['rule']}{key}"
     return f"【{a.get('severity_zh', '')}预警】{a['rule']}{key}"

@@ -1,6 +1,8 @@
 """A generic webhook: ``POST <url>`` with the alert as JSON (``{"event": "alert"|"resolved", "alert": {...},
-"posts": [...]}``), extra ``headers``, and when ``secret`` is set ``X-Desk-Signature: sha256=<hex HMAC of the
-body>``. 2xx is delivered; 429/5xx and network errors are retried; other 4xx stop."""
+"posts": [...], "title", "text"}``: ``title``/``text`` are the message ready to show, links from posts defanged;
+``alert`` and ``posts`` are the data as collected, so a receiver that displays them escapes them), extra
+``headers``, and when ``secret`` is set ``X-Desk-Signature: sha256=<hex HMAC of the body>``. 2xx is delivered;
+429/5xx and network errors are retried; other 4xx stop."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 import requests
 
 from ...errors import DeliveryError
-from .base import Channel
+from .base import Channel, render, title
 
 
 class WebhookChannel(Channel):
@@ -21,7 +23,8 @@ class WebhookChannel(Channel):
 
     def send(self, payload: dict[str, Any]) -> None:
         body = json.dumps({"event": payload["kind"], "alert": payload["alert"], "posts": payload.get("posts", []),
-                           "desk_url": payload.get("desk_url", "")}, ensure_ascii=False).encode("utf-8")
+                           "desk_url": payload.get("desk_url", ""), "title": title(payload),
+                           "text": render("robot.txt", payload)}, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", **(self.conf.get("headers") or {})}
         if self.conf.get("secret"):
             mac = hmac.new(str(self.conf["secret"]).encode(), body, hashlib.sha256).hexdigest()
