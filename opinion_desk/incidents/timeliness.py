@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..state.incidents import Incident, aware, iso
-from . import deadlines
+from . import csvsafe, deadlines
 
 CST = timezone(timedelta(hours=8))
 COLUMNS = ("id", "title", "level", "status", "department", "opened_at", "ack_minutes", "first_info_minutes",
@@ -88,8 +88,9 @@ def export(s: Session, cfg: Any, month: str, fmt: str = "csv") -> str:
     if fmt == "json":
         return json.dumps({"month": month, "summary": summary(rows), "incidents": rows}, ensure_ascii=False,
                           indent=2) + "\n"
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    buf = io.StringIO(csvsafe.BOM)  # for spreadsheets: UTF-8 with a BOM, formula-like cells neutralised
+    buf.seek(0, io.SEEK_END)
+    w = csvsafe.SafeDictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
     for r in rows:
         w.writerow({k: ("" if r[k] is None else ("是" if r[k] is True else "否" if r[k] is False else r[k]))

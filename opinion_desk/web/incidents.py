@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from sqlalchemy import select
 
 from ..errors import ConflictError, IncidentError
-from ..incidents import publishing, timeliness
+from ..incidents import csvsafe, publishing, timeliness
 from ..incidents.lifecycle import STATES, Actor
 from ..incidents.records import detail, incident_dict
 from ..incidents.service import get_desk
@@ -250,7 +250,7 @@ def api_timeliness():  # noqa: ANN201
         return jsonify(error=str(e), field="month"), 400
     fmt = request.args.get("format", "json")
     if fmt == "csv":
-        return Response(timeliness.export(get_db(), cfg, month, "csv"), mimetype="text/csv; charset=utf-8",
+        return Response(timeliness.export(get_db(), cfg, month, "csv"), content_type=csvsafe.CONTENT_TYPE,
                         headers={"Content-Disposition": f"attachment; filename=timeliness-{month}.csv"})
     rows = timeliness.month_rows(get_db(), cfg, month)
     return jsonify(month=month, summary=timeliness.summary(rows), incidents=rows)
