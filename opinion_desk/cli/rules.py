@@ -37,6 +37,8 @@ def check_cmd(ctx: click.Context, directory: str | None) -> None:
     channels, more = build_channels(defs, cfg["alerting"])
     for lr in rules.values():
         click.echo(f"ok    {lr.path}: {lr.spec.name} ({lr.spec.type})")
+        for note in lr.spec.notes:  # e.g. RE2's \w is ASCII-only, unlike Python's re
+            click.echo(f"warn  {note}")
         for c in lr.spec.channels:
             if c not in channels:
                 click.echo(f"warn  {lr.path}:{lr.spec.lines.get('channels', 1)}: field 'channels': channel {c!r} is "

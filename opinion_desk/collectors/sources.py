@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from ..safe_yaml import YAMLLimitError, load_file
 from .base import SourceSpec
 
 COMMON_KEYS = {"name", "type", "cadence", "jitter", "enabled", "alert_after", "credentials", "timeout",
@@ -97,17 +98,10 @@ def _line_map(node: yaml.Node) -> dict[str, int]:
 def _entries(path: Path) -> tuple[list[tuple[dict[str, Any], dict[str, int]]], list[SourceProblem]]:
     """The source mappings of one file, each with its key -> line map."""
     f = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        return [], [SourceProblem(f, None, None, f"cannot read: {e}")]
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        return [], [SourceProblem(f, line, None, f"not valid YAML: {getattr(e, 'problem', None) or e}")]
+    try:  # bounded: size, depth, aliases (opinion_desk.safe_yaml)
+        data, root, _raw = load_file(path)
+    except YAMLLimitError as e:
+        return [], [SourceProblem(f, e.line, None, e.reason)]
     if root is None or data is None:
         return [], []
     if isinstance(data, dict) and "sources" in data:

@@ -22,6 +22,7 @@ for _names, _secs in (
 _ONE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zA-Z\u4e00-\u9fff]+)")
 MAPPING_KEYS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 7 * 86400}
 HELP = "want e.g. 30s, 5m, 1h, 7d, '90 minutes', '5分钟' or {minutes: 5}"
+MAX_SECONDS = 3660 * 86400  # ten years: longer is a typo (and past what a timedelta can hold)
 PATTERN = r"^\s*(\d+(\.\d+)?\s*[a-zA-Z\u4e00-\u9fff]+\s*)+$"
 
 
@@ -35,9 +36,7 @@ def parse_duration(value: Any) -> timedelta:
             if k not in MAPPING_KEYS or isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ValueError(f"bad duration {value!r} ({HELP})")
             total += MAPPING_KEYS[k] * float(v)
-        if total <= 0:
-            raise ValueError(f"duration {value!r} must be longer than zero")
-        return timedelta(seconds=total)
+        return _bounded(total, value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"bad duration {value!r} ({HELP})")
     s = value.strip().lower()
@@ -53,8 +52,14 @@ def parse_duration(value: Any) -> timedelta:
         pos = m.end()
     if pos == 0 or s[pos:].strip():
         raise ValueError(f"bad duration {value!r} ({HELP})")
-    if total <= 0:
+    return _bounded(total, value)
+
+
+def _bounded(total: float, value: Any) -> timedelta:
+    if not total > 0:  # also NaN
         raise ValueError(f"duration {value!r} must be longer than zero")
+    if total > MAX_SECONDS:
+        raise ValueError(f"duration {value!r} is too long (at most {MAX_SECONDS // 86400} days)")
     return timedelta(seconds=total)
 
 

@@ -87,7 +87,9 @@ class Engine:
                     if clash:
                         raise RuleError(path, f"rule name {lr.spec.name!r} is already used by {clash[0].path}",
                                         lr.spec.lines.get("name", 1), "name")
-                except RuleError as e:
+                except Exception as e:  # load_rule_file raises RuleError only; anything else still gets listed
+                    if not isinstance(e, RuleError):
+                        e = RuleError(path, f"无法加载规则（{type(e).__name__}: {e}）", 1)
                     if path in self.by_path:
                         e = RuleError(e.file, e.reason + "（继续运行上一版本 / the previous version keeps running）",
                                       e.line, e.field)

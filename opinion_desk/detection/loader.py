@@ -7,7 +7,7 @@ never stops the others (:func:`load_dir` returns the good rules and the list of 
 from __future__ import annotations
 
 import hashlib
-import re
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +17,9 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from ..errors import RuleError
+from ..safe_yaml import Limits, YAMLLimitError, load_file, loads
 from .durations import parse_duration
+from .regex import compile_rule_regex
 from .rule import PostFilter, RuleSpec
 from .schema import base_schema, schema_for
 from .types import RULE_TYPES
@@ -25,6 +27,8 @@ from .types.base import RuleType
 
 DURATION_FIELDS = ("timeframe", "realert", "aggregation", "resolve_after")
 DEFAULT_TIMEFRAME = timedelta(minutes=10)
+LIMITS = Limits(max_bytes=64 * 1024, max_depth=20, max_aliases=50, max_nodes=20_000)  # a rule is a page of YAML
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,14 +80,13 @@ def _schema_message(err: Any) -> str:
 def parse_rule(text: str, file: str) -> RuleSpec:
     """Parse and check one rule file's text; raises :class:`RuleError`."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        raise RuleError(file, f"not valid YAML: {e.problem or e}", line) from None
-    except yaml.YAMLError as e:
-        raise RuleError(file, f"not valid YAML: {e}") from None
+        data, node = loads(text, file, LIMITS)
+    except YAMLLimitError as e:
+        raise RuleError(file, e.reason, e.line) from None
+    return _check(data, node, file)
+
+
+def _check(data: Any, node: yaml.Node | None, file: str) -> RuleSpec:
     if node is None or not isinstance(data, dict):
         raise RuleError(file, "a rule file must be a YAML mapping (name: ..., type: ...)", 1)
     lines = _line_map(node)
@@ -118,11 +121,12 @@ def parse_rule(text: str, file: str) -> RuleSpec:
             except ValueError as e:
                 raise fail((f,), str(e)) from None
     flt = dict(data.get("filter") or {})
+    notes: list[str] = []
     for i, rx in enumerate(flt.get("regex") or []):
         try:
-            re.compile(rx)
-        except re.error as e:
-            raise fail(("filter", "regex", i), f"regular expression {rx!r} does not compile: {e}") from None
+            notes += [str(fail(("filter", "regex", i), n)) for n in compile_rule_regex(rx)[1]]
+        except ValueError as e:
+            raise fail(("filter", "regex", i), str(e)) from None
     options = {k: v for k, v in data.items() if k in cls.OPTIONS}
     spec = RuleSpec(
         name=data["name"], type=data["type"], file=file,
@@ -137,7 +141,7 @@ def parse_rule(text: str, file: str) -> RuleSpec:
         duty=dict(data.get("duty") or {}),
         enabled=data.get("enabled", True),
         filter=PostFilter(flt), options=options, raw=data,
-        lines={_dotted(k): v for k, v in lines.items() if k},
+        lines={_dotted(k): v for k, v in lines.items() if k}, notes=notes,
     )
     if spec.query_key == "keyword" and data["type"] != "keyword" and not spec.filter.keywords:
         pass  # counts under the post's own top keywords
@@ -148,22 +152,26 @@ def build(spec: RuleSpec) -> RuleType:
     """The rule type instance of a spec; a type's own check failing is a :class:`RuleError` naming the file."""
     try:
         return RULE_TYPES[spec.type](spec)
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, OverflowError) as e:
         raise RuleError(spec.file, f"cannot build the {spec.type} rule: {e}", 1) from None
 
 
 def load_rule_file(path: str | Path) -> LoadedRule:
+    """Load one rule file; every failure — whatever its cause — is a :class:`RuleError` naming the file."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise RuleError(str(p), f"cannot read: {e.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise RuleError(str(p), f"not UTF-8 (byte {e.start})") from None
-    spec = parse_rule(text, str(p))
-    return LoadedRule(spec=spec, rtype=build(spec), path=str(p), digest=hashlib.sha1(raw).hexdigest())
+        data, node, raw = load_file(p, LIMITS)
+        spec = _check(data, node, str(p))
+        return LoadedRule(spec=spec, rtype=build(spec), path=str(p), digest=hashlib.sha1(raw).hexdigest())
+    except YAMLLimitError as e:
+        raise RuleError(str(p), e.reason, e.line) from None
+    except RuleError:
+        raise
+    except (RecursionError, MemoryError):
+        raise RuleError(str(p), "规则文件过于复杂，拒绝加载", 1) from None
+    except Exception as e:  # a check we lack must still name the file, never stop the desk with a traceback
+        log.warning("rule file %s: unexpected %s: %s", p, type(e).__name__, e)
+        raise RuleError(str(p), f"无法加载规则（{type(e).__name__}: {e}）", 1) from None
 
 
 def rule_files(directory: str | Path) -> list[Path]:

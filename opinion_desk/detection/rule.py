@@ -3,12 +3,12 @@ to the values of its ``query_key``, and what a rule type reports (:class:`Match`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..models import Post
+from .regex import compile_rule_regex
 
 SEVERITIES = {"low": "一般", "medium": "较大", "high": "重大", "critical": "特别重大"}
 QUERY_KEYS = ("none", "topic", "keyword", "region", "source", "author", "platform", "hashtag", "simhash")
@@ -26,7 +26,7 @@ class PostFilter:
         self.keywords: list[str] = list(spec.get("keywords") or [])
         self.all_keywords: list[str] = list(spec.get("all_keywords") or [])
         self.exclude: list[str] = list(spec.get("exclude") or [])
-        self.regex = [re.compile(r) for r in (spec.get("regex") or [])]
+        self.regex = [compile_rule_regex(r)[0] for r in (spec.get("regex") or [])]  # RE2: linear time
         self.sources = set(spec.get("sources") or [])
         self.platforms = set(spec.get("platforms") or [])
         self.topics = set(spec.get("topics") or [])
@@ -112,6 +112,7 @@ class RuleSpec:
     options: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # "field.path" -> line, for errors found later
+    notes: list[str] = field(default_factory=list)  # warnings for `rules check` (e.g. RE2 dialect differences)
 
     def keys_of(self, post: Post) -> list[str]:
         """The ``query_key`` values of a post (a post may count under several keywords or hashtags)."""
