@@ -90,6 +90,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: 
         TESTING=test_config is not None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=cfg["ingest"]["max_body_bytes"],  # refused with 413 before any parsing
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 

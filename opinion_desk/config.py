@@ -73,6 +73,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "ingest": {
         "tokens": Key(list, [], "API tokens accepted by POST /api/v1/posts (header 'Authorization: Bearer TOKEN')"),
         "max_batch": Key(int, 1000, "most items in one ingest request"),
+        "max_body_bytes": Key(int, 8 * 1024 * 1024, "largest request body (bytes) the desk reads; a bigger one is refused with 413 before it is parsed"),
     },
     "analysis": {
         "user_dict": Key(str, "", "extra jieba user dictionary file (word [freq] [tag] per line)"),

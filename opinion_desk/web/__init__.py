@@ -14,10 +14,14 @@ BLUEPRINTS = [
     "opinion_desk.web.sources:bp",  # source health pages and API
     "opinion_desk.web.alerts:bp",  # alerts, silences
     "opinion_desk.web.incidents:bp",  # incidents, drafts, approvals, timeliness
+    "opinion_desk.web.statements:bp",  # the public read-only statement pages the answers link to
 ]
 
 
 def init_app(app: Flask) -> None:
+    from .params import init_app as checked_params
+
+    checked_params(app)  # a bad query parameter or input item is a 400 naming it, on every blueprint
     for target in BLUEPRINTS:
         mod, _, attr = target.partition(":")
         app.register_blueprint(getattr(import_module(mod), attr))

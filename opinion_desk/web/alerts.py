@@ -11,6 +11,7 @@ from ..detection.durations import parse_duration
 from ..state import get_db
 from ..state.alerts import STATUSES, Alert, Silence
 from .auth import current_user, require_role
+from .params import choice_arg, int_arg
 
 bp = Blueprint("alerts", __name__)
 
@@ -28,17 +29,12 @@ def page():  # noqa: ANN201
 def list_alerts():  # noqa: ANN201
     """Newest first; ``status`` (open|resolved|silenced), ``rule``, ``limit`` (≤ 500)."""
     q = select(Alert).order_by(Alert.created_at.desc())
-    status = request.args.get("status")
+    status = choice_arg("status", "", STATUSES)
     if status:
-        if status not in STATUSES:
-            return jsonify(error=f"field 'status': {status!r} is not one of {', '.join(STATUSES)}", field="status"), 400
         q = q.where(Alert.status == status)
     if request.args.get("rule"):
         q = q.where(Alert.rule == request.args["rule"])
-    try:
-        limit = max(1, min(500, int(request.args.get("limit", 100))))
-    except ValueError:
-        return jsonify(error="field 'limit': not a whole number", field="limit"), 400
+    limit = int_arg("limit", 100, 1, 500)
     rows = get_db().scalars(q.limit(limit)).all()
     return jsonify(alerts=[a.to_dict() for a in rows])
 

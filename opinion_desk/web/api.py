@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..store import get_store
 from ..store.base import INTERVALS, TERM_FIELDS
 from .helpers import get_pipeline, query_from_args
+from .params import choice_arg, int_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -94,9 +95,7 @@ def get_post(post_id: str):  # noqa: ANN201
 @bp.get("/stats/volume")
 def volume():  # noqa: ANN201
     q = query_from_args()
-    interval = request.args.get("interval", "1m")
-    if interval not in INTERVALS:
-        raise InputError("query", "interval", f"{interval!r} is not one of {', '.join(INTERVALS)}")
+    interval = choice_arg("interval", "1m", INTERVALS)
     buckets = get_store().date_histogram(q, interval)
     return jsonify(interval=interval, buckets=[[t.isoformat(), n] for t, n in buckets])
 
@@ -104,8 +103,6 @@ def volume():  # noqa: ANN201
 @bp.get("/stats/top")
 def top():  # noqa: ANN201
     q = query_from_args()
-    field = request.args.get("field", "keywords")
-    if field not in TERM_FIELDS:
-        raise InputError("query", "field", f"{field!r} is not one of {', '.join(TERM_FIELDS)}")
-    size = int(request.args.get("n", 10))
+    field = choice_arg("field", "keywords", TERM_FIELDS)
+    size = int_arg("n", 10, 1, 1000)
     return jsonify(field=field, terms=get_store().top_terms(q, field, size))

@@ -20,6 +20,7 @@ from ..state import get_db
 from ..state.incidents import Incident
 from ..state.users import ROLES
 from .auth import current_user, require_role
+from .params import choice_arg, int_arg
 
 bp = Blueprint("incidents", __name__)
 API = "/api/v1/incidents"
@@ -96,11 +97,11 @@ def incident_page(inc_id: int):  # noqa: ANN201
 @bp.get(API)
 def api_list():  # noqa: ANN201
     cfg = current_app.config["DESK"]
-    q = select(Incident).order_by(Incident.id.desc()).limit(min(500, int(request.args.get("size", 100))))
+    q = select(Incident).order_by(Incident.id.desc()).limit(int_arg("size", 100, 1, 500))
     status = request.args.getlist("status")
     if status:
         q = q.where(Incident.status.in_(status))
-    elif request.args.get("active", "1") == "1":
+    elif choice_arg("active", "1", ("0", "1")) == "1":
         q = q.where(Incident.status != "closed")
     return jsonify(incidents=[incident_dict(cfg, i) for i in get_db().scalars(q)])
 
@@ -248,7 +249,7 @@ def api_timeliness():  # noqa: ANN201
         timeliness.parse_month(month)
     except ValueError as e:
         return jsonify(error=str(e), field="month"), 400
-    fmt = request.args.get("format", "json")
+    fmt = choice_arg("format", "json", ("json", "csv"))
     if fmt == "csv":
         return Response(timeliness.export(get_db(), cfg, month, "csv"), content_type=csvsafe.CONTENT_TYPE,
                         headers={"Content-Disposition": f"attachment; filename=timeliness-{month}.csv"})
