@@ -99,8 +99,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "auth": {
         "secure_cookies": Key(bool, False, "send the session cookie only over HTTPS (set true behind TLS)"),
         "session_hours": Key(int, 12, "a login lasts this many hours"),
-        "login_max_failures": Key(int, 5, "failed logins per username and address before logins are refused"),
-        "login_window_minutes": Key(int, 15, "the window of the login rate limit, minutes"),
+        "login_max_failures": Key(int, 5, "failed logins of one account before each further login waits (1 minute after the last failure, doubling, at most the window); a browser that logged in as the user before is counted on its own"),
+        "login_window_minutes": Key(int, 15, "the window of the login limits, and the longest wait, minutes"),
+        "login_address_max_failures": Key(int, 50, "failed logins from one client address (any usernames) before that address waits out the window; higher than per account, as an office shares one address"),
+        "login_spray_accounts": Key(int, 5, "one password that failed for this many different usernames is refused for every username until the window passes (password spraying)"),
     },
     "incidents": {
         "major_levels": Key(list, ["特别重大", "重大"], "incident levels that are major emergencies (国办发〔2016〕61号)"),

@@ -1,4 +1,20 @@
-"""The append-only audit log: every incident action, hash-chained so that a changed or removed entry shows.
+"""The append-only audit log: every incident action and every security-relevant action of the desk, hash-chained
+so that a changed or removed entry shows.
+
+What is written (``action``; ``incident_id`` only for incident actions):
+
+- incidents: every step of :mod:`opinion_desk.incidents.lifecycle` (open, acknowledge, draft, approve, publish...);
+- people: ``login``, ``login_failed``, ``login_refused`` (rate limit), ``logout``, ``password_change``,
+  ``user_add``, ``user_passwd``, ``token_add``, ``token_revoke`` (web and ``opinion-desk users``);
+- silences (the obvious way to withhold an alert): ``silence_add``, ``silence_remove`` (web and CLI);
+- files: ``rules_changed`` / ``sources_changed`` (each file added, changed or removed, with its sha256, as seen
+  at start and at every reload);
+- ``desk_start``: the effective configuration, secrets redacted (:func:`opinion_desk.config.redacted`).
+
+Anchoring: a chain kept only in the database can be rewritten whole (change a row, recompute every hash after
+it). :mod:`opinion_desk.incidents.audit_digest` writes the chain head out of the database once a day, signed, to
+``data_dir/audit-digests.jsonl`` and by mail to named leaders; ``opinion-desk audit verify`` checks the chain
+against those digests.
 
 Entry ``n`` stores ``prev_hash`` (entry ``n-1``'s hash; 64 zeros for the first) and
 ``hash = sha256(prev_hash + canonical JSON of {seq, at, actor, action, incident_id, payload})`` where canonical
@@ -14,13 +30,16 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..state import StateDB
 from ..state.incidents import AuditEntry
 
 GENESIS = "0" * 64
@@ -78,6 +97,27 @@ def verify_chain(s: Session) -> ChainResult:
         expect += 1
         n += 1
     return ChainResult(True, n)
+
+
+def record(db: StateDB, actor: str, action: str, payload: dict[str, Any] | None = None,
+           incident_id: int | None = None, tries: int = 5) -> int:
+    """Append one entry in its own transaction; returns its sequence number. Another process (a CLI command
+    beside the running desk) may take the same sequence number first: the primary key refuses the second and it
+    is tried again on the new head."""
+    for attempt in range(tries):
+        try:
+            with WRITE_LOCK, db.session_scope() as s:
+                return append(s, actor, action, incident_id, payload).seq
+        except IntegrityError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def head(s: Session) -> AuditEntry | None:
+    """The last entry of the chain (None while it is empty)."""
+    return s.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
 
 
 def entries(s: Session, incident_id: int) -> list[AuditEntry]:

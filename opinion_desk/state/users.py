@@ -217,5 +217,12 @@ def record_failure(s: Session, key: str, window: timedelta) -> None:
     s.execute(delete(LoginFailure).where(LoginFailure.at < _now() - window))
 
 
+def failed_accounts(s: Session, prefix: str, window: timedelta) -> int:
+    """How many different keys starting with ``prefix`` failed within ``window`` (one password, many usernames)."""
+    since = _now() - window
+    return s.scalar(select(func.count(func.distinct(LoginFailure.key)))
+                    .where(LoginFailure.key.startswith(prefix, autoescape=True), LoginFailure.at >= since)) or 0
+
+
 def clear_failures(s: Session, key: str) -> None:
     s.execute(delete(LoginFailure).where(LoginFailure.key == key))

@@ -10,16 +10,32 @@ static files (:data:`PUBLIC_ENDPOINTS`). How a request is let in (:func:`_guard`
   session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``; pages put it in
   ``<meta name="csrf-token">`` and ``static/js/desk.js`` sends it with every fetch).
 
-Session cookies are HttpOnly, SameSite=Lax, and Secure when ``[auth] secure_cookies`` is true. Failed logins
-are limited per username and client address (``[auth] login_max_failures`` in ``login_window_minutes``).
-Role checks: :func:`require_role`.
+Session cookies are HttpOnly, SameSite=Lax, and Secure when ``[auth] secure_cookies`` is true. A session names
+its user and the user's session generation (``User.session_version``), checked on every request: logging out
+and changing a password bump it, so a copied cookie stops working (logging out ends the user's sessions on every
+device). Every answer carries ``X-Frame-Options: DENY`` and a Content-Security-Policy (:data:`CSP`: scripts only
+from the desk itself, no framing).
+
+Login limits (:func:`_login_refusal`), all within ``[auth] login_window_minutes``, messages in Chinese:
+
+- per account: after ``login_max_failures`` failures a login waits 1 minute after the last one, doubling with
+  each further failure up to the window (a backoff, never a lock for good). A browser that has logged in as that
+  user before carries a signed device cookie (:data:`DEVICE_COOKIE`) and is counted on its own, so someone
+  guessing from the same shared office address does not lock the real user out;
+- per client address: ``login_address_max_failures`` failures (a higher threshold: an office shares one address);
+- password spraying: one password that failed for ``login_spray_accounts`` different usernames is refused for
+  every username until the window passes (kept as a keyed hash, never the password).
+
+Logins, failures, refusals and logouts are written to the audit log. Role checks: :func:`require_role`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,15 +44,24 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
                    url_for)
 
 from ..state import get_db, get_statedb
-from ..state.users import (ROLES, ApiToken, User, authenticate, clear_failures, find_token, record_failure,
-                           recent_failures)
+from ..state.users import (ROLES, ApiToken, User, authenticate, clear_failures, failed_accounts, find_token,
+                           record_failure, recent_failures)
 
 bp = Blueprint("auth", __name__)
 
-PUBLIC_ENDPOINTS = {"auth.login", "api.health", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "api.health", "static", "statements.page"}
 # views that check machine tokens themselves (and take no session)
 SELF_CHECKED_ENDPOINTS = {"api.ingest"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# pages load scripts, styles and the Socket.IO connection from the desk itself only (templates have no inline
+# script; <style> blocks and style attributes are used, so inline styles are allowed); nobody may frame a page
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "same-origin"}
+DEVICE_COOKIE = "desk_device"
+DEVICE_DAYS = 180
 
 
 @bp.record_once
@@ -52,6 +77,13 @@ def _configure(state: Any) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.globals["ROLE_NAMES"] = ROLES
+
+
+@bp.after_app_request
+def _security_headers(response):  # noqa: ANN001, ANN202
+    for k, v in SECURITY_HEADERS.items():
+        response.headers.setdefault(k, v)
+    return response
 
 
 # -- who is asking -------------------------------------------------------------------------------------------
@@ -178,6 +210,87 @@ def _client_key(username: str) -> str:
     return f"{username.strip().lower()}|{request.remote_addr or '?'}"
 
 
+def _audit(actor: str, action: str, **payload: Any) -> None:
+    from ..incidents.audit import record
+
+    record(get_statedb(), actor or "-", action, {"address": request.remote_addr or "", **payload})
+
+
+# -- login limits --------------------------------------------------------------------------------------------
+def _device_serializer():  # noqa: ANN202
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt="opinion-desk-device")
+
+
+def _device(username: str) -> str | None:
+    """The nonce of this browser's device cookie when it was set by a login as ``username``; else None."""
+    from itsdangerous import BadSignature
+
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != username.strip().lower():
+        return None
+    return str(data.get("n") or "") or None
+
+
+def _password_key(password: str) -> str:
+    """A keyed hash of a tried password (never stored in clear), to see one password tried on many accounts."""
+    mac = hmac.new(str(current_app.secret_key).encode(), password.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return mac.hexdigest()[:24]
+
+
+def _failure_keys(username: str, password: str) -> dict[str, str]:
+    name = username.strip().lower()
+    device = _device(username)
+    return {"account": f"d|{device}" if device else f"u|{name}", "address": f"a|{request.remote_addr or '?'}",
+            "spray": f"p|{_password_key(password)}|", "spray_row": f"p|{_password_key(password)}|{name}"}
+
+
+def backoff_left(fails: list[datetime], free: int, cap: timedelta, now: datetime) -> timedelta:
+    """How much longer a login must wait: nothing for the first ``free`` failures, then 1 minute after the last
+    failure, doubling with each further one, never more than ``cap``."""
+    over = len(fails) - free
+    if over < 0 or not fails:
+        return timedelta(0)
+    wait = min(timedelta(minutes=2 ** min(over, 30)), cap)
+    last = fails[-1] if fails[-1].tzinfo else fails[-1].replace(tzinfo=timezone.utc)
+    return max(timedelta(0), last + wait - now)
+
+
+def _minutes(left: timedelta) -> int:
+    return max(1, math.ceil(left.total_seconds() / 60))
+
+
+def _login_refusal(s: Any, keys: dict[str, str]) -> tuple[str, str] | None:
+    """(reason, Chinese message) when this login attempt is refused before its password is checked."""
+    cfg = current_app.config["DESK"]["auth"]
+    window = timedelta(minutes=int(cfg["login_window_minutes"]))
+    now = datetime.now(timezone.utc)
+    by_address = recent_failures(s, keys["address"], window)
+    if len(by_address) >= int(cfg["login_address_max_failures"]):
+        left = window - (now - by_address[0].replace(tzinfo=by_address[0].tzinfo or timezone.utc))
+        return "address", f"本机地址登录失败次数过多，请 {_minutes(left)} 分钟后再试"
+    if failed_accounts(s, keys["spray"], window) >= int(cfg["login_spray_accounts"]):
+        return "spray", "此密码已在多个账号上登录失败，暂时不能使用，请稍后再试或联系管理员"
+    left = backoff_left(recent_failures(s, keys["account"], window), int(cfg["login_max_failures"]), window, now)
+    if left > timedelta(0):
+        return "account", f"登录失败次数过多，请 {_minutes(left)} 分钟后再试"
+    return None
+
+
+def _set_device_cookie(response: Any, username: str) -> None:
+    cfg = current_app.config["DESK"]["auth"]
+    value = _device_serializer().dumps({"u": username.strip().lower(), "n": secrets.token_urlsafe(12)})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
+                        secure=bool(cfg.get("secure_cookies", False)))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
     nxt = request.values.get("next")
@@ -191,35 +304,49 @@ def login():  # noqa: ANN201
     window = timedelta(minutes=int(cfg["login_window_minutes"]))
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
-    key = _client_key(username)
+    keys = _failure_keys(username, password)
     db = get_statedb()
     with db.session_scope() as s:
-        fails = recent_failures(s, key, window)
-    if len(fails) >= int(cfg["login_max_failures"]):
-        msg = f"登录失败次数过多，请 {int(cfg['login_window_minutes'])} 分钟后再试"
-        return render_template("login.html", error=msg, next=nxt), 429
+        refused = _login_refusal(s, keys)
+    if refused is not None:
+        _audit(username[:80], "login_refused", reason=refused[0])
+        return render_template("login.html", error=refused[1], next=nxt), 429
     with db.session_scope() as s:
         user = authenticate(s, username, password)
         if user is None:
-            record_failure(s, key, window)
+            for k in ("account", "address", "spray_row"):
+                record_failure(s, keys[k], window)
         else:
-            clear_failures(s, key)
+            clear_failures(s, keys["account"])
             from ..models import utcnow
 
             user.last_login = utcnow()
-            uid, sv = user.id, user.session_version
+            uid, sv, canonical_name = user.id, user.session_version, user.username
     if user is None:
+        _audit(username[:80], "login_failed")
         return render_template("login.html", error="用户名或密码错误", next=nxt), 401
+    _audit(canonical_name, "login")
     session.clear()  # a fresh session (and CSRF token) at every login
     session.permanent = True
     session["uid"] = uid
     session["sv"] = sv
     csrf_token()
-    return redirect(_safe_next(nxt))
+    response = redirect(_safe_next(nxt))
+    _set_device_cookie(response, canonical_name)
+    return response
 
 
 @bp.post("/logout")
 def logout():  # noqa: ANN201
+    """End the session: the user's session generation is bumped, so this cookie (and any copy of it, and the
+    user's sessions elsewhere) no longer logs anyone in."""
+    user = current_user()
+    if user is not None and g.get("api_token") is None:
+        with get_statedb().session_scope() as s:
+            row = s.get(User, user.id)
+            if row is not None:
+                row.session_version = (row.session_version or 1) + 1
+        _audit(user.username, "logout")
     session.clear()
     return redirect(url_for("auth.login"))
 
