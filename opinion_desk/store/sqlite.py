@@ -6,7 +6,10 @@ title's tokens — each hex-encoded, so FTS5's tokenizer sees one opaque word pe
 whitespace-token equality, as in Elasticsearch's ``whitespace`` analyzer (case-sensitive, no stemming).
 
 Top terms are counted in SQL with ``json_each`` over the matching rows (``COUNT(DISTINCT rowid)``: once per post).
-Thread-safety: one connection per thread (WAL lets readers run beside the writer) and a lock around writes.
+Connections: a small pool (:meth:`SQLiteStore._conn` borrows one for a single call and gives it back), not one per
+thread — a web server that starts a thread per request would otherwise open two file descriptors (the file and
+its WAL) per request and never close them. At most ``MAX_IDLE`` connections stay open; WAL lets readers run
+beside the writer, and a lock serialises writes. ``":memory:"`` has one connection shared under a lock.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +61,7 @@ class SQLiteStore(PostStore):
     """Posts in one SQLite file. ``path`` may be ``":memory:"`` only for single-threaded throwaway use."""
 
     name = "sqlite"
+    MAX_IDLE = 4  # connections kept open between calls (more are opened under load, and closed when returned)
 
     def __init__(self, path: str | os.PathLike[str] = "posts.db",
                  segment: Callable[[str], list[str]] | None = None) -> None:
@@ -64,46 +69,75 @@ class SQLiteStore(PostStore):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
         self._write_lock = threading.Lock()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._memory = self.path == ":memory:"
+        self._memory_lock = threading.RLock()
         self._closed = False
-        with self._write_lock:
-            self._conn().executescript(SCHEMA_SQL)
+        with self._write_lock, self._conn() as c:
+            c.executescript(SCHEMA_SQL)
 
     # connections -----------------------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        c = getattr(self._local, "conn", None)
-        if c is None:
-            if self._closed:
-                raise StoreError(f"SQLite store {self.path} is closed")
-            try:
-                c = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                c.execute("PRAGMA journal_mode=WAL")
-                c.execute("PRAGMA synchronous=NORMAL")
-                c.execute("PRAGMA busy_timeout=30000")
-            except sqlite3.Error as e:
-                raise StoreError(f"cannot open SQLite store {self.path}: {e} ([store] sqlite_path)") from None
-            self._local.conn = c
-            with self._conns_lock:
-                self._conns.append(c)
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            c = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA synchronous=NORMAL")
+            c.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open SQLite store {self.path}: {e} ([store] sqlite_path)") from None
         return c
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one call: an idle one from the pool, or a new one; given back (or closed) after."""
+        if self._closed:
+            raise StoreError(f"SQLite store {self.path} is closed")
+        if self._memory:  # one database per connection: keep the one, one caller at a time
+            with self._memory_lock:
+                if not self._idle:
+                    self._idle.append(self._connect())
+                yield self._idle[0]
+            return
+        with self._pool_lock:
+            c = self._idle.pop() if self._idle else None
+        if c is None:
+            c = self._connect()
+        try:
+            yield c
+        finally:
+            if c.in_transaction:  # a call that failed half-way must not hand an open transaction on
+                try:
+                    c.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            with self._pool_lock:
+                keep = not self._closed and len(self._idle) < self.MAX_IDLE
+                if keep:
+                    self._idle.append(c)
+            if not keep:
+                c.close()
+
+    def open_connections(self) -> int:
+        """Idle connections held by the pool (for tests and the health page)."""
+        with self._pool_lock:
+            return len(self._idle)
 
     def close(self) -> None:
         self._closed = True
-        with self._conns_lock:
-            for c in self._conns:
-                try:
-                    c.close()
-                except sqlite3.Error:
-                    pass
-            self._conns.clear()
-        self._local = threading.local()
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for c in idle:
+            try:
+                c.close()
+            except sqlite3.Error:
+                pass
 
     def ping(self) -> bool:
         try:
-            self._conn().execute("SELECT 1").fetchone()
+            with self._conn() as c:
+                c.execute("SELECT 1").fetchone()
             return True
         except (sqlite3.Error, StoreError):
             return False
@@ -134,8 +168,7 @@ class SQLiteStore(PostStore):
         rows = list({r[0]: r for r in rows}.values())
         terms = list(dict(terms).items())
         ids = [(r[0],) for r in rows]
-        with self._write_lock:
-            c = self._conn()
+        with self._write_lock, self._conn() as c:
             try:
                 c.execute("BEGIN IMMEDIATE")
                 c.executemany("DELETE FROM posts_fts WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
@@ -155,8 +188,7 @@ class SQLiteStore(PostStore):
     def drop_before(self, cutoff: datetime) -> int:
         """Delete posts created before ``cutoff``; returns how many posts went."""
         us = to_us(cutoff)
-        with self._write_lock:
-            c = self._conn()
+        with self._write_lock, self._conn() as c:
             try:
                 c.execute("BEGIN IMMEDIATE")
                 c.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)", (us,))
@@ -195,7 +227,8 @@ class SQLiteStore(PostStore):
 
     def _query(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
-            return self._conn().execute(sql, args).fetchall()
+            with self._conn() as c:
+                return c.execute(sql, args).fetchall()
         except sqlite3.Error as e:
             raise StoreError(f"SQLite store {self.path}: query failed: {e}") from None
 
