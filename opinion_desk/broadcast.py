@@ -8,6 +8,8 @@ Every live update the dashboard receives goes through a function here, on the ``
 - ``incident``   an incident changed
 """
 
+- ``escalation`` an incident's deadline escalation (事件时限; one banner per incident, updated in place)
+- ``review``     something entered or left the approvers' 待我审核 queue (a close request)
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -53,3 +55,11 @@ def source(data: dict[str, Any]) -> None:
 
 def incident(data: dict[str, Any]) -> None:
     emit("incident", data)
+
+
+def escalation(data: dict[str, Any]) -> None:
+    emit("escalation", data)
+
+
+def review(data: dict[str, Any]) -> None:
+    emit("review", data)

@@ -117,6 +117,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "hot_minutes": Key((int, float), 120, "a published topic counts as hot while it had posts within (minutes)"),
         "remind_every_minutes": Key((int, float), 60, "remind to keep publishing (持续发布) this often while hot"),
         "escalation_channels": Key(list, [], "alert channels escalations go to ([alerting] channels; empty = all)"),
+        "allow_self_approval": Key(bool, False, "a one-person office: an approver may approve a draft they wrote (each such approval is audited as a self-approval); default false = four eyes (双人审核)"),
     },
     "incidents.weibo": {
         "base_url": Key(str, "https://api.weibo.com", "Weibo API base URL"),

@@ -6,9 +6,9 @@ other government-related opinion a response within ``response_hours`` (48). A de
 published answer (``info``) or by marking the press conference held (``press``).
 
 Escalation: when ``escalate_at`` fractions (0.5, 0.8, 1.0 = overdue) of a running deadline have passed, a push
-goes to approvers and leaders, once per fraction. Pushes are written to the Escalation table, emitted on the
-dashboard (``broadcast.incident``) and handed to the alerting outbox (email, robots) when the app has one --
-:func:`deliver` is the one seam.
+goes to the approvers and the routed department's contacts, once per fraction; a met or stopped clock (the
+incident closed) never escalates. Pushes are written to the Escalation table and delivered by
+:mod:`.escalation` (their own kind, 事件时限: every desk page, email, robot @mentions).
 """
 
 from __future__ import annotations
@@ -37,36 +37,55 @@ def compute(cfg: Any, level: str, opened_at: datetime) -> tuple[datetime, dateti
 
 @dataclass
 class Clock:
+    """One deadline. It stops when met (``met_at``: the first published answer, the press conference held) or
+    when the incident is closed (``stopped_at``); a stopped clock neither counts down nor escalates."""
+
     name: str  # info | press
     label: str
     due: datetime
     met_at: datetime | None
     opened_at: datetime
+    stopped_at: datetime | None = None  # the incident's closing time
+
+    def end(self, now: datetime) -> datetime:
+        """Where the clock stands: when it was met or stopped, else ``now``."""
+        return self.met_at or (min(now, self.stopped_at) if self.stopped_at else now)
 
     def fraction(self, now: datetime) -> float:
         total = (self.due - self.opened_at).total_seconds() or 1.0
-        return (now - self.opened_at).total_seconds() / total
+        return (self.end(now) - self.opened_at).total_seconds() / total
+
+    def state(self, now: datetime) -> str:
+        """met | missed (met late, or past due when it stopped or now) | closed (stopped before due) | running"""
+        if self.met_at is not None:
+            return "met" if self.met_at <= self.due else "missed"
+        if self.end(now) > self.due:
+            return "missed"
+        return "closed" if self.stopped_at is not None else "running"
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
-        remaining = (self.due - now).total_seconds()
+        state = self.state(now)
         return {"name": self.name, "label": self.label, "due": iso(self.due), "met_at": iso(self.met_at),
-                "met": self.met_at is not None and self.met_at <= self.due,
-                "missed": (self.met_at or now) > self.due, "remaining_seconds": int(remaining),
-                "fraction": round(self.fraction(now), 3), "running": self.met_at is None}
+                "stopped_at": iso(self.stopped_at), "state": state, "met": state == "met",
+                "missed": state == "missed", "remaining_seconds": int((self.due - self.end(now)).total_seconds()),
+                "fraction": round(self.fraction(now), 3), "running": self.met_at is None and self.stopped_at is None}
 
 
 def clocks(cfg: Any, inc: Incident) -> list[Clock]:
     opened = aware(inc.opened_at)
     major = is_major(cfg, inc.level)
+    stopped = aware(inc.closed_at) if inc.status == "closed" else None
     out = [Clock("info", KIND_ZH["info"] if major else KIND_ZH["response"], aware(inc.info_due), aware(inc.first_info_at),
-                 opened)]
+                 opened, stopped)]
     if inc.press_due is not None:
-        out.append(Clock("press", KIND_ZH["press"], aware(inc.press_due), aware(inc.press_held_at), opened))
+        out.append(Clock("press", KIND_ZH["press"], aware(inc.press_due), aware(inc.press_held_at), opened, stopped))
     return out
 
 
 def clock_dicts(cfg: Any, inc: Incident, now: datetime | None = None) -> list[dict[str, Any]]:
-    now = now or datetime.now(timezone.utc)
+    from .lifecycle import now as clock_now
+
+    now = now or clock_now()
     return [c.to_dict(now) for c in clocks(cfg, inc)]
 
 
@@ -77,7 +96,7 @@ def due_escalations(cfg: Any, inc: Incident, now: datetime) -> list[tuple[str, f
     sent = set(inc.escalated or [])
     out = []
     for c in clocks(cfg, inc):
-        if c.met_at is not None:
+        if c.met_at is not None or c.stopped_at is not None:
             continue
         f = c.fraction(now)
         for frac in sorted(float(x) for x in cfg["incidents"]["escalate_at"]):
@@ -100,34 +119,3 @@ def escalation_message(inc: Incident, frac: float, c: Clock, now: datetime) -> s
     left = int((c.due - now).total_seconds() // 60)
     return (f"【时限提醒】事件#{inc.id}「{inc.title}」（{inc.level}）{c.label}时限已过 {int(frac * 100)}%，"
             f"剩余 {left // 60} 小时 {left % 60} 分钟（截止 {due_local}）")
-
-
-def deliver(app: Any, inc: Incident, kind: str, message: str, recipients: list[dict[str, Any]]) -> str:
-    """Hand a push to the alerting outbox (the email/robot channels) when the app has one; returns how it went.
-
-    The outbox renders alert payloads, so the push is shaped like one (``alert`` with ``reason``/``description``);
-    the channels named by ``[incidents] escalation_channels`` (empty = every defined channel) receive it.
-    """
-    outbox = app.extensions.get("opinion_desk.outbox") if app is not None else None
-    if outbox is None or not hasattr(outbox, "enqueue"):
-        return "dashboard"
-    wanted = app.config["DESK"]["incidents"]["escalation_channels"] or list(getattr(outbox, "channels", {}))
-    names = [n for n in wanted if n in getattr(outbox, "channels", {})]
-    if not names:
-        return "dashboard"
-    now = iso(datetime.now(timezone.utc))
-    severity = {"特别重大": "critical", "重大": "high", "较大": "medium"}.get(inc.level, "low")
-    rule = {"route": "事件分派", "remind": "持续发布提醒"}.get(kind, "事件时限")
-    alert = {"id": f"I{inc.id}", "rule": rule, "rule_type": "incident", "severity": severity,
-             "severity_zh": inc.level, "key": f"#{inc.id}", "status": "open", "status_zh": "未平息", "reason": message,
-             "first_match": now, "last_match": now, "notified_at": None, "resolved_at": None, "created_at": now,
-             "count": 1, "value": None, "post_ids": [], "duty": {"recipients": recipients}, "description": message,
-             "channels": names, "details": {"incident_id": inc.id, "kind": kind}}
-    desk_url = (app.config["DESK"].get("alerting") or {}).get("desk_url", "") or ""
-    payload = {"alert": alert, "kind": "alert", "posts": [],
-               "desk_url": f"{desk_url.rstrip('/')}/incidents/{inc.id}" if desk_url else ""}
-    try:
-        outbox.enqueue(f"I{inc.id}", names, "alert", payload)
-    except Exception as e:  # the push is still on the dashboard and in the table
-        return f"dashboard (outbox failed: {e})"
-    return "outbox:" + ",".join(names)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from .. import broadcast
 from ..errors import IncidentError
 from ..state.incidents import (Approval, Draft, Incident, IncidentAlert, IncidentNote, IncidentPost, Publication,
-                               aware)
+                               aware, iso)
 from . import deadlines, lifecycle, routing
 from .check import check_draft
 from .drafts import compose
@@ -94,6 +94,7 @@ class IncidentDesk:
             if opened_at > now():
                 raise IncidentError("立案时间不能晚于当前时间")
         post_ids = list(post_ids or [])
+        named = bool(post_ids) and not alert_id  # posts the officer named: each must be found (see .postref)
         alert = None
         if alert_id:
             from ..state.alerts import Alert
@@ -113,7 +114,14 @@ class IncidentDesk:
         if not title:
             raise IncidentError("事件标题不能为空")
         level = self._level(level)
-        posts = self.posts(post_ids[:200])
+        if named:
+            from .postref import resolve
+
+            posts, problems = resolve(self.store, post_ids[:200])
+            if problems:
+                raise IncidentError("未立案。" + "；".join(problems))
+        else:
+            posts = self.posts(post_ids[:200])
         kw = Counter(k for p in posts for k in (p.keywords or [])[:5])
         keywords = [k for k, _ in kw.most_common(6)]
         region = Counter(p.region for p in posts if p.region).most_common(1)
@@ -271,7 +279,18 @@ class IncidentDesk:
         return n
 
     def close(self, inc_id: int, actor: Actor, version: int | None, reason: str = "") -> Incident:
+        """Close. Without a published answer it needs a written reason and an approver: a duty officer's close
+        becomes a close request in the approvers' 待我审核 queue (:mod:`.review`) and the incident stays open."""
         reason = (reason or "").strip()
+        if reason and not actor.has_role("approver"):
+            with self.db.session_scope() as s:
+                unanswered = get(s, inc_id).published_at is None
+            if unanswered:
+                from .review import request_close
+
+                request_close(self, inc_id, actor, version, reason)
+                with self.db.session_scope() as s:
+                    return get(s, inc_id)
         with writing(self.db) as s:
             inc = get(s, inc_id)
             lifecycle.expect(s, inc, version)
@@ -342,9 +361,12 @@ class IncidentDesk:
             lifecycle.expect(s, inc, version)
             lifecycle.check(inc, action, actor)
             d = self.current_draft(s, inc_id)
+            own = approve and lifecycle.self_approval(inc, d.author, actor,
+                                                      bool(self.cfg["incidents"].get("allow_self_approval")))
             extra = {"approved_at": now()} if approve else {}
             transition(s, inc, action, actor, version, {"draft": d.number, "comment": comment,
-                                                        "conflicts": (d.check or {}).get("conflicts", 0)}, **extra)
+                                                        "conflicts": (d.check or {}).get("conflicts", 0),
+                                                        **({"self_approval": True} if own else {})}, **extra)
             d.status = "approved" if approve else "rejected"
             s.add(Approval(incident_id=inc_id, draft_id=d.id, kind="draft", approver=actor.username,
                            decision="approved" if approve else "rejected", comment=comment, at=now()))
@@ -355,12 +377,16 @@ class IncidentDesk:
     def notify(self, inc: Incident, kind: str, message: str, recipients: list[dict[str, Any]]) -> None:
         from ..state.incidents import Escalation
 
-        how = deadlines.deliver(self.app, inc, kind, message, recipients)
+        from . import escalation
+
+        people = escalation.people([], recipients)
+        how = escalation.deliver(self.app, inc, kind, message, people)
+        at = now()
         with writing(self.db) as s:
-            s.add(Escalation(incident_id=inc.id, kind=kind, message=message, recipients=recipients, delivered=how,
-                             at=now()))
+            s.add(Escalation(incident_id=inc.id, kind=kind, message=message, recipients=people, delivered=how, at=at))
             record(s, inc, "notify", SYSTEM, {"kind": kind, "message": message, "delivered": how,
-                                              "recipients": [r.get("name") or r.get("username") for r in recipients]})
+                                              "recipients": [r.get("name") or r.get("username") for r in people]})
+        broadcast.escalation(escalation.record(self.cfg, inc, kind, message, people, how, iso(at)))
         broadcast.incident({"event": "escalation", "kind": kind, "message": message,
                             "incident": incident_dict(self.cfg, inc)})
 

@@ -67,6 +67,8 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
     d["notes"] = [{"author": n.author, "text": n.text, "at": iso(n.at)} for n in q(IncidentNote, IncidentNote.id)]
     d["escalations"] = [{"kind": e.kind, "message": e.message, "delivered": e.delivered, "at": iso(e.at)}
                         for e in q(Escalation, Escalation.id)]
+    pending = [a for a in d["approvals"] if a["kind"] == "close_request" and a["decision"] == "pending"]
+    d["close_request"] = pending[-1] if pending else None
     names = {u.username: u.name for u in s.scalars(select(User))}
     names["system"] = "系统"
     for a in d["approvals"]:
@@ -81,4 +83,5 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
 ACTION_ZH = {k: v[3] for k, v in TRANSITIONS.items()}
 ACTION_ZH.update({"open": "立案", "snapshot": "证据快照", "note": "备注", "notify": "推送通知", "escalate": "时限升级",
                   "verify": "核验上线", "verified": "双微均已上线", "link_alert": "关联预警", "draft_kept": "冲突稿件留存",
-                  "publication": "渠道发布", "remind": "持续发布提醒"})
+                  "publication": "渠道发布", "remind": "持续发布提醒", "close_request": "申请关闭",
+                  "close_declined": "驳回关闭申请"})

@@ -47,7 +47,8 @@ def leaders(desk: IncidentDesk) -> list[dict[str, Any]]:
     from ..state.users import users_with_role
 
     with desk.db.session_scope() as s:
-        return [{"username": u.username, "name": u.name, "email": u.email} for u in users_with_role(s, "approver")]
+        return [{"username": u.username, "name": u.name, "email": u.email, "phone": u.phone}
+                for u in users_with_role(s, "approver")]
 
 
 def tick_deadlines(desk: IncidentDesk) -> list[str]:

@@ -16,10 +16,15 @@ from sqlalchemy.orm import Session
 
 from ..state.incidents import Incident, aware, iso
 from . import csvsafe, deadlines
+from .lifecycle import now as clock_now
 
 CST = timezone(timedelta(hours=8))
 COLUMNS = ("id", "title", "level", "status", "department", "opened_at", "ack_minutes", "first_info_minutes",
-           "publish_minutes", "info_due", "info_met", "press_due", "press_met", "closed_at", "close_reason")
+           "publish_minutes", "info_due", "info_met", "info_result", "press_due", "press_met", "press_result",
+           "closed_at", "close_reason")
+# a deadline's result (deadlines.Clock.state): met, missed, closed (the incident closed before it fell due,
+# without it being met: the clock stopped), running; "" when the incident has no such deadline
+RESULT_ZH = {"met": "按时", "missed": "超时", "closed": "已关闭（未到期）", "running": "进行中", "": ""}
 
 
 def parse_month(month: str) -> tuple[datetime, datetime]:
@@ -38,26 +43,25 @@ def _minutes(a: datetime | None, b: datetime | None) -> float | None:
     return round((b - a).total_seconds() / 60, 1) if a and b else None
 
 
-def _met(due: datetime | None, at: datetime | None, now: datetime) -> bool | None:
-    """True met, False missed (late, or still open past due), None still running."""
-    due, at = aware(due), aware(at)
-    if due is None:
-        return None
-    if at is not None:
-        return at <= due
-    return False if now > due else None
-
-
 def incident_metrics(cfg: Any, inc: Incident, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
+    """One incident's figures. A closed incident's clocks are stopped at its closing time: it is never "running",
+    and a deadline it had not met counts as missed when it closed after the due time."""
+    now = now or clock_now()
+    result = {c.name: c.state(now) for c in deadlines.clocks(cfg, inc)}
+
+    def met(name: str) -> bool | None:
+        r = result.get(name, "")
+        return True if r == "met" else False if r == "missed" else None
+
     return {
         "id": inc.id, "title": inc.title, "level": inc.level, "status": inc.status, "department": inc.department,
         "major": deadlines.is_major(cfg, inc.level), "opened_at": iso(inc.opened_at),
+        "closed": inc.status == "closed",
         "ack_minutes": _minutes(inc.opened_at, inc.acknowledged_at),
         "first_info_minutes": _minutes(inc.opened_at, inc.first_info_at),
         "publish_minutes": _minutes(inc.opened_at, inc.published_at),
-        "info_due": iso(inc.info_due), "info_met": _met(inc.info_due, inc.first_info_at, now),
-        "press_due": iso(inc.press_due), "press_met": _met(inc.press_due, inc.press_held_at, now),
+        "info_due": iso(inc.info_due), "info_met": met("info"), "info_result": result.get("info", ""),
+        "press_due": iso(inc.press_due), "press_met": met("press"), "press_result": result.get("press", ""),
         "closed_at": iso(inc.closed_at), "close_reason": inc.close_reason or "",
     }
 
@@ -70,16 +74,20 @@ def month_rows(s: Session, cfg: Any, month: str) -> list[dict[str, Any]]:
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts of incidents (closed / still running) and, per deadline (info, press), met / missed / running /
+    closed-before-due; ``deadlines_met`` and ``deadlines_missed`` add the two deadlines up."""
     def med(key: str) -> float | None:
         vals = [r[key] for r in rows if r[key] is not None]
         return round(statistics.median(vals), 1) if vals else None
 
-    met = [r for r in rows if r["info_met"] is True]
-    missed = [r for r in rows if r["info_met"] is False] + [r for r in rows if r["press_met"] is False]
-    return {"incidents": len(rows), "median_ack_minutes": med("ack_minutes"),
+    per = {name: {k: sum(1 for r in rows if r[f"{name}_result"] == k) for k in ("met", "missed", "running", "closed")}
+           for name in ("info", "press")}
+    return {"incidents": len(rows), "closed": sum(1 for r in rows if r["closed"]),
+            "running": sum(1 for r in rows if not r["closed"]),
+            "median_ack_minutes": med("ack_minutes"),
             "median_first_info_minutes": med("first_info_minutes"), "median_publish_minutes": med("publish_minutes"),
-            "deadlines_met": len(met) + len([r for r in rows if r["press_met"] is True]),
-            "deadlines_missed": len(missed), "running": len([r for r in rows if r["info_met"] is None]),
+            "deadlines_met": per["info"]["met"] + per["press"]["met"],
+            "deadlines_missed": per["info"]["missed"] + per["press"]["missed"], "deadlines": per,
             "closed_without_answer": len([r for r in rows if r["closed_at"] and r["publish_minutes"] is None])}
 
 
@@ -93,6 +101,7 @@ def export(s: Session, cfg: Any, month: str, fmt: str = "csv") -> str:
     w = csvsafe.SafeDictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if r[k] is None else ("是" if r[k] is True else "否" if r[k] is False else r[k]))
+        w.writerow({k: (RESULT_ZH.get(r[k], r[k]) if k.endswith("_result") else
+                        "" if r[k] is None else ("是" if r[k] is True else "否" if r[k] is False else r[k]))
                     for k in COLUMNS})
     return buf.getvalue()

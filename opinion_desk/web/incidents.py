@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from sqlalchemy import select
 
 from ..errors import ConflictError, IncidentError
-from ..incidents import csvsafe, publishing, timeliness
+from ..incidents import csvsafe, publishing, review, timeliness
 from ..incidents.lifecycle import STATES, Actor
 from ..incidents.records import detail, incident_dict
 from ..incidents.service import get_desk
@@ -90,6 +90,7 @@ def _assignees() -> list[dict[str, str]]:
 def incident_page(inc_id: int):  # noqa: ANN201
     d = _one(inc_id)
     return render_template("incident.html", inc=d, levels=current_app.config["DESK"]["incidents"]["levels"],
+                           allow_self_approval=bool(current_app.config["DESK"]["incidents"]["allow_self_approval"]),
                            assignees=_assignees(), departments=get_desk().departments())
 
 
@@ -236,7 +237,35 @@ def api_follow(inc_id: int):  # noqa: ANN201
 @bp.post(f"{API}/<int:inc_id>/close")
 @require_role("duty", "approver")
 def api_close(inc_id: int):  # noqa: ANN201
-    return _action(inc_id, get_desk().close, str(_body().get("reason") or ""))
+    """Close; a duty officer's close of an unanswered incident becomes a close request (202, still open)."""
+    d = _body()
+    get_desk().close(inc_id, _actor(), _version(d), str(d.get("reason") or ""))
+    out = _one(inc_id)
+    if out["status"] != "closed" and out.get("close_request"):
+        return jsonify(dict(out, close_requested=True)), 202
+    return jsonify(out)
+
+
+@bp.post(f"{API}/<int:inc_id>/close-request/accept")
+@require_role("approver")
+def api_close_accept(inc_id: int):  # noqa: ANN201
+    d = _body()
+    review.decide_close(get_desk(), inc_id, _actor(), _version(d), True, str(d.get("comment") or ""))
+    return jsonify(_one(inc_id))
+
+
+@bp.post(f"{API}/<int:inc_id>/close-request/decline")
+@require_role("approver")
+def api_close_decline(inc_id: int):  # noqa: ANN201
+    d = _body()
+    review.decide_close(get_desk(), inc_id, _actor(), _version(d), False, str(d.get("comment") or ""))
+    return jsonify(_one(inc_id))
+
+
+@bp.get(f"{API}/review-queue")
+def api_review_queue():  # noqa: ANN201
+    """待我审核: drafts to approve and close requests waiting for the logged-in approver."""
+    return jsonify(items=review.queue(get_db(), current_app.config["DESK"], _actor()))
 
 
 @bp.get(f"{API}/timeliness")

@@ -23,6 +23,8 @@
     span.dataset.name = c.name;
     if (c.met_at) {
       span.dataset.met = c.met ? "1" : "0";
+    } else if (c.stopped_at) {
+      span.dataset.stopped = c.missed ? "missed" : "closed";  // the incident is closed: the clock stands still
     }
     paintClock(span, c.fraction);
     return span;
@@ -32,6 +34,12 @@
     if (span.dataset.met !== undefined) {
       span.textContent = label + (span.dataset.met === "1" ? "：已按时完成" : "：已完成（超时）");
       span.className = "countdown " + (span.dataset.met === "1" ? "met" : "late");
+      return;
+    }
+    if (span.dataset.stopped) {
+      span.textContent = label + (span.dataset.stopped === "missed" ? "：已超时（事件已关闭，计时停止）" : "：事件已关闭，计时停止");
+      span.className = "countdown stopped" + (span.dataset.stopped === "missed" ? " late" : "");
+      span.dataset.overdue = "0";
       return;
     }
     const left = (new Date(span.dataset.due) - Date.now()) / 1000;
@@ -137,7 +145,7 @@
       ev.preventDefault();
       const f = ev.target;
       call(API, { title: f.title.value, level: f.level.value, summary: f.summary.value,
-                  post_ids: f.post_ids.value.split(/\s+/).filter(Boolean) }).then(function (res) {
+                  post_ids: f.post_ids.value.split(/[\s,，、]+/).filter(Boolean) }).then(function (res) {
         if (res.ok) { window.location = "/incidents/" + res.data.id; } else { say(msg, res.data.error, false); }
       });
     });

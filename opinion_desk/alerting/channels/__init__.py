@@ -29,6 +29,8 @@ def build_channels(definitions: dict[str, dict[str, Any]], settings: dict[str, A
     problems: list[str] = []
     if settings.get("mail_to"):
         channels["email"] = EmailChannel("email", {"to": list(settings["mail_to"])}, settings)
+    elif settings.get("smtp_host"):  # no duty mailbox: incident notices still reach the people they name
+        channels["email"] = EmailChannel("email", {"to": [], "people_only": True}, settings)
     for name, conf in (definitions or {}).items():
         if not isinstance(conf, dict):
             problems.append(f"channel '{name}': expected a table of settings")

@@ -82,11 +82,19 @@ def render(name: str, payload: dict[str, Any], **extra: Any) -> str:
 
 
 def title(payload: dict[str, Any]) -> str:
+    if payload["kind"] == "escalation":  # an incident notice (opinion_desk/incidents/escalation.py)
+        e = payload["escalation"]
+        return f"【{e['kind_zh']}】事件#{e['incident_id']}「{e['title']}」（{e['level']}）"
     a = payload["alert"]
     key = f"「{plain(a['key'])}」" if a.get("key") else ""
     if payload["kind"] == "resolved":
         return f"【舆情平息】{a['rule']}{key}"
     return f"【{a.get('severity_zh', '')}预警】{a['rule']}{key}"
+
+
+def mentions(payload: dict[str, Any], field: str) -> list[str]:
+    """The ``field`` (phone, email, feishu_id) of each person an incident notice names, each once."""
+    return list(dict.fromkeys(str(p[field]) for p in payload.get("mentions") or [] if p.get(field)))
 
 
 def cut_bytes(text: str, limit: int) -> str:

@@ -14,7 +14,7 @@ import urllib.parse
 from typing import Any
 
 from ...errors import DeliveryError
-from .base import Channel, render, title
+from .base import Channel, mentions, render, title
 
 RETRYABLE = {130101, -1}
 
@@ -48,6 +48,13 @@ class DingTalkChannel(Channel):
     REQUIRED = ("url",)
 
     def body(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if payload["kind"] == "escalation":
+            mobiles = list(dict.fromkeys([str(m) for m in self.conf.get("at_mobiles") or []] + mentions(payload, "phone")))
+            content = render("escalation.txt", payload)
+            if mobiles:
+                content += "\n" + " ".join(f"@{m}" for m in mobiles)
+            return {"msgtype": "text", "text": {"content": content},
+                    "at": {"atMobiles": mobiles, "isAtAll": bool(self.conf.get("at_all"))}}
         text = render("dingtalk.md", payload)
         body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": title(payload), "text": text}}
         mobiles = [str(m) for m in self.conf.get("at_mobiles") or []]

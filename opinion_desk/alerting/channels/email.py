@@ -1,4 +1,7 @@
-"""Email over SMTP (``[alerting] smtp_*``): a Chinese HTML + plain-text message to ``to``."""
+"""Email over SMTP (``[alerting] smtp_*``): a Chinese HTML + plain-text message to ``to``. An incident notice
+(``kind = "escalation"``) also goes to the addresses of the people it names (the approvers, the department's
+contacts), as plain text; the built-in ``email`` channel exists whenever ``smtp_host`` is set, so those people
+are written to even when ``mail_to`` is empty."""
 
 from __future__ import annotations
 
@@ -9,22 +12,36 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from ...errors import DeliveryError
-from .base import Channel, render, title
+from .base import Channel, mentions, render, title
 
 
 class EmailChannel(Channel):
     kind = "email"
-    REQUIRED = ("to",)
+    REQUIRED = ()
+
+    def __init__(self, name: str, conf: dict[str, Any], settings: dict[str, Any] | None = None) -> None:
+        if not conf.get("to") and not conf.get("people_only"):
+            raise ValueError(f"channel '{name}' ({self.kind}): missing to")
+        super().__init__(name, conf, settings)
+
+    def recipients(self, payload: dict[str, Any]) -> list[str]:
+        to = self.conf.get("to") or []
+        to = list(to if isinstance(to, list) else [to])
+        if payload.get("kind") == "escalation":
+            to += [a for a in mentions(payload, "email") if a not in to]
+        return to
 
     def message(self, payload: dict[str, Any]) -> EmailMessage:
         s = self.settings
         msg = EmailMessage()
         msg["Subject"] = title(payload)
         msg["From"] = self.conf.get("from") or s.get("mail_from") or "opinion-desk@localhost"
-        to = self.conf["to"]
-        msg["To"] = ", ".join(to if isinstance(to, list) else [to])
+        msg["To"] = ", ".join(self.recipients(payload))
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = make_msgid(domain="opinion-desk")
+        if payload.get("kind") == "escalation":
+            msg.set_content(render("escalation.txt", payload), charset="utf-8")
+            return msg
         msg.set_content(render("email.txt", payload), charset="utf-8")
         msg.add_alternative(render("email.html", payload), subtype="html", charset="utf-8")
         return msg
@@ -35,6 +52,9 @@ class EmailChannel(Channel):
         if not host:
             raise DeliveryError(self.name, "no SMTP server configured ([alerting] smtp_host)", retryable=False)
         port = int(self.conf.get("smtp_port") or s.get("smtp_port") or 25)
+        if not self.recipients(payload):
+            raise DeliveryError(self.name, "no recipients (set [alerting] mail_to, or give the people an email)",
+                                retryable=False)
         msg = self.message(payload)
         try:
             with smtplib.SMTP(host, port, timeout=self.timeout) as smtp:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...errors import DeliveryError
 from .base import Channel, cut_bytes, render
+from .base import mentions as named
 
 RETRYABLE = {45009, -1}
 
@@ -19,8 +20,13 @@ class WeComChannel(Channel):
     def body(self, payload: dict[str, Any]) -> dict[str, Any]:
         mentions = self.conf.get("mentioned_list") or []
         mobiles = self.conf.get("mentioned_mobile_list") or []
-        if self.conf.get("format") == "text" or mentions or mobiles:
-            text: dict[str, Any] = {"content": cut_bytes(render("robot.txt", payload), 2048)}
+        escalation = payload["kind"] == "escalation"
+        if escalation:  # the people an incident notice names are @mentioned by mobile
+            mobiles = list(dict.fromkeys([str(m) for m in mobiles] + named(payload, "phone")))
+            mentions = list(dict.fromkeys(list(mentions) + named(payload, "wecom_userid")))
+        if self.conf.get("format") == "text" or mentions or mobiles or escalation:
+            tpl = "escalation.txt" if escalation else "robot.txt"
+            text: dict[str, Any] = {"content": cut_bytes(render(tpl, payload), 2048)}
             if mentions:
                 text["mentioned_list"] = list(mentions)
             if mobiles:
