@@ -101,8 +101,11 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: 
         return app.extensions["opinion_desk.pipeline"].analyzer.segmenter.segment(text)
 
     post_store = store.init_app(app, store.open_store(cfg, segment=segment))
+    from .collectors.validate import PostChecks
+
     pipeline = Pipeline(post_store, analyzer_factory or default_analyzer_factory(cfg),
-                        cfg.data_path(cfg["store"]["spool_dir"]), on_stored=[broadcast.posts])
+                        cfg.data_path(cfg["store"]["spool_dir"]), on_stored=[broadcast.posts],
+                        checks=PostChecks.from_config(cfg))
     app.extensions["opinion_desk.pipeline"] = pipeline
     app.extensions["opinion_desk.scheduler"] = DeskScheduler(pipeline, statedb)
     for name in SERVICES:
@@ -123,6 +126,7 @@ def start_background(app: Flask) -> None:
     pipeline = app.extensions["opinion_desk.pipeline"]
     store = app.extensions["opinion_desk.store"]
     keep = timedelta(days=cfg["store"]["retention_days"])
+    pipeline.recover(everything=True)  # posts a killed desk had accepted (202) but not yet stored
     sched.add_interval_job("spool-drain", pipeline.drain_spool, 15)
     sched.add_interval_job("retention", lambda: store.drop_before(utcnow() - keep), 6 * 3600)
     sched.add_interval_job("analyzer-state", pipeline.save_analyzer_state, 300)

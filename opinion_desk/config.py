@@ -74,6 +74,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "tokens": Key(list, [], "API tokens accepted by POST /api/v1/posts (header 'Authorization: Bearer TOKEN')"),
         "max_batch": Key(int, 1000, "most items in one ingest request"),
         "max_body_bytes": Key(int, 8 * 1024 * 1024, "largest request body (bytes) the desk reads; a bigger one is refused with 413 before it is parsed"),
+        "min_date": Key(str, "2000-01-01", "posts dated before this (a date or time; naive = Beijing time) are refused, each named"),
+        "max_future": Key(str, "1d", "posts dated later than now plus this duration (e.g. 1d, 2h) are refused, each named"),
     },
     "analysis": {
         "user_dict": Key(str, "", "extra jieba user dictionary file (word [freq] [tag] per line)"),

@@ -55,7 +55,10 @@ def parse_time(value: Any, field_name: str = "created_at", where: str = "item") 
         raise InputError(where, field_name, f"missing or bad timestamp {value!r}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=cst)
-    return dt.astimezone(timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # e.g. 0001-01-01 in UTC+8 falls before year 1
+        raise InputError(where, field_name, f"timestamp {value!r} is out of range") from None
 
 
 @cache
@@ -127,6 +130,8 @@ class Post:
         sid = data.get("source_id", data.get("id", data.get("mid")))
         if sid is None or str(sid) == "":
             raise InputError(where, "source_id", "missing post id (source_id or id)")
+        if isinstance(sid, bool) or not isinstance(sid, (str, int)):
+            raise InputError(where, "source_id", f"post id must be a string or a whole number, not {type(sid).__name__}")
         t = None
         for k in ("created_at", "time", "t", "ts"):
             if data.get(k) not in (None, ""):
@@ -146,6 +151,6 @@ class Post:
             if k in kw:
                 try:
                     kw[k] = int(kw[k] or 0)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise InputError(where, k, f"not a whole number: {kw[k]!r}") from None
         return cls(source=source, source_id=str(sid), text=text, created_at=created, **kw)

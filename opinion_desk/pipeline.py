@@ -1,17 +1,22 @@
-"""One pass of the desk: collected posts -> analyzers -> store -> detection -> dashboard.
+"""One pass of the desk: collected posts -> checks -> analyzers -> store -> detection -> dashboard.
 
-Posts arrive from collectors, the ingest API and file imports. :meth:`Pipeline.submit` queues them for the one
-pipeline worker thread (so CPU-heavy analysis never runs on a web worker) and returns at once;
-:meth:`Pipeline.process` does the whole pass synchronously (file import, tests, benchmarks).
+Posts arrive from collectors, the ingest API and file imports. :meth:`Pipeline.submit` writes them to the inbox
+(a write-ahead log on disk, fsynced) and queues them for the one pipeline worker thread (so CPU-heavy analysis
+never runs on a web worker); when it returns the posts are durable, and the ingest API answers 202 only then.
+A restart replays the inbox (:meth:`Pipeline.recover`); post ids (source + source id) make the replay idempotent.
+:meth:`Pipeline.process` does the whole pass synchronously (file import, collectors, tests, benchmarks).
 
-When the store is unreachable the analysed posts go to the disk spool and are sent again by :meth:`drain_spool`
-(the scheduler calls it); nothing is lost. Detection hooks (the rule engine) are called with every batch that
-reached the store or the spool.
+Nothing is lost: when the store is unreachable the analysed posts go to the disk spool and are sent again by
+:meth:`drain_spool` (the scheduler calls it); a post that fails the checks, that the store refuses, or that makes
+analysis or indexing fail is kept in the dead letters (``rejected/``) with the reason, and only that post: a
+failing batch is halved until the bad post is found. ``opinion-desk rejected retry`` sends dead letters again.
+Detection hooks (the rule engine) are called with every batch that reached the store or the spool.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -19,8 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .collectors.validate import PostChecks
+from .errors import InputError, StoreError
 from .models import Post
 from .store.base import PostStore
+from .store.spool import DeadLetters, Inbox, post_record, remove_durably
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +39,26 @@ PostHook = Callable[[list[Post]], None]
 class ProcessResult:
     indexed: int = 0
     spooled: int = 0
-    errors: list[str] = field(default_factory=list)
+    rejected: int = 0  # posts kept in the dead letters (failed checks, refused by the store, broke analysis)
+    errors: list[str] = field(default_factory=list)  # one line per rejected post, naming it and the reason
+    refused: dict[str, str] = field(default_factory=dict)  # post id -> reason, for each rejected post
+
+    def add(self, other: "ProcessResult") -> None:
+        self.indexed += other.indexed
+        self.spooled += other.spooled
+        self.rejected += other.rejected
+        self.errors.extend(other.errors)
+        self.refused.update(other.refused)
+
+
+MAX_TERM_CHARS = 200  # longer "words" (an unbroken run of letters) are useless for search and too big for a keyword
+GATHER = 500  # the worker joins waiting inbox files into one analysis/index batch up to this many posts
+
+
+@dataclass
+class _Queued:
+    path: Path | None  # its inbox file, deleted once every post is delivered
+    posts: list[Post]
 
 
 def annotate(posts: Sequence[Post], analyzer: Any) -> list[Post]:
@@ -39,8 +66,8 @@ def annotate(posts: Sequence[Post], analyzer: Any) -> list[Post]:
     anns = analyzer.analyze([{"id": p.id, "text": p.text, "title": p.title} for p in posts])
     for p, a in zip(posts, anns):
         d = a.to_dict() if hasattr(a, "to_dict") else dict(a)
-        p.tokens = list(d.get("tokens") or [])
-        p.keywords = list(d.get("keywords") or [])
+        p.tokens = _terms(d.get("tokens"))
+        p.keywords = _terms(d.get("keywords"))
         p.sentiment = d.get("sentiment")
         p.sentiment_label = d.get("sentiment_label") or ""
         p.simhash = d.get("simhash") or ""
@@ -48,16 +75,20 @@ def annotate(posts: Sequence[Post], analyzer: Any) -> list[Post]:
         p.topic_label = d.get("topic_label") or ""
         p.rumour_score = d.get("rumour_score")
         p.rumour_cues = list(d.get("rumour_cues") or [])
-        p.hashtags = list(d.get("hashtags") or [])
-        p.mentions = list(d.get("mentions") or [])
+        p.hashtags = _terms(d.get("hashtags"))
+        p.mentions = _terms(d.get("mentions"))
     return list(posts)
 
 
+def _terms(values: Any) -> list[str]:
+    return [t for t in (values or []) if len(t) <= MAX_TERM_CHARS]
+
+
 class Pipeline:
-    """Analyse, store, detect and broadcast posts. Thread-safe; one worker thread serves :meth:`submit`."""
+    """Check, analyse, store, detect and broadcast posts. Thread-safe; one worker thread serves :meth:`submit`."""
 
     def __init__(self, store: PostStore, analyzer_factory: Callable[[], Any], spool_dir: str | Path,
-                 on_stored: Iterable[PostHook] = ()) -> None:
+                 on_stored: Iterable[PostHook] = (), checks: PostChecks | None = None) -> None:
         from .store.spool import Spool
 
         self.store = store
@@ -66,12 +97,22 @@ class Pipeline:
         self._analyzer_lock = threading.Lock()  # guards building the analyzer
         self._analyze_lock = threading.Lock()  # one analyze() at a time (it learns IDF and topics)
         self.spool = Spool(spool_dir)
+        self.inbox = Inbox(Path(spool_dir) / "inbox")
+        self.checks = checks or PostChecks()
         self.hooks: list[PostHook] = list(on_stored)
-        self._queue: queue.Queue[list[Post] | None] = queue.Queue()
+        self._queue: queue.Queue[_Queued | None] = queue.Queue()
+        self._queued: set[Path] = set()  # inbox files queued in this process
+        self._failed: set[Path] = set()  # inbox files whose delivery failed (dead letters unwritable): retried
+        self._queued_lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+
+    @property
+    def dead(self) -> DeadLetters:
+        """The dead letters: posts refused for good, with the reason (``rejected/`` in the spool directory)."""
+        return self.spool.dead
 
     # -- analysis --------------------------------------------------------------------------------
     @property
@@ -95,39 +136,157 @@ class Pipeline:
         self.hooks.append(hook)
 
     # -- synchronous pass ------------------------------------------------------------------------
+    def check(self, posts: Sequence[Post], where: Callable[[int], str] = lambda i: f"posts[{i}]"
+              ) -> tuple[list[Post], list[InputError]]:
+        """The posts that pass the acceptance checks, and one error (naming item and field) per other post."""
+        good: list[Post] = []
+        bad: list[InputError] = []
+        for i, p in enumerate(posts):
+            try:
+                good.append(self.checks.check(p, where(i)))
+            except InputError as e:
+                bad.append(e)
+        return good, bad
+
     def process(self, posts: Sequence[Post]) -> ProcessResult:
-        """Analyse, index (or spool), then run the hooks. Never raises for one bad post."""
+        """Check, analyse, index (or spool), then run the hooks. One bad post never affects another: posts that
+        fail the checks, that the store refuses or that make the batch fail go to the dead letters.
+        Raises :class:`StoreError` only when even the dead letters cannot be written (disk full)."""
         result = ProcessResult()
         if not posts:
             return result
-        analyzer = self.analyzer
-        with self._analyze_lock:
-            annotate(posts, analyzer)
-        delivery = self.spool.index_or_spool(self.store, posts)  # older spooled posts go first
-        result.indexed, result.spooled = delivery.indexed, delivery.spooled
-        result.errors.extend(delivery.errors)
+        good: list[Post] = []
+        dead: list[tuple[Post | str, str, str]] = []
+        for p in posts:
+            try:
+                good.append(self.checks.check(p, f"post {_name(p)}"))
+            except InputError as e:
+                dead.append((p, f"{e.field}: {e.reason}" if e.field else e.reason, e.where))
+            except Exception as e:  # noqa: BLE001 - a post the checks cannot even read is refused, not a crash
+                dead.append((p, f"无法检查：{type(e).__name__}: {e}", f"post {_name(p)}"))
+        self._kill(dead, result)
+        if good:
+            self._process(good, result)
+        return result
+
+    def _process(self, posts: list[Post], result: ProcessResult) -> None:
+        try:
+            with self._analyze_lock:
+                annotate(posts, self.analyzer)
+            delivery = self.spool.index_or_spool(self.store, posts)  # older spooled posts go first
+        except Exception as e:  # one bad post must not sink the batch: halve it until the post is found
+            if len(posts) == 1:
+                log.error("post %s could not be processed; kept in %s", _name(posts[0]), self.dead.dir,
+                          exc_info=not isinstance(e, StoreError))
+                self._kill([(posts[0], f"处理失败：{type(e).__name__}: {e}", "pipeline")], result)
+                return
+            log.warning("batch of %d posts failed (%s: %s); retrying it in halves", len(posts), type(e).__name__, e)
+            mid = len(posts) // 2
+            self._process(posts[:mid], result)
+            self._process(posts[mid:], result)
+            return
+        result.indexed += delivery.indexed
+        result.spooled += delivery.spooled
+        result.errors.extend(e for e in delivery.errors if not any(e.startswith(f"post {i}:") for i in delivery.refused))
         if delivery.spooled:
             log.warning("store unavailable: %d posts wait in the spool %s", delivery.spooled, self.spool.dir)
-        stored = list(posts)
+        refused = delivery.refused
+        if refused:
+            self._kill([(p, refused[p.id], f"store {self.store.name}") for p in posts if p.id in refused], result)
+        stored = [p for p in posts if p.id not in refused]
         for hook in list(self.hooks):
             try:
                 hook(stored)
             except Exception:  # a failing hook (rules, broadcast) never loses posts or stops the others
                 log.exception("post hook %r failed", hook)
-        return result
+
+    def _kill(self, dead: list[tuple[Post | str, str, str]], result: ProcessResult) -> None:
+        """Keep ``(post, reason, where)`` in the dead letters and count them."""
+        if not dead:
+            return
+        self.dead.add(dead)
+        result.rejected += len(dead)
+        for item, reason, where in dead:
+            name = _name(item) if isinstance(item, Post) else where
+            result.errors.append(f"post {name}: {reason}")
+            if isinstance(item, Post):
+                result.refused[post_record(item)[0] or name] = reason
+            log.warning("post %s refused (%s): %s", name, where, reason)
 
     def drain_spool(self) -> int:
-        """Send spooled posts to the store; returns how many went. Stops at the first failure."""
+        """Send spooled posts to the store; returns how many went. Stops at the first failure. Also queues any
+        inbox file this process has not queued (one left by a failed delivery)."""
+        self.recover()
         return self.spool.drain(self.store)
+
+    def retry_rejected(self, progress: Callable[[int], Any] | None = None) -> ProcessResult:
+        """Send every dead letter through :meth:`process` again (after a fix: a mapping, a config window); those
+        refused again are kept again with their new reason. Each file is deleted once its posts went through."""
+        from .store import post_from_doc
+
+        total = ProcessResult()
+        for path in self.dead.files():
+            posts: list[Post] = []
+            keep: list[tuple[Post | str, str, str]] = []
+            for rec in self.dead.read(path):
+                doc = rec.get("post")
+                try:
+                    if not isinstance(doc, dict):
+                        raise InputError(str(rec.get("where")), None, "not a post")
+                    posts.append(post_from_doc(doc))
+                except (InputError, ValueError, TypeError):
+                    keep.append((str(rec.get("line", doc)), str(rec.get("reason")), str(rec.get("where"))))
+            for i in range(0, len(posts), GATHER):
+                total.add(self.process(posts[i:i + GATHER]))
+                if progress is not None:
+                    progress(len(posts[i:i + GATHER]))
+            if keep:
+                self.dead.add(keep)
+            remove_durably(path)
+        return total
 
     # -- background worker -----------------------------------------------------------------------
     def submit(self, posts: Sequence[Post]) -> None:
-        """Queue posts for the worker thread and return at once."""
+        """Write the posts to the inbox (durably: fsynced file and directory), then queue them for the worker.
+        When this returns the posts survive a crash; raises :class:`StoreError` when they could not be written."""
         if not posts:
             return
+        path = self.inbox.put(posts)
+        self._enqueue(_Queued(path, list(posts)))
+
+    def _enqueue(self, item: _Queued) -> None:
+        if item.path is not None:
+            with self._queued_lock:
+                self._queued.add(item.path)
         self._ensure_worker()
         self._idle.clear()
-        self._queue.put(list(posts))
+        self._queue.put(item)
+
+    def recover(self, everything: bool = False) -> int:
+        """Queue the inbox files no worker of this process has queued: with ``everything`` (at start, before any
+        submit) every file there, i.e. what a killed desk had accepted but not yet delivered; otherwise (every
+        spool drain) files of other processes and files whose delivery failed. Returns how many posts were queued."""
+        n = 0
+        me = f"-{os.getpid()}-"
+        for path in self.inbox.files():
+            with self._queued_lock:
+                if path in self._queued or (not everything and me in path.name and path not in self._failed):
+                    continue
+                self._failed.discard(path)
+            try:
+                posts, bad = self.inbox.read(path)
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                log.error("inbox file %s unreadable: %s", path, e)
+                continue
+            if bad:
+                self.dead.add(bad)
+            if posts:
+                log.info("replaying %d accepted posts from %s", len(posts), path)
+            self._enqueue(_Queued(path, posts))
+            n += len(posts)
+        return n
 
     def _ensure_worker(self) -> None:
         with self._start_lock:
@@ -137,33 +296,46 @@ class Pipeline:
 
     def _run(self) -> None:
         while True:
-            batch = self._queue.get()
-            if batch is None:
+            first = self._queue.get()
+            if first is None:
                 self._queue.task_done()
                 break
-            # gather what is already waiting into one batch: cheaper analysis and one bulk request
-            while len(batch) < 500:
+            # gather inbox files already waiting into one batch: cheaper analysis and one bulk request. A failure
+            # is halved down to the bad post (see process), so one request's bad post never costs another's.
+            group = [first]
+            n = len(first.posts)
+            stop = False
+            while n < GATHER:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                self._queue.task_done()
                 if more is None:
-                    self._queue.put(None)
+                    stop = True
+                    self._queue.task_done()
                     break
-                batch.extend(more)
+                group.append(more)
+                n += len(more.posts)
             try:
-                self.process(batch)
-            except Exception:
-                log.exception("pipeline batch of %d posts failed; spooling them", len(batch))
-                try:
-                    self.spool.put(batch)
-                except Exception:
-                    log.exception("spool failed too")
+                self.process([p for item in group for p in item.posts])
+                for item in group:
+                    if item.path is not None:
+                        remove_durably(item.path)
+            except Exception:  # the dead letters could not be written: the inbox files stay for a later retry
+                log.exception("pipeline batch of %d posts could not be delivered; it stays in the inbox %s",
+                              n, self.inbox.dir)
+                with self._queued_lock:
+                    self._failed.update(item.path for item in group if item.path is not None)
             finally:
-                self._queue.task_done()
+                with self._queued_lock:
+                    for item in group:
+                        self._queued.discard(item.path)  # type: ignore[arg-type]
+                for _ in group:
+                    self._queue.task_done()
                 if self._queue.unfinished_tasks == 0:
                     self._idle.set()
+            if stop:
+                break
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every submitted post has been processed (tests, shutdown)."""
@@ -174,3 +346,10 @@ class Pipeline:
             self._queue.put(None)
             self._worker.join(timeout)
         self._worker = None
+
+
+def _name(p: Any) -> str:
+    try:
+        return f"{p.source}/{p.source_id}"[:120]
+    except Exception:  # noqa: BLE001 - a name for a log line, whatever the post holds
+        return "?"

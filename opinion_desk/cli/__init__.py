@@ -11,7 +11,8 @@ from importlib import import_module
 import click
 
 COMMAND_MODULES = [
-    "opinion_desk.cli.desk",  # run, import, config check
+    "opinion_desk.cli.desk",  # run, config check
+    "opinion_desk.cli.ingest",  # import (resumable), rejected list|retry
     "opinion_desk.cli.es",  # es up|down|status
     "opinion_desk.cli.analysis",  # analyze, train, eval
     "opinion_desk.cli.sources",  # sources check|list

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..models import Post, parse_time
+from .validate import PostChecks
 from .textutil import html_to_text, parse_count, parse_when
 
 ItemConverter = Callable[[dict[str, Any], str, str], Post]
@@ -143,19 +144,26 @@ def items_from_payload(payload: Any, fmt: str, source: str) -> tuple[list[Any], 
 
 
 def convert_items(items: Iterable[Any], fmt: str = "desk", source: str = "ingest",
-                  where: Callable[[int], str] = lambda i: f"items[{i}]") -> tuple[list[Post], list[InputError]]:
-    """Convert each item; returns the good posts and one error per bad item."""
+                  where: Callable[[int], str] = lambda i: f"items[{i}]",
+                  checks: PostChecks | None = None) -> tuple[list[Post], list[InputError]]:
+    """Convert and check each item on its own (:class:`PostChecks`, default window unless ``checks`` is given);
+    returns the good posts and one error per bad item, naming it and the field."""
     try:
         conv = FORMATS[fmt]
     except KeyError:
         raise InputError("query", "format", f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}") from None
+    checks = checks or PostChecks()
     posts: list[Post] = []
     errors: list[InputError] = []
     for i, item in enumerate(items):
         try:
             if not isinstance(item, dict):
                 raise InputError(where(i), None, f"expected a JSON object, got {type(item).__name__}")
-            posts.append(conv(item, where(i), source))
+            try:
+                post = conv(item, where(i), source)
+            except (TypeError, ValueError, OverflowError, AttributeError, RecursionError) as e:
+                raise InputError(where(i), None, f"无法读取：{type(e).__name__}: {e}") from None
+            posts.append(checks.check(post, where(i)))
         except InputError as e:
             errors.append(e)
     return posts, errors

@@ -142,10 +142,10 @@ class Engine:
                     continue
                 touched: set[str] = set()
                 for post in posts:
-                    if not spec.filter.matches(post):
-                        continue
-                    keys = spec.keys_of(post)
-                    try:
+                    try:  # one odd post (a title that is not text, say) costs only itself, never the batch
+                        if not spec.filter.matches(post):
+                            continue
+                        keys = spec.keys_of(post)
                         out.extend(rt.on_post(post, keys, now))
                         if rt.windowed:
                             touched.update(rt.touched_keys(post, keys))

@@ -73,6 +73,12 @@ class SearchResult:
 class IndexResult:
     indexed: int = 0
     errors: list[str] = field(default_factory=list)  # one line per failed post, naming its id
+    refused: dict[str, str] = field(default_factory=dict)  # post id -> the store's reason (dead-lettered)
+
+    def refuse(self, post_id: str, reason: str) -> None:
+        """Record a post the store refused for good, with the store's reason."""
+        self.refused[post_id] = reason
+        self.errors.append(f"post {post_id}: {reason}")
 
 
 class PostStore(ABC):

@@ -167,8 +167,8 @@ class ElasticStore(PostStore):
             for p in posts[start:start + BULK_CHUNK]:
                 try:
                     doc = self._doc(p)
-                except (TypeError, ValueError, AttributeError) as e:
-                    result.errors.append(f"post {getattr(p, 'id', '?')}: cannot be stored: {e}")
+                except (TypeError, ValueError, AttributeError, OverflowError) as e:
+                    result.refuse(getattr(p, "id", "?"), f"cannot be stored: {e}")
                     continue
                 ops.append({"index": {"_index": self.index_name(p.created_at), "_id": doc["id"]}})
                 ops.append(doc)
@@ -186,7 +186,7 @@ class ElasticStore(PostStore):
                 if r.get("status") in RETRYABLE:
                     retry.append(r.get("_id", "?"))
                 else:
-                    result.errors.append(f"post {r.get('_id', '?')}: {err.get('type')}: {err.get('reason')}")
+                    result.refuse(r.get("_id", "?"), f"{err.get('type')}: {err.get('reason')}")
             if retry:  # the whole batch goes to the spool; re-sending the ones that did go in is harmless
                 raise StoreUnavailable(f"Elasticsearch at {', '.join(self.urls)} rejected {len(retry)} posts as busy "
                                        f"(first: {retry[0]}); retry later")

@@ -7,9 +7,17 @@ files oldest first and deletes each only after the store accepted all of it. Not
 indexed) and nothing is duplicated (indexing is an idempotent upsert by post id, so a re-send after a crash
 mid-drain only rewrites the same documents).
 
-Posts the store rejects for good (``IndexResult.errors``: a mapping error, say) are not retried forever: their
-file moves to ``rejected/`` beside a ``.errors.txt`` naming each post id and the reason (the file's other posts are
-indexed). Lines that cannot be parsed are reported the same way, naming file and line.
+Posts the store refuses for good (``IndexResult.refused``: a mapping error, say) are not retried forever: each
+goes to the dead letters (:class:`DeadLetters`, ``rejected/*.jsonl`` in the spool directory), one line per post
+with the store's reason, and the rest of its file is indexed; ``opinion-desk rejected retry`` sends them again
+after a fix. Lines that cannot be parsed are kept there too, naming file and line.
+
+The inbox (:class:`Inbox`, ``inbox/`` in the spool directory) is the pipeline's write-ahead log: the ingest API
+writes each accepted batch there (fsynced, directory fsynced) before it answers 202, and the pipeline deletes the
+file once every post of it is in the store, the spool or the dead letters. A restart replays what is left.
+
+Every file is written to a temporary name, fsynced, renamed into place and the directory fsynced: a file is
+complete or absent, and a failed write leaves no ``.tmp`` behind.
 
 Typical use (the pipeline)::
 
@@ -26,13 +34,14 @@ import fcntl
 import itertools
 import json
 import os
-import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, StoreError, StoreUnavailable
 from ..models import Post
@@ -49,6 +58,164 @@ class Delivery:
     indexed: int = 0  # posts the store accepted (this batch and drained older ones)
     spooled: int = 0  # posts of this batch now waiting in the spool
     errors: list[str] = field(default_factory=list)  # posts rejected for good, each naming its id
+    refused: dict[str, str] = field(default_factory=dict)  # posts of this batch the store refused: id -> reason
+
+
+def _dumps(obj: Any) -> bytes:
+    """One JSON line as UTF-8; text that UTF-8 cannot hold (a lone surrogate) is written \\u-escaped instead,
+    and a value JSON cannot hold at all (nested too deep, say) as its ``repr``."""
+    try:
+        line = json.dumps(obj, ensure_ascii=False, default=str) + "\n"
+    except (ValueError, RecursionError, TypeError):
+        line = json.dumps({"unserialisable": repr(obj)[:100_000]}, ensure_ascii=False) + "\n"
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError:
+        return line.encode("utf-8", "backslashreplace")
+
+
+def post_record(p: Post) -> tuple[str | None, dict[str, Any]]:
+    """``(id, Post.to_dict())`` of any post, even one whose fields are not what they should be (id None then)."""
+    try:
+        return p.id, p.to_dict()
+    except Exception:  # noqa: BLE001 - a dead letter must keep whatever it was given
+        d = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(p).items()}
+        return None, d
+
+
+def write_durably(directory: Path, lines: Iterable[Any], what: str = "spool") -> Path:
+    """Write JSON ``lines`` as a new file in ``directory``: temporary name, fsync, rename, directory fsync.
+    The file is complete or absent; on any failure the temporary file is removed and a StoreError names it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"cannot create {what} directory {directory}: {e}") from None
+    name = f"{time.time_ns():020d}-{os.getpid()}-{next(_counter):06d}.jsonl"
+    tmp, final = directory / f".{name}.tmp", directory / name
+    try:
+        with open(tmp, "wb") as fh:
+            for obj in lines:
+                fh.write(_dumps(obj))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+        fsync_dir(directory)
+    except BaseException as e:  # noqa: BLE001 - whatever failed, no half file and no .tmp stays behind
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise StoreError(f"cannot write {what} file {final}: {type(e).__name__}: {e}") from None
+    return final
+
+
+def fsync_dir(directory: Path) -> None:
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def remove_durably(path: Path) -> None:
+    """Delete ``path`` and make the deletion durable (directory fsync)."""
+    path.unlink(missing_ok=True)
+    try:
+        fsync_dir(path.parent)
+    except OSError:
+        pass
+
+
+class DeadLetters:
+    """Posts refused for good, kept with the reason: ``rejected/*.jsonl``, one JSON line per post
+    (``{"reason", "where", "at", "post": Post.to_dict()}``, or ``"line"`` for text that was not a post)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.dir = Path(directory)
+
+    def add(self, entries: Sequence[tuple[Post | str, str, str]]) -> Path | None:
+        """Keep ``(post or raw line, reason, where)`` entries durably; returns the file written."""
+        if not entries:
+            return None
+        at = datetime.now(timezone.utc).isoformat()
+        lines = []
+        for item, reason, where in entries:
+            rec: dict[str, Any] = {"reason": reason, "where": where, "at": at}
+            if isinstance(item, Post):
+                rec["id"], rec["post"] = post_record(item)
+            else:
+                rec["line"] = item
+            lines.append(rec)
+        return write_durably(self.dir, lines, "dead-letter")
+
+    def files(self) -> list[Path]:
+        if not self.dir.is_dir():
+            return []
+        return sorted(p for p in self.dir.glob("*.jsonl") if p.is_file())
+
+    def read(self, path: Path) -> list[dict[str, Any]]:
+        out = []
+        with open(path, "rb") as fh:
+            for no, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except (ValueError, RecursionError):
+                    rec = {"reason": "unreadable dead-letter line", "where": f"{path}:{no}",
+                           "line": line.decode("utf-8", "replace")}
+                out.append(rec if isinstance(rec, dict) else {"reason": "unreadable", "line": str(rec)})
+        return out
+
+    def count(self) -> int:
+        """How many posts (or lines) are kept."""
+        n = 0
+        for f in self.files():
+            try:
+                with open(f, "rb") as fh:
+                    n += sum(1 for line in fh if line.strip())
+            except FileNotFoundError:
+                pass
+        return n
+
+
+class Inbox:
+    """The pipeline's write-ahead log: accepted, not yet processed batches (``inbox/*.jsonl``)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.dir = Path(directory)
+
+    def put(self, posts: Sequence[Post]) -> Path:
+        """Write a batch durably (fsynced file and directory); a StoreError when it cannot be written."""
+        return write_durably(self.dir, (p.to_dict() for p in posts), "inbox")
+
+    def files(self) -> list[Path]:
+        if not self.dir.is_dir():
+            return []
+        return sorted(p for p in self.dir.glob("*.jsonl") if p.is_file())
+
+    def read(self, path: Path) -> tuple[list[Post], list[tuple[str, str, str]]]:
+        """The posts of one inbox file, and ``(line, reason, where)`` for each unreadable line."""
+        posts: list[Post] = []
+        bad: list[tuple[str, str, str]] = []
+        with open(path, "rb") as fh:
+            for no, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    posts.append(post_from_doc(json.loads(line)))
+                except (ValueError, InputError, RecursionError, TypeError) as e:
+                    bad.append((line.decode("utf-8", "replace"), f"unreadable inbox line: {e}", f"{path}:{no}"))
+        return posts, bad
+
+    def pending(self) -> int:
+        n = 0
+        for f in self.files():
+            try:
+                with open(f, "rb") as fh:
+                    n += sum(1 for line in fh if line.strip())
+            except FileNotFoundError:
+                pass
+        return n
 
 
 class Spool:
@@ -57,6 +224,7 @@ class Spool:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
         self.rejected_dir = self.dir / "rejected"
+        self.dead = DeadLetters(self.rejected_dir)
         self._lock = threading.Lock()
 
     def _ensure(self) -> None:
@@ -70,25 +238,7 @@ class Spool:
         """Append a batch durably (fsynced) and return its file; None for an empty batch."""
         if not posts:
             return None
-        self._ensure()
-        name = f"{time.time_ns():020d}-{os.getpid()}-{next(_counter):06d}.jsonl"
-        tmp, final = self.dir / f".{name}.tmp", self.dir / name
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                for p in posts:
-                    fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-            dfd = os.open(self.dir, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"cannot write spool file {final} ([store] spool_dir): {e}") from None
-        return final
+        return write_durably(self.dir, (p.to_dict() for p in posts), "spool")
 
     # reading ---------------------------------------------------------------------------------------------
     def files(self) -> list[Path]:
@@ -108,18 +258,18 @@ class Spool:
                 pass
         return n
 
-    def read(self, path: Path) -> tuple[list[Post], list[str]]:
-        """The posts of one batch file, and one problem per unreadable line (naming the file and line)."""
+    def read(self, path: Path) -> tuple[list[Post], list[tuple[str, str, str]]]:
+        """The posts of one batch file, and ``(line, reason, where)`` per unreadable line (naming file and line)."""
         posts: list[Post] = []
-        bad: list[str] = []
-        with open(path, encoding="utf-8") as fh:
+        bad: list[tuple[str, str, str]] = []
+        with open(path, "rb") as fh:
             for no, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
                 try:
                     posts.append(post_from_doc(json.loads(line)))
-                except (ValueError, InputError) as e:
-                    bad.append(f"{path}:{no}: bad spooled post: {e}")
+                except (ValueError, InputError, RecursionError, TypeError) as e:
+                    bad.append((line.decode("utf-8", "replace"), f"bad spooled post: {e}", f"{path}:{no}"))
         return posts, bad
 
     @contextmanager
@@ -132,17 +282,12 @@ class Spool:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _reject(self, path: Path, errors: list[str]) -> None:
-        self.rejected_dir.mkdir(parents=True, exist_ok=True)
-        target = self.rejected_dir / path.name
-        (self.rejected_dir / (path.name + ".errors.txt")).write_text("\n".join(errors) + "\n", encoding="utf-8")
-        shutil.move(str(path), target)
-
     def drain(self, store: PostStore, batch_size: int = 500, errors: list[str] | None = None) -> int:
         """Re-send every spooled batch, oldest first; returns how many posts the store accepted.
 
         Stops quietly at the first :class:`StoreUnavailable` (what is left stays for the next drain).
-        Posts rejected for good are appended to ``errors`` (if given) and their file moves to ``rejected/``.
+        Posts refused for good go to the dead letters with the store's reason (and to ``errors``, if given); the
+        file is deleted once every post of it is in the store or the dead letters.
         """
         sent = 0
         with self._drain_lock():
@@ -151,25 +296,22 @@ class Spool:
                     posts, bad = self.read(path)
                 except FileNotFoundError:
                     continue
-                except (OSError, UnicodeDecodeError) as e:
-                    bad = [f"{path}: unreadable spool file: {e}"]
-                    self._reject(path, bad)
-                    if errors is not None:
-                        errors.extend(bad)
-                    continue
+                except OSError as e:
+                    bad, posts = [("", f"unreadable spool file: {e}", str(path))], []
+                dead: list[tuple[Post | str, str, str]] = list(bad)
                 try:
                     for i in range(0, len(posts), batch_size):
-                        res = store.index(posts[i:i + batch_size])
+                        chunk = posts[i:i + batch_size]
+                        res = store.index(chunk)
                         sent += res.indexed
-                        bad.extend(res.errors)
+                        dead.extend((p, res.refused[p.id], str(path)) for p in chunk if p.id in res.refused)
                 except StoreUnavailable:
                     return sent
-                if bad:
-                    self._reject(path, bad)
+                if dead:
+                    self.dead.add(dead)
                     if errors is not None:
-                        errors.extend(bad)
-                else:
-                    path.unlink(missing_ok=True)
+                        errors.extend(f"{w}: {r}" for _, r, w in dead)
+                remove_durably(path)
         return sent
 
     def index_or_spool(self, store: PostStore, posts: Sequence[Post]) -> Delivery:
@@ -193,6 +335,7 @@ class Spool:
             return out
         out.indexed += res.indexed
         out.errors.extend(res.errors)
+        out.refused.update(res.refused)
         return out
 
 

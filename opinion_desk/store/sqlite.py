@@ -159,8 +159,8 @@ class SQLiteStore(PostStore):
                              json.dumps(list(p.keywords), ensure_ascii=False),
                              json.dumps(list(p.hashtags), ensure_ascii=False), json.dumps(d, ensure_ascii=False)))
                 terms.append((d["id"], self._terms(p)))
-            except (TypeError, ValueError, AttributeError) as e:
-                result.errors.append(f"post {getattr(p, 'id', '?')}: cannot be stored: {e}")
+            except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as e:
+                result.refuse(getattr(p, "id", "?"), f"cannot be stored: {e}")
         if not rows:
             return result
         n = len(rows)
@@ -176,7 +176,7 @@ class SQLiteStore(PostStore):
                 c.executemany("INSERT INTO posts_fts(rowid, terms) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
                               terms)
                 c.execute("COMMIT")
-            except sqlite3.Error as e:
+            except (sqlite3.Error, UnicodeEncodeError, OverflowError) as e:
                 c.execute("ROLLBACK") if c.in_transaction else None
                 raise StoreError(f"SQLite store {self.path}: write failed: {e}") from None
         result.indexed = n

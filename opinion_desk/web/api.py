@@ -10,7 +10,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..broadcast import feed_record
 from ..collectors.push import convert_items, items_from_payload
-from ..errors import InputError
+from ..errors import InputError, StoreError, StoreUnavailable
+from ..models import utcnow
 from ..store import get_store
 from ..store.base import INTERVALS, TERM_FIELDS
 from .helpers import get_pipeline, query_from_args
@@ -51,7 +52,8 @@ def health():  # noqa: ANN201
     store = get_store()
     ok = store.ping()
     pipeline = get_pipeline()
-    return jsonify(ok=ok, store=store.name, spooled=pipeline.spool.pending()), (200 if ok else 503)
+    return jsonify(ok=ok, store=store.name, spooled=pipeline.spool.pending(), inbox=pipeline.inbox.pending(),
+                   rejected=pipeline.dead.count()), (200 if ok else 503)
 
 
 @bp.post("/posts")
@@ -59,10 +61,11 @@ def health():  # noqa: ANN201
 def ingest():  # noqa: ANN201
     """Accept a batch: a JSON list of items, or ``{"source": NAME, "posts": [...]}``.
 
-    Each item is checked on its own; the good ones are queued for analysis and indexing, and every bad one is
-    reported with its index, field and reason.
+    Each item is checked on its own (:class:`~opinion_desk.collectors.validate.PostChecks`); every bad one is
+    reported with its index, field and reason, and the good ones are written to the pipeline's inbox on disk
+    (fsynced) before the answer: a 202 means the posts survive a crash. 503 when they could not be written.
     """
-    payload = request.get_json(silent=True)
+    payload = _json_body()
     if payload is None:
         return jsonify(error="body is not JSON (send a list of posts or {\"posts\": [...]})"), 400
     # a list, {"source", "posts"}, or a crawler's own file shape (weibo-crawler {"user", "weibo"}); InputError -> 400
@@ -70,11 +73,27 @@ def ingest():  # noqa: ANN201
     limit = current_app.config["DESK"]["ingest"]["max_batch"]
     if len(items) > limit:
         return jsonify(error=f"too many items: {len(items)} > {limit} (split the batch)", field="posts"), 413
-    posts, errors = convert_items(items, request.args.get("format", "desk"), source)
-    get_pipeline().submit(posts)
+    pipeline = get_pipeline()
+    posts, errors = convert_items(items, request.args.get("format", "desk"), source, checks=pipeline.checks)
+    try:
+        pipeline.submit(posts)  # durable when it returns
+    except StoreError as e:
+        current_app.logger.error("ingest: %d posts could not be written to the inbox: %s", len(posts), e)
+        return jsonify(error=f"服务器暂时无法保存，请稍后重发：{e}", accepted=0, rejected=len(errors),
+                       errors=[e.to_dict() for e in errors]), 503
     body = {"accepted": len(posts), "rejected": len(errors), "ids": [p.id for p in posts],
             "errors": [e.to_dict() for e in errors]}
     return jsonify(body), (202 if posts or not errors else 400)
+
+
+def _json_body() -> Any:
+    """The request body as JSON, or None when it is not JSON (malformed, not UTF-8, or nested too deep to parse)."""
+    import json
+
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
 
 
 @bp.get("/posts")
@@ -96,7 +115,14 @@ def get_post(post_id: str):  # noqa: ANN201
 def volume():  # noqa: ANN201
     q = query_from_args()
     interval = choice_arg("interval", "1m", INTERVALS)
-    buckets = get_store().date_histogram(q, interval)
+    if q.since is not None and q.until is None:  # the chart ends now: a post dated in the future cannot stretch it
+        q.until = max(q.since, utcnow() + INTERVALS[interval])
+    try:
+        buckets = get_store().date_histogram(q, interval)
+    except StoreError as e:
+        if isinstance(e, StoreUnavailable) or "buckets" not in str(e):
+            raise
+        raise InputError("query", "interval", f"时间范围内的桶太多：{e}") from None
     return jsonify(interval=interval, buckets=[[t.isoformat(), n] for t, n in buckets])
 
 
