@@ -75,11 +75,13 @@ static int update(Core *s, int slot, const VecItem *vec, int nv, double norm) { 
             int id = t->term[idx[r]];
             post_remove(s, id, slot);
             if (term_release(s, id) < 0) return -1;
-            t->w[idx[r]] = NAN; /* marks the removed */
+            t->term[idx[r]] = -1; /* marks the removed (not a NaN weight: no weight can fake it) */
+            for (int l = 0; l < t->nlab; l++) /* its id may be reused by another term: the next update relabels */
+                if (t->lab[l] == id) t->nlab = -1;
         }
         int m = 0;
         for (int i = 0; i < n; i++)
-            if (!isnan(t->w[i])) {
+            if (t->term[i] >= 0) {
                 t->term[m] = t->term[i];
                 t->w[m++] = t->w[i];
             }
@@ -101,7 +103,7 @@ static int evict(Core *s) { /* the least recently updated topics, down to max_to
     return r;
 }
 
-static PyObject *Core_assign(Core *s, PyObject *args) {
+static PyObject *assign(Core *s, PyObject *args) {
     PyObject *post_id, *hobj, *kws, *seq, *result = NULL;
     if (!PyArg_ParseTuple(args, "OOO:assign", &post_id, &hobj, &kws)) return NULL;
     uint64_t h = PyLong_AsUnsignedLongLong(hobj);
@@ -125,6 +127,11 @@ static PyObject *Core_assign(Core *s, PyObject *args) {
             goto done;
         }
         if (w == -1.0 && PyErr_Occurred()) goto done;
+        if (!isfinite(w)) { /* a NaN or infinite weight would poison the topic's weights and norm */
+            PyErr_Format(PyExc_ValueError, "keyword %zd: weight %R is not a finite number", i, PyTuple_Check(item)
+                         ? PyTuple_GET_ITEM(item, 1) : PyList_GET_ITEM(item, 1));
+            goto done;
+        }
         if (!(w > 0)) continue;
         if (!PyUnicode_Check(t)) {
             PyErr_Format(PyExc_TypeError, "keyword %zd: a term must be str, not %.80s", i, Py_TYPE(t)->tp_name);
@@ -161,6 +168,8 @@ static PyObject *Core_assign(Core *s, PyObject *args) {
             const int *p = s->post + (size_t)id * s->P;
             for (int j = 0; j < s->plen[id]; j++) {
                 Topic *c = &s->tp[p[j]];
+                int pos = topic_find(c, id);
+                if (pos < 0) continue; /* postings and topic terms always agree; never read outside w[] anyway */
                 if (c->stamp != s->stamp) {
                     if (nc >= s->cand_alloc && scratch(s, nc + 1) < 0) goto done;
                     c->stamp = s->stamp;
@@ -168,7 +177,7 @@ static PyObject *Core_assign(Core *s, PyObject *args) {
                     s->cand[nc] = p[j];
                     s->dot[nc++] = 0.0;
                 }
-                s->dot[c->accpos] = s->dot[c->accpos] + vec[i].w * c->w[topic_find(c, id)];
+                s->dot[c->accpos] = s->dot[c->accpos] + vec[i].w * c->w[pos];
             }
         }
         double best_sim = s->threshold;
@@ -191,6 +200,10 @@ static PyObject *Core_assign(Core *s, PyObject *args) {
             if (has < 0) Py_CLEAR(tid);
             if (has <= 0) break;
             Py_DECREF(tid);
+            if (r > 1000) {
+                PyErr_SetString(PyExc_RuntimeError, "new_id gave 1000 ids that are all taken");
+                goto done;
+            }
             tid = PyObject_CallFunction(s->new_id, "Ol", post_id, r);
         }
         if (!tid) goto done;
@@ -210,11 +223,42 @@ done:
 }
 
 
+static PyObject *Core_assign(Core *s, PyObject *args) {
+    if (core_enter(s) < 0) return NULL;
+    PyObject *r = assign(s, args);
+    core_leave(s);
+    return r;
+}
+
 static PyObject *Core_label(Core *s, PyObject *tid) {
+    if (core_enter(s) < 0) return NULL;
     int slot = slot_of(s, tid);
+    core_leave(s);
     if (slot < 0 && PyErr_Occurred()) return NULL;
     if (slot < 0) return PyUnicode_FromString("");
     return Py_NewRef(s->tp[slot].label);
+}
+
+static PyObject *Core_state_m(Core *s, PyObject *ignored) {
+    if (core_enter(s) < 0) return NULL;
+    PyObject *r = Core_state(s, ignored);
+    core_leave(s);
+    return r;
+}
+
+static PyObject *Core_load_state_m(Core *s, PyObject *state) {
+    if (!s->new_id) { /* never initialised (a failed reset may be retried: load_state resets first) */
+        PyErr_SetString(PyExc_RuntimeError, "Core is not initialised: call Core(...) (or __init__) first");
+        return NULL;
+    }
+    if (s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Core is busy: it was called again from inside one of its own calls");
+        return NULL;
+    }
+    s->busy = 1;
+    PyObject *r = Core_load_state(s, state);
+    core_leave(s);
+    return r;
 }
 
 static Py_ssize_t Core_len(Core *s) { return s->live; }
@@ -230,8 +274,21 @@ static int Core_init(Core *s, PyObject *args, PyObject *kw) {
     if (!PyArg_ParseTupleAndKeywords(args, kw, "dinii" "niO:Core", names, &threshold, &dup_bits, &max_topics,
                                      &max_terms, &label_terms, &recent, &postings, &new_id))
         return -1;
+    if (s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Core is busy: it was called again from inside one of its own calls");
+        return -1;
+    }
+    if (!isfinite(threshold)) {
+        PyErr_SetString(PyExc_ValueError, "threshold must be a finite number");
+        return -1;
+    }
     if (dup_bits < 0 || max_topics < 1 || max_terms < 1 || label_terms < 0 || recent < 1 || postings < 1) {
         PyErr_SetString(PyExc_ValueError, "dup_bits and label_terms must be >= 0, the other sizes >= 1");
+        return -1;
+    }
+    if (max_topics > (1 << 26) || max_terms > (1 << 20) || recent > (1 << 26) || postings > 4096) {
+        PyErr_SetString(PyExc_ValueError, "max_topics and recent_hashes must be <= 2**26, max_terms <= 2**20, "
+                        "postings <= 4096");
         return -1;
     }
     if (!PyCallable_Check(new_id)) {
@@ -260,8 +317,8 @@ static PyMethodDef Core_methods[] = {
     {"assign", (PyCFunction)Core_assign, METH_VARARGS,
      "assign(post_id, simhash, keywords) -> (topic_id, topic_label); ('', '') for a post with no keywords and "
      "no near-duplicate"},
-    {"state", (PyCFunction)Core_state, METH_NOARGS, "state() -> a JSON-ready dict (see load_state)"},
-    {"load_state", (PyCFunction)Core_load_state, METH_O, "load_state(state): replace this state with a state()"},
+    {"state", (PyCFunction)Core_state_m, METH_NOARGS, "state() -> a JSON-ready dict (see load_state)"},
+    {"load_state", (PyCFunction)Core_load_state_m, METH_O, "load_state(state): replace this state with a state()"},
     {"label", (PyCFunction)Core_label, METH_O, "label(topic_id) -> its label, '' for an unknown topic"},
     {NULL}};
 

@@ -54,6 +54,8 @@ typedef struct {
     int *cand;
     double *dot;
     int cand_alloc;
+    int ready; /* set by a successful core_reset (Core(...) or load_state), cleared by core_clear */
+    int busy;  /* inside one of its methods: a re-entrant call (from new_id, a term's __eq__...) is refused */
 } Core;
 
 typedef struct {
@@ -98,6 +100,23 @@ static inline int slot_of(Core *s, PyObject *tid) { /* -1: no such live topic (o
     PyObject *v = PyDict_GetItemWithError(s->tid2slot, tid);
     return v ? (int)PyLong_AsLong(v) : -1;
 }
+
+/* every method that touches the state: refuse a Core that was never initialised (Core.__new__(Core)) and a call
+ * made from inside another of its calls, which could free what the outer call is using */
+static inline int core_enter(Core *s) {
+    if (!s->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "Core is not initialised: call Core(...) (or __init__) first");
+        return -1;
+    }
+    if (s->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Core is busy: it was called again from inside one of its own calls");
+        return -1;
+    }
+    s->busy = 1;
+    return 0;
+}
+
+static inline void core_leave(Core *s) { s->busy = 0; }
 
 PyObject *Core_state(Core *s, PyObject *ignored);
 PyObject *Core_load_state(Core *s, PyObject *state);

@@ -64,6 +64,11 @@ static int load_topic(Core *s, PyObject *row) { /* [tid, {term: weight}, n, last
         }
         term = PyObject_Str(PyTuple_GET_ITEM(kv, 0));
         double w = PyFloat_AsDouble(PyTuple_GET_ITEM(kv, 1));
+        if (term && !(w == -1.0 && PyErr_Occurred()) && !isfinite(w)) {
+            PyErr_Format(PyExc_ValueError, "topic %R: the weight of %R is not a finite number", v[0], term);
+            Py_DECREF(term);
+            goto done;
+        }
         int id = term && !(w == -1.0 && PyErr_Occurred()) ? term_intern(s, term) : -1;
         Py_XDECREF(term);
         if (id < 0) goto done;

@@ -228,6 +228,7 @@ void core_clear(Core *s) {
     s->cand = NULL; s->dot = NULL; s->cand_alloc = 0;
     s->seq = s->created = 0;
     s->stamp = 0;
+    s->ready = 0;
 }
 
 int core_reset(Core *s) { /* empty, ready to assign */
@@ -246,6 +247,7 @@ int core_reset(Core *s) { /* empty, ready to assign */
     }
     memset(s->head, 0xff, NBANDS * NBUCKETS * sizeof(int));
     memset(s->tail, 0xff, NBANDS * NBUCKETS * sizeof(int));
+    s->ready = 1;
     return 0;
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+import operator
 from operator import itemgetter
 from typing import Any, Sequence
 
@@ -34,6 +35,14 @@ def _norm(weights: Any) -> float:
     for w in weights:  # summed in order, as the compiled version does (not math.hypot, not 3.12's compensated sum)
         s += w * w
     return math.sqrt(s) if s > 0 else 1.0
+
+
+def _i64(v: Any) -> int:
+    """A whole number of the state, as the compiled version reads it (``__index__``, within 64 bits)."""
+    n = operator.index(v)
+    if not -(2**63) <= n < 2**63:
+        raise OverflowError(f"{n} does not fit in 64 bits")
+    return n
 
 
 class Topic:
@@ -91,9 +100,14 @@ class PyTopicClusterer:
 
     def assign(self, post_id: str, simhash: int, keywords: Sequence[tuple[str, float]]) -> tuple[str, str]:
         """(topic_id, topic_label) for one post; ``("", "")`` for a post with no keywords and no near-duplicate."""
+        vec = {}
+        for i, (t, w) in enumerate(keywords):
+            if not math.isfinite(w):  # NaN or inf would poison the topic's weights and norm (both versions refuse)
+                raise ValueError(f"keyword {i}: weight {w!r} is not a finite number")
+            if w > 0:
+                vec[t] = w
         self.seq += 1
         tid = self._near_dup(simhash) if simhash else None
-        vec = {t: w for t, w in keywords if w > 0}
         norm = _norm(vec.values())
         if tid is None and vec:
             # cosine via the inverted index: each term remembers the topics that most recently used it
@@ -179,6 +193,8 @@ class PyTopicClusterer:
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Replace this clusterer's state with a :meth:`state`; each term's topics are indexed least recent first."""
+        if not isinstance(state, dict):  # refused before anything changes, as the compiled version does
+            raise TypeError("the state must be a dict")
         self.__init__(self.threshold, self.dup_bits, self.max_topics, self.max_terms, self.label_terms,
                       self.recent_hashes, self.postings)
         try:
@@ -189,16 +205,22 @@ class PyTopicClusterer:
             raise
 
     def _load(self, state: dict[str, Any]) -> None:
-        self.seq = int(state.get("seq", 0))
+        self.seq = _i64(state.get("seq", 0))
         for tid, terms, n, last, label in state.get("topics", []):
             if tid in self.topics:
                 raise ValueError(f"topic {tid!r} appears twice in the state")
-            self.topics[tid] = Topic(tid, {str(t): float(w) for t, w in terms.items()}, int(n), int(last), label)
+            weights = {str(t): float(w) for t, w in terms.items()}
+            if not all(math.isfinite(w) for w in weights.values()):
+                raise ValueError(f"topic {tid!r}: a weight is not a finite number")
+            self.topics[tid] = Topic(tid, weights, _i64(n), _i64(last), label)
         for top in sorted(self.topics.values(), key=lambda t: t.last):
             for t in top.terms:
                 self._post(t, top.tid, top.terms)
         for hx, tid in state.get("hashes", []):
-            self._remember_hash(int(hx, 16), tid)
+            h = int(hx, 16)
+            if not 0 <= h < 2**64:
+                raise OverflowError(f"hash {hx!r} does not fit in 64 bits")
+            self._remember_hash(h, tid)
 
     def label(self, tid: str) -> str:
         t = self.topics.get(tid)
