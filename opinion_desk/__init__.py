@@ -31,6 +31,7 @@ SERVICES = [
     "opinion_desk.detection.service",
     "opinion_desk.alerting.service",
     "opinion_desk.incidents.service",
+    "opinion_desk.incidents.audit_service",  # config at start, rule/source file changes, the daily digest
 ]
 
 
@@ -128,7 +129,8 @@ def start_background(app: Flask) -> None:
     keep = timedelta(days=cfg["store"]["retention_days"])
     pipeline.recover(everything=True)  # posts a killed desk had accepted (202) but not yet stored
     sched.add_interval_job("spool-drain", pipeline.drain_spool, 15)
-    sched.add_interval_job("retention", lambda: store.drop_before(utcnow() - keep), 6 * 3600)
+    if keep.days > 0:  # retention_days = 0 keeps every post, as evidence_days = 0 keeps every payload
+        sched.add_interval_job("retention", lambda: store.drop_before(utcnow() - keep), 6 * 3600)
     sched.add_interval_job("analyzer-state", pipeline.save_analyzer_state, 300)
     for name in SERVICES:
         import_module(name).start(app)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ class Key:
     default: Any
     doc: str
     choices: tuple[Any, ...] | None = None
+    secret: bool = False  # never printed: config check, logs, the audit log and pages show "***"
 
 
 # section -> key -> Key. Nested tables use dotted section names ("store.elasticsearch").
@@ -37,7 +39,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "host": Key(str, "127.0.0.1", "address the web desk listens on"),
         "port": Key(int, 5000, "port the web desk listens on"),
         "data_dir": Key(str, "var", "where the desk keeps its databases, spool, evidence and models (relative to the working directory)"),
-        "secret_key": Key(str, "", "Flask secret key; generated and kept in data_dir when empty"),
+        "secret_key": Key(str, "", "Flask secret key; generated and kept in data_dir when empty", secret=True),
         "timezone": Key(str, "Asia/Shanghai", "time zone the desk shows times in"),
         "demo": Key(bool, False, "replay demo posts so the live feed moves"),
         "demo_interval": Key((int, float), 3.0, "seconds between demo batches"),
@@ -46,13 +48,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "backend": Key(str, "sqlite", "post store: 'sqlite' (embedded) or 'elasticsearch'", ("sqlite", "elasticsearch")),
         "sqlite_path": Key(str, "posts.db", "embedded store file (relative to data_dir)"),
         "spool_dir": Key(str, "spool", "where posts wait when the store is down (relative to data_dir)"),
-        "retention_days": Key(int, 400, "posts older than this are dropped (whole time-based indices in Elasticsearch)"),
+        "retention_days": Key(int, 400, "posts older than this many days are dropped (whole time-based indices in Elasticsearch); 0 = keep forever, as evidence_days"),
     },
     "store.elasticsearch": {
         "urls": Key(list, ["http://127.0.0.1:9200"], "cluster URLs"),
-        "api_key": Key(str, "", "API key (base64 'id:key' or encoded form)"),
+        "api_key": Key(str, "", "API key (base64 'id:key' or encoded form)", secret=True),
         "username": Key(str, "", "basic-auth user"),
-        "password": Key(str, "", "basic-auth password"),
+        "password": Key(str, "", "basic-auth password", secret=True),
         "ca_certs": Key(str, "", "path of the CA certificate for https clusters"),
         "verify_certs": Key(bool, True, "verify the cluster's TLS certificate"),
         "index_prefix": Key(str, "opinion-posts", "prefix of the time-based post indices; the alias has this name"),
@@ -71,7 +73,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "url": Key(str, "", "SQLAlchemy URL of the state database; empty = sqlite file state.db in data_dir"),
     },
     "ingest": {
-        "tokens": Key(list, [], "API tokens accepted by POST /api/v1/posts (header 'Authorization: Bearer TOKEN')"),
+        "tokens": Key(list, [], "API tokens accepted by POST /api/v1/posts (header 'Authorization: Bearer TOKEN')", secret=True),
         "max_batch": Key(int, 1000, "most items in one ingest request"),
         "max_body_bytes": Key(int, 8 * 1024 * 1024, "largest request body (bytes) the desk reads; a bigger one is refused with 413 before it is parsed"),
         "min_date": Key(str, "2000-01-01", "posts dated before this (a date or time; naive = Beijing time) are refused, each named"),
@@ -123,14 +125,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "incidents.weibo": {
         "base_url": Key(str, "https://api.weibo.com", "Weibo API base URL"),
-        "access_token": Key(str, "", "OAuth2 access token of the office's Weibo account"),
+        "access_token": Key(str, "", "OAuth2 access token of the office's Weibo account", secret=True),
         "safe_url": Key(str, "", "a URL of the office's registered safe domain; statuses/share needs one in the text"),
         "account": Key(str, "", "the office's Weibo screen name (to recognise our own posts)"),
     },
     "incidents.wechat": {
         "base_url": Key(str, "https://api.weixin.qq.com", "WeChat Official Account API base URL"),
         "appid": Key(str, "", "Official Account AppID"),
-        "secret": Key(str, "", "Official Account AppSecret"),
+        "secret": Key(str, "", "Official Account AppSecret", secret=True),
         "author": Key(str, "", "article author"),
         "thumb_media_id": Key(str, "", "permanent media id of the cover image"),
         "account": Key(str, "", "the Official Account's name (to recognise our own articles)"),
@@ -139,16 +141,20 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "smtp_host": Key(str, "", "SMTP server for alert email; empty = no email"),
         "smtp_port": Key(int, 25, "SMTP port"),
         "smtp_user": Key(str, "", "SMTP user"),
-        "smtp_password": Key(str, "", "SMTP password"),
+        "smtp_password": Key(str, "", "SMTP password", secret=True),
         "smtp_starttls": Key(bool, False, "use STARTTLS"),
         "mail_from": Key(str, "opinion-desk@localhost", "From address of alert email"),
         "mail_to": Key(list, [], "recipients of the built-in 'email' channel (a rule names it in channels)"),
         "channels_file": Key(str, "", "YAML file of channel definitions (robots, webhooks, mail lists); empty = none"),
-        "channels": Key(dict, {}, "channel definitions by name, e.g. [alerting.channels.值班群] type = \"wecom\" url = ..."),
+        "channels": Key(dict, {}, "channel definitions by name, e.g. [alerting.channels.\"值班群\"] type = \"wecom\" url = ... (a non-ASCII name is quoted in TOML)"),
         "desk_url": Key(str, "", "the desk's address, for links in alert messages (e.g. http://10.0.0.5:5000)"),
         "outbox_seconds": Key((int, float), 15, "how often the outbox retries due deliveries"),
         "max_attempts": Key(int, 8, "deliveries tried this many times before they are marked failed"),
         "retry_base_seconds": Key((int, float), 30, "first retry delay; doubles each attempt (capped at 1 h)"),
+    },
+    "audit": {
+        "digest_recipients": Key(list, [], "leaders who receive the daily signed digest of the audit chain by email (needs [alerting] smtp_host), e.g. [\"zhuren@example.gov.cn\"]"),
+        "key_file": Key(str, "audit.key", "HMAC key that signs the digests (relative to data_dir; made on first use, mode 0600); keep a copy away from the database"),
     },
 }
 
@@ -281,7 +287,62 @@ def validate(cfg: Config) -> list[str]:
     port = cfg["desk"].get("port")
     if isinstance(port, int) and not (0 < port < 65536):
         problems.append(f"[desk] port: {port} is not a TCP port (from {cfg.origin.get('desk.port')})")
+    problems.extend(validate_values(cfg, problems))
     return problems
+
+
+def validate_values(cfg: Config, earlier: list[str]) -> list[str]:
+    """Meaning, beyond type: time zones, levels, fractions, retention (0 = keep forever, never negative).
+    Keys that already failed their type check are skipped. Messages are Chinese and name the field."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    bad_fields = {p.split(":")[0] for p in earlier}
+    out: list[str] = []
+
+    def get(sec: str, key: str) -> Any:
+        return None if f"[{sec}] {key}" in bad_fields else cfg.get(sec, {}).get(key)
+
+    def err(sec: str, key: str, msg: str) -> None:
+        out.append(f"[{sec}] {key}: {msg} (from {cfg.origin.get(f'{sec}.{key}', '?')})")
+
+    tz = get("desk", "timezone")
+    if isinstance(tz, str):
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            err("desk", "timezone", f"时区 {tz!r} 不存在（IANA 时区名，如 \"Asia/Shanghai\"）")
+    levels = get("incidents", "levels")
+    if isinstance(levels, list):
+        if not levels or not all(isinstance(x, str) and x for x in levels) or len(set(levels)) != len(levels):
+            err("incidents", "levels", "事件级别须为不重复的非空文字列表，最严重的在前")
+        else:
+            lv = get("incidents", "default_level")
+            if isinstance(lv, str) and lv not in levels:
+                err("incidents", "default_level", f"{lv!r} 不是 [incidents] levels 中的级别（{'、'.join(levels)}）")
+            major = get("incidents", "major_levels")
+            if isinstance(major, list):
+                unknown = [x for x in major if x not in levels]
+                if unknown:
+                    err("incidents", "major_levels", f"{unknown} 不在 [incidents] levels（{'、'.join(levels)}）中")
+    fr = get("incidents", "escalate_at")
+    if isinstance(fr, list):
+        nums = [x for x in fr if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        if len(nums) != len(fr) or not all(0 < x <= 1 for x in nums):
+            err("incidents", "escalate_at", f"{fr!r}：每一项须是时限的比例，大于 0、不超过 1（1.0 = 已超时）")
+        elif any(b <= a for a, b in zip(nums, nums[1:])):
+            err("incidents", "escalate_at", f"{fr!r}：比例须从小到大排列、不重复")
+    for sec, key in (("store", "retention_days"), ("collectors", "evidence_days")):
+        v = get(sec, key)
+        if isinstance(v, int) and v < 0:
+            err(sec, key, f"{v} 不能为负数（0 = 永久保留）")
+    for sec, keys in SCHEMA.items():  # durations, sizes and counts that must be positive
+        for key, spec in keys.items():
+            v = get(sec, key)
+            positive = key.endswith(("_seconds", "_minutes", "_hours", "_interval", "_timeout", "_max", "_failures",
+                                     "_accounts", "max_batch", "max_attempts"))
+            if positive and isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
+                err(sec, key, f"{v} 须大于 0")
+    return out
 
 
 def render(cfg: Config) -> str:
@@ -293,9 +354,57 @@ def render(cfg: Config) -> str:
         lines.append(f"\n[{sec}]")
         for k, spec in keys.items():
             v = cfg[sec].get(k)
-            shown = "***" if ("password" in k or k in ("api_key", "secret_key", "tokens", "secret", "access_token")) and v else v
+            shown = redact(sec, k, v)
             lines.append(f"{k} = {_toml_value(shown)}  # {spec.doc} [{cfg.origin.get(f'{sec}.{k}', 'default')}]")
     return "\n".join(lines).lstrip() + "\n"
+
+
+REDACTED = "***"
+_URL_SECRET = re.compile(r"(?i)^(\w+://)([^/@:]*):([^/@]*)@")  # scheme://user:password@host
+
+
+def _redact_url(url: str) -> str:
+    """A URL without its password (``postgresql://desk:***@db/desk``)."""
+    return _URL_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", url)
+
+
+def _redact_channel(conf: Any) -> Any:
+    """A channel definition with its credentials hidden: ``secret`` and ``headers`` values, and the webhook
+    URL's path and query (WeCom ``key=``, DingTalk ``access_token=``, Feishu's hook id are the credentials)."""
+    if not isinstance(conf, dict):
+        return conf
+    out = dict(conf)
+    for k, v in conf.items():
+        if k in ("secret", "token", "password", "smtp_password") and v:
+            out[k] = REDACTED
+        elif k == "headers" and isinstance(v, dict):
+            out[k] = {h: REDACTED for h in v}
+        elif k == "url" and isinstance(v, str):
+            m = re.match(r"^(\w+://[^/?#]+)", v)
+            out[k] = f"{m.group(1)}/{REDACTED}" if m and v != m.group(1) else _redact_url(v)
+    return out
+
+
+def redact(sec: str, key: str, value: Any) -> Any:
+    """A value as it may be shown: secrets (``Key(..., secret=True)``) as ``***``, passwords inside URLs and
+    robot credentials inside channel definitions hidden."""
+    spec = SCHEMA.get(sec, {}).get(key)
+    if spec is not None and spec.secret:
+        if isinstance(value, list):
+            return [REDACTED for _ in value]
+        return REDACTED if value else value
+    if sec == "alerting" and key == "channels" and isinstance(value, dict):
+        return {name: _redact_channel(conf) for name, conf in value.items()}
+    if isinstance(value, str) and "://" in value:
+        return _redact_url(value)
+    if isinstance(value, list):
+        return [_redact_url(x) if isinstance(x, str) else x for x in value]
+    return value
+
+
+def redacted(cfg: Config) -> dict[str, dict[str, Any]]:
+    """The whole configuration as plain data with every secret redacted (for the audit log, logs and pages)."""
+    return {sec: {k: redact(sec, k, v) for k, v in cfg.get(sec, {}).items()} for sec in SCHEMA}
 
 
 def example() -> str:

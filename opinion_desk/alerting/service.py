@@ -39,6 +39,11 @@ def get_outbox(app: Flask | None = None) -> Outbox:
 def init_app(app: Flask) -> None:
     settings = app.config["DESK"]["alerting"]
     defs, problems = channel_definitions(settings)
+    recipients = app.config["DESK"]["audit"]["digest_recipients"]
+    if recipients:  # the daily signed audit digest goes to named leaders (incidents/audit_digest.py)
+        from ..incidents.audit_digest import CHANNEL
+
+        defs = {**defs, CHANNEL: {"type": "email", "to": list(recipients)}}
     channels, more = build_channels(defs, settings)
     for p in problems + more:
         log.error("alert channel rejected: %s", p)

@@ -18,7 +18,8 @@ COMMAND_MODULES = [
     "opinion_desk.cli.sources",  # sources check|list
     "opinion_desk.cli.evidence",  # evidence show|verify|prune
     "opinion_desk.cli.rules",  # rules check|test, silence
-    "opinion_desk.cli.incidents",  # users, audit verify, incidents export
+    "opinion_desk.cli.incidents",  # users, incidents export|routes
+    "opinion_desk.cli.audit",  # audit verify|digest|log
 ]
 
 

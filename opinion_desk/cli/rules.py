@@ -195,8 +195,10 @@ def silence_add(ctx: click.Context, rule: str, key: str, duration: str, reason: 
         row = Silence(rule=rule, key=key, until=now + td, reason=reason, created_by="cli", created_at=now)
         s.add(row)
         s.flush()
+        made = row.to_dict()
         click.echo(f"silence {row.id}: {rule}{('「' + key + '」') if key else ''} until "
                    f"{(now + td).astimezone(CST):%Y-%m-%d %H:%M}")
+    _audit_silence(ctx, "silence_add", made)
 
 
 @silence_group.command("list")
@@ -228,8 +230,23 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
         row = s.get(Silence, silence_id)
         if row is None:
             raise click.ClickException(f"no silence {silence_id}")
+        gone = row.to_dict()
         s.delete(row)
+    _audit_silence(ctx, "silence_remove", gone)
     click.echo(f"removed silence {silence_id}")
+
+
+def _audit_silence(ctx: click.Context, action: str, silence: dict) -> None:
+    """Silences withhold alerts: each one added or removed is written to the audit log."""
+    import getpass
+
+    from ..incidents.audit import record
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "?"
+    record(open_statedb(ctx), f"cli:{who}", action, {"via": "cli", "silence": silence})
 
 
 COMMANDS = [rules_group, silence_group]

@@ -8,6 +8,8 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
 from ..detection.durations import parse_duration
+from ..incidents import audit
+from ..incidents.audit import WRITE_LOCK
 from ..state import get_db
 from ..state.alerts import STATUSES, Alert, Silence
 from .auth import current_user, require_role
@@ -80,8 +82,12 @@ def add_silence():  # noqa: ANN201
     s = Silence(rule=rule, key=str(data.get("key") or ""), until=now + dur, reason=str(data.get("reason") or ""),
                 created_by=user.name if user is not None else str(data.get("created_by") or "desk"), created_at=now)
     db = get_db()
-    db.add(s)
-    db.commit()
+    with WRITE_LOCK:  # the silence and its audit entry in one transaction
+        db.add(s)
+        db.flush()
+        audit.append(db, user.username if user is not None else "desk", "silence_add", None,
+                     {"silence": s.to_dict(), "address": request.remote_addr or ""})
+        db.commit()
     _silences_changed()
     return jsonify(silence=s.to_dict()), 201
 
@@ -93,8 +99,12 @@ def remove_silence(silence_id: int):  # noqa: ANN201
     s = db.get(Silence, silence_id)
     if s is None:
         return jsonify(error=f"no silence {silence_id}"), 404
-    db.delete(s)
-    db.commit()
+    user = current_user()
+    with WRITE_LOCK:
+        audit.append(db, user.username if user is not None else "desk", "silence_remove", None,
+                     {"silence": s.to_dict(), "address": request.remote_addr or ""})
+        db.delete(s)
+        db.commit()
     _silences_changed()
     return jsonify(ok=True)
 

@@ -34,13 +34,16 @@ class EmailChannel(Channel):
     def message(self, payload: dict[str, Any]) -> EmailMessage:
         s = self.settings
         msg = EmailMessage()
-        msg["Subject"] = title(payload)
+        msg["Subject"] = payload["subject"] if payload.get("kind") == "audit_digest" else title(payload)
         msg["From"] = self.conf.get("from") or s.get("mail_from") or "opinion-desk@localhost"
         msg["To"] = ", ".join(self.recipients(payload))
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = make_msgid(domain="opinion-desk")
         if payload.get("kind") == "escalation":
             msg.set_content(render("escalation.txt", payload), charset="utf-8")
+            return msg
+        if payload.get("kind") == "audit_digest":  # the daily signed digest of the audit chain (audit_digest.py)
+            msg.set_content(render("audit_digest.txt", payload), charset="utf-8")
             return msg
         msg.set_content(render("email.txt", payload), charset="utf-8")
         msg.add_alternative(render("email.html", payload), subtype="html", charset="utf-8")
