@@ -121,6 +121,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "hot_minutes": Key((int, float), 120, "a published topic counts as hot while it had posts within (minutes)"),
         "remind_every_minutes": Key((int, float), 60, "remind to keep publishing (持续发布) this often while hot"),
         "escalation_channels": Key(list, [], "alert channels escalations go to ([alerting] channels; empty = all)"),
+        "publisher": Key(str, "", "how answers are published: 'platform' (the Weibo/WeChat APIs), 'demo' (演示: nothing leaves the desk, marked 演示 everywhere); empty = 'demo' under `run --demo`, else 'platform'", ("", "platform", "demo")),
+        "public_base_url": Key(str, "", "public address of this desk's read-only statement pages (/statements/<token>), the default link of the Weibo summary; must lie under the Weibo app's bound safe domain"),
+        "recheck_minutes": Key((int, float), 60, "re-check that published answers are still live this often (minutes)"),
+        "recheck_days": Key((int, float), 30, "keep re-checking an answer this many days after publishing"),
         "allow_self_approval": Key(bool, False, "a one-person office: an approver may approve a draft they wrote (each such approval is audited as a self-approval); default false = four eyes (双人审核)"),
     },
     "incidents.weibo": {
@@ -128,6 +132,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "access_token": Key(str, "", "OAuth2 access token of the office's Weibo account", secret=True),
         "safe_url": Key(str, "", "a URL of the office's registered safe domain; statuses/share needs one in the text"),
         "account": Key(str, "", "the office's Weibo screen name (to recognise our own posts)"),
+        "safe_domain": Key(str, "", "the Weibo app's bound safe domain (安全域名); the link in statuses/share must lie under it (empty = the host of safe_url)"),
+        "link_url": Key(str, "", "the office's own page for the full statement; empty = this desk's statement page under [incidents] public_base_url"),
+        "rip": Key(str, "", "the operator's real public IP reported as statuses/share `rip`; empty = the address of the officer who clicks 发布"),
     },
     "incidents.wechat": {
         "base_url": Key(str, "https://api.weixin.qq.com", "WeChat Official Account API base URL"),
@@ -136,6 +143,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "author": Key(str, "", "article author"),
         "thumb_media_id": Key(str, "", "permanent media id of the cover image"),
         "account": Key(str, "", "the Official Account's name (to recognise our own articles)"),
+        "publish_mode": Key(str, "mass", "'mass': draft/add then message/mass/sendall to all followers (群发, counts against the quota); 'freepublish': publish without pushing to followers (发布 is not 群发) — choose it knowingly", ("mass", "freepublish")),
+        "account_type": Key(str, "subscription", "'subscription' (订阅号: 1 mass send a day) or 'service' (服务号: 4 a month)", ("subscription", "service")),
     },
     "alerting": {
         "smtp_host": Key(str, "", "SMTP server for alert email; empty = no email"),

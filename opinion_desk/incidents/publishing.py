@@ -1,28 +1,112 @@
-"""Publishing the approved answer on both channels, verifying that both are live, and the 持续发布 reminder.
+"""Publishing the approved answer on both channels, recording a publication made by hand, the pre-flight check of
+the accounts, the public statement page's links, and the 持续发布 reminder. Verification lives in
+:mod:`~opinion_desk.incidents.verification` (``verify`` and ``verify_pending`` are re-exported here).
 
 Publishing claims the incident first (approved -> publishing, a versioned change), so two officers clicking at
 once publish once; channels that already succeeded for the approved draft are not published again after a
-partial failure.
+partial failure. When an account is not set up or the platform refuses, the officer publishes by hand and
+records the link (:func:`record_manual`): the desk fetches and snapshots it, and once both channels are out the
+incident is 已发布 like any other.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
-import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from ..errors import IncidentError
-from ..state.incidents import Incident, Publication, aware
+from ..state.incidents import Draft, Incident, Publication, aware
 from . import publish as channels
-from .lifecycle import SYSTEM, Actor, get, now, record, transition, writing
+from .lifecycle import Actor, get, now, record, transition, writing
+from .publish import manual
+from .verification import verify, verify_pending  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
 
-def publish(desk: Any, inc_id: int, actor: Actor, version: int | None) -> dict[str, Any]:
+# -- the public statement page ----------------------------------------------------------------------------------
+def _secret(desk: Any) -> bytes:
+    return str(desk.app.secret_key or "opinion-desk").encode("utf-8")
+
+
+def statement_token(desk: Any, draft_id: int) -> str:
+    """``<draft id>-<hmac>``: unguessable, so only statements that were linked can be read."""
+    mac = hmac.new(_secret(desk), f"statement:{draft_id}".encode(), hashlib.sha256).hexdigest()[:20]
+    return f"{draft_id}-{mac}"
+
+
+def draft_of_token(desk: Any, token: str) -> int | None:
+    head, _, _ = token.partition("-")
+    if not head.isdigit() or not hmac.compare_digest(statement_token(desk, int(head)), token):
+        return None
+    return int(head)
+
+
+def base_url(desk: Any) -> str:
+    """``[incidents] public_base_url``; unset, the desk's own address (the demo: a link relative to the desk)."""
+    c = desk.cfg
+    base = str(c["incidents"].get("public_base_url") or "").rstrip("/")
+    if base or channels.mode(c) == "demo":
+        return base
+    return f"http://{c['desk']['host']}:{c['desk']['port']}"
+
+
+def statement_url(desk: Any, draft_id: int) -> str:
+    return f"{base_url(desk)}/statements/{statement_token(desk, draft_id)}"
+
+
+def context(desk: Any, draft_id: int | None, rip: str = "", actor: str = "") -> channels.PublishContext:
+    """The link the answer points to (the office's own page when named, else the statement page) and ``rip``."""
+    own = str(desk.cfg["incidents.weibo"].get("link_url") or "")
+    link = own or (statement_url(desk, draft_id) if draft_id else base_url(desk) or "/")
+    return channels.PublishContext(link=link, rip=str(desk.cfg["incidents.weibo"].get("rip") or rip or ""),
+                                   actor=actor)
+
+
+def mass_sends(desk: Any) -> channels.MassSends:
+    """How many WeChat mass sends the desk made since a time (its own publications)."""
+
+    def count(since: datetime) -> int:
+        with desk.db.session_scope() as s:
+            rows = s.scalars(select(Publication).where(Publication.channel == "wechat", Publication.mode == "api",
+                                                       Publication.status == "published", Publication.at >= since))
+            return sum(1 for p in rows if (p.details or {}).get("publish_mode") == "mass")
+
+    return count
+
+
+def publisher(desk: Any, channel: str) -> channels.Publisher:
+    return channels.build(desk.cfg, channel, mass_sends(desk))
+
+
+def preflight(desk: Any, inc_id: int | None = None, rip: str = "") -> dict[str, Any]:
+    """The pre-flight check of each account (token valid, quota left, link and rip), shown before 发布."""
+    draft_id = None
+    if inc_id is not None:
+        with desk.db.session_scope() as s:
+            d = s.scalar(select(Draft).where(Draft.incident_id == inc_id, Draft.status.in_(("approved", "draft")))
+                         .order_by(Draft.number.desc()).limit(1))
+            draft_id = d.id if d else None
+    ctx = context(desk, draft_id, rip)
+    out = []
+    for ch in channels.CHANNELS:
+        try:
+            out.append(publisher(desk, ch).check_account(ctx).to_dict())
+        except Exception as e:  # a broken check must not hide the other channel
+            log.exception("preflight %s", ch)
+            out.append(channels.AccountCheck(ch, "api", False, "检查失败", [f"{type(e).__name__}: {e}"]).to_dict())
+    m = channels.mode(desk.cfg)
+    return {"mode": m, "demo": m == "demo", "link": ctx.link, "rip": ctx.rip, "accounts": out,
+            "ok": all(a["ok"] for a in out)}
+
+
+# -- publishing -------------------------------------------------------------------------------------------------
+def publish(desk: Any, inc_id: int, actor: Actor, version: int | None, rip: str = "") -> dict[str, Any]:
     with writing(desk.db) as s:
         inc = get(s, inc_id)
         transition(s, inc, "publish_start", actor, version)
@@ -30,18 +114,19 @@ def publish(desk: Any, inc_id: int, actor: Actor, version: int | None) -> dict[s
         done = {p.channel for p in s.scalars(select(Publication).where(
             Publication.incident_id == inc_id, Publication.draft_id == draft.id, Publication.status == "published"))}
     desk.emit(inc, "publishing")
+    ctx = context(desk, draft.id, rip, actor.username)
     results: dict[str, Any] = {}
     for ch in channels.CHANNELS:
         if ch in done:
             continue
         try:
-            res = channels.build(desk.cfg, ch).publish(draft)
-            results[ch] = {"ok": True, "remote_id": res.remote_id, "url": res.url}
+            results[ch] = publisher(desk, ch).publish(draft, ctx).to_dict()
         except channels.PublishError as e:
-            results[ch] = {"ok": False, "error": str(e), "code": e.code}
+            results[ch] = e.to_dict()
         except Exception as e:  # a bug in one channel must not leave the incident stuck in "publishing"
             log.exception("publishing %s", ch)
-            results[ch] = {"ok": False, "error": f"{type(e).__name__}: {e}", "code": None}
+            results[ch] = {"ok": False, "error": f"{channels.CHANNEL_ZH[ch]}发布失败：程序错误", "code": None,
+                           "detail": f"{type(e).__name__}: {e}"}
     t = now()
     with writing(desk.db) as s:
         inc = get(s, inc_id)
@@ -49,7 +134,8 @@ def publish(desk: Any, inc_id: int, actor: Actor, version: int | None) -> dict[s
             s.add(Publication(incident_id=inc_id, draft_id=draft.id, channel=ch,
                               status="published" if r["ok"] else "failed", remote_id=r.get("remote_id", ""),
                               url=r.get("url", ""), error=r.get("error", ""), published_at=t if r["ok"] else None,
-                              at=t))
+                              at=t, mode=r.get("mode", "api"), published_by=actor.username,
+                              details=dict(r.get("details") or {}, detail=r.get("detail", ""))))
             record(s, inc, "publication", actor, {"channel": ch, **r})
         ok = all(r["ok"] for r in results.values())
         if ok:
@@ -58,87 +144,80 @@ def publish(desk: Any, inc_id: int, actor: Actor, version: int | None) -> dict[s
         else:
             transition(s, inc, "publish_failed", actor, None)
     desk.emit(inc, "published" if ok else "publish_failed", results=results)
-    if not ok:
-        failed = "；".join(r["error"] for r in results.values() if not r["ok"])
-        err = IncidentError(f"部分渠道未发布成功：{failed}（成功的渠道不会重复发布，请处理后重试）")
-        err.results = results  # type: ignore[attr-defined]
-        raise err
-    return results
+    if ok:
+        verify(desk, inc_id)  # the platforms can say at once (statuses/show, mass/get; the 演示 always)
+        return results
+    failed = "；".join(r["error"] for r in results.values() if not r["ok"])
+    err = IncidentError(f"部分渠道未发布：{failed}。已成功的渠道不会重复发布；可重试，或手工发布后登记链接")
+    err.results = results  # type: ignore[attr-defined]
+    raise err
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"#[^#]*#|https?://\S+|\s|【|】", "", text or "")
-
-
-def _matches(pub: Publication, draft_fp: str, title: str, p: Any) -> bool:
-    if pub.url and p.url and (p.url == pub.url or pub.remote_id and pub.remote_id in p.url):
-        return True
-    if pub.remote_id and p.source_id == pub.remote_id:
-        return True
-    if pub.channel == "wechat" and title and p.title.strip() == title.strip():
-        return True
-    return pub.channel == "weibo" and bool(draft_fp) and draft_fp in _norm(p.text)
-
-
-def verify(desk: Any, inc_id: int) -> dict[str, Any]:
-    """Look in the store for our own published posts (the collectors see them); mark what is live."""
-    from ..state.incidents import Draft
-    from ..store.base import PostQuery
-
-    store = desk.store
-    found: dict[str, str] = {}
-    with desk.db.session_scope() as s:
-        pubs = list(s.scalars(select(Publication).where(Publication.incident_id == inc_id,
-                                                        Publication.status == "published")))
-        drafts = {d.id: d for d in s.scalars(select(Draft).where(Draft.incident_id == inc_id))}
-    for pub in pubs:
-        if pub.verified_at is not None or store is None:
-            continue
-        d = drafts.get(pub.draft_id)
-        fp = _norm(d.weibo_text)[:20] if d else ""
-        account = desk.cfg[f"incidents.{pub.channel}"]["account"]
-        q = PostQuery(since=aware(pub.published_at) - timedelta(minutes=10), size=500, sort="newest",
-                      authors=[account] if account else [])
+def _parse_time(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        t = value
+    else:
         try:
-            candidates = store.search(q).posts
-        except Exception:
-            log.exception("verify: store search failed")
-            continue
-        for p in candidates:
-            if _matches(pub, fp, d.wechat_title if d else "", p):
-                found[pub.channel] = p.id
-                break
-    if not found:
-        return {"verified": [], "all": False}
+            t = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise IncidentError(f"发布时间格式不对：{value!r}（例：2026-11-24T10:30+08:00）") from None
+    if t.tzinfo is None:
+        from datetime import timezone
+
+        t = t.replace(tzinfo=timezone(timedelta(hours=8)))  # what an officer types is Beijing time
+    return t
+
+
+def record_manual(desk: Any, inc_id: int, actor: Actor, channel: str, url: str, published_by: str = "",
+                  published_at: Any = None) -> dict[str, Any]:
+    """Record a publication made by hand: its link is fetched and snapshotted (a failed fetch is recorded, not
+    fatal), and once both channels are out the incident becomes 已发布 and is verified like the desk's own."""
+    if not actor.has_role("duty", "approver"):
+        raise IncidentError("权限不足：登记手工发布需要值班员或审核领导角色")
+    if channel not in channels.CHANNELS:
+        raise IncidentError(f"请选择渠道：{'、'.join(channels.CHANNEL_ZH.values())}")
+    problem = manual.check_link(channel, url)
+    if problem:
+        raise IncidentError(problem)
+    url = url.strip()
+    when = _parse_time(published_at) or now()
+    if when > now() + timedelta(minutes=5):
+        raise IncidentError("发布时间不能晚于当前时间")
+    who = (published_by or "").strip() or actor.name or actor.username
+    snap = manual.fetch(url)
     t = now()
     with writing(desk.db) as s:
         inc = get(s, inc_id)
-        for pub in s.scalars(select(Publication).where(Publication.incident_id == inc_id,
-                                                       Publication.status == "published")):
-            if pub.channel in found and pub.verified_at is None:
-                pub.verified_at = t
-                pub.verified_post_id = found[pub.channel]
-                record(s, inc, "verify", SYSTEM, {"channel": pub.channel, "post_id": found[pub.channel]})
+        if inc.status in ("open", "publishing", "closed"):
+            raise IncidentError(f"事件 #{inc_id} 当前状态为「{inc.status}」，不能登记发布（请先接警）")
+        draft = s.scalar(select(Draft).where(Draft.incident_id == inc_id, Draft.status.in_(("approved", "draft")))
+                         .order_by(Draft.number.desc()).limit(1))
+        pub = Publication(incident_id=inc_id, draft_id=draft.id if draft else 0, channel=channel, status="published",
+                          remote_id=manual.remote_id(channel, url), url=url, error="", published_at=when, at=t,
+                          mode="manual", published_by=who[:100], details={"snapshot": snap, "recorded_by": actor.username})
+        s.add(pub)
+        record(s, inc, "publication", actor, {"channel": channel, "ok": True, "mode": "manual", "url": url,
+                                              "published_by": who, "published_at": when.isoformat(),
+                                              "snapshot": {k: snap.get(k) for k in ("status", "sha256", "error")}})
         s.flush()
-        live = {p.channel for p in s.scalars(select(Publication).where(
-            Publication.incident_id == inc_id, Publication.status == "published",
-            Publication.verified_at.is_not(None)))}
-        all_live = set(channels.CHANNELS) <= live
-        if all_live and inc.verified_at is None:
-            inc.verified_at = t  # a fact about the world, not an officer's edit: no version bump
-            record(s, inc, "verified", SYSTEM, {"channels": sorted(live)})
-    desk.emit(inc, "verified" if all_live else "verify")
-    return {"verified": sorted(found), "all": all_live}
+        out = {p.channel for p in s.scalars(select(Publication).where(Publication.incident_id == inc_id,
+                                                                      Publication.status == "published"))}
+        both = set(channels.CHANNELS) <= out
+        if both and inc.published_at is None and inc.status in ("acknowledged", "drafted", "approved"):
+            firsts = [aware(p.published_at) for p in s.scalars(select(Publication).where(
+                Publication.incident_id == inc_id, Publication.status == "published")) if p.published_at]
+            first = min(firsts) if firsts else when
+            transition(s, inc, "publish_manual", actor, None, published_at=first,
+                       first_info_at=aware(inc.first_info_at) or first, verified_at=None)
+    desk.emit(inc, "published" if both else "publication")
+    res = verify(desk, inc_id)
+    return {"channel": channel, "snapshot": {k: snap.get(k) for k in ("status", "sha256", "error", "title")},
+            "published": both, "verify": res}
 
 
-def verify_pending(desk: Any) -> None:
-    with desk.db.session_scope() as s:
-        ids = list(s.scalars(select(Incident.id).where(Incident.published_at.is_not(None),
-                                                       Incident.verified_at.is_(None), Incident.status != "closed")))
-    for i in ids:
-        verify(desk, i)
-
-
+# -- 持续发布 ---------------------------------------------------------------------------------------------------
 def remind(desk: Any) -> list[int]:
     """持续发布: while a published incident's topic is still hot, remind to keep publishing progress."""
     from ..store.base import PostQuery
@@ -167,5 +246,3 @@ def remind(desk: Any) -> list[int]:
                                    f"分钟 {hot} 条），请持续发布处置进展", [])
         out.append(inc.id)
     return out
-
-

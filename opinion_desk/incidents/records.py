@@ -49,6 +49,20 @@ def _draft(d: Draft) -> dict[str, Any]:
             "check": d.check or {}, "created_at": iso(d.created_at)}
 
 
+def publication_dict(p: Publication) -> dict[str, Any]:
+    """One publication: how it went out (api / demo 演示 / manual), its snapshot and live checks."""
+    det = dict(p.details or {})
+    snap = det.get("snapshot") or {}
+    checks = det.get("checks") or []
+    return {"channel": p.channel, "status": p.status, "remote_id": p.remote_id, "url": p.url, "error": p.error,
+            "published_at": iso(p.published_at), "verified_at": iso(p.verified_at), "draft_id": p.draft_id,
+            "at": iso(p.at), "mode": p.mode or "api", "label": "演示" if p.mode == "demo" else "",
+            "published_by": p.published_by, "gone_at": iso(p.gone_at), "detail": det.get("detail", ""),
+            "verified_how": det.get("verified_how", ""), "last_check": checks[-1] if checks else None,
+            "publish_mode": det.get("publish_mode", ""),
+            "snapshot": {k: snap.get(k) for k in ("status", "sha256", "title", "error", "fetched_at")} if snap else None}
+
+
 def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
     """The workspace: posts, alerts, drafts, approvals, publications, notes, escalations and the timeline."""
     from ..state.users import User
@@ -61,9 +75,7 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
     d["drafts"] = [_draft(x) for x in q(Draft, Draft.number)]
     d["approvals"] = [{"draft_id": a.draft_id, "kind": a.kind, "approver": a.approver, "decision": a.decision,
                        "comment": a.comment, "at": iso(a.at)} for a in q(Approval, Approval.id)]
-    d["publications"] = [{"channel": p.channel, "status": p.status, "remote_id": p.remote_id, "url": p.url,
-                          "error": p.error, "published_at": iso(p.published_at), "verified_at": iso(p.verified_at),
-                          "draft_id": p.draft_id, "at": iso(p.at)} for p in q(Publication, Publication.id)]
+    d["publications"] = [publication_dict(p) for p in q(Publication, Publication.id)]
     d["notes"] = [{"author": n.author, "text": n.text, "at": iso(n.at)} for n in q(IncidentNote, IncidentNote.id)]
     d["escalations"] = [{"kind": e.kind, "message": e.message, "delivered": e.delivered, "at": iso(e.at)}
                         for e in q(Escalation, Escalation.id)]
@@ -81,6 +93,7 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
 
 
 ACTION_ZH = {k: v[3] for k, v in TRANSITIONS.items()}
+ACTION_ZH["answer_gone"] = "官方回应失效"
 ACTION_ZH.update({"open": "立案", "snapshot": "证据快照", "note": "备注", "notify": "推送通知", "escalate": "时限升级",
                   "verify": "核验上线", "verified": "双微均已上线", "link_alert": "关联预警", "draft_kept": "冲突稿件留存",
                   "publication": "渠道发布", "remind": "持续发布提醒", "close_request": "申请关闭",

@@ -134,6 +134,13 @@ class Publication(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     verified_post_id: Mapped[str] = mapped_column(String(40), default="")
+    # how it went out: "api" (the desk called the platform), "demo" (演示, nothing left the desk), "manual"
+    # (an officer published by hand and recorded the link); who published (manual), and what the desk learnt:
+    # the fetched snapshot (sha256, text), platform ids (media_id, msg_id), live checks and when it disappeared
+    mode: Mapped[str] = mapped_column(String(20), default="api")
+    published_by: Mapped[str] = mapped_column(String(100), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

@@ -15,6 +15,7 @@ BLUEPRINTS = [
     "opinion_desk.web.alerts:bp",  # alerts, silences
     "opinion_desk.web.incidents:bp",  # incidents, drafts, approvals, timeliness
     "opinion_desk.web.statements:bp",  # the public read-only statement pages the answers link to
+    "opinion_desk.web.statements:bp",  # the public read-only statement pages the answers link to
 ]
 
 

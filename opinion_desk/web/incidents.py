@@ -212,8 +212,25 @@ def api_reject(inc_id: int):  # noqa: ANN201
 @bp.post(f"{API}/<int:inc_id>/publish")
 @require_role("duty", "approver")
 def api_publish(inc_id: int):  # noqa: ANN201
-    results = publishing.publish(get_desk(), inc_id, _actor(), _version(_body()))
+    results = publishing.publish(get_desk(), inc_id, _actor(), _version(_body()), request.remote_addr or "")
     return jsonify(dict(_one(inc_id), results=results))
+
+
+@bp.get(f"{API}/publishing/preflight")
+def api_preflight():  # noqa: ANN201
+    """Each account's pre-flight check (token valid, quota left, link, rip); ``?incident=`` for its link."""
+    inc = request.args.get("incident", type=int)
+    return jsonify(publishing.preflight(get_desk(), inc, request.remote_addr or ""))
+
+
+@bp.post(f"{API}/<int:inc_id>/publications/manual")
+@require_role("duty", "approver")
+def api_manual(inc_id: int):  # noqa: ANN201
+    """Record a publication made by hand: ``channel``, ``url``, ``published_by``, ``published_at``."""
+    d = _body()
+    res = publishing.record_manual(get_desk(), inc_id, _actor(), str(d.get("channel") or ""), str(d.get("url") or ""),
+                                   str(d.get("published_by") or ""), d.get("published_at") or None)
+    return jsonify(dict(_one(inc_id), manual=res)), 201
 
 
 @bp.post(f"{API}/<int:inc_id>/verify")

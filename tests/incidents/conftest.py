@@ -10,6 +10,7 @@ from opinion_desk.models import Post
 from tests.incidents.standins import wechat, weibo  # noqa: F401  (fixtures)
 
 SAFE_URL = "https://www.qingshan.gov.cn/xxgk/"
+PUBLIC_BASE = "https://www.qingshan.gov.cn/desk"  # the statement pages, under the Weibo app's bound domain
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def routing_file(tmp_path):
 
 @pytest.fixture
 def app_config(app_config, weibo, wechat, routing_file):
-    app_config["incidents"] = {"routing_file": str(routing_file)}
+    app_config["incidents"] = {"routing_file": str(routing_file), "public_base_url": PUBLIC_BASE}
     app_config["incidents.weibo"] = {"base_url": weibo.url, "access_token": weibo.token, "safe_url": SAFE_URL,
                                      "account": "青山发布"}
     app_config["incidents.wechat"] = {"base_url": wechat.url, "appid": wechat.appid, "secret": wechat.secret,

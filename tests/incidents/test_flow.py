@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from opinion_desk.state.incidents import IncidentPost
-from tests.incidents.conftest import SAFE_URL, index, make_post
+from tests.incidents.conftest import PUBLIC_BASE, SAFE_URL
+from tests.incidents.standins import weibo_count
 
 API = "/api/v1/incidents"
 
@@ -64,22 +65,21 @@ def test_whole_path_to_verified(app, login_as, flood_posts, weibo, wechat):
     body = r.get_json()
     assert body["status"] == "published" and body["first_info_at"] and body["published_at"]
     assert body["results"]["weibo"]["ok"] and body["results"]["wechat"]["ok"]
-    assert len(weibo.statuses) == 1 and SAFE_URL in weibo.statuses[0]["text"]
-    assert len(wechat.published) == 1 and wechat.published[0]["title"] == "关于人民路积水情况的通报"
+    st = weibo.statuses[0]  # statuses/share as documented: ≤140 字, no #话题#, a link under the bound domain, rip
+    assert len(weibo.statuses) == 1 and "#" not in st["text"] and weibo_count(st["text"]) <= 140
+    assert f"{PUBLIC_BASE}/statements/" in st["text"] and st["rip"] == "127.0.0.1"
+    assert len(wechat.mass) == 1 and wechat.published[0]["title"] == "关于人民路积水情况的通报"  # 群发, not only 发布
     info = {c["name"]: c for c in body["clocks"]}["info"]
     assert info["met"] and not info["running"]
+    # the link opens the whole approved statement, without logging in
+    link = st["text"].rsplit("全文：", 1)[1]
+    page = app.test_client().get(link.removeprefix(PUBLIC_BASE))
+    assert page.status_code == 200 and "2辆车受损" in page.get_data(as_text=True)
 
-    # not yet seen by the collectors: not verified
-    r = duty.post(f"{API}/{iid}/verify")
-    assert r.get_json()["verify"]["all"] is False and r.get_json()["verified_at"] is None
-    # the collectors index our own posts
-    st = weibo.statuses[0]
-    index(app, [make_post(10, st["text"], minutes_ago=0, source_id=st["idstr"], author="青山发布",
-                          url=f"https://weibo.com/{weibo.uid}/{st['idstr']}", author_type="gov"),
-                make_post(11, "11月24日，青山县人民路因强降雨出现积水", minutes_ago=0, source="wechat-feeds",
-                          platform="wechat", author="青山发布", title="关于人民路积水情况的通报",
-                          url=wechat.published[0]["url"], author_type="gov")])
-    r = duty.post(f"{API}/{iid}/verify")
+    # verified through the platforms: statuses/show finds the post at once; the mass send is still SENDING
+    pubs = {p["channel"]: p for p in body["publications"]}
+    assert pubs["weibo"]["verified_at"] and not pubs["wechat"]["verified_at"] and body["verified_at"] is None
+    r = duty.post(f"{API}/{iid}/verify")  # message/mass/get: SEND_SUCCESS
     body = r.get_json()
     assert body["verify"]["all"] is True and body["verified_at"]
     assert all(p["verified_at"] for p in body["publications"])

@@ -9,7 +9,7 @@ import pytest
 
 from opinion_desk.state.alerts import Alert
 from tests.conftest import ensure_user, login_client, session_cookie
-from tests.incidents.conftest import SAFE_URL, index, make_post
+from tests.incidents.conftest import PUBLIC_BASE, SAFE_URL, index, make_post
 from tests.incidents.standins import wechat, weibo  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -19,6 +19,7 @@ EVIL = "青山县人民路积水严重 <img src=x onerror=alert(1)><script>docum
 
 @pytest.fixture
 def app_config(app_config, weibo, wechat):
+    app_config.setdefault("incidents", {})["public_base_url"] = PUBLIC_BASE  # under the Weibo app's bound domain
     app_config["incidents.weibo"] = {"base_url": weibo.url, "access_token": weibo.token, "safe_url": SAFE_URL,
                                      "account": "青山发布"}
     app_config["incidents.wechat"] = {"base_url": wechat.url, "appid": wechat.appid, "secret": wechat.secret,

@@ -1,0 +1,131 @@
+"""Publishing through the API: the 演示 publisher takes an incident to 核验 and 已办结 without any account; with no
+account connected the officer records a hand-made publication (fetched, snapshotted, verified) and can close;
+the pre-flight check; a later re-check raises 官方回应失效 when an answer disappears."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from opinion_desk.state.alerts import Alert
+from opinion_desk.state.incidents import Publication
+from tests.incidents.conftest import PUBLIC_BASE
+from tests.incidents.test_flow import API, open_incident
+
+
+def approved(duty, boss, posts) -> dict:
+    inc = open_incident(duty, posts)
+    iid = inc["id"]
+    duty.post(f"{API}/{iid}/acknowledge", json={})
+    r = duty.post(f"{API}/{iid}/drafts", json={"title": "关于人民路积水情况的通报",
+                                               "text": "11月24日，人民路因强降雨积水，无人员伤亡，积水已排除。",
+                                               "topics": ["青山发布"]})
+    assert r.status_code == 201, r.get_json()
+    r = boss.post(f"{API}/{iid}/approve", json={"comment": "同意"})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+@pytest.fixture
+def demo_config(app_config):
+    app_config["incidents"]["publisher"] = "demo"  # what `run --demo` chooses; never silently in production
+    return app_config
+
+
+def test_demo_publisher_walks_to_verified_and_closed(demo_config, app, login_as, flood_posts, weibo, wechat):
+    duty, boss = login_as("duty"), login_as("approver")
+    pre = duty.get(f"{API}/publishing/preflight").get_json()
+    assert pre["demo"] and pre["ok"] and all("演示" in a["summary"] for a in pre["accounts"])
+    inc = approved(duty, boss, flood_posts)
+    r = duty.post(f"{API}/{inc['id']}/publish", json={"version": inc["version"]})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "published" and body["verified_at"]  # the 演示 counts as live at once
+    assert all(res["mode"] == "demo" and res["label"] == "演示" for res in body["results"].values())
+    assert {p["mode"] for p in body["publications"]} == {"demo"}
+    assert weibo.requests == [] and wechat.requests == []  # nothing left the desk
+    audit = [e for e in body["timeline"] if e["action"] in ("publication", "verify")]
+    assert len(audit) == 4 and all(e["payload"].get("label") == "演示" for e in audit)
+    page = app.test_client().get(body["publications"][0]["url"].removeprefix(PUBLIC_BASE))
+    assert page.status_code == 200 and "演示" in page.get_data(as_text=True)
+    r = duty.post(f"{API}/{inc['id']}/close", json={"version": body["version"]})
+    assert r.status_code == 200 and r.get_json()["status"] == "closed"
+
+
+@pytest.fixture
+def no_accounts(app_config):
+    app_config["incidents.weibo"]["access_token"] = ""
+    app_config["incidents.wechat"]["appid"] = ""
+    return app_config
+
+
+def test_manual_publication_is_snapshotted_verified_and_closable(no_accounts, app, login_as, flood_posts, weibo,
+                                                                 wechat):
+    duty, boss = login_as("duty"), login_as("approver")
+    pre = duty.get(f"{API}/publishing/preflight").get_json()
+    assert not pre["ok"] and [a["summary"] for a in pre["accounts"]] == [
+        "微博账号未接入：请手工发布后登记链接", "微信公众号未接入：请手工发布后登记链接"]
+    assert "[incidents.weibo] access_token" in pre["accounts"][0]["detail"]
+    inc = approved(duty, boss, flood_posts)
+    iid = inc["id"]
+    r = duty.post(f"{API}/{iid}/publish", json={})
+    assert r.status_code == 400
+    err = r.get_json()
+    assert "微博账号未接入：请手工发布后登记链接" in err["error"] and "[incidents" not in err["error"]
+    assert err["results"]["weibo"]["detail"] == "[incidents.weibo] access_token 未设置"
+
+    # the office published by hand: a Weibo post and a WeChat article the public can read
+    weibo.statuses.append({"idstr": "4900000000000099", "text": "【关于人民路积水情况的通报】积水已排除"})
+    wb_url = f"{weibo.url}/{weibo.uid}/4900000000000099"
+    wechat.published.append({"url": f"{wechat.url}/s/hand1", "title": "关于人民路积水情况的通报",
+                             "content": "<p>积水已排除</p>"})
+    r = duty.post(f"{API}/{iid}/publications/manual", json={"channel": "weibo", "url": wb_url,
+                                                             "published_by": "宣传科张三",
+                                                             "published_at": "2026-11-24T10:30"})
+    assert r.status_code == 201, r.get_json()
+    d = r.get_json()
+    assert d["status"] == "approved" and not d["manual"]["published"]  # one channel of two
+    assert d["manual"]["snapshot"]["status"] == 200 and len(d["manual"]["snapshot"]["sha256"]) == 64
+    # a link that cannot be fetched is recorded, not fatal
+    r = duty.post(f"{API}/{iid}/publications/manual", json={"channel": "wechat", "url": "http://127.0.0.1:9/s/x"})
+    assert r.status_code == 201 and "抓取失败" in r.get_json()["manual"]["snapshot"]["error"]
+    assert r.get_json()["status"] == "published"  # both channels out: 已发布
+    r = duty.post(f"{API}/{iid}/publications/manual", json={"channel": "wechat", "url": f"{wechat.url}/s/hand1",
+                                                             "published_by": "宣传科张三"})
+    d = r.get_json()
+    assert d["verified_at"]  # both live: the fetched pages
+    pubs = [p for p in d["publications"] if p["mode"] == "manual"]
+    assert {p["published_by"] for p in pubs} == {"宣传科张三", "值班员小王"}
+    assert d["published_at"].startswith("2026-11-24T10:30")
+    r = duty.post(f"{API}/{iid}/close", json={"version": d["version"]})
+    assert r.status_code == 200 and r.get_json()["status"] == "closed"
+    # refused: a bad link, an unknown channel
+    assert duty.post(f"{API}/{iid}/publications/manual", json={"channel": "weibo", "url": "weibo"}).status_code == 400
+
+
+def test_preflight_shows_quota_and_recheck_raises_when_an_answer_disappears(app, login_as, flood_posts, weibo,
+                                                                            wechat):
+    from opinion_desk.incidents.service import get_desk
+    from opinion_desk.incidents.verification import RULE_NAME, recheck
+
+    duty, boss = login_as("duty"), login_as("approver")
+    pre = duty.get(f"{API}/publishing/preflight").get_json()
+    assert pre["ok"] and pre["accounts"][1]["quota"]["text"] == "订阅号今日群发剩余 1/1 次"
+    inc = approved(duty, boss, flood_posts)
+    r = duty.post(f"{API}/{inc['id']}/publish", json={})
+    assert r.status_code == 200, r.get_json()
+    duty.post(f"{API}/{inc['id']}/verify")
+    pre = duty.get(f"{API}/publishing/preflight").get_json()
+    assert pre["accounts"][1]["quota"]["left"] == 0 and not pre["ok"]
+    desk = get_desk(app)
+    assert recheck(desk) == []  # checked moments ago
+    app.config["DESK"]["incidents"]["recheck_minutes"] = 0
+    assert recheck(desk) == []  # still there
+    weibo.delete(weibo.statuses[0]["idstr"])
+    assert recheck(desk) == [f"{inc['id']}:weibo"]
+    with app.extensions["opinion_desk.state"].session_scope() as s:
+        alert = s.scalar(select(Alert).where(Alert.rule == RULE_NAME))
+        assert alert is not None and "微博官方回应已失效" in alert.reason and alert.severity == "high"
+        assert s.scalar(select(Publication).where(Publication.channel == "weibo")).gone_at is not None
+    d = duty.get(f"{API}/{inc['id']}").get_json()
+    assert "answer_gone" in [e["action"] for e in d["timeline"]]
