@@ -344,14 +344,19 @@ def validate_values(cfg: Config, earlier: list[str]) -> list[str]:
         v = get(sec, key)
         if isinstance(v, int) and v < 0:
             err(sec, key, f"{v} 不能为负数（0 = 永久保留）")
-    for sec, keys in SCHEMA.items():  # durations, sizes and counts that must be positive
-        for key, spec in keys.items():
-            v = get(sec, key)
-            positive = key.endswith(("_seconds", "_minutes", "_hours", "_interval", "_timeout", "_max", "_failures",
-                                     "_accounts", "max_batch", "max_attempts"))
-            if positive and isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
-                err(sec, key, f"{v} 须大于 0")
+    for sec, key in POSITIVE:  # periods, deadlines, limits: 0 would spin, expire at once or refuse everything
+        v = get(sec, key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
+            err(sec, key, f"{v} 须大于 0")
     return out
+
+
+POSITIVE = [("rules", "tick_seconds"), ("incidents", "tick_seconds"), ("alerting", "outbox_seconds"),
+            ("alerting", "max_attempts"), ("alerting", "retry_base_seconds"), ("auth", "session_hours"),
+            ("auth", "login_max_failures"), ("auth", "login_window_minutes"), ("auth", "login_address_max_failures"),
+            ("auth", "login_spray_accounts"), ("ingest", "max_batch"), ("collectors", "run_timeout"),
+            ("collectors", "request_timeout"), ("incidents", "major_info_hours"), ("incidents", "major_press_hours"),
+            ("incidents", "response_hours"), ("store.elasticsearch", "request_timeout")]
 
 
 def render(cfg: Config) -> str:

@@ -170,6 +170,7 @@ def api_level(inc_id: int):  # noqa: ANN201
 
 
 @bp.post(f"{API}/<int:inc_id>/notes")
+@require_role("duty", "approver")
 def api_note(inc_id: int):  # noqa: ANN201
     get_desk().note(inc_id, _actor(), str(_body().get("text") or ""))
     return jsonify(_one(inc_id)), 201
@@ -234,6 +235,7 @@ def api_manual(inc_id: int):  # noqa: ANN201
 
 
 @bp.post(f"{API}/<int:inc_id>/verify")
+@require_role("duty", "approver")
 def api_verify(inc_id: int):  # noqa: ANN201
     res = publishing.verify(get_desk(), inc_id)
     return jsonify(dict(_one(inc_id), verify=res))

@@ -1,5 +1,6 @@
 """信息源: source health. ``GET /api/v1/sources`` (every configured source with its health),
-``GET /api/v1/sources/<name>``, and the page ``/sources`` (live over the ``source`` Socket.IO event).
+``GET /api/v1/sources/<name>``, and the page ``/sources`` (live over the ``source`` Socket.IO event). Read by
+duty officers, analysts and admins (:data:`READERS`); approvers get 403.
 
 Each row also carries what a duty officer reads first: ``label`` (the source's ``description``, else its name),
 ``type_label`` and, for a failing source, ``reason`` (the failure in plain Chinese, :func:`failure_reason`) next to
@@ -16,8 +17,12 @@ from ..collectors.service import SOURCES_KEY
 from ..scheduler import source_health
 from ..state import get_statedb
 from ..state.core import SourceState
+from .auth import require_role
 
 bp = Blueprint("sources", __name__)
+# who reads source health: duty officers (a failing source means missed posts on their watch) and analysts (who
+# read everything); admins change sources (the YAML files, `opinion-desk sources`). Approvers do not need it.
+READERS = ("duty", "analyst")
 
 PAGE_ORDER = {"auth": 0, "failing": 1, "never": 2, "ok": 3}
 TYPE_LABELS = {"rss": "RSS 订阅", "weibo": "微博", "wechat": "微信公众号", "web": "网页列表", "files": "文件导入",
@@ -60,6 +65,7 @@ def source_rows(app: Flask) -> list[dict[str, Any]]:
 
 
 @bp.get("/api/v1/sources")
+@require_role(*READERS)
 def api_sources():  # noqa: ANN201
     found = current_app.extensions.get(SOURCES_KEY)
     return jsonify(sources=source_rows(current_app._get_current_object()),  # type: ignore[attr-defined]
@@ -67,6 +73,7 @@ def api_sources():  # noqa: ANN201
 
 
 @bp.get("/api/v1/sources/<name>")
+@require_role(*READERS)
 def api_source(name: str):  # noqa: ANN201
     for row in source_rows(current_app._get_current_object()):  # type: ignore[attr-defined]
         if row["name"] == name:
@@ -75,6 +82,7 @@ def api_source(name: str):  # noqa: ANN201
 
 
 @bp.get("/sources")
+@require_role(*READERS)
 def page():  # noqa: ANN201
     found = current_app.extensions.get(SOURCES_KEY)
     rows = source_rows(current_app._get_current_object())  # type: ignore[attr-defined]
