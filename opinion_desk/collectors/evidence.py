@@ -6,7 +6,14 @@ places on purpose:
 - ``Post.raw`` in the post store (both backends keep it): what the desk shows next to the post;
 - this archive: append-only gzip JSONL, one file per source per day (UTC) under ``data_dir/evidence``::
 
-      evidence/<source>/<YYYY-MM-DD>.jsonl.gz
+      evidence/<sha256 of the source name, 32 hex>/<YYYY-MM-DD>.jsonl.gz
+      evidence/<sha256 of the source name, 32 hex>/SOURCE        (the name, for people browsing the folder)
+
+  The folder is named by a hash of the source name, never by the name itself: a pushed ``"source": ".."`` or
+  ``"../../etc"`` cannot leave the archive, and a 10,000-character name still makes a short folder. Archives
+  written before (``evidence/<name with unsafe characters as _>/``) are still read, verified and pruned: a folder
+  whose name is not 32 hex characters is looked up by that old rule, and only when it is one plain folder name
+  inside the archive.
 
   one line per post: ``{"post_id", "source", "source_id", "url", "created_at", "collected_at", "sha256", "raw"}``
   where ``sha256`` is the hash of the canonical JSON of ``raw`` (sorted keys, UTF-8, no spaces), so a copy
@@ -39,8 +46,22 @@ from typing import Any
 
 from ..models import Post
 
-SAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-]")
+SAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-]")  # the old folder rule, used only to read archives written by it
 DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.jsonl\.gz$")
+NAME_FILE = "SOURCE"
+
+
+def source_dir_name(source: str) -> str:
+    """The archive folder of a source: 32 hex characters of the sha256 of its name."""
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _legacy_dir_name(source: str) -> str | None:
+    """The folder the old rule gave ``source``, when that is one plain, harmless folder name."""
+    name = SAFE_NAME.sub("_", source)
+    if not name or name in (".", "..") or len(name.encode()) > 255:
+        return None
+    return name
 
 
 def canonical(raw: Any) -> bytes:
@@ -57,21 +78,35 @@ class EvidenceArchive:
         self._lock = threading.Lock()
 
     def path_for(self, source: str, day: str) -> Path:
-        return self.root / SAFE_NAME.sub("_", source) / f"{day}.jsonl.gz"
+        return self.root / source_dir_name(source) / f"{parse_day(day)}.jsonl.gz"
+
+    def source_dirs(self, source: str) -> list[Path]:
+        """The folders holding ``source``'s archive: its hashed folder, and an old-style one if there is one."""
+        dirs = [self.root / source_dir_name(source)]
+        legacy = _legacy_dir_name(source)
+        if legacy is not None:
+            d = self.root / legacy
+            if d.is_dir() and d.resolve().parent == self.root.resolve():
+                dirs.append(d)
+        return dirs
 
     def write(self, posts: Sequence[Post]) -> int:
         """Append the posts' raw payloads; returns how many lines were written."""
-        groups: dict[Path, list[bytes]] = defaultdict(list)
+        groups: dict[tuple[str, Path], list[bytes]] = defaultdict(list)
         for p in posts:
             raw = p.raw if p.raw is not None else p.to_dict()
             rec = {"post_id": p.id, "source": p.source, "source_id": p.source_id, "url": p.url,
                    "created_at": p.created_at.isoformat(), "collected_at": p.collected_at.isoformat(),
                    "sha256": digest(raw), "raw": raw}
             line = json.dumps(rec, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
-            groups[self.path_for(p.source, p.collected_at.strftime("%Y-%m-%d"))].append(line)
+            at = p.collected_at if p.collected_at.tzinfo is None else p.collected_at.astimezone(timezone.utc)
+            day = at.date().isoformat()
+            groups[(p.source, self.path_for(p.source, day))].append(line)
         with self._lock:
-            for path, lines in groups.items():
-                path.parent.mkdir(parents=True, exist_ok=True)
+            for (source, path), lines in groups.items():
+                if not path.parent.is_dir():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    (path.parent / NAME_FILE).write_text(source + "\n", encoding="utf-8", errors="surrogatepass")
                 with gzip.open(path, "ab", compresslevel=6) as f:
                     f.write(b"".join(lines))
         return sum(len(v) for v in groups.values())
@@ -83,10 +118,10 @@ class EvidenceArchive:
     def files(self, source: str | None = None, day: str | None = None) -> list[Path]:
         """The archive's files, oldest day first within each source; ``source``/``day`` narrow the choice."""
         if source:
-            dirs = [self.root / SAFE_NAME.sub("_", source)]
+            dirs = self.source_dirs(source)
         else:
             dirs = sorted(d for d in self.root.glob("*") if d.is_dir())
-        pattern = f"{day}.jsonl.gz" if day else "*.jsonl.gz"
+        pattern = f"{parse_day(day)}.jsonl.gz" if day else "*.jsonl.gz"
         return [f for d in dirs for f in sorted(d.glob(pattern)) if DAY_FILE.match(f.name)]
 
     def records(self, source: str | None = None) -> Iterator[dict[str, Any]]:
@@ -124,7 +159,7 @@ class EvidenceArchive:
                     if m and m.group(1) < cut:
                         f.unlink()
                         removed.append(f)
-                if not any(d.iterdir()):
+                if not any(DAY_FILE.match(x.name) for x in d.iterdir()):
                     shutil.rmtree(d, ignore_errors=True)
         return removed
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from click.testing import CliRunner
 
 from opinion_desk.cli import main
-from opinion_desk.collectors.evidence import EvidenceArchive, digest
+from opinion_desk.collectors.evidence import EvidenceArchive, digest, source_dir_name
 from opinion_desk.models import Post
 
 
@@ -41,7 +41,8 @@ def test_show_prints_each_capture_with_time_and_hash(tmp_path):
     assert "2024-06-18T02:30:00+00:00" in out and "2024-06-18T03:30:00+00:00" in out
     assert f"sha256: {digest(mblog)}  校验一致" in out
     assert "化工厂有异味，大家别去<br />" in out and "已编辑" in out
-    assert "weibo-kw/2024-06-18.jsonl.gz:1" in out and "weibo-kw/2024-06-18.jsonl.gz:3" in out
+    folder = source_dir_name("weibo-kw")
+    assert f"{folder}/2024-06-18.jsonl.gz:1" in out and f"{folder}/2024-06-18.jsonl.gz:3" in out
     assert f"2 capture(s) of post {pid}" in out
     # by the platform's own id, as JSON lines
     r = run("--config", cfg, "evidence", "show", "4985", "--source", "weibo-kw", "--source-id", "--json")

@@ -6,7 +6,7 @@ import gzip
 import json
 from datetime import datetime, timezone
 
-from opinion_desk.collectors.evidence import EvidenceArchive, check_file, digest, verify_file
+from opinion_desk.collectors.evidence import EvidenceArchive, check_file, digest, source_dir_name, verify_file
 from opinion_desk.models import Post
 
 
@@ -20,8 +20,9 @@ def test_append_read_find_verify(tmp_path):
     arch = EvidenceArchive(tmp_path)
     assert arch.write([post("1"), post("2"), post("9", source="rss/gov")]) == 3
     arch.write([post("1", raw={"mblog": {"mid": "1", "text": "已编辑"}})])  # the same post, captured again
-    f = tmp_path / "wb" / "2024-06-18.jsonl.gz"
-    assert f.exists() and (tmp_path / "rss_gov" / "2024-06-18.jsonl.gz").exists()
+    f = tmp_path / source_dir_name("wb") / "2024-06-18.jsonl.gz"
+    assert f.exists() and (tmp_path / source_dir_name("rss/gov") / "2024-06-18.jsonl.gz").exists()
+    assert (f.parent / "SOURCE").read_text(encoding="utf-8") == "wb\n"
     recs = list(arch.records("wb"))
     assert [r["source_id"] for r in recs] == ["1", "2", "1"]
     assert recs[0]["sha256"] == digest(recs[0]["raw"])
@@ -49,7 +50,7 @@ def test_locate_names_file_and_line(tmp_path):
 def test_check_file_reports_bad_lines_and_a_cut_off_file(tmp_path):
     arch = EvidenceArchive(tmp_path)
     arch.write([post("1"), post("2"), post("3")])
-    f = tmp_path / "wb" / "2024-06-18.jsonl.gz"
+    f = arch.path_for("wb", "2024-06-18")
     lines = gzip.decompress(f.read_bytes()).splitlines()
     lines[2] = b"{broken"
     f.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
@@ -72,7 +73,7 @@ def test_prune_removes_old_days_and_empty_folders(tmp_path):
     removed = arch.prune(1, now=now)
     assert sorted(p.name for p in removed) == ["2023-01-01.jsonl.gz", "2024-01-01.jsonl.gz"]
     assert [p.name for p in arch.files()] == ["2024-06-17.jsonl.gz", "2024-06-18.jsonl.gz"]
-    assert not (tmp_path / "old").exists()
+    assert not (tmp_path / source_dir_name("old")).exists()
     assert arch.prune(0, now=now) == [] and len(arch.files()) == 2  # 0 keeps everything
 
 
