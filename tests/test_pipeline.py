@@ -80,3 +80,70 @@ def test_elasticsearch_down_posts_wait_in_the_spool_then_arrive(tmp_path, analyz
     finally:
         up.delete_all()
         up.close()
+
+
+# -- acknowledged = durable ------------------------------------------------------------------------------------
+class Fussy:
+    """A stand-in analyzer (the real one, wrapped) that fails on any batch holding a post whose text has "BOOM":
+    how a bug triggered by one post looks to the pipeline."""
+
+    def __init__(self, real):
+        self.real = real
+        self.segmenter = real.segmenter
+
+    def analyze(self, items):
+        if any("BOOM" in it["text"] for it in items):
+            raise RuntimeError("analyzer bug on a BOOM post")
+        return self.real.analyze(items)
+
+
+def test_submit_is_on_disk_before_it_returns_and_gone_once_stored(tmp_path, analyzer):
+    store = SQLiteStore(tmp_path / "posts.db")
+    pl = Pipeline(store, lambda: analyzer, tmp_path / "spool")
+    pl._ensure_worker = lambda: None  # type: ignore[method-assign]  # no worker yet: what a crash right after 202 leaves
+    pl.submit(posts(3, "d"))
+    assert pl.inbox.pending() == 3 and store.count(PostQuery()) == 0
+    restarted = Pipeline(store, lambda: analyzer, tmp_path / "spool")  # the next start of the desk
+    assert restarted.recover(everything=True) == 3
+    assert restarted.wait_idle(30)
+    restarted.stop()
+    assert store.count(PostQuery()) == 3 and restarted.inbox.pending() == 0
+    assert list((tmp_path / "spool" / "inbox").iterdir()) == []  # no .tmp left either
+
+
+def test_a_bad_post_costs_only_itself_never_another_requests_posts(tmp_path, analyzer, caplog):
+    store = SQLiteStore(tmp_path / "posts.db")
+    pl = Pipeline(store, lambda: Fussy(analyzer), tmp_path / "spool")
+    first, second = posts(40, "a"), posts(40, "b")
+    second[17].text = "BOOM 这一条让分析出错"
+    pl._ensure_worker = lambda: None  # type: ignore[method-assign]  # queue both before the worker starts: one batch
+    pl.submit(first)
+    pl.submit(second)
+    del pl._ensure_worker
+    pl._ensure_worker()
+    assert pl.wait_idle(60)
+    pl.stop()
+    assert store.count(PostQuery()) == 79  # every good post of both requests
+    assert store.get(second[17].id) is None
+    kept = [r for f in pl.dead.files() for r in pl.dead.read(f)]
+    assert [r["id"] for r in kept] == [second[17].id] and "analyzer bug" in kept[0]["reason"]
+    assert pl.dead.count() == 1 and pl.inbox.pending() == 0
+
+
+def test_refused_posts_are_kept_with_the_reason_and_retried_after_a_fix(tmp_path, analyzer):
+    from opinion_desk.collectors.validate import PostChecks
+
+    store = SQLiteStore(tmp_path / "posts.db")
+    far = [Post(source="rss-x", source_id=f"f{i}", text="三千年后的新闻", created_at=datetime(3000, 1, 1, tzinfo=timezone.utc))
+           for i in range(2)]
+    pl = Pipeline(store, lambda: analyzer, tmp_path / "spool")
+    res = pl.process([*posts(3, "ok"), *far])  # e.g. a collector's batch
+    assert (res.indexed, res.rejected) == (3, 2)
+    assert all("created_at" in e for e in res.errors)
+    assert pl.dead.count() == 2
+    # the office decides such dates are fine after all (a config fix), and retries
+    wide = Pipeline(store, lambda: analyzer, tmp_path / "spool",
+                    checks=PostChecks(max_future=timedelta(days=1000 * 366)))
+    again = wide.retry_rejected()
+    assert (again.indexed, again.rejected) == (2, 0)
+    assert wide.dead.count() == 0 and store.count(PostQuery()) == 5

@@ -137,13 +137,15 @@ class PostChecks:
         return self.min_date, (now or utcnow()) + self.max_future
 
     def _check_time(self, value: Any, where: str, name: str, lo: datetime, hi: datetime) -> None:
+        from ..detection.durations import format_duration
+
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise InputError(where, name, "应为带时区的时间")
         if value < lo:
             raise InputError(where, name, f"时间 {value.isoformat()} 早于允许的最早时间 {lo.isoformat()}"
                                           "（[ingest] min_date）")
         if value > hi:
-            raise InputError(where, name, f"时间 {value.isoformat()} 晚于当前时间加 {self.max_future}"
+            raise InputError(where, name, f"时间 {value.isoformat()} 晚于当前时间加 {format_duration(self.max_future)}"
                                           "（[ingest] max_future），疑为错误时间")
 
     def check(self, post: Post, where: str, now: datetime | None = None) -> Post:

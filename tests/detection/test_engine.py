@@ -143,3 +143,16 @@ def test_flatline_fires_on_the_tick_within_a_bucket_of_the_timeframe(tmp_path) -
             fired = m
     assert fired == 60  # the post's bucket (00:00-00:06) left the 1h window at 01:00: 57 minutes after it
     assert len(heard) == 1 and heard[0]["key"] == "青山县融媒体" and "已静默" in heard[0]["reason"]
+
+
+def test_one_odd_post_does_not_switch_off_rules_for_its_batch(tmp_path, caplog) -> None:
+    from opinion_desk.detection.clock import ManualClock as Clock
+
+    clock = Clock(T0 + timedelta(minutes=1))
+    write(tmp_path, "k.yaml", KEYWORD)
+    eng, _ = make(tmp_path, clock)
+    odd = post(0, "的", tokens=[])
+    odd.title = 123  # type: ignore[assignment]  # what a crawler sent; the filter cannot read it
+    matches = eng.on_posts([odd, post(0.5, "化工厂爆炸"), post(0.6, "又一声爆炸")])
+    assert [m.rule for m in matches] == ["关注词", "关注词"]  # the posts after the odd one were still seen
+    assert "failed on post" in caplog.text  # the odd post itself is logged, and only it

@@ -95,8 +95,36 @@ def test_rejected_posts_are_kept_aside(tmp_path: Path, es_url: str) -> None:
         assert sp.drain(store, errors=errors) == 2
         assert len(errors) == 2 and any(bad.id in e for e in errors) and any(f"{path}:4" in e for e in errors)
         assert sp.files() == []
-        kept = list(sp.rejected_dir.iterdir())
-        assert sorted(p.suffix for p in kept) == [".jsonl", ".txt"]
+        kept = [r for f in sp.dead.files() for r in sp.dead.read(f)]  # one line per refused post, with the reason
+        assert sorted(r.get("id") or r["where"] for r in kept) == sorted([bad.id, f"{path}:4"])
+        assert all(r["reason"] for r in kept)
+        assert next(r for r in kept if r.get("id") == bad.id)["post"]["sentiment"] == "very"
+        assert sp.dead.count() == 2
     finally:
         store.delete_all()  # type: ignore[attr-defined]
         store.close()
+
+
+def test_a_failed_write_leaves_no_file_and_no_tmp(tmp_path: Path) -> None:
+    from opinion_desk.errors import StoreError
+
+    sp = Spool(tmp_path / "spool")
+
+    class Unwritable:
+        def __str__(self) -> str:
+            raise RuntimeError("cannot be written")
+
+        __repr__ = __str__
+
+    good = posts(2)
+    with pytest.raises(StoreError, match="cannot write spool file"):
+        sp.put([good[0], replace(good[1], raw={"x": Unwritable()})])
+    assert list(sp.dir.iterdir()) == []  # neither a half file nor a .tmp
+
+
+def test_lone_surrogates_and_odd_values_round_trip(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "spool")
+    odd = replace(posts(1)[0], title="\ud800半个", raw={"k\udfff": [1.5, 10**30]})
+    sp.put([odd])
+    got, bad = sp.read(sp.files()[0])
+    assert bad == [] and got[0].title == odd.title and got[0].raw["k\udfff"][1] == 10**30

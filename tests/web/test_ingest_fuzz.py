@@ -1,0 +1,74 @@
+"""Fuzz of the push API: 1,000 seeded request bodies mixing good and bad items (issue 15).
+
+Each bad item has one known defect; the answer must name its index and the field, the good items of the same
+body must all be accepted and stored, nothing may answer 5xx, and the log must hold no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from opinion_desk.models import post_id
+from opinion_desk.store.base import PostQuery
+from tests.collectors.fuzz_items import batch, dumps
+
+SEED = 20261125
+ITEM_BODIES = 1000
+ODD_BODIES: list[tuple[bytes, int]] = [
+    (b"", 400), (b"not json", 400), (b"\xff\xfe\x00", 400), (b"[" * 100_000, 400), (b"[" * 5_000 + b"]" * 5_000, 400), (b"[" * 500 + b"]" * 500, 400),
+    (b'{"posts": 5}', 400), (b'{"x": 1}', 400), (b'"a string"', 400), (b"12", 400), (b"null", 400),
+]
+
+
+def test_a_thousand_mixed_bodies(app, client, ingest_headers, caplog):
+    caplog.set_level(logging.WARNING)
+    rng = random.Random(SEED)
+    headers = {**ingest_headers, "Content-Type": "application/json"}
+    accepted: set[str] = set()
+    statuses: dict[int, int] = {}
+    n = 0
+    bodies = 0
+    for b in range(ITEM_BODIES):
+        items, bad, good = batch(rng, n, rng.randint(1, 8))
+        n += len(items)
+        wrapped = rng.random() < 0.5
+        body = dumps({"source": "fuzz", "posts": items} if wrapped else items).encode()
+        r = client.post("/api/v1/posts", data=body, headers=headers)
+        bodies += 1
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        assert r.status_code < 500, (b, r.status_code, r.get_data(as_text=True)[:500])
+        if r.status_code == 413:  # the whole body is over [ingest] max_body_bytes: nothing was acknowledged
+            assert len(body) > app.config["DESK"]["ingest"]["max_body_bytes"]
+            continue
+        js = r.get_json()
+        assert r.status_code == (202 if good else 400), (b, r.status_code, js)
+        got = {e["where"]: e for e in js["errors"]}
+        assert set(got) == {f"items[{i}]" for i in bad}, (b, got, bad)
+        for i, (field, label) in bad.items():
+            e = got[f"items[{i}]"]
+            assert e["reason"], (b, label)
+            if field is not None:
+                assert (e["field"] or "").startswith(field), (b, i, label, e)
+        source = "fuzz" if wrapped else "ingest"
+        assert sorted(js["ids"]) == sorted(post_id(source, g) for g in good), (b, js)
+        accepted.update(js["ids"])
+    for raw, want in ODD_BODIES:
+        r = client.post("/api/v1/posts", data=raw, headers=headers)
+        bodies += 1
+        assert r.status_code == want, (raw[:20], r.status_code, r.get_data(as_text=True)[:300])
+    assert bodies >= 1000
+
+    pipeline = app.extensions["opinion_desk.pipeline"]
+    assert pipeline.wait_idle(300)
+    store = app.extensions["opinion_desk.store"]
+    store.refresh()
+    assert store.count(PostQuery()) == len(accepted)  # 0 good items lost
+    assert pipeline.dead.count() == 0  # every bad item was refused before the 202, none reached the store
+    assert pipeline.inbox.pending() == 0
+    assert not list(pipeline.spool.dir.rglob("*.tmp"))
+    r = client.get("/api/v1/stats/volume?interval=1m&minutes=60")
+    assert r.status_code == 200
+    tracebacks = [rec for rec in caplog.records if rec.exc_info or rec.levelno >= logging.ERROR]
+    assert tracebacks == [], [rec.getMessage() for rec in tracebacks][:5]
+    print(f"fuzz: {bodies} bodies, {n} items, {len(accepted)} good posts stored, answers {statuses}")
