@@ -49,7 +49,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...], str]]
     "published": (("publishing",), "published", ("duty", "approver"), "发布完成"),
     "publish_failed": (("publishing",), "approved", ("duty", "approver"), "发布未完成"),
     "publish_manual": (("acknowledged", "drafted", "approved"), "published", ("duty", "approver"), "登记手工发布"),
-    "publish_manual": (("acknowledged", "drafted", "approved"), "published", ("duty", "approver"), "登记手工发布"),
     "press_held": (ACTIVE, None, ("duty", "approver"), "新闻发布会已举行"),
     "follow_up": (("published",), "following", ("duty", "approver"), "转入持续跟进"),
     "close": (ACTIVE, "closed", ("duty", "approver"), "关闭"),

@@ -14,7 +14,7 @@ BLUEPRINTS = [
     "opinion_desk.web.sources:bp",  # source health pages and API
     "opinion_desk.web.alerts:bp",  # alerts, silences
     "opinion_desk.web.incidents:bp",  # incidents, drafts, approvals, timeliness
-    "opinion_desk.web.statements:bp",  # the public read-only statement pages the answers link to
+    "opinion_desk.web.briefings:bp",  # 舆情简报: the list, the form, the Word and HTML files
     "opinion_desk.web.statements:bp",  # the public read-only statement pages the answers link to
 ]
 
