@@ -17,7 +17,7 @@ from ..incidents.lifecycle import STATES, Actor
 from ..incidents.records import detail, incident_dict
 from ..incidents.service import get_desk
 from ..state import get_db
-from ..state.incidents import Incident
+from ..state.incidents import Incident, iso
 from ..state.users import ROLES
 from .auth import current_user, require_role
 from .params import choice_arg, int_arg
@@ -279,6 +279,21 @@ def api_close_decline(inc_id: int):  # noqa: ANN201
     d = _body()
     review.decide_close(get_desk(), inc_id, _actor(), _version(d), False, str(d.get("comment") or ""))
     return jsonify(_one(inc_id))
+
+
+@bp.get(f"{API}/escalations")
+def api_escalations():  # noqa: ANN201
+    """The latest incident notices of every incident (事件时限, 事件分派, 持续发布提醒), newest first."""
+    from ..incidents.escalation import record
+    from ..state.incidents import Escalation
+
+    s = get_db()
+    limit = max(1, min(200, request.args.get("limit", 50, type=int) or 50))
+    rows = s.execute(select(Escalation, Incident).join(Incident, Incident.id == Escalation.incident_id)
+                     .order_by(Escalation.id.desc()).limit(limit)).all()
+    cfg = current_app.config["DESK"]
+    return jsonify(escalations=[record(cfg, inc, e.kind, e.message, e.recipients or [], e.delivered, iso(e.at))
+                                for e, inc in rows])
 
 
 @bp.get(f"{API}/review-queue")

@@ -7,8 +7,35 @@
   "use strict";
   const desk = (window.desk = window.desk || {});
   const el = desk.el;
+  // base.html loads this on every logged-in page; a page that also names it itself gets it once
+  if (!el || desk.alertsReady) return;
+  desk.alertsReady = true;
   let audio = null;
   desk.sounds = { alert: 0, resolved: 0 };
+  desk.soundsBlocked = 0;  // beeps the browser kept silent (autoplay policy)
+
+  // Chromium's autoplay policy starts an AudioContext "suspended" until the page is clicked: the beep would be
+  // silent and nobody would know. The page says so (#sound-blocked) and one click enables the sound.
+  function audioContext() {
+    if (!audio) {
+      try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { return null; }
+      audio.addEventListener("statechange", soundCheck);
+    }
+    return audio;
+  }
+  function soundCheck() {
+    const bar = document.getElementById("sound-blocked");
+    const blocked = !!audio && audio.state === "suspended";
+    if (bar) bar.hidden = !blocked;
+    document.body.dataset.sound = audio ? audio.state : "none";
+    return blocked;
+  }
+  function enableSound() {
+    const a = audioContext();
+    if (a && a.state === "suspended") a.resume().then(soundCheck, soundCheck); else soundCheck();
+  }
+  desk.soundState = function () { return audio ? audio.state : "none"; };
+  desk.enableSound = enableSound;
 
   // The banners are styled by alerts.css; pages that do not link it (the dashboard) get it here.
   if (!document.querySelector('link[href$="css/alerts.css"]')) {
@@ -20,7 +47,8 @@
   function beep(resolved) {
     desk.sounds[resolved ? "resolved" : "alert"] += 1;
     try {
-      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (!audioContext()) return;
+      if (soundCheck()) desk.soundsBlocked += 1;  // asked for, but the browser keeps it silent: the bar says so
       const notes = resolved ? [660, 520] : [880, 880, 1175];
       notes.forEach(function (f, i) {
         const o = audio.createOscillator(), g = audio.createGain();
@@ -200,6 +228,15 @@
       if (document.getElementById("alerts-body")) loadAlerts();
     });
   }
+  function setupSound() {
+    audioContext(); soundCheck();
+    const btn = document.getElementById("sound-enable");
+    if (btn) btn.onclick = enableSound;
+    // any click on the page is a user gesture: take it to unlock the sound as well
+    document.addEventListener("click", function () { if (audio && audio.state === "suspended") enableSound(); }, true);
+  }
+  if (document.readyState !== "loading") setupSound(); else document.addEventListener("DOMContentLoaded", setupSound);
+
   document.addEventListener("DOMContentLoaded", function () {
     const perm = document.getElementById("notify-permission");
     if (perm && "Notification" in window) perm.onclick = function () { Notification.requestPermission(); };
@@ -214,4 +251,118 @@
     loadAlerts(); loadSilences(); loadRules();
   });
   if (document.readyState !== "loading") { loadAlerts(); loadSilences(); loadRules(); }
+  document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
+})();
+
+// -- every logged-in page: incident notices (事件时限, one banner per incident, updated in place), the approvers'
+// review requests (待我审核), and a loud connection bar (full width, red, the page title changes) ---------------
+(function () {
+  "use strict";
+  const desk = window.desk;
+  if (!desk || !desk.el || desk.noticesReady) return;
+  desk.noticesReady = true;
+  const el = desk.el;
+  const roles = (document.body.dataset.roles || "").split(/\s+/);
+  const approver = roles.indexOf("approver") >= 0 || roles.indexOf("admin") >= 0;
+  desk.notices = { escalation: 0, review: 0 };
+
+  function box() {
+    let b = document.getElementById("alert-banners");
+    if (!b) {
+      b = el("div", "alert-banners"); b.id = "alert-banners"; b.setAttribute("role", "alert");
+      const main = document.querySelector("main");
+      if (main) main.insertBefore(b, main.firstChild); else document.body.appendChild(b);
+    }
+    return b;
+  }
+  function notify(title, body, tag) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    try { new Notification(title, { body: body, tag: tag, renotify: true }); } catch (e) { /* ignore */ }
+  }
+  function incidentBanner(kind, key, title, text, people, href, at, extraClass) {
+    const b0 = box();
+    let b = b0.querySelector('.alert-banner[data-kind="' + kind + '"][data-incident-id="' + key + '"]');
+    if (b) b.replaceChildren(); else b = el("div");
+    b.className = "alert-banner incident-notice " + kind + (extraClass ? " " + extraClass : "");
+    b.dataset.kind = kind; b.dataset.incidentId = key;
+    const head = el("div", "head");
+    head.appendChild(el("b", "title", title));
+    head.appendChild(el("time", null, desk.fmtTime(at)));
+    b.appendChild(head);
+    b.appendChild(el("div", "reason", text));
+    if (people && people.length) b.appendChild(el("div", "duty", "已通知：" + people.join("、")));
+    const link = el("a", "more", "打开事件处置"); link.href = href; b.appendChild(link);
+    const close = el("button", "close", "×"); close.type = "button"; close.title = "关闭提示";
+    close.onclick = function () { b.remove(); };
+    b.appendChild(close);
+    b0.insertBefore(b, b0.firstChild);  // updated in place, and moved to the top
+    return b;
+  }
+  function escTitle(e) { return "【" + e.kind_zh + "】事件#" + e.incident_id + "「" + e.title + "」（" + e.level + "）"; }
+  function escItem(e) {
+    const li = el("li", "esc" + (e.overdue ? " overdue" : ""));
+    li.dataset.incidentId = e.incident_id; li.dataset.escKind = e.kind;
+    li.appendChild(el("time", null, desk.fmtTime(e.at)));
+    const a = el("a", null, " " + escTitle(e) + " "); a.href = e.url || ("/incidents/" + e.incident_id);
+    li.appendChild(a);
+    li.appendChild(el("span", null, e.message));
+    if (e.recipients && e.recipients.length) li.appendChild(el("div", "duty", "已通知：" + e.recipients.join("、")));
+    return li;
+  }
+  function loadEscalations() {
+    const list = document.getElementById("escalations-list"); if (!list) return;
+    fetch("/api/v1/incidents/escalations?limit=50").then(function (r) { return r.json(); }).then(function (d) {
+      list.replaceChildren();
+      (d.escalations || []).forEach(function (e) { list.appendChild(escItem(e)); });
+      if (!(d.escalations || []).length) list.appendChild(el("li", "empty", "暂无事件时限提醒"));
+    });
+  }
+  function onEscalation(e) {
+    desk.notices.escalation += 1;
+    incidentBanner("escalation", String(e.incident_id), escTitle(e), e.message, e.recipients, e.url || ("/incidents/" + e.incident_id),
+      e.at, e.overdue ? "overdue" : "");
+    if (desk.beep) desk.beep(false);
+    notify(escTitle(e), e.message, "incident-" + e.incident_id);
+    const list = document.getElementById("escalations-list");
+    if (list) { const empty = list.querySelector("li.empty"); if (empty) empty.remove(); list.insertBefore(escItem(e), list.firstChild); }
+  }
+  function onReview(r) {
+    document.dispatchEvent(new CustomEvent("desk:review", { detail: r }));
+    if (!approver || r.event !== "close_request" || !r.item) return;
+    desk.notices.review += 1;
+    const it = r.item;
+    incidentBanner("review", String(it.incident_id), "【待我审核】事件#" + it.incident_id + "「" + it.title + "」关闭申请",
+      (it.requested_by_name || it.requested_by) + "申请关闭：" + it.reason, [], "/incidents/" + it.incident_id, it.at, "");
+    if (desk.beep) desk.beep(false);
+    notify("【待我审核】事件#" + it.incident_id + " 关闭申请", it.reason, "review-" + it.incident_id);
+  }
+
+  // the connection bar: lost is loud (full width, red, title), back is quiet
+  const bar = document.getElementById("conn-lost");
+  const baseTitle = document.title;
+  let everConnected = false;
+  function lost() {
+    if (bar) bar.hidden = false;
+    document.body.classList.add("conn-lost-page");
+    document.body.dataset.connLost = "1";
+    document.title = "【连接中断】" + baseTitle;
+  }
+  function back() {
+    everConnected = true;
+    if (bar) bar.hidden = true;
+    document.body.classList.remove("conn-lost-page");
+    document.body.dataset.connLost = "0";
+    document.title = baseTitle;
+  }
+  if (desk.socket) {
+    desk.socket.on("escalation", onEscalation);
+    desk.socket.on("review", onReview);
+    desk.socket.on("connect", back);
+    desk.socket.on("disconnect", lost);
+    desk.socket.on("connect_error", lost);
+    if (desk.socket.connected) back();
+    setTimeout(function () { if (!everConnected && !desk.socket.connected) lost(); }, 8000);
+  }
+  if (document.readyState !== "loading") loadEscalations(); else document.addEventListener("DOMContentLoaded", loadEscalations);
+  document.addEventListener("desk:resync", loadEscalations);
 })();

@@ -149,8 +149,30 @@
         if (res.ok) { window.location = "/incidents/" + res.data.id; } else { say(msg, res.data.error, false); }
       });
     });
-    loadList(); loadAlerts(); loadStats();
-    desk.socket.on("incident", function () { loadList(); loadAlerts(); loadStats(); });
+    const queue = document.getElementById("review-queue");
+    function loadQueue() {
+      if (!queue) return;
+      fetch(API + "/review-queue").then(function (r) { return r.json(); }).then(function (d) {
+        const items = d.items || [];
+        queue.replaceChildren();
+        document.getElementById("review-count").textContent = items.length ? "（" + items.length + " 项）" : "";
+        if (!items.length) queue.appendChild(el("li", "meta", "暂无待审核事项"));
+        items.forEach(function (it) {
+          const x = el("li", "post review-item");
+          x.dataset.kind = it.kind; x.dataset.incident = it.incident_id;
+          const a = el("a", null, "#" + it.incident_id + " " + it.title);
+          a.href = "/incidents/" + it.incident_id;
+          x.appendChild(el("div", "meta", (it.kind === "draft" ? "稿件待审核（第 " + it.draft + " 稿）" : "关闭申请") + " · " +
+            it.requested_by + " · " + desk.fmtTime(it.at)));
+          x.appendChild(a);
+          if (it.reason) x.appendChild(el("div", "text", "理由：" + it.reason));
+          queue.appendChild(x);
+        });
+      });
+    }
+    document.addEventListener("desk:review", loadQueue);
+    loadList(); loadAlerts(); loadStats(); loadQueue();
+    desk.socket.on("incident", function () { loadList(); loadAlerts(); loadStats(); loadQueue(); });
     desk.socket.on("alert", loadAlerts);
   }
 
@@ -159,7 +181,14 @@
     acknowledge: ["open"], approve: ["drafted"], reject: ["drafted"], publish: ["approved"],
     verify: ["published", "following"], "press-held": ["open", "acknowledged", "drafted", "approved", "published", "following"],
     "follow-up": ["published"], close: ["open", "acknowledged", "drafted", "approved", "published", "following"],
+    "close-request/accept": ["open", "acknowledged", "drafted", "approved", "published", "following"],
+    "close-request/decline": ["open", "acknowledged", "drafted", "approved", "published", "following"],
   };
+  // who may do what (the server enforces it too): buttons a role cannot use are not shown
+  const ROLES = (document.body.dataset.roles || "").split(/\s+/);
+  const ME = document.body.dataset.user || "";
+  function can(role) { return ROLES.indexOf(role) >= 0 || ROLES.indexOf("admin") >= 0; }
+  const APPROVER_ONLY = { approve: 1, reject: 1, "close-request/accept": 1, "close-request/decline": 1 };
   const DONE_ZH = { drafts: "稿件已保存", assign: "已指派", level: "级别已调整，时限已重新计算" };
   const DRAFT_ZH = { draft: "待审核", approved: "已审核", rejected: "已退回", superseded: "已被替换", conflict: "冲突留存（未采用）" };
 
@@ -194,8 +223,45 @@
         let show = SHOW[b.dataset.act].indexOf(d.status) >= 0;
         if (b.dataset.act === "press-held") show = show && d.press_due && !d.press_held_at;
         if (b.dataset.act === "verify") show = show && !d.verified_at;
+        const act = b.dataset.act;
+        if (APPROVER_ONLY[act]) show = show && can("approver");
+        else show = show && (can("duty") || can("approver"));
+        const draft = d.drafts.filter(function (x) { return x.status === "draft"; }).pop();
+        const own = draft && draft.author === ME && root.dataset.selfApproval !== "1";
+        if (act === "approve") show = show && !own;  // four eyes: not one's own draft
+        if (act.indexOf("close-request/") === 0) show = show && !!d.close_request;
+        if (act === "close") {
+          show = show && !d.close_request;
+          b.textContent = !d.published_at && !can("approver") ? "申请关闭" : "关闭事件";
+        }
         b.hidden = !show;
       });
+      const hint = document.getElementById("role-hint");
+      const lines = [];
+      const waiting = d.drafts.filter(function (x) { return x.status === "draft"; }).pop();
+      if (d.status === "drafted" && waiting && can("approver") && waiting.author === ME && root.dataset.selfApproval !== "1") {
+        lines.push("本稿由您撰写：按双人审核，须由另一位审核领导审核通过。");
+      }
+      if (d.status === "drafted" && !can("approver")) lines.push("稿件待审核领导审核。");
+      if (d.close_request) {
+        lines.push("关闭申请待审核：" + (d.close_request.approver_name || d.close_request.approver) + "申请关闭，理由：" + d.close_request.comment);
+      }
+      hint.replaceChildren();
+      lines.forEach(function (t) { hint.appendChild(el("div", "msg", t)); });
+      const escs = document.getElementById("inc-escalations");
+      if (escs) {
+        escs.replaceChildren();
+        (d.escalations || []).slice().reverse().forEach(function (e) {
+          const x = el("li", "esc" + (/:1$/.test(e.kind) ? " overdue" : ""));
+          x.dataset.escKind = e.kind;
+          x.appendChild(el("time", null, desk.fmtTime(e.at)));
+          x.appendChild(el("span", null, e.message));
+          const who = (e.recipients || []).map(function (p) { return p.name || p.username || p.phone; }).filter(Boolean);
+          if (who.length) x.appendChild(el("div", "duty", "已通知：" + who.join("、") + (e.delivered ? "（" + e.delivered + "）" : "")));
+          escs.appendChild(x);
+        });
+        if (!(d.escalations || []).length) escs.appendChild(el("li", "empty", "暂无"));
+      }
       document.getElementById("manage").hidden = d.status === "closed";
       // a live update must not undo a choice the officer is making: the select follows only real level changes
       if (d.level !== shownLevel) { document.getElementById("level-select").value = d.level; shownLevel = d.level; }
@@ -234,7 +300,12 @@
       const appr = document.getElementById("approvals");
       appr.replaceChildren();
       d.approvals.forEach(function (a) {
-        appr.appendChild(el("li", null, (a.decision === "approved" ? "✔ " : "✘ ") + (a.approver_name || a.approver) + (a.kind === "close" ? " 批准关闭" : " 审核") +
+        if (a.kind === "close_request") {
+          appr.appendChild(el("li", null, (a.decision === "pending" ? "⏳ " : a.decision === "approved" ? "✔ " : "✘ ") + (a.approver_name || a.approver) +
+            " 申请关闭 · " + desk.fmtTime(a.at) + " · " + a.comment + (a.decision === "pending" ? "（待审核）" : a.decision === "approved" ? "（已批准）" : "（已驳回）")));
+          return;
+        }
+        appr.appendChild(el("li", null, (a.decision === "approved" ? "✔ " : "✘ ") + (a.approver_name || a.approver) + (a.kind === "close" ? (a.decision === "approved" ? " 批准关闭" : " 驳回关闭申请") : " 审核") +
           " · " + desk.fmtTime(a.at) + (a.comment ? " · " + a.comment : "")));
       });
       const pubs = document.getElementById("publications");
@@ -265,7 +336,10 @@
       const body = Object.assign({ version: inc.version }, extra || {});
       say(msg, "处理中…", true);
       return call(API + "/" + id + "/" + name, body).then(function (res) {
-        if (res.ok) {
+        if (res.ok && res.data.close_requested) {
+          render(res.data);
+          say(msg, "已提交关闭申请，待审核领导批准（已通知审核领导）", true);
+        } else if (res.ok) {
           render(res.data);
           say(msg, "已完成：" + (DONE_ZH[name] || (document.querySelector("[data-act='" + name + "']") || { textContent: name }).textContent), true);
         } else if (res.status === 409) {
@@ -283,6 +357,7 @@
         const name = b.dataset.act;
         let extra = {};
         if (name === "reject") { const c = window.prompt("退回意见："); if (!c) return; extra.comment = c; }
+        if (name === "close-request/decline") { const c = window.prompt("驳回关闭申请的意见："); if (!c) return; extra.comment = c; }
         if (name === "close") {
           if (!inc.published_at) { const r = window.prompt("尚未发布回应。请填写关闭理由（须审核领导批准）："); if (!r) return; extra.reason = r; }
           else if (!window.confirm("确认关闭事件？")) return;

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -37,6 +38,7 @@ class Robot:
         self.rejected: list[dict[str, Any]] = []
         self.fail_next: list[dict[str, Any]] = []
         self.times: list[float] = []
+        self.mentions: list[list[str]] = []  # per accepted message: whom the platform would @ (see mentioned())
         self.event = threading.Event()
         self.base = ""
 
@@ -83,6 +85,9 @@ def _dingtalk(robot: Robot, query: dict, body: Any) -> dict:
             return {"errcode": 40035, "errmsg": "缺少参数 markdown.title/markdown.text"}
     if body["msgtype"] == "text" and not (body.get("text") or {}).get("content"):
         return {"errcode": 40035, "errmsg": "缺少参数 text.content"}
+    bad_at = _dingtalk_at(body)
+    if bad_at:
+        return bad_at
     now = time.time()
     robot.times = [t for t in robot.times if now - t < 60]
     if len(robot.times) >= 20:
@@ -112,6 +117,36 @@ def _feishu(robot: Robot, path: str, body: Any) -> dict:
                                                for x in line) for line in post["content"]):
             return {"code": 9499, "msg": "Bad Request", "data": {}}
     return {"code": 0, "msg": "success", "data": {}, "Extra": None, "StatusCode": 0, "StatusMessage": "success"}
+
+
+AT_TAG = re.compile(r'<at user_id="([^"]+)">[^<]*</at>')
+
+
+def mentioned(kind: str, body: dict) -> list[str]:
+    """Whom a message @mentions, as each platform documents it: WeCom ``text.mentioned_mobile_list`` (and
+    ``mentioned_list``; markdown carries none); DingTalk ``at.atMobiles`` -- a mobile is highlighted only when
+    ``@<mobile>`` is also in the text; Feishu ``<at user_id="ou_...">name</at>`` in a text message."""
+    if kind == "wecom":
+        t = body.get("text") if body.get("msgtype") == "text" else None
+        return list((t or {}).get("mentioned_mobile_list") or []) + list((t or {}).get("mentioned_list") or [])
+    if kind == "dingtalk":
+        text = (body.get("text") or {}).get("content") or (body.get("markdown") or {}).get("text") or ""
+        return [m for m in (body.get("at") or {}).get("atMobiles") or [] if f"@{m}" in text]
+    if kind == "feishu" and body.get("msg_type") == "text":
+        return AT_TAG.findall((body.get("content") or {}).get("text") or "")
+    return []
+
+
+def _dingtalk_at(body: dict) -> dict | None:
+    """DingTalk refuses a malformed ``at`` (atMobiles/atUserIds lists of strings, isAtAll a boolean)."""
+    at = body.get("at")
+    if at is None:
+        return None
+    if not isinstance(at, dict) or not all(isinstance(at.get(k, []), list) and all(isinstance(x, str) for x in at.get(k, []))
+                                           for k in ("atMobiles", "atUserIds")) or \
+            not isinstance(at.get("isAtAll", False), bool):
+        return {"errcode": 40035, "errmsg": "缺少参数 json:at"}
+    return None
 
 
 def serve(kind: str) -> tuple[Robot, ThreadingHTTPServer]:
@@ -146,6 +181,7 @@ def serve(kind: str) -> tuple[Robot, ThreadingHTTPServer]:
             ok = reply.get("errcode", reply.get("code", 0)) == 0 and status == 200
             (robot.received if ok else robot.rejected).append({**record, "reply": reply})
             if ok:
+                robot.mentions.append(mentioned(kind, body) if isinstance(body, dict) else [])
                 robot.event.set()
             out = json.dumps(reply, ensure_ascii=False).encode("utf-8")
             self.send_response(status)
