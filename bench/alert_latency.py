@@ -44,13 +44,13 @@ def run(a, base, token, http, requests, socketio, post_id):  # noqa: ANN001, ANN
     done = threading.Event()
     sio = socketio.Client()
 
-    def on_posts(batch):  # noqa: ANN001
+    def on_posts(batch, _meta=None):  # noqa: ANN001 - live events end with {seq, epoch}
         now = time.perf_counter()
         for p in batch:
             if p["id"] in sent:
                 post_lat.setdefault(p["id"], now - sent[p["id"]])
 
-    def on_alert(al):  # noqa: ANN001
+    def on_alert(al, _meta=None):  # noqa: ANN001
         now = time.perf_counter()
         for pid in al.get("post_ids", [])[:1]:
             if pid in sent:

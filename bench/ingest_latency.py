@@ -47,7 +47,7 @@ def main() -> None:
             arrived: dict[str, float] = {}
             got: queue.Queue = queue.Queue()
 
-            def on_posts(batch):  # noqa: ANN001, ANN202
+            def on_posts(batch, _meta=None):  # noqa: ANN001, ANN202 - live events end with {seq, epoch}
                 t = time.perf_counter()
                 for p in batch:
                     arrived[p["id"]] = t

@@ -68,7 +68,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: 
     loaded :class:`~opinion_desk.config.Config` (the CLI passes the one it resolved); otherwise the config file
     and environment are read.
     """
-    from . import broadcast, state, store, web
+    from . import broadcast, livefeed, state, store, web
     from .config import load_config
     from .extensions import socketio
     from .pipeline import Pipeline
@@ -95,7 +95,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: 
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[])
+    socketio.init_app(app, **livefeed.socketio_options(cfg))  # origin check, sequenced replay, message queue
     statedb = state.init_app(app)
 
     def segment(text: str) -> list[str]:  # queries are segmented like the posts: by the app's own analyzer

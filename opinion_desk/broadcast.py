@@ -1,24 +1,26 @@
 """The only module that emits Socket.IO events from background work.
 
-Every live update the dashboard receives goes through a function here, on the ``/desk`` namespace:
+Every live update the dashboard receives goes through a function here, to the ``live`` room of the ``/desk``
+namespace; each carries ``{"seq", "epoch"}`` as a second argument, for replay after a reconnect
+(:mod:`opinion_desk.livefeed`):
 
 - ``posts``      a batch of new posts (light records for the feed)
 - ``alert``      a new alert (and ``alert_resolved``)
 - ``source``     a source's health changed
 - ``incident``   an incident changed
-"""
-
 - ``escalation`` an incident's deadline escalation (事件时限; one banner per incident, updated in place)
 - ``review``     something entered or left the approvers' 待我审核 queue (a close request)
+"""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
 from .extensions import socketio
+from .livefeed import LIVE, NAMESPACE
 from .models import Post
 
-NAMESPACE = "/desk"
 FEED_FIELDS = ("id", "source", "platform", "author", "title", "url", "sentiment", "sentiment_label",
                "topic_id", "topic_label", "rumour_score", "rumour_cues", "keywords", "hashtags")
 
@@ -33,7 +35,8 @@ def feed_record(p: Post) -> dict[str, Any]:
 
 
 def emit(event: str, data: Any) -> None:
-    socketio.emit(event, data, namespace=NAMESPACE)
+    """To every up-to-date browser; :mod:`opinion_desk.livefeed` numbers it and keeps it for replay."""
+    socketio.emit(event, data, namespace=NAMESPACE, to=LIVE)
 
 
 def posts(batch: Sequence[Post]) -> None:

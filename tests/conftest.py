@@ -163,7 +163,8 @@ def desk_events(live_server, desk_cookie):
 
     def listen(*names: str) -> queue.Queue:
         for name in names:
-            sio.on(name, lambda data, name=name: got.put((name, data)), namespace="/desk")
+            # live events carry {seq, epoch} as a last argument (opinion_desk/livefeed.py)
+            sio.on(name, lambda data, *_meta, name=name: got.put((name, data)), namespace="/desk")
         sio.connect(live_server, namespaces=["/desk"], transports=["websocket"],
                     headers={"Cookie": f"session={desk_cookie}"})
         return got

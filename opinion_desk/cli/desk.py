@@ -14,15 +14,20 @@ from .common import get_config
 @click.command("run")
 @click.option("--host", default=None, help="Address to listen on (default: [desk] host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: [desk] port, 5000).")
+@click.option("--threads", type=click.IntRange(min=8), default=None,
+              help="Web server threads; each open dashboard holds one (default: [desk] web_threads, 256).")
 @click.option("--demo/--no-demo", default=None, help="Replay demo posts so the live feed moves (default: [desk] demo).")
 @click.pass_context
-def run_cmd(ctx: click.Context, host: str | None, port: int | None, demo: bool | None) -> None:
-    """Run the desk: web dashboard, collectors, rules and alerts in one process."""
+def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int | None, demo: bool | None) -> None:
+    """Run the desk: web dashboard, collectors, rules and alerts, served by gunicorn (one worker process, a
+    thread per connection, WebSockets through simple-websocket). Stop it with Ctrl-C or SIGTERM."""
     import logging
 
-    from .. import create_app, start_background
+    from .. import create_app, start_background, stop_background
     from ..config import load_config
-    from ..extensions import socketio
+    from ..errors import ConfigError
+    from ..livefeed import client_manager
+    from ..serving import serve
 
     cfg = get_config(ctx)
     overrides = {}
@@ -32,15 +37,25 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, demo: bool |
         cfg = load_config(cfg.file, overrides=overrides)
         ctx.find_root().obj["config"] = cfg
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apscheduler", "werkzeug"):  # a line per job run / request drowns what matters
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run drowns what matters
     logging.getLogger("elastic_transport").setLevel(logging.ERROR)  # the spool reports an unreachable store
-    app = create_app(config=cfg)
-    start_background(app)
     h = host or cfg["desk"]["host"]
     p = port or cfg["desk"]["port"]
-    click.echo(f"舆情值班台 running at http://{h}:{p}/  (store: {cfg['store']['backend']}, demo: {cfg['desk']['demo']})")
-    socketio.run(app, host=h, port=p, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+    n = threads or cfg["desk"]["web_threads"]
+
+    def build():  # noqa: ANN202 - in the gunicorn worker: background work starts where it is served
+        app = create_app(config=cfg)
+        start_background(app)
+        return app
+
+    try:  # a bad [desk] message_queue is named here, not as a worker that fails to boot
+        client_manager(cfg)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    queue = ", Socket.IO message queue: on" if cfg["desk"]["message_queue"] else ""
+    click.echo(f"舆情值班台 running at http://{h}:{p}/  (store: {cfg['store']['backend']}, demo: {cfg['desk']['demo']}, "
+               f"gunicorn gthread, {n} threads{queue})")
+    serve(build, stop_background, host=h, port=p, threads=n)
 
 
 @click.command("import")

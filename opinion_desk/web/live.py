@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_socketio import emit
 
-from ..broadcast import NAMESPACE
 from ..extensions import socketio
+from ..livefeed import NAMESPACE
 
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):  # noqa: ANN001, ANN201
+    """A logged-in session gets ``hello``, then what it missed since the ``{epoch, seq}`` it sends as ``auth``
+    (or ``resync``), then ``live`` and every new event (see :mod:`opinion_desk.livefeed`)."""
     from .auth import socket_user
 
     if socket_user() is None:  # only logged-in sessions get the live feed
         raise ConnectionRefusedError("需要登录")
     emit("hello", {"ok": True})
+    socketio.server.manager.subscribe(request.sid, NAMESPACE, auth)
 
 
 # Flask-SocketIO binds handlers to the server that exists when this module is first imported, and keeps them for

@@ -101,6 +101,7 @@
   });
   render();
   load();
+  document.addEventListener("desk:resync", function () { feed.textContent = ""; load(); }); // missed too much live
   setInterval(render, 30000);
   setInterval(loadHotWords, 60000);
 })();
