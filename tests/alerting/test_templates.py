@@ -91,3 +91,22 @@ def test_email_has_no_link_from_a_post(smtp_server) -> None:
     _assert_shown_not_live(text, LINK)
     _assert_shown_not_live(html, LINK)
     assert not LINK.search(msg["Subject"])
+
+
+def test_delivery_errors_never_carry_the_robot_key() -> None:
+    """A failed delivery's message reaches the log and the alerts page: the key, token and hook id are hidden."""
+    import pytest
+
+    from opinion_desk.errors import DeliveryError
+
+    defs = {"w": {"type": "wecom", "url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=wecom-key-123456"},
+            "d": {"type": "dingtalk", "url": "http://127.0.0.1:9/robot/send?access_token=ding-token-123456",
+                  "secret": "SECsecret-123456"},
+            "f": {"type": "feishu", "url": "http://127.0.0.1:9/open-apis/bot/v2/hook/feishu-hook-id-123456"},
+            "h": {"type": "webhook", "url": "http://127.0.0.1:9/hook?token=hook-token-123456"}}
+    ch, _ = build_channels(defs, {})
+    for name in defs:
+        with pytest.raises(DeliveryError) as e:
+            ch[name].send(payload())
+        text = str(e.value)
+        assert "127.0.0.1" in text and "123456" not in text, text

@@ -123,6 +123,23 @@ class Channel:
     def send(self, payload: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def scrub(self, text: str) -> str:
+        """``text`` (an error message, a reply) without this channel's credentials: the robot key or token in the
+        URL's query, the hook id in its path, the signing secret. Error messages reach logs and the alerts page."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        secrets_: set[str] = set()
+        url = str(self.conf.get("url") or "")
+        if url:
+            parts = urlsplit(url)
+            secrets_.update(v for _k, v in parse_qsl(parts.query) if len(v) >= 4)
+            secrets_.update(seg for seg in parts.path.split("/") if len(seg) >= 16)
+        if self.conf.get("secret"):
+            secrets_.add(str(self.conf["secret"]))
+        for v in sorted(secrets_, key=len, reverse=True):
+            text = text.replace(v, "***")
+        return text
+
     # -- helpers for HTTP robots -----------------------------------------------------------------
     def post_json(self, url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
         try:
@@ -130,12 +147,14 @@ class Channel:
                               headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
                               timeout=self.timeout)
         except requests.RequestException as e:
-            raise DeliveryError(self.name, f"cannot reach {self.kind}: {type(e).__name__}: {e}") from None
+            raise DeliveryError(self.name, self.scrub(f"cannot reach {self.kind}: {type(e).__name__}: {e}")) from None
         if r.status_code >= 500 or r.status_code == 429:
             raise DeliveryError(self.name, f"HTTP {r.status_code} from {self.kind}")
         if r.status_code >= 400:
-            raise DeliveryError(self.name, f"HTTP {r.status_code} from {self.kind}: {r.text[:200]}", retryable=False)
+            raise DeliveryError(self.name, self.scrub(f"HTTP {r.status_code} from {self.kind}: {r.text[:200]}"),
+                                retryable=False)
         try:
             return r.json()
         except ValueError:
-            raise DeliveryError(self.name, f"{self.kind} answered with non-JSON: {r.text[:200]!r}") from None
+            raise DeliveryError(self.name,
+                                self.scrub(f"{self.kind} answered with non-JSON: {r.text[:200]!r}")) from None

@@ -32,8 +32,8 @@ class WebhookChannel(Channel):
         try:
             r = requests.post(self.conf["url"], data=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as e:
-            raise DeliveryError(self.name, f"cannot reach webhook: {type(e).__name__}: {e}") from None
+            raise DeliveryError(self.name, self.scrub(f"cannot reach webhook: {type(e).__name__}: {e}")) from None
         if 200 <= r.status_code < 300:
             return
-        raise DeliveryError(self.name, f"HTTP {r.status_code}: {r.text[:200]}",
+        raise DeliveryError(self.name, self.scrub(f"HTTP {r.status_code}: {r.text[:200]}"),
                             retryable=r.status_code == 429 or r.status_code >= 500)
