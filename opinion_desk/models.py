@@ -61,6 +61,24 @@ def parse_time(value: Any, field_name: str = "created_at", where: str = "item") 
         raise InputError(where, field_name, f"timestamp {value!r} is out of range") from None
 
 
+#: the text of a post that is only pictures (no words): kept, so a notice posted as an image is not lost
+PICTURE_ONLY = "（图片）"
+
+
+def check_images(value: Any, where: str = "item") -> list[dict[str, str]]:
+    """``images`` as a list of ``{"url", "alt"}``; a bare URL string is taken as ``{"url": s, "alt": ""}``."""
+    if not isinstance(value, list):
+        raise InputError(where, "images", f"expected a list of {{url, alt}}, got {type(value).__name__}")
+    out: list[dict[str, str]] = []
+    for i, im in enumerate(value):
+        if isinstance(im, str):
+            im = {"url": im}
+        if not isinstance(im, dict) or not isinstance(im.get("url"), str) or not im["url"].strip():
+            raise InputError(where, f"images[{i}]", "expected {url, alt} with a non-empty url")
+        out.append({"url": im["url"].strip(), "alt": str(im.get("alt") or "")})
+    return out
+
+
 @cache
 def _post_fields() -> tuple[str, ...]:
     return tuple(f.name for f in fields(Post))
@@ -85,6 +103,13 @@ class Post:
     comments: int = 0
     likes: int = 0
     collected_at: datetime = field(default_factory=utcnow)
+    # who and when, as far as the source tells (issue 17)
+    images: list[dict[str, str]] = field(default_factory=list)  # [{"url", "alt"}], in the post's order
+    mid: str = ""  # the platform's own post id (Weibo mid) when the source has one
+    repost_of: str = ""  # platform id of the original this post reposts (Weibo retweeted_status.mid)
+    reply_to: str = ""  # platform id of the post or comment this comment answers
+    time_unknown: bool = False  # no date found: created_at is the time first seen; kept out of rate rules
+    truncated: bool = False  # the full text could not be fetched (a Weibo long post whose extend failed)
     # analysis (filled by analyzers)
     tokens: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
@@ -122,6 +147,8 @@ class Post:
         if not isinstance(data, dict):
             raise InputError(where, None, f"expected a JSON object, got {type(data).__name__}")
         text = data.get("text", data.get("content"))
+        if (not isinstance(text, str) or not text.strip()) and data.get("images"):
+            text = PICTURE_ONLY  # a notice posted as an image: kept, with its images
         if not isinstance(text, str) or not text.strip():
             raise InputError(where, "text", "missing or empty text")
         source = data.get("source") or default_source
@@ -147,6 +174,8 @@ class Post:
                 kw[k] = v
         if "collected_at" in data and data["collected_at"]:
             kw["collected_at"] = parse_time(data["collected_at"], "collected_at", where)
+        if "images" in kw:
+            kw["images"] = check_images(kw["images"], where)
         for k in ("reposts", "comments", "likes"):
             if k in kw:
                 try:

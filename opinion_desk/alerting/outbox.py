@@ -85,11 +85,18 @@ class Outbox:
                 by_channel.setdefault(r.channel, []).append(r.id)
         futures = []
         for channel, ids in by_channel.items():
+            if self._stop:
+                break  # stopping: what is not started stays pending
             with self._busy_lock:
                 if channel in self._busy:
                     continue
                 self._busy.add(channel)
-            futures.append(self._pool.submit(self._deliver_channel, channel, ids))
+            try:
+                futures.append(self._pool.submit(self._deliver_channel, channel, ids))
+            except RuntimeError:  # the pool closed under us (stop() from another thread): try again next start
+                with self._busy_lock:
+                    self._busy.discard(channel)
+                break
         if wait:
             for f in futures:
                 f.result()
@@ -147,7 +154,12 @@ class Outbox:
                 q = q.where(OutboxRow.alert_id == alert_id)
             return [r.to_dict() for r in s.scalars(q)]
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 10.0) -> None:
+        """Stop delivering: the worker finishes its round first (so it never submits to a closed pool), and
+        deliveries already under way get up to ``wait`` seconds; rows not started stay pending for next time."""
         self._stop = True
         self._wake.set()
-        self._pool.shutdown(wait=False)
+        worker = self._worker
+        if worker is not None and worker.is_alive() and worker is not threading.current_thread():
+            worker.join(wait)
+        self._pool.shutdown(wait=wait > 0, cancel_futures=True)

@@ -89,20 +89,27 @@ def run_cmd(ctx: click.Context, name: str, dry_run: bool) -> None:
             click.echo(f"note: {n}", err=True)
         click.echo(f"{len(res.posts)} post(s) (dry run: nothing indexed)")
         return
+    from .. import stop_background
+
     sched = app.extensions["opinion_desk.scheduler"]
     sched.collectors[name] = collector
     import threading
 
     sched._run_locks.setdefault(name, threading.Lock())
-    with app.app_context():
-        h = sched.run_source(name, force=True)
-    app.extensions["opinion_desk.store"].refresh()
-    collector.close()
-    if h.get("failures_in_row"):
-        raise click.ClickException(f"{name}: {h['last_error']}")
-    click.echo(f"{name}: {h['last_items']} post(s) collected in {h.get('last_duration')}s")
+    try:
+        with app.app_context():
+            h = sched.run_source(name, force=True)
+        app.extensions["opinion_desk.store"].refresh()
+    finally:
+        collector.close()
+        stop_background(app)  # the pipeline's queue, then the alert outbox: nothing left running at exit
     for n in h.get("last_notes") or []:
         click.echo(f"note: {n}", err=True)
+    if h.get("failures_in_row"):
+        raise click.ClickException(f"{name}: {h['last_error']}")
+    if h.get("skipped"):
+        raise click.ClickException(f"{name}: 未运行：{h['skipped']}")
+    click.echo(f"{name}: {h['last_items']} post(s) collected in {h.get('last_duration')}s")
 
 
 COMMANDS = [sources_group]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..models import Post
+from .people import AuthorTyper
 
 
 @dataclass
@@ -36,6 +37,8 @@ class SourceSpec:
     timeout: float | None = None  # seconds one run may take (None: the collectors default)
     credentials: dict[str, str] = field(default_factory=dict)  # resolved secrets (cookie, token ...)
     description: str = ""
+    #: ``[collectors] accounts``: account name or platform id -> author type (gov, media, person, verified)
+    accounts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,6 +47,10 @@ class CollectResult:
     cursor: dict[str, Any]
     #: things worth showing on the health page that did not fail the run (an expired WeChat link ...)
     notes: list[str] = field(default_factory=list)
+
+
+#: the values an ``author_type`` option accepts (``person`` is stored as ``user``)
+AUTHOR_TYPE_CHOICES = ("", "gov", "media", "verified", "user", "person")
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class Collector(ABC):
 
     def __init__(self, spec: SourceSpec) -> None:
         self.spec = spec
+        #: the author type of a post by name/id and platform flags (see :mod:`.people`)
+        self.typer = AuthorTyper(spec.accounts, str(spec.options.get("author_type") or ""))
 
     @property
     def name(self) -> str:

@@ -33,11 +33,13 @@ def sources_dir(cfg) -> Path:  # noqa: ANN001
 
 
 def load(cfg) -> SourceSet:  # noqa: ANN001
-    """The configured sources, with the collectors' defaults applied (request timeout)."""
+    """The configured sources, with the collectors' defaults applied (request timeout, the account list)."""
     found = load_sources(sources_dir(cfg))
+    accounts = {str(k): str(v) for k, v in (cfg["collectors"].get("accounts") or {}).items()}
     for spec in found.specs:
         if spec.timeout is None:
             spec.timeout = float(cfg["collectors"]["request_timeout"])
+        spec.accounts = accounts
     return found
 
 

@@ -80,49 +80,85 @@ def extract_article(html: str, selector: str | None = None) -> tuple[str, str]:
     return node_text(best), inner
 
 
-_CN_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+_CN_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                       r"(?:[\sT]*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?)?")
-_MD_DATE = re.compile(r"^(\d{1,2})[-/月](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2}))?$")
+_WEIBO_DATE = re.compile(r"[A-Z][a-z]{2} [A-Z][a-z]{2} \d{1,2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}")
+_RFC_DATE = re.compile(r"(?:[A-Z][a-z]{2},?\s*)?\d{1,2}\s+[A-Z][a-z]{2}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+                       r"(?:\s*(?:[+-]\d{4}|GMT|UTC?|[A-Z]{3}))?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})")
+_RELATIVE = re.compile(r"(\d+)\s*(秒|分钟|小时|天)前")
+_DAY_WORD = re.compile(r"(今天|昨天|前天)\s*(\d{1,2})[:：](\d{2})")
+_CN_MD = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})日(?:\s*(\d{1,2})[:：](\d{2}))?")
+_MD_DATE = re.compile(r"^(\d{1,2})[-/](\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
+_UNIT_SECONDS = {"秒": 1, "分钟": 60, "小时": 3600, "天": 86400}
+
+
+def _aware(dt: datetime) -> datetime:
+    return (dt if dt.tzinfo else dt.replace(tzinfo=CST)).astimezone(timezone.utc)
+
+
+def _month_day(mo: int, d: int, hh: int, mm: int, local: datetime) -> datetime | None:
+    try:
+        dt = datetime(local.year, mo, d, hh, mm, tzinfo=CST)
+    except ValueError:
+        return None
+    if dt > local + timedelta(days=1):  # "12-31" read in January is last year
+        dt = dt.replace(year=local.year - 1)
+    return dt.astimezone(timezone.utc)
 
 
 def parse_when(value: Any, now: datetime | None = None) -> datetime | None:
-    """A date string as seen on Chinese sites and feeds -> aware UTC, or None when it is not a date.
+    """A date as seen on Chinese sites, feeds and crawler files -> aware UTC, or None when there is none.
 
-    Handles RFC 822 (``Thu, 17 Jun 2021 10:43:35 +0800``), Weibo's ``Sat Jun 19 18:00:02 +0800 2021``, ISO 8601,
-    ``2018-09-18 14:38:10`` / ``2024年5月1日`` / ``[2024-05-01]`` (naive = China Standard Time), ``05-01`` (this
-    year), and relative forms (刚刚, N分钟前, N小时前, 今天 07:36, 昨天 12:00).
+    The one parser for this grammar. The date may stand alone or sit inside longer text (weibo.cn's
+    ``06月17日 18:12 来自绿洲APP``, ``发布时间：2024-06-18 10:00 阅读 12``). Forms: RFC 822
+    (``Thu, 17 Jun 2021 10:43:35 +0800``), Weibo's ``Sat Jun 19 18:00:02 +0800 2021``, ISO 8601, epoch
+    seconds/milliseconds, ``2018-09-18 14:38:10`` / ``2024年5月1日`` / ``[2024-05-01]`` (naive = China Standard
+    Time), ``06月17日 18:12`` and ``05-01`` (this year, or last year when that would be in the future), and relative
+    forms (刚刚, N秒/分钟/小时/天前, 今天 07:36, 昨天 12:00, 前天 08:00) counted from ``now``.
     """
     now = now or datetime.now(timezone.utc)
-    if value is None:
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=CST)).astimezone(timezone.utc)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _aware(value)
+    if isinstance(value, (int, float)):
         v = float(value) / (1000.0 if value > 1e12 else 1.0)
-        return datetime.fromtimestamp(v, timezone.utc)
+        try:
+            return datetime.fromtimestamp(v, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
     s = str(value).strip().strip("[]()（）【】").strip()
     if not s:
         return None
-    if s.isdigit() and len(s) in (10, 13):
-        return parse_when(int(s), now)
-    try:
-        return datetime.strptime(s, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
-    except ValueError:
-        pass
-    if re.match(r"^[A-Za-z]{3},?\s", s) or re.search(r"\d{4} \d\d:\d\d(:\d\d)? ([+-]\d{4}|GMT|UT|[A-Z]{3})$", s):
-        try:
-            dt = parsedate_to_datetime(s)
-            return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-        except (TypeError, ValueError, IndexError):
-            pass
-    try:
+    if s.isdigit():
+        return parse_when(int(s), now) if len(s) in (10, 13) else None
+    try:  # the whole string in ISO 8601 (the common case, and the only one with fractions and offsets)
         iso = s.replace("Z", "+00:00")
         if len(iso) >= 11 and iso[10] == " ":
             iso = iso[:10] + "T" + iso[11:]
-        dt = datetime.fromisoformat(iso)
-        return (dt if dt.tzinfo else dt.replace(tzinfo=CST)).astimezone(timezone.utc)
+        return _aware(datetime.fromisoformat(iso))
     except ValueError:
         pass
+    m = _WEIBO_DATE.search(s)
+    if m:
+        try:
+            return datetime.strptime(m.group(0), "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
+        except ValueError:
+            pass
+    m = _ISO_DATE.search(s)
+    if m:
+        try:
+            return _aware(datetime.fromisoformat(m.group(0).replace("Z", "+00:00").replace(" ", "T", 1)))
+        except ValueError:
+            pass
+    m = _RFC_DATE.search(s)
+    if m:
+        try:
+            return _aware(parsedate_to_datetime(m.group(0))) if re.search(r"[+-]\d{4}|[A-Z]{2,3}$", m.group(0)) \
+                else parsedate_to_datetime(m.group(0)).replace(tzinfo=timezone.utc)
+        except (TypeError, ValueError, IndexError):
+            pass
     m = _CN_DATE.search(s)
     if m:
         y, mo, d, hh, mm, ss = (int(x) if x else 0 for x in m.groups())
@@ -131,29 +167,20 @@ def parse_when(value: Any, now: datetime | None = None) -> datetime | None:
         except ValueError:
             return None
     local = now.astimezone(CST)
-    if s == "刚刚":
+    if s.startswith("刚刚"):
         return now
-    m = re.match(r"^(\d+)\s*(秒|分钟|小时|天)前$", s)
+    m = _RELATIVE.search(s)
     if m:
-        n, unit = int(m.group(1)), m.group(2)
-        return now - timedelta(seconds=n * {"秒": 1, "分钟": 60, "小时": 3600, "天": 86400}[unit])
-    m = re.match(r"^(今天|昨天|前天)\s*(\d{1,2}):(\d{2})$", s)
+        return now - timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    m = _DAY_WORD.search(s)
     if m:
-        back = {"今天": 0, "昨天": 1, "前天": 2}[m.group(1)]
-        day = local - timedelta(days=back)
+        day = local - timedelta(days={"今天": 0, "昨天": 1, "前天": 2}[m.group(1)])
         return day.replace(hour=int(m.group(2)), minute=int(m.group(3)), second=0,
                            microsecond=0).astimezone(timezone.utc)
-    m = _MD_DATE.match(s)
+    m = _CN_MD.search(s) or _MD_DATE.match(s)
     if m:
-        mo, d = int(m.group(1)), int(m.group(2))
-        hh, mm = int(m.group(3) or 0), int(m.group(4) or 0)
-        try:
-            dt = datetime(local.year, mo, d, hh, mm, tzinfo=CST)
-        except ValueError:
-            return None
-        if dt > local + timedelta(days=1):  # "12-31" read in January is last year
-            dt = dt.replace(year=local.year - 1)
-        return dt.astimezone(timezone.utc)
+        mo, d, hh, mm = (int(x) if x else 0 for x in m.groups())
+        return _month_day(mo, d, hh, mm, local)
     return None
 
 

@@ -9,7 +9,9 @@ Example::
       item: ul.list li
       title: a
       link: a            # the href of the first match (relative links are joined to the page URL)
-      time: span.date   # "2024-05-01", "2024年5月1日", "[05-01]", "3小时前"; missing -> first seen
+      time: span.date   # "2024-05-01", "2024年5月1日", "[05-01]", "3小时前", "发布于 06月17日 18:12"; missing ->
+                         # first seen, marked time_unknown
+      item_source: span.src   # per item: "来源：县水务局" -> the author (item_author: a forum's poster)
       next: a.next       # follow this many pages (pages: 2)
       article_selector: "#zoom"
 
@@ -19,15 +21,19 @@ The same link on two pages (a pinned notice repeated on every page) is taken onc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urljoin
 
 from ..errors import CollectorError
-from ..models import Post, utcnow
-from .base import CollectResult, Collector, Option
+from ..models import PICTURE_ONLY, Post, utcnow
+from .base import AUTHOR_TYPE_CHOICES, CollectResult, Collector, Option
 from .http import Fetcher, decode
 from .rss import RAW_HTML_MAX, SEEN_KEEP, matches_keywords
+from .people import html_images, unique_images
 from .textutil import extract_article, node_text, parse_when, soup
+
+_SOURCE_PREFIX = re.compile(r"^\s*(?:信息|新闻|文章)?(?:来源|发布单位|发布机构|作者|发帖人|楼主)\s*[:：]\s*")
 
 
 class WebListCollector(Collector):
@@ -48,8 +54,12 @@ class WebListCollector(Collector):
         "keywords": Option(list, "keep only items mentioning one of these words", default=[]),
         "platform": Option(str, "platform label (web, gov, forum ...)", default="web"),
         "region": Option(str, "region label", default=""),
-        "author": Option(str, "author shown for the items (e.g. the site's name)", default=""),
-        "author_type": Option(str, "author type", default="", choices=("", "gov", "media", "verified", "user")),
+        "author": Option(str, "author of items that name none (e.g. the site's name)", default=""),
+        "item_author": Option(str, "CSS selector of the item's author inside an item (a forum's poster)"),
+        "item_source": Option(str, "CSS selector of the item's news source / issuing office inside an item "
+                              "(\"来源：县水务局\"; wins over item_author)"),
+        "author_type": Option(str, "author type of items whose author is not in the account list", default="",
+                              choices=AUTHOR_TYPE_CHOICES),
     }
 
     def __init__(self, spec) -> None:  # noqa: ANN001
@@ -61,12 +71,22 @@ class WebListCollector(Collector):
         enc = self.opt("encoding")
         return r.url, (r.body.decode(enc, errors="replace") if enc else decode(r.body, r.headers.get("content-type")))
 
+    def item_author(self, it: Any) -> str:
+        """The item's news source or author by the per-item selectors ("来源：" and the like dropped)."""
+        for key in ("item_source", "item_author"):
+            if self.opt(key):
+                node = it.select_one(self.opt(key))
+                name = _SOURCE_PREFIX.sub("", node.get_text(" ", strip=True)).strip() if node is not None else ""
+                if name:
+                    return name
+        return ""
+
     def collect(self, cursor: dict[str, Any]) -> CollectResult:
         seen = list(cursor.get("seen") or [])
         seen_set = set(seen)
         keywords = [str(k) for k in self.opt("keywords") or []]
         url: str | None = self.opt("url")
-        found: list[tuple[str, str, Any, str, str]] = []  # link, title, when, summary, list page
+        found: list[tuple[str, str, Any, str, str, str, list]] = []  # link, title, when, summary, page, author, imgs
         this_run: set[str] = set()
         for _ in range(max(1, int(self.opt("pages")))):
             if not url:
@@ -95,12 +115,14 @@ class WebListCollector(Collector):
                         raw_t = tn.get(self.opt("time_attr")) if self.opt("time_attr") else tn.get_text(" ", strip=True)
                         when = parse_when(raw_t)
                 s = it.select_one(self.opt("summary")) if self.opt("summary") else None
-                found.append((link, str(title).strip(), when, node_text(s) if s is not None else "", page_url))
+                imgs = html_images(s.decode_contents(), page_url) if s is not None else []
+                found.append((link, str(title).strip(), when, node_text(s) if s is not None else "", page_url,
+                              self.item_author(it), imgs))
             nxt = doc.select_one(self.opt("next")) if self.opt("next") else None
             url = urljoin(page_url, nxt["href"]) if nxt is not None and nxt.get("href") else None
         posts: list[Post] = []
         notes: list[str] = []
-        for link, title, when, summary, page_url in found:
+        for link, title, when, summary, page_url, author, images in found:
             text, raw_extra = summary, {}
             if self.opt("fetch_full") and link.startswith(("http://", "https://")):
                 try:
@@ -108,18 +130,20 @@ class WebListCollector(Collector):
                     body, inner = extract_article(html, self.opt("article_selector"))
                     if body:
                         text = body
+                    images = unique_images([*images, *html_images(inner, final)])
                     raw_extra = {"article_url": final, "article_html": inner[:RAW_HTML_MAX]}
                 except CollectorError as e:
                     notes.append(f"{link}: 正文未取到 ({e.reason})")
                     raw_extra = {"article_error": e.reason}
-            if not title and not text:
+            if not title and not text and not images:
                 continue
             if not matches_keywords(f"{title}\n{text}", keywords):
                 continue
-            posts.append(Post(source=self.name, source_id=link, text=text or title, title=title, url=link,
-                              created_at=when or utcnow(), author=self.opt("author") or "",
-                              author_type=self.opt("author_type") or "", platform=self.opt("platform"),
-                              region=self.opt("region") or "",
+            author = author or self.opt("author") or ""
+            posts.append(Post(source=self.name, source_id=link, text=text or title or PICTURE_ONLY, title=title,
+                              url=link, created_at=when or utcnow(), time_unknown=when is None, author=author,
+                              author_type=self.typer(author), platform=self.opt("platform"),
+                              region=self.opt("region") or "", images=images,
                               raw={"list_page": page_url, "title": title, "time_found": when is not None,
                                    "summary": summary, **raw_extra}))
         seen = [*seen, *sorted(this_run)][-SEEN_KEEP:]

@@ -18,6 +18,7 @@ from typing import Any
 from ..models import Post
 from .base import Option
 from .rss import RAW_HTML_MAX, RSSCollector
+from .people import html_images
 from .textutil import extract_article, soup
 
 GONE_MARKERS = ("链接已过期", "该内容已被发布者删除", "此内容因违规无法查看", "此内容被投诉且经审核涉嫌侵权",
@@ -81,7 +82,8 @@ class WeChatCollector(RSSCollector):
         if "gone" in art:
             self.notes.append(f"{link}: {art['gone']}")
             return "", {"article_url": page.url, "article_gone": art["gone"]}
-        return art["text"], {"article_url": page.url, "article_html": art["html"], "biz": art["biz"]}
+        return art["text"], {"article_url": page.url, "article_html": art["html"], "biz": art["biz"],
+                             "article_images": html_images(art["html"], page.url)}
 
     def make_post(self, e: Any, feed: Any, link: str, sid: str, text: str, when: datetime | None,
                   extra: dict[str, Any]) -> Post:
@@ -89,6 +91,7 @@ class WeChatCollector(RSSCollector):
         post = super().make_post(e, feed, link, sid, text, when or art.get("created_at"), extra)
         feed_title = re.sub(r"\s*[|｜-]\s*(wechat-feeds|WeWe-RSS|RSSHub).*$", "", feed.feed.get("title", ""))
         post.author = art.get("nickname") or self.opt("account") or (e.get("author") or "").strip() or feed_title
+        post.author_type = self.typer(post.author)
         if art.get("title") and not post.title:
             post.title = art["title"]
         return post

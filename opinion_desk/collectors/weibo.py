@@ -4,30 +4,43 @@ MediaCrawler read): user timelines and keyword search, with the office's login c
 - timeline: ``/api/container/getIndex?containerid=107603<uid>``, next pages by ``since_id`` (or ``page``);
 - search: ``/api/container/getIndex?containerid=100103type%3D<T>%26q%3D<kw>&page_type=searchall&page=N``
   (T: 1 综合, 61 实时); posts are ``card_type 9`` cards, at the top level or inside ``card_group``;
-- long posts (``isLongText``, or more than 9 pictures): ``/statuses/extend?id=<mid>`` → ``longTextContent``.
+- long posts (``isLongText``, or more than 9 pictures): ``/statuses/extend?id=<mid>`` → ``longTextContent``; when
+  that request fails the truncated text is kept, the post flagged ``truncated`` and the run's notes say so;
+- comments and reposts (:mod:`.weibo_reactions`) of the posts in ``watch`` (a watched event; ``mode: watch`` reads
+  nothing else) and, with ``reactions: true``, of the timeline's own posts for ``watch_hours``.
+
+Each post keeps its ``mid``, its pictures (``pics``), the original it reposts (``repost_of``: the
+``retweeted_status`` mid) and its author type (the account list, else ``verified_type`` 1 政府 / 3 媒体). A picture-only
+post is （图片）; a date that cannot be read marks the post ``time_unknown`` (stamped when collected, noted).
 
 A login that expired answers with a redirect to passport.weibo.cn (or a login page), or with
 ``{"ok":-100,"url":"https://passport.weibo.cn/..."}``: both raise :class:`SourceAuthError`, which the scheduler
 turns into a source alert at once (a crawler that silently collects nothing is the worst failure). ``{"ok":0,
 "msg":"这里还没有内容"}`` is an empty page, not an error; HTTP 432/418/403 is the anti-crawl wall.
 
-Cursor: ``{"targets": {"uid:<uid>" | "q:<kw>": newest mid seen}, "seen": [recent mids]}``: timelines stop paging
-at the first (non-pinned) post at or below the newest mid already collected; searches skip seen mids.
+Cursor: ``{"targets": {"uid:<uid>" | "q:<kw>": newest mid seen}, "seen": [recent mids], "watching": {mid: until},
+"reaction_seen": [comment and repost ids]}``: timelines stop paging at the first (non-pinned) post at or below the
+newest mid already collected; searches skip seen mids.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from ..errors import CollectorError, SourceAuthError
-from ..models import Post, utcnow
+from ..models import PICTURE_ONLY, Post, utcnow
 from .base import CollectResult, Collector, Option
 from .http import Fetcher, Response
 from .rss import matches_keywords
+from .people import image, unique_images
 from .textutil import node_text, parse_count, parse_when, soup
+from .weibo_reactions import Reactions
 
 SEEN_KEEP = 5000
+REACTIONS_KEEP = 20000  # comment and repost ids remembered per source
+MAX_WATCHED = 200  # posts whose reactions one source follows at once
 LOGIN_MARKS = ("passport.weibo.cn", "passport.weibo.com", "login.sina.com.cn", "/signin/", "newlogin")
 BLOCK_STATUSES = {403: "HTTP 403 (访问被拒绝)", 418: "HTTP 418 (反爬限制)", 432: "HTTP 432 (反爬限制，请稍后再试或更换 Cookie)"}
 # verified_type values whose meaning is stable (1 政府, 3 媒体); other verified accounts are "verified"
@@ -48,6 +61,21 @@ def mblog_text(html: str) -> str:
             a.replace_with(f"{label}({href})")
     text = node_text(root)
     return text.rstrip(" .…").rstrip() if text.endswith(("...", "…")) else text
+
+
+def mblog_images(mblog: dict[str, Any]) -> list[dict[str, str]]:
+    """The post's pictures (``pics[].large.url``, else ``pics[].url``); videos among them are left out."""
+    out = []
+    for p in mblog.get("pics") or []:
+        if isinstance(p, dict) and p.get("type") != "video":
+            out.append(image((p.get("large") or {}).get("url") or p.get("url")))
+    return unique_images(out)
+
+
+def watch_mid(value: Any) -> str:
+    """A watched post as a mid: ``4999000000000105`` or ``https://m.weibo.cn/detail/4999000000000105``."""
+    m = re.search(r"(?:^|/detail/|/status/)(\d{12,20})(?:$|[/?#])", str(value).strip())
+    return m.group(1) if m else ""
 
 
 def mid_key(mid: str) -> int:
@@ -74,8 +102,8 @@ class WeiboCollector(Collector):
     kind = "weibo"
     needs_credentials = ("cookie",)
     options = {
-        "mode": Option(str, "'user' (timelines of uids) or 'search' (keyword search)", required=True,
-                       choices=("user", "search")),
+        "mode": Option(str, "'user' (timelines of uids), 'search' (keyword search) or 'watch' (only the comments "
+                       "and reposts of the posts in 'watch')", required=True, choices=("user", "search", "watch")),
         "uids": Option(list, "user ids whose timelines are read (mode user)", default=[]),
         "keywords": Option(list, "search words (mode search); in mode user, keep only posts mentioning one",
                            default=[]),
@@ -84,6 +112,13 @@ class WeiboCollector(Collector):
         "long_text": Option(bool, "fetch the full text of long posts", default=True),
         "base_url": Option(str, "the mobile web host", default="https://m.weibo.cn"),
         "region": Option(str, "region label for posts without an IP location", default=""),
+        "watch": Option(list, "posts (mids or m.weibo.cn/detail/<mid> links) whose comments and reposts are "
+                        "collected: a watched event", default=[]),
+        "reactions": Option(bool, "mode user: also collect the comments and reposts of these accounts' own posts "
+                            "(the public's reaction to an official answer)", default=False),
+        "watch_hours": Option((int, float), "how long after it was posted a post's reactions are collected",
+                              default=48),
+        "reaction_pages": Option(int, "most pages of comments and of reposts read per post and run", default=2),
     }
 
     @classmethod
@@ -93,10 +128,17 @@ class WeiboCollector(Collector):
             return [("uids", "mode 'user' needs at least one uid")]
         if mode == "search" and not options.get("keywords"):
             return [("keywords", "mode 'search' needs at least one keyword")]
+        if mode == "watch" and not options.get("watch"):
+            return [("watch", "mode 'watch' needs at least one post (mid or m.weibo.cn/detail/<mid> link)")]
+        watch = options.get("watch")
+        bad = [w for w in (watch if isinstance(watch, list) else []) if not watch_mid(w)]
+        if bad:
+            return [("watch", f"not a Weibo mid or m.weibo.cn/detail/<mid> link: {bad[0]!r}")]
         return []
 
     def __init__(self, spec) -> None:  # noqa: ANN001
         super().__init__(spec)
+        self.notes: list[str] = []
         self.base = str(self.opt("base_url")).rstrip("/")
         self.fetcher = Fetcher(spec.name, timeout=spec.timeout or 20.0, headers={
             "Cookie": spec.credentials.get("cookie", ""),
@@ -121,7 +163,8 @@ class WeiboCollector(Collector):
             if any(m in page for m in LOGIN_MARKS) or "登录" in page:
                 raise SourceAuthError(self.name, "登录已失效（返回了登录页面），请更新 Cookie")
 
-    def get_json(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def get_json(self, path: str, params: dict[str, Any],
+                 empty_msgs: tuple[str, ...] = ("这里还没有内容",)) -> dict[str, Any]:
         url = f"{self.base}{path}"
         resp = self.fetcher.get(url, params=params, allow_redirects=False, ok_statuses=(200, *BLOCK_STATUSES))
         self._check_login(resp)
@@ -131,8 +174,8 @@ class WeiboCollector(Collector):
         ok = data.get("ok")
         if ok == -100 or (ok != 1 and any(m in str(data.get("url", "")) for m in LOGIN_MARKS)):
             raise SourceAuthError(self.name, f"登录已失效（ok={ok}，{data.get('msg') or '请先登录'}），请更新 Cookie")
-        if ok == 0 and data.get("msg") == "这里还没有内容":
-            return {"ok": 0, "data": {"cards": []}, "empty": True}
+        if ok == 0 and any(m in str(data.get("msg") or "") for m in empty_msgs):
+            return {"ok": 0, "data": {"cards": [], "data": []}, "empty": True}
         if ok != 1:
             raise CollectorError(self.name, f"{resp.url}: Weibo answered ok={ok}: {data.get('msg') or 'unknown error'}")
         if not isinstance(data.get("data"), dict):
@@ -140,15 +183,18 @@ class WeiboCollector(Collector):
         data["_url"] = resp.url
         return data
 
-    def long_text(self, mid: str) -> dict[str, Any] | None:
+    def long_text(self, mid: str) -> tuple[dict[str, Any] | None, str]:
+        """(the extend answer, "") or (None, why it failed): the truncated text is then kept, flagged."""
         try:
             data = self.get_json("/statuses/extend", {"id": mid})
         except SourceAuthError:
             raise
-        except CollectorError:
-            return None  # keep the truncated text; the post itself is sound
+        except CollectorError as e:
+            return None, e.reason
         inner = data.get("data") or {}
-        return inner if isinstance(inner.get("longTextContent"), str) else None
+        if isinstance(inner.get("longTextContent"), str):
+            return inner, ""
+        return None, "statuses/extend 没有给出 longTextContent"
 
     # -- one post --------------------------------------------------------------------------------
     def to_post(self, mblog: dict[str, Any], endpoint: str) -> Post:
@@ -157,31 +203,86 @@ class WeiboCollector(Collector):
             raise CollectorError(self.name, f"{endpoint}: a post without 'mid'/'id'")
         when = parse_when(mblog.get("created_at"))
         if when is None:
-            raise CollectorError(self.name, f"{endpoint}: post {mid}: unreadable created_at {mblog.get('created_at')!r}")
-        ext = None
-        if self.opt("long_text") and (mblog.get("isLongText") or parse_count(mblog.get("pic_num")) > 9):
-            ext = self.long_text(mid)
+            self.notes.append(f"微博 {mid} 的时间无法识别（{mblog.get('created_at')!r}），按采集时间记录")
+        ext, failed = None, ""
+        wants_long = bool(mblog.get("isLongText") or parse_count(mblog.get("pic_num")) > 9)
+        if self.opt("long_text") and wants_long:
+            ext, failed = self.long_text(mid)
+            if failed:
+                self.notes.append(f"微博 {mid} 的全文未取到（{failed}），已保存截断的正文")
         text = mblog_text(ext["longTextContent"] if ext else str(mblog.get("text") or ""))
+        images = mblog_images(mblog)
+        if not text:
+            text = PICTURE_ONLY if images else ("（视频）" if (mblog.get("page_info") or {}).get("type") == "video"
+                                                 else "（无文字）")
         rt = mblog.get("retweeted_status")
+        repost_of = ""
         if isinstance(rt, dict):
             rt_user = (rt.get("user") or {}).get("screen_name") or "原微博已删除"
             text = f"{text}\n//转发 @{rt_user}：{mblog_text(str(rt.get('text') or ''))}"
+            repost_of = str(rt.get("mid") or rt.get("id") or "")
         user = mblog.get("user") or {}
-        vt = user.get("verified_type")
-        author_type = AUTHOR_TYPES.get(vt, "verified") if user.get("verified") else "user"
+        name, uid = str(user.get("screen_name") or ""), str(user.get("id") or "")
         region = str(mblog.get("region_name") or "").replace("发布于", "").strip() or self.opt("region") or ""
         counts = ext or mblog
-        return Post(source=self.name, source_id=mid, text=text or "（无文字）", created_at=when,
-                    url=f"https://m.weibo.cn/detail/{mid}", author=str(user.get("screen_name") or ""),
-                    author_id=str(user.get("id") or ""), author_type=author_type, region=region, platform="weibo",
+        return Post(source=self.name, source_id=mid, mid=mid, repost_of=repost_of, text=text,
+                    created_at=when or utcnow(), time_unknown=when is None, truncated=bool(failed),
+                    url=f"https://m.weibo.cn/detail/{mid}", author=name, author_id=uid,
+                    author_type=self.typer(name, uid, bool(user.get("verified")), user.get("verified_type")),
+                    region=region, platform="weibo", images=images,
                     reposts=parse_count(counts.get("reposts_count")), comments=parse_count(counts.get("comments_count")),
                     likes=parse_count(counts.get("attitudes_count")), collected_at=utcnow(),
-                    raw={"endpoint": endpoint, "mblog": mblog, "extend": ext})
+                    raw={"endpoint": endpoint, "mblog": mblog, "extend": ext,
+                         **({"long_text_error": failed} if failed else {})})
 
     # -- the run ---------------------------------------------------------------------------------
     def collect(self, cursor: dict[str, Any]) -> CollectResult:
+        self.notes = []
         targets = dict(cursor.get("targets") or {})
         seen = list(cursor.get("seen") or [])
+        posts = [] if self.opt("mode") == "watch" else self._collect_posts(targets, seen)
+        watching = self._watch_list(cursor, posts)
+        rseen = list(cursor.get("reaction_seen") or [])
+        if watching:
+            posts.extend(self._collect_reactions(list(watching), rseen))
+        truncated = sum(p.truncated for p in posts)
+        if truncated:
+            self.notes.insert(0, f"{truncated} 条长微博的全文未取到，已保存截断的正文（标记为“截断”）")
+        new_cursor = {"targets": targets, "seen": seen[-SEEN_KEEP:]}
+        if watching or rseen:
+            new_cursor.update(watching=watching, reaction_seen=rseen[-REACTIONS_KEEP:])
+        return CollectResult(posts=posts, cursor=new_cursor, notes=self.notes[:20])
+
+    def _watch_list(self, cursor: dict[str, Any], posts: list[Post]) -> dict[str, str]:
+        """mid -> until when (ISO) its comments and reposts are collected: the ``watch`` list (no end) and, with
+        ``reactions: true``, the source's own new posts for ``watch_hours``."""
+        now = utcnow()
+        watching = {m: u for m, u in (cursor.get("watching") or {}).items() if not u or u > now.isoformat()}
+        for m in self.opt("watch") or []:
+            mid = watch_mid(m)
+            if mid:
+                watching.setdefault(mid, "")
+        if self.opt("reactions") and self.opt("mode") == "user":
+            until = (now + timedelta(hours=float(self.opt("watch_hours")))).isoformat()
+            for p in posts:
+                if not p.repost_of and p.created_at > now - timedelta(hours=float(self.opt("watch_hours"))):
+                    watching.setdefault(p.source_id, until)
+        return dict(sorted(watching.items())[-MAX_WATCHED:])
+
+    def _collect_reactions(self, mids: list[str], rseen: list[str]) -> list[Post]:
+        seen = set(rseen)
+        before = set(seen)
+        r = Reactions(self.name, self.get_json, self.typer, mblog_text, int(self.opt("reaction_pages")))
+        out: list[Post] = []
+        for mid in mids:
+            for fetch in (r.comments, r.reposts):
+                got, notes = fetch(mid, seen)
+                out.extend(got)
+                self.notes.extend(notes)
+        rseen.extend(sorted(seen - before))
+        return out
+
+    def _collect_posts(self, targets: dict[str, Any], seen: list[str]) -> list[Post]:
         seen_set = set(seen)
         posts: list[Post] = []
         if self.opt("mode") == "user":
@@ -229,7 +330,7 @@ class WeiboCollector(Collector):
                         break
             if top:
                 targets[key] = str(top)
-        return CollectResult(posts=posts, cursor={"targets": targets, "seen": seen[-SEEN_KEEP:]})
+        return posts
 
     def close(self) -> None:
         self.fetcher.close()

@@ -142,6 +142,8 @@ class Engine:
                     continue
                 touched: set[str] = set()
                 for post in posts:
+                    if rt.windowed and post.time_unknown:
+                        continue  # no date of its own (stamped when collected): counting it would fake a rate
                     try:  # one odd post (a title that is not text, say) costs only itself, never the batch
                         if not spec.filter.matches(post):
                             continue

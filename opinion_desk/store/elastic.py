@@ -50,6 +50,9 @@ MAPPINGS: dict[str, Any] = {
         "sentiment": {"type": "float"}, "sentiment_label": KW, "rumour_score": {"type": "float"},
         "simhash": {"type": "keyword", "index": False}, "topic_id": KW, "topic_label": KW,
         "raw": {"type": "object", "enabled": False},
+        "images": {"type": "object", "enabled": False},  # [{url, alt}]: shown, never searched
+        "mid": KW, "repost_of": KW, "reply_to": KW,  # the propagation path: who reposted / answered whom
+        "time_unknown": {"type": "boolean"}, "truncated": {"type": "boolean"},
     },
 }
 FILTER_FIELDS = (("source", "sources"), ("sentiment_label", "sentiment_labels"), ("topic_id", "topic_ids"),

@@ -41,7 +41,7 @@ def test_gb2312_feed_with_relative_links_odd_dates_entities_and_duplicates(gov):
     assert any("t20240617_1000" in n for n in res.notes)
     # a link relative to the feed URL; no date: first seen, and marked
     flood = posts[gov.url + "/zwgk/tzgg/202406/t20240616_0999.html"]
-    assert flood.raw.get("date_missing") is True
+    assert flood.time_unknown is True
 
 
 def test_cursor_skips_seen_items_across_runs(gov):
