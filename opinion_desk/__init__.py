@@ -142,3 +142,6 @@ def stop_background(app: Flask) -> None:
     pipeline = app.extensions["opinion_desk.pipeline"]
     pipeline.stop()
     pipeline.save_analyzer_state()
+    outbox = app.extensions.get("opinion_desk.outbox")
+    if outbox is not None:  # after the pipeline: its last alerts are queued; deliveries under way may finish
+        outbox.stop()

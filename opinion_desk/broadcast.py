@@ -22,7 +22,8 @@ from .livefeed import LIVE, NAMESPACE
 from .models import Post
 
 FEED_FIELDS = ("id", "source", "platform", "author", "title", "url", "sentiment", "sentiment_label",
-               "topic_id", "topic_label", "rumour_score", "rumour_cues", "keywords", "hashtags")
+               "topic_id", "topic_label", "rumour_score", "rumour_cues", "keywords", "hashtags",
+               "author_type", "images", "time_unknown", "truncated", "mid", "repost_of", "reply_to")
 
 
 def feed_record(p: Post) -> dict[str, Any]:

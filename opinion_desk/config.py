@@ -100,6 +100,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "evidence_dir": Key(str, "evidence", "where the evidence archive lives (relative to data_dir)"),
         "evidence_days": Key(int, 400, "archived payloads older than this many days are removed (0 = keep forever)"),
         "alert_channels": Key(list, [], "channels (besides the dashboard) that hear of a failing source or an expired login"),
+        "accounts": Key(dict, {}, "author types by account name or platform id: gov, media or person, e.g. {某某县发布 = \"gov\"}"),
     },
     "rules": {
         "dir": Key(str, "rules", "directory of the YAML rule files"),

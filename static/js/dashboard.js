@@ -24,9 +24,28 @@
     }
     if (p.topic_label) meta.appendChild(desk.el("span", "topic", "话题：" + p.topic_label));
     li.appendChild(meta);
+    if (p.time_unknown) meta.appendChild(desk.el("span", "tag flag", "时间未知"));
+    if (p.truncated) meta.appendChild(desk.el("span", "tag flag", "正文不全"));
     if (p.title) li.appendChild(desk.el("div", "title", p.title));
     li.appendChild(desk.el("div", "text", p.text));
+    if (p.images && p.images.length) li.appendChild(imageStrip(p.images));
     return li;
+  }
+
+  // a post's pictures (a notice posted as an image): small thumbnails, alt text as tooltip, opening the full picture
+  function imageStrip(images) {
+    const box = desk.el("div", "images");
+    for (const im of images.slice(0, 9)) {
+      const a = desk.el("a");
+      a.href = im.url; a.target = "_blank"; a.rel = "noopener noreferrer";
+      const img = desk.el("img");
+      img.src = im.url; img.alt = im.alt || "图片"; img.title = im.alt || ""; img.loading = "lazy";
+      img.referrerPolicy = "no-referrer"; // image hosts (sinaimg, mmbiz) refuse hot-linking with a Referer
+      a.appendChild(img);
+      box.appendChild(a);
+    }
+    if (images.length > 9) box.appendChild(desk.el("span", "more", "共 " + images.length + " 张"));
+    return box;
   }
 
   function addPosts(posts, prepend) {
