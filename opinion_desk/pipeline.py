@@ -58,7 +58,7 @@ GATHER = 500  # the worker joins waiting inbox files into one analysis/index bat
 @dataclass
 class _Queued:
     path: Path | None  # its inbox file, deleted once every post is delivered
-    posts: list[Post]
+    posts: list[Post] | None  # None: read from the file by the worker (a replay)
 
 
 def annotate(posts: Sequence[Post], analyzer: Any) -> list[Post]:
@@ -265,7 +265,8 @@ class Pipeline:
     def recover(self, everything: bool = False) -> int:
         """Queue the inbox files no worker of this process has queued: with ``everything`` (at start, before any
         submit) every file there, i.e. what a killed desk had accepted but not yet delivered; otherwise (every
-        spool drain) files of other processes and files whose delivery failed. Returns how many posts were queued."""
+        spool drain) files of other processes and files whose delivery failed. The worker reads them (start-up
+        does not wait). Returns how many files were queued."""
         n = 0
         me = f"-{os.getpid()}-"
         for path in self.inbox.files():
@@ -273,20 +274,22 @@ class Pipeline:
                 if path in self._queued or (not everything and me in path.name and path not in self._failed):
                     continue
                 self._failed.discard(path)
+            self._enqueue(_Queued(path, None))
+            n += 1
+        if n:
+            log.info("replaying %d inbox files of accepted posts from %s", n, self.inbox.dir)
+        return n
+
+    def _load(self, item: _Queued) -> list[Post]:
+        """The posts of a queued item, read from its inbox file for a replay (unreadable lines dead-lettered)."""
+        if item.posts is None:
             try:
-                posts, bad = self.inbox.read(path)
-            except FileNotFoundError:
-                continue
-            except OSError as e:
-                log.error("inbox file %s unreadable: %s", path, e)
-                continue
+                item.posts, bad = self.inbox.read(item.path)  # type: ignore[arg-type]
+            except FileNotFoundError:  # delivered meanwhile
+                item.posts, bad = [], []
             if bad:
                 self.dead.add(bad)
-            if posts:
-                log.info("replaying %d accepted posts from %s", len(posts), path)
-            self._enqueue(_Queued(path, posts))
-            n += len(posts)
-        return n
+        return item.posts
 
     def _ensure_worker(self) -> None:
         with self._start_lock:
@@ -303,27 +306,27 @@ class Pipeline:
             # gather inbox files already waiting into one batch: cheaper analysis and one bulk request. A failure
             # is halved down to the bad post (see process), so one request's bad post never costs another's.
             group = [first]
-            n = len(first.posts)
             stop = False
-            while n < GATHER:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    self._queue.task_done()
-                    break
-                group.append(more)
-                n += len(more.posts)
             try:
-                self.process([p for item in group for p in item.posts])
+                n = len(self._load(first))
+                while n < GATHER:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stop = True
+                        self._queue.task_done()
+                        break
+                    group.append(more)
+                    n += len(self._load(more))
+                self.process([p for item in group for p in item.posts or []])
                 for item in group:
                     if item.path is not None:
                         remove_durably(item.path)
             except Exception:  # the dead letters could not be written: the inbox files stay for a later retry
-                log.exception("pipeline batch of %d posts could not be delivered; it stays in the inbox %s",
-                              n, self.inbox.dir)
+                log.exception("pipeline batch of %d inbox files could not be delivered; they stay in %s",
+                              len(group), self.inbox.dir)
                 with self._queued_lock:
                     self._failed.update(item.path for item in group if item.path is not None)
             finally:
