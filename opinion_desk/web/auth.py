@@ -439,7 +439,16 @@ def ensure_demo_admin(app: Any) -> tuple[str, str] | None:
             create_user(s, "admin", password, ["admin"], display_name="演示管理员")
             path.write_text(f"admin\n{password}\n", encoding="utf-8")
             path.chmod(0o600)
-            return "admin", password
+            made = True
+        else:
+            made = False
+    if made:
+        from ..incidents.audit import record
+
+        record(app.extensions["opinion_desk.state"], "system", "user_add",
+               {"username": "admin", "roles": ["admin"], "via": "demo", "password_file": str(path)})
+        return "admin", password
+    with app.extensions["opinion_desk.state"].session_scope() as s:
         if path.exists():
             username, password = (path.read_text(encoding="utf-8").split("\n") + ["", ""])[:2]
             user = get_user(s, username)
