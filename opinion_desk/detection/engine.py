@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ from .rule import Match, RuleSpec
 log = logging.getLogger(__name__)
 
 MatchSink = Callable[[Match, RuleSpec], Any]
+PRUNE_EVERY_POSTS = 2000  # on_posts prunes the windows this often, so an import (no ticks) stays bounded
+PRUNE_EVERY_SECONDS = 60.0
 
 
 class Engine:
@@ -50,6 +53,7 @@ class Engine:
         self._lock = threading.RLock()
         self._dirty: set[str] = set()
         self.posts_seen = 0
+        self._pruned_at: tuple[int, float] = (0, 0.0)  # (posts_seen, monotonic time) of the last prune
 
     # -- rules -----------------------------------------------------------------------------------
     @property
@@ -103,7 +107,8 @@ class Engine:
                     continue
                 if old is not None and old.spec.type == lr.spec.type:
                     try:
-                        lr.rtype.load_state(old.rtype.state())
+                        lr.rtype.load_state(old.rtype.state())  # whole state, rows included
+                        self._dirty.add(lr.spec.name)
                     except Exception:
                         log.exception("carrying state of %s over failed; it starts afresh", lr.spec.name)
                     if old.spec.name == lr.spec.name:
@@ -141,6 +146,7 @@ class Engine:
                 if not spec.enabled:
                     continue
                 touched: set[str] = set()
+                counted = False
                 for post in posts:
                     if rt.windowed and post.time_unknown:
                         continue  # no date of its own (stamped when collected): counting it would fake a rate
@@ -149,12 +155,14 @@ class Engine:
                             continue
                         keys = spec.keys_of(post)
                         out.extend(rt.on_post(post, keys, now))
+                        counted = True
                         if rt.windowed:
                             touched.update(rt.touched_keys(post, keys))
                     except Exception:
                         log.exception("rule %s failed on post %s", spec.name, post.id)
-                if touched:
+                if counted and rt.windowed:
                     self._dirty.add(spec.name)
+                if touched:
                     act = self.active.setdefault(spec.name, {})
                     for key in sorted(touched):
                         st = act.get(key)
@@ -164,8 +172,28 @@ class Engine:
                         if m is not None:
                             act[key] = {"since": now.isoformat(), "below": None}
                             out.append(m)
+            self._maybe_prune(now)
         self._emit(out)
         return out
+
+    def _maybe_prune(self, now: datetime) -> None:
+        """Prune every rule's windows every few thousand posts or a minute, as the tick does: an import runs
+        no ticks, and its windows would otherwise grow with every post."""
+        n, t = self._pruned_at
+        if self.posts_seen - n < PRUNE_EVERY_POSTS and time.monotonic() - t < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = (self.posts_seen, time.monotonic())
+        for lr in list(self.by_path.values()):
+            self._prune(lr, now)
+
+    def _prune(self, lr: LoadedRule, now: datetime) -> None:
+        try:
+            changed = lr.rtype.prune(now)
+        except Exception:
+            log.exception("pruning %s failed", lr.spec.name)
+            return
+        if changed is None or changed:  # a type that does not say is saved as changed
+            self._dirty.add(lr.spec.name)
 
     def tick(self, now: datetime | None = None) -> list[Match]:
         """Evaluate every window rule for every key at ``now``: new conditions, resolutions, pruning; then save
@@ -180,6 +208,7 @@ class Engine:
                 if not spec.enabled or not rt.windowed:
                     continue
                 act = self.active.setdefault(spec.name, {})
+                before = repr(act)
                 for key in set(rt.tracked_keys()) | set(act):
                     m = self._check(rt, key, now)
                     st = act.get(key)
@@ -197,11 +226,9 @@ class Engine:
                             if rt.resolvable:
                                 out.append(Match(rule=spec.name, key=key, time=now, kind="resolved", reason=(
                                     f"{('「' + key + '」') if key else ''}已连续{_fmt(spec.resolve_after)}低于阈值，舆情平息")))
-                try:
-                    rt.prune(now)
-                except Exception:
-                    log.exception("pruning %s failed", spec.name)
-                self._dirty.add(spec.name)
+                if repr(act) != before:
+                    self._dirty.add(spec.name)
+                self._prune(lr, now)  # saved only when something changed, not every rule every tick
         self._emit(out)
         if self.book is not None:
             try:
@@ -230,21 +257,24 @@ class Engine:
 
     # -- state -----------------------------------------------------------------------------------
     def save_state(self) -> None:
+        """Save the rules whose state changed since the last save: each one's JSON state (without its rows),
+        and, for a type with rows (new_term's terms), only the rows changed or removed."""
         if self.statedb is None or not self._dirty:
             return
         from ..state.alerts import RuleState
 
         with self._lock:
             dirty, self._dirty = self._dirty, set()
-            rows = {lr.spec.name: (lr.spec.type, lr.rtype.state()) for lr in self.by_path.values()
-                    if lr.spec.name in dirty}
+            rows = {lr.spec.name: (lr.spec.type, lr.rtype.saved_state(), lr.rtype.row_changes())
+                    for lr in self.by_path.values() if lr.spec.name in dirty}
             active = {name: dict(self.active.get(name, {})) for name in rows}
         now = self.clock()
         with self.statedb.session_scope() as s:
-            for name, (rtype, state) in rows.items():
+            for name, (rtype, state, (changed, removed)) in rows.items():
                 row = s.get(RuleState, name) or RuleState(rule=name, rule_type=rtype)
                 row.rule_type, row.state, row.active, row.updated_at = rtype, state, active[name], now
                 s.merge(row)
+                _write_rows(s, name, changed, removed)
 
     def _restore(self, lr: LoadedRule) -> None:
         if self.statedb is None:
@@ -252,12 +282,23 @@ class Engine:
             return
         from ..state.alerts import RuleState
 
+        from sqlalchemy import delete, select
+
+        from ..state.alerts import RuleStateRow
+
         with self.statedb.session_scope() as s:
             row = s.get(RuleState, lr.spec.name)
             data = (row.rule_type, dict(row.state or {}), dict(row.active or {})) if row else None
+            if data and data[0] == lr.spec.type:
+                extra = dict(s.execute(select(RuleStateRow.key, RuleStateRow.value)
+                                       .where(RuleStateRow.rule == lr.spec.name)).all())
+            else:  # rows of another rule that had this name, or of none
+                s.execute(delete(RuleStateRow).where(RuleStateRow.rule == lr.spec.name))
+                extra = {}
         if data and data[0] == lr.spec.type:
             try:
                 lr.rtype.load_state(data[1])
+                lr.rtype.load_rows(extra)
                 self.active[lr.spec.name] = data[2]
                 return
             except Exception:
@@ -281,6 +322,19 @@ class Engine:
                 "errors": [{"file": e.file, "line": e.line, "field": e.field, "reason": e.reason, "message": str(e)}
                            for e in self.errors.values()],
             }
+
+
+def _write_rows(session: Any, rule: str, changed: dict[str, Any], removed: set[str]) -> None:
+    """Apply one rule's row changes: delete the removed and the changed keys, insert the changed ones."""
+    from sqlalchemy import delete, insert
+
+    from ..state.alerts import RuleStateRow
+
+    keys = list(removed | set(changed))
+    for i in range(0, len(keys), 500):
+        session.execute(delete(RuleStateRow).where(RuleStateRow.rule == rule, RuleStateRow.key.in_(keys[i:i + 500])))
+    if changed:
+        session.execute(insert(RuleStateRow), [{"rule": rule, "key": k, "value": v} for k, v in changed.items()])
 
 
 def _fmt(td: Any) -> str:

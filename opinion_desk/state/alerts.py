@@ -108,6 +108,16 @@ class RuleState(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RuleStateRow(Base):
+    """One row of a rule's big per-key state (new_term: a known term and when it was last seen), written as
+    changes instead of rewriting the whole state each tick."""
+
+    __tablename__ = "rule_state_rows"
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
 class OutboxRow(Base):
     """One delivery of one alert (or resolved notice) to one channel, retried with backoff until sent."""
 

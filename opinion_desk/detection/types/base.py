@@ -65,15 +65,19 @@ class Window:
     def keys(self) -> list[str]:
         return list(self.counts)
 
-    def prune(self, now: datetime) -> None:
+    def prune(self, now: datetime) -> bool:
+        """Drop buckets older than the retention; True when anything went."""
         cut = int((ts(now) - self.retention) // self.bucket)
+        changed = False
         for key in list(self.counts):
             row = self.counts[key]
             for b in [b for b in row if b < cut]:
                 del row[b]
+                changed = True
             if not row:
                 del self.counts[key]
                 self.samples.pop(key, None)
+        return changed
 
     def to_state(self) -> dict[str, Any]:
         return {"bucket": self.bucket, "counts": {k: {str(b): v for b, v in row.items()} for k, row in self.counts.items()}}
@@ -124,14 +128,27 @@ class RuleType:
         """The keys whose condition a new post may have changed (checked at once, not at the next tick)."""
         return keys
 
-    def prune(self, now: datetime) -> None:
-        pass
+    def prune(self, now: datetime) -> bool:
+        """Forget what is too old to matter at ``now``; True when the state changed (it is then saved)."""
+        return False
 
     def state(self) -> dict[str, Any]:
         return {}
 
     def load_state(self, data: dict[str, Any]) -> None:
         pass
+
+    # a type with a big per-key part of its state (new_term's known terms) keeps it as rows, saved as changes
+    def saved_state(self) -> dict[str, Any]:
+        """What the engine saves as the rule's JSON state: :meth:`state` without the part kept as rows."""
+        return self.state()
+
+    def row_changes(self) -> tuple[dict[str, Any], set[str]]:
+        """The rows changed or added, and the keys removed, since the last call (saved by the engine)."""
+        return {}, set()
+
+    def load_rows(self, rows: dict[str, Any]) -> None:
+        """Restore the rows saved through :meth:`row_changes`."""
 
     def prime(self, store: Any, now: datetime) -> None:
         """Optionally fill history from the post store at start (e.g. the terms a new_term rule knows)."""
@@ -179,8 +196,8 @@ class WindowRule(RuleType):
     def tracked_keys(self) -> list[str]:
         return self.window.keys()
 
-    def prune(self, now: datetime) -> None:
-        self.window.prune(now)
+    def prune(self, now: datetime) -> bool:
+        return self.window.prune(now)
 
     def state(self) -> dict[str, Any]:
         return {**self.base_state(), "window": self.window.to_state()}

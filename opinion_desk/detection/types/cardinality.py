@@ -46,14 +46,17 @@ class CardinalityRule(RuleType):
     def tracked_keys(self) -> list[str]:
         return list(self.seen)
 
-    def prune(self, now: datetime) -> None:
+    def prune(self, now: datetime) -> bool:
         cut = ts(now) - self.spec.timeframe.total_seconds() * 2
+        changed = False
         for k in list(self.seen):
             row = {a: v for a, v in self.seen[k].items() if v[0] > cut}
+            changed = changed or len(row) != len(self.seen[k])
             if row:
                 self.seen[k] = row
             else:
                 del self.seen[k]
+        return changed
 
     def state(self) -> dict[str, Any]:
         return {**self.base_state(), "seen": {k: {a: list(v) for a, v in row.items()} for k, row in self.seen.items()}}

@@ -35,6 +35,9 @@ class NewTermRule(RuleType):
         self.last_seen: dict[str, float] = {}  # term -> epoch seconds of its last appearance
         self.candidates: dict[str, list[tuple[float, str]]] = {}  # new term -> [(time, post id)]
         self.ignore = set(self.o["ignore"])
+        # last_seen is the big part of the state (every term of terms_window): saved as rows, only the changes
+        self._changed: set[str] = set()
+        self._removed: set[str] = set()
 
     def terms(self, post: Post) -> set[str]:
         n = int(self.o["min_length"])
@@ -53,6 +56,8 @@ class NewTermRule(RuleType):
                 self.candidates[term] = [(t, post.id)]
             if last is None or t > last:
                 self.last_seen[term] = t
+                if last is None or int(t) != int(last):
+                    self._changed.add(term)
         return []
 
     def touched_keys(self, post: Post, keys: list[str]) -> list[str]:
@@ -76,14 +81,19 @@ class NewTermRule(RuleType):
     def tracked_keys(self) -> list[str]:
         return list(self.candidates)
 
-    def prune(self, now: datetime) -> None:
+    def prune(self, now: datetime) -> bool:
         s = ts(now)
         tf = self.spec.timeframe.total_seconds()
-        for term in [k for k, v in self.candidates.items() if s - v[0][0] > tf * 2]:
+        gone = [k for k, v in self.candidates.items() if s - v[0][0] > tf * 2]
+        for term in gone:
             del self.candidates[term]
         horizon = self.terms_window.total_seconds()
-        for term in [k for k, v in self.last_seen.items() if s - v > horizon]:
+        old = [k for k, v in self.last_seen.items() if s - v > horizon]
+        for term in old:
             del self.last_seen[term]
+            self._changed.discard(term)
+            self._removed.add(term)
+        return bool(gone or old)
 
     def prime(self, store: Any, now: datetime) -> None:
         from ...store.base import PostQuery
@@ -93,7 +103,9 @@ class NewTermRule(RuleType):
         if terms:
             base = ts(now - self.terms_window / 2)
             for term, _n in terms:
-                self.last_seen.setdefault(term, base)
+                if term not in self.last_seen:
+                    self.last_seen[term] = base
+                    self._changed.add(term)
             self.note_start(now - self.terms_window)
 
     def state(self) -> dict[str, Any]:
@@ -102,5 +114,20 @@ class NewTermRule(RuleType):
 
     def load_state(self, data: dict[str, Any]) -> None:
         self.load_base_state(data)
-        self.last_seen.update({k: float(v) for k, v in data.get("last_seen", {}).items()})
+        seen = {k: float(v) for k, v in data.get("last_seen", {}).items()}
+        self.last_seen.update(seen)
+        self._changed.update(seen)  # a state from before rows (or carried over a reload): written as rows next
         self.candidates.update({k: [tuple(x) for x in v] for k, v in data.get("candidates", {}).items()})
+
+    def saved_state(self) -> dict[str, Any]:
+        return {**self.base_state(), "candidates": self.candidates}
+
+    def row_changes(self) -> tuple[dict[str, Any], set[str]]:
+        changed = {t: int(self.last_seen[t]) for t in self._changed if t in self.last_seen}
+        removed, self._changed, self._removed = self._removed, set(), set()
+        return changed, removed
+
+    def load_rows(self, rows: dict[str, Any]) -> None:
+        for term, v in rows.items():
+            if term not in self.last_seen:
+                self.last_seen[term] = float(v)

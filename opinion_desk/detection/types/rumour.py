@@ -64,10 +64,12 @@ class RumourRule(WindowRule):
                               f"最高转发 {reposts}，尚无官方回应", ids, n, max_reposts=reposts)
         return None
 
-    def prune(self, now: datetime) -> None:
-        super().prune(now)
+    def prune(self, now: datetime) -> bool:
+        changed = super().prune(now)
         live = set(self.window.keys())
+        n = len(self.max_reposts)
         self.max_reposts = {k: v for k, v in self.max_reposts.items() if k in live}
+        return changed or len(self.max_reposts) != n
 
     def state(self) -> dict[str, Any]:
         return {**super().state(), "answered": self.answered,

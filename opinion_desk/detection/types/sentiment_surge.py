@@ -65,9 +65,10 @@ class SentimentSurgeRule(RuleType):
     def tracked_keys(self) -> list[str]:
         return self.total.keys()
 
-    def prune(self, now: datetime) -> None:
-        self.total.prune(now)
-        self.neg.prune(now)
+    def prune(self, now: datetime) -> bool:
+        a = self.total.prune(now)
+        b = self.neg.prune(now)
+        return a or b
 
     def state(self) -> dict[str, Any]:
         return {**self.base_state(), "total": self.total.to_state(), "neg": self.neg.to_state()}
