@@ -170,6 +170,9 @@ class ElasticStore(PostStore):
             for p in posts[start:start + BULK_CHUNK]:
                 try:
                     doc = self._doc(p)
+                    if not 1000 <= p.created_at.astimezone(timezone.utc).year <= 2999:  # the template's patterns
+                        raise ValueError(f"created_at {doc['created_at']} would make an index outside the alias "
+                                         f"{self.prefix}")
                 except (TypeError, ValueError, AttributeError, OverflowError) as e:
                     result.refuse(getattr(p, "id", "?"), f"cannot be stored: {e}")
                     continue

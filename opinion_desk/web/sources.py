@@ -87,4 +87,6 @@ def page():  # noqa: ANN201
     found = current_app.extensions.get(SOURCES_KEY)
     rows = source_rows(current_app._get_current_object())  # type: ignore[attr-defined]
     rows.sort(key=lambda r: (PAGE_ORDER.get(r["status"], 9), not r.get("enabled"), r["name"]))  # trouble first
-    return render_template("sources.html", rows=rows, problems=[str(p) for p in (found.problems if found else [])])
+    pipeline = current_app.extensions["opinion_desk.pipeline"]
+    return render_template("sources.html", rows=rows, problems=[str(p) for p in (found.problems if found else [])],
+                           rejected=pipeline.dead.count(), rejected_dir=str(pipeline.dead.dir))
