@@ -31,6 +31,7 @@ SERVICES = [
     "opinion_desk.detection.service",
     "opinion_desk.alerting.service",
     "opinion_desk.incidents.service",
+    "opinion_desk.briefings.service",  # 舆情简报: daily/weekly briefings, made and mailed on schedule
     "opinion_desk.incidents.audit_service",  # config at start, rule/source file changes, the daily digest
 ]
 

@@ -152,6 +152,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "publish_mode": Key(str, "mass", "'mass': draft/add then message/mass/sendall to all followers (群发, counts against the quota); 'freepublish': publish without pushing to followers (发布 is not 群发) — choose it knowingly", ("mass", "freepublish")),
         "account_type": Key(str, "subscription", "'subscription' (订阅号: 1 mass send a day) or 'service' (服务号: 4 a month)", ("subscription", "service")),
     },
+    "briefings": {
+        "daily_at": Key(str, "08:00", "舆情简报: the daily briefing of the day before is made and mailed at this local time (HH:MM, [desk] timezone); empty = no scheduled briefings"),
+        "weekly_on": Key(str, "mon", "the weekly briefing of the last whole week (Mon-Sun) is made on this day at daily_at; empty = none", ("", "mon", "tue", "wed", "thu", "fri", "sat", "sun")),
+        "recipients": Key(list, [], "who gets the scheduled briefings by mail: email addresses or desk usernames (their account's email), e.g. [\"lizr\", \"leader@example.gov.cn\"]"),
+        "channel": Key(str, "email", "the email channel ([alerting]) the briefings go through"),
+        "issuer": Key(str, "舆情值班台", "the office named on the briefing's masthead (e.g. 青山县委宣传部网络舆情中心)"),
+    },
     "alerting": {
         "smtp_host": Key(str, "", "SMTP server for alert email; empty = no email"),
         "smtp_port": Key(int, 25, "SMTP port"),

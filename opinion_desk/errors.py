@@ -15,6 +15,7 @@ fix it (the file, line, field, source or rule by name)::
     │   └── SourceAuthError   the source's login/cookie expired or was refused
     ├── RuleError             a rule file is invalid (names the file, line and field)
     ├── DeliveryError         an alert channel failed to deliver (names the channel)
+    ├── BriefingError         a 舆情简报 cannot be made as asked (names the field: day, week, from, to, ...)
     └── IncidentError         an incident action was refused (wrong state, role, or a concurrent change)
         └── ConflictError     someone else changed the incident first
 """
@@ -106,6 +107,15 @@ class DeliveryError(DeskError):
         self.reason = reason
         self.retryable = retryable
         super().__init__(f"channel '{channel}': {reason}")
+
+
+class BriefingError(DeskError):
+    """A briefing cannot be made as asked; the message (Chinese) names the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}：{reason}")
 
 
 class IncidentError(DeskError):

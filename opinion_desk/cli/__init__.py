@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "opinion_desk.cli.evidence",  # evidence show|verify|prune
     "opinion_desk.cli.rules",  # rules check|test, silence
     "opinion_desk.cli.incidents",  # users, incidents export|routes
+    "opinion_desk.cli.briefings",  # briefing make|list (舆情简报)
     "opinion_desk.cli.audit",  # audit verify|digest|log
 ]
 

@@ -4,6 +4,7 @@ One line per area; an area's tables live in its own module.
 """
 
 from . import alerts  # noqa: F401  (rule state, alerts, silences, outbox)
+from . import briefings  # noqa: F401  (舆情简报: generated briefings and their mailing)
 from . import core  # noqa: F401  (kv settings, source cursors and health)
 from . import incidents  # noqa: F401  (incidents, drafts, approvals, audit chain, routing)
 from . import users  # noqa: F401  (users, roles, API tokens)
