@@ -301,7 +301,7 @@
       appr.replaceChildren();
       d.approvals.forEach(function (a) {
         if (a.kind === "close_request") {
-          appr.appendChild(el("li", null, (a.decision === "pending" ? "⏳ " : a.decision === "approved" ? "✔ " : "✘ ") + (a.approver_name || a.approver) +
+          appr.appendChild(el("li", null, (a.decision === "pending" ? "… " : a.decision === "approved" ? "✔ " : "✘ ") + (a.approver_name || a.approver) +
             " 申请关闭 · " + desk.fmtTime(a.at) + " · " + a.comment + (a.decision === "pending" ? "（待审核）" : a.decision === "approved" ? "（已批准）" : "（已驳回）")));
           return;
         }

@@ -70,10 +70,12 @@ def test_alert_to_verified_answer(app, live_server, browser, artifacts, weibo, w
         assert "3辆" in duty.locator("#draft-current .findings").inner_text()  # the own-draft check shows the conflict
         duty.screenshot(path=str(artifacts / "incident_drafted.png"), full_page=True)
 
-        # the duty officer may not approve: the page says so and nothing changes
-        duty.locator("[data-act='approve']").click()
-        duty.wait_for_selector("#action-msg .msg.err", timeout=10000)
-        assert "审核领导" in duty.locator("#action-msg").inner_text()
+        # the duty officer may not approve: the buttons are not shown, the page says who decides, the API refuses
+        assert duty.locator("[data-act='approve']").is_hidden() and duty.locator("[data-act='reject']").is_hidden()
+        assert "待审核领导审核" in duty.locator("#role-hint").inner_text()
+        r = duty.request.post(live_server + "/api/v1/incidents/1/approve", data={},
+                              headers={"X-CSRF-Token": duty.evaluate("() => window.desk.csrf")})
+        assert r.status == 403 and "审核领导" in r.json()["error"]
         assert duty.locator("#inc-status").get_attribute("data-status") == "drafted"
 
         boss.goto(live_server + "/incidents/1")
