@@ -1,10 +1,6 @@
-"""``opinion-desk run``, ``opinion-desk import`` and ``opinion-desk config check``."""
+"""``opinion-desk run`` and ``opinion-desk config check|example`` (``import`` is in :mod:`.ingest`)."""
 
 from __future__ import annotations
-
-import json
-import sys
-from pathlib import Path
 
 import click
 
@@ -58,78 +54,6 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int
     serve(build, stop_background, host=h, port=p, threads=n)
 
 
-@click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--source", default="import", show_default=True, help="Source name for posts that carry none.")
-@click.option("--format", "fmt", default="desk", show_default=True, help="Item format (see the push API formats).")
-@click.option("--batch", default=500, show_default=True, help="Posts per analysis/index batch.")
-@click.pass_context
-def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int) -> None:
-    """Load posts from a JSONL file (one JSON object per line; '-' for stdin) with a progress bar.
-
-    A bad line is reported with its line number, field and reason; the good lines are still indexed.
-    """
-    from tqdm import tqdm
-
-    from .. import create_app
-    from ..collectors.push import convert_items
-    from ..errors import InputError
-
-    cfg = get_config(ctx)
-    app = create_app(config=cfg)
-    pipeline = app.extensions["opinion_desk.pipeline"]
-    name = "<stdin>" if file == "-" else file
-    stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
-    total_bytes = None if file == "-" else Path(file).stat().st_size
-    done = indexed = spooled = 0
-    bad: list[InputError] = []
-    pending: list = []
-
-    def flush() -> None:
-        nonlocal indexed, spooled
-        if pending:
-            res = pipeline.process(pending)
-            indexed += res.indexed
-            spooled += res.spooled
-            for err in res.errors:
-                click.echo(f"{name}: store error: {err}", err=True)
-            pending.clear()
-
-    with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="导入", file=sys.stderr,
-              disable=None) as bar, app.app_context():
-        for lineno, raw in enumerate(stream, 1):
-            bar.update(len(raw))
-            line = raw.strip()
-            if not line:
-                continue
-            where = f"{name}:{lineno}"
-            try:
-                try:
-                    item = json.loads(line.decode("utf-8"))
-                except UnicodeDecodeError as e:
-                    raise InputError(where, None, f"not UTF-8 ({e.reason} at byte {e.start})") from None
-                except json.JSONDecodeError as e:
-                    raise InputError(where, None, f"not JSON: {e.msg} at column {e.colno}") from None
-                posts, errors = convert_items([item], fmt, source, where=lambda _i: where)
-                if errors:
-                    raise errors[0]
-            except InputError as e:
-                bad.append(e)
-                bar.write(f"error: {e}", file=sys.stderr)
-                continue
-            pending.extend(posts)
-            done += 1
-            if len(pending) >= batch:
-                flush()
-        flush()
-    if stream is not sys.stdin.buffer:
-        stream.close()
-    app.extensions["opinion_desk.store"].refresh()
-    click.echo(f"{name}: {done} posts read, {indexed} indexed, {spooled} spooled, {len(bad)} bad lines")
-    if bad:
-        ctx.exit(1)
-
-
 @click.group("config")
 def config_group() -> None:
     """Inspect the configuration."""
@@ -165,4 +89,4 @@ def config_example() -> None:
     click.echo(example(), nl=False)
 
 
-COMMANDS = [run_cmd, import_cmd, config_group]
+COMMANDS = [run_cmd, config_group]  # import: cli/ingest.py

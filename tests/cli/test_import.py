@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from opinion_desk.cli import main
@@ -156,3 +157,47 @@ def test_import_missing_file_is_a_clean_error(tmp_path):
     r = CliRunner().invoke(main, ["import", str(tmp_path / "nope.jsonl")])
     assert r.exit_code != 0
     assert "nope.jsonl" in r.output
+
+
+@pytest.mark.elasticsearch
+def test_store_refusals_fail_the_import_and_are_retried_after_the_fix(tmp_path, es_url):
+    import uuid
+
+    from elasticsearch import Elasticsearch
+
+    prefix = f"odtest-imp-{uuid.uuid4().hex[:8]}"
+    es = Elasticsearch(es_url)
+    # an index someone made by hand with a wrong mapping: Elasticsearch refuses that month's posts (likes: 5 is
+    # not a boolean), and only those
+    es.indices.create(index=f"{prefix}-2026.10", mappings={"properties": {"likes": {"type": "boolean"}}})
+    rows = [{"id": f"n{i}", "text": f"十一月第{i}条", "created_at": "2026-11-20T08:00:00+08:00", "likes": 5}
+            for i in range(3)]
+    rows[2:2] = [{"id": f"o{i}", "text": f"十月第{i}条", "created_at": "2026-10-15T08:00:00+08:00", "likes": 5}
+                 for i in range(2)]
+    f = tmp_path / "p.jsonl"
+    f.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    conf = _conf(tmp_path)
+    with conf.open("a", encoding="utf-8") as fh:
+        fh.write(f'[store]\nbackend = "elasticsearch"\n[store.elasticsearch]\nurls = ["{es_url}"]\n'
+                 f'index_prefix = "{prefix}"\n')
+    try:
+        r = CliRunner().invoke(main, ["--config", str(conf), "import", str(f)])
+        assert r.exit_code == 1, r.output
+        assert "5 posts read, 3 indexed, 0 spooled, 2 refused by the store, 0 bad lines" in r.output
+        assert f"{f}:3: refused by the store" in r.output and f"{f}:4: refused by the store" in r.output
+        assert "mapper_parsing_exception" in r.output or "document_parsing_exception" in r.output
+        r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "list"])
+        assert r.exit_code == 0 and "2 rejected posts" in r.output
+        r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "retry"])
+        assert r.exit_code == 1 and "2 rejected posts retried: 0 indexed, 0 spooled, 2 refused again" in r.output
+        es.indices.delete(index=f"{prefix}-2026.10")  # the fix
+        r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "retry"])
+        assert r.exit_code == 0 and "2 rejected posts retried: 2 indexed, 0 spooled, 0 refused again" in r.output
+        assert _count(conf) == 5
+        r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "list"])
+        assert "0 rejected posts" in r.output
+    finally:
+        for name in es.indices.get(index=f"{prefix}-*").body:
+            es.indices.delete(index=name)
+        es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-posts")
+        es.close()
