@@ -16,11 +16,11 @@ and changing a password bump it, so a copied cookie stops working (logging out e
 device). Every answer carries ``X-Frame-Options: DENY`` and a Content-Security-Policy (:data:`CSP`: scripts only
 from the desk itself, no framing).
 
-Login limits (:func:`_login_refusal`), all within ``[auth] login_window_minutes``, messages in Chinese:
+Login limits (:mod:`opinion_desk.web.login_limits`), all within ``[auth] login_window_minutes``, messages in Chinese:
 
 - per account: after ``login_max_failures`` failures a login waits 1 minute after the last one, doubling with
   each further failure up to the window (a backoff, never a lock for good). A browser that has logged in as that
-  user before carries a signed device cookie (:data:`DEVICE_COOKIE`) and is counted on its own, so someone
+  user before carries a signed device cookie and is counted on its own, so someone
   guessing from the same shared office address does not lock the real user out;
 - per client address: ``login_address_max_failures`` failures (a higher threshold: an office shares one address);
 - password spraying: one password that failed for ``login_spray_accounts`` different usernames is refused for
@@ -31,11 +31,9 @@ Logins, failures, refusals and logouts are written to the audit log. Role checks
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import math
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,8 +42,9 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
                    url_for)
 
 from ..state import get_db, get_statedb
-from ..state.users import (ROLES, ApiToken, User, authenticate, clear_failures, failed_accounts, find_token,
-                           record_failure, recent_failures)
+from ..state.users import (ROLES, ApiToken, User, authenticate, clear_failures, find_token, record_failure,
+                           recent_failures)
+from . import login_limits as limits
 
 bp = Blueprint("auth", __name__)
 
@@ -60,8 +59,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'")
 SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                     "Referrer-Policy": "same-origin"}
-DEVICE_COOKIE = "desk_device"
-DEVICE_DAYS = 180
 
 
 @bp.record_once
@@ -216,81 +213,6 @@ def _audit(actor: str, action: str, **payload: Any) -> None:
     record(get_statedb(), actor or "-", action, {"address": request.remote_addr or "", **payload})
 
 
-# -- login limits --------------------------------------------------------------------------------------------
-def _device_serializer():  # noqa: ANN202
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(current_app.secret_key, salt="opinion-desk-device")
-
-
-def _device(username: str) -> str | None:
-    """The nonce of this browser's device cookie when it was set by a login as ``username``; else None."""
-    from itsdangerous import BadSignature
-
-    raw = request.cookies.get(DEVICE_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
-    except BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("u") != username.strip().lower():
-        return None
-    return str(data.get("n") or "") or None
-
-
-def _password_key(password: str) -> str:
-    """A keyed hash of a tried password (never stored in clear), to see one password tried on many accounts."""
-    mac = hmac.new(str(current_app.secret_key).encode(), password.encode("utf-8", "surrogatepass"), hashlib.sha256)
-    return mac.hexdigest()[:24]
-
-
-def _failure_keys(username: str, password: str) -> dict[str, str]:
-    name = username.strip().lower()
-    device = _device(username)
-    return {"account": f"d|{device}" if device else f"u|{name}", "address": f"a|{request.remote_addr or '?'}",
-            "spray": f"p|{_password_key(password)}|", "spray_row": f"p|{_password_key(password)}|{name}"}
-
-
-def backoff_left(fails: list[datetime], free: int, cap: timedelta, now: datetime) -> timedelta:
-    """How much longer a login must wait: nothing for the first ``free`` failures, then 1 minute after the last
-    failure, doubling with each further one, never more than ``cap``."""
-    over = len(fails) - free
-    if over < 0 or not fails:
-        return timedelta(0)
-    wait = min(timedelta(minutes=2 ** min(over, 30)), cap)
-    last = fails[-1] if fails[-1].tzinfo else fails[-1].replace(tzinfo=timezone.utc)
-    return max(timedelta(0), last + wait - now)
-
-
-def _minutes(left: timedelta) -> int:
-    return max(1, math.ceil(left.total_seconds() / 60))
-
-
-def _login_refusal(s: Any, keys: dict[str, str]) -> tuple[str, str] | None:
-    """(reason, Chinese message) when this login attempt is refused before its password is checked."""
-    cfg = current_app.config["DESK"]["auth"]
-    window = timedelta(minutes=int(cfg["login_window_minutes"]))
-    now = datetime.now(timezone.utc)
-    by_address = recent_failures(s, keys["address"], window)
-    if len(by_address) >= int(cfg["login_address_max_failures"]):
-        left = window - (now - by_address[0].replace(tzinfo=by_address[0].tzinfo or timezone.utc))
-        return "address", f"本机地址登录失败次数过多，请 {_minutes(left)} 分钟后再试"
-    if failed_accounts(s, keys["spray"], window) >= int(cfg["login_spray_accounts"]):
-        return "spray", "此密码已在多个账号上登录失败，暂时不能使用，请稍后再试或联系管理员"
-    left = backoff_left(recent_failures(s, keys["account"], window), int(cfg["login_max_failures"]), window, now)
-    if left > timedelta(0):
-        return "account", f"登录失败次数过多，请 {_minutes(left)} 分钟后再试"
-    return None
-
-
-def _set_device_cookie(response: Any, username: str) -> None:
-    cfg = current_app.config["DESK"]["auth"]
-    value = _device_serializer().dumps({"u": username.strip().lower(), "n": secrets.token_urlsafe(12)})
-    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
-                        secure=bool(cfg.get("secure_cookies", False)))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
     nxt = request.values.get("next")
@@ -304,10 +226,10 @@ def login():  # noqa: ANN201
     window = timedelta(minutes=int(cfg["login_window_minutes"]))
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
-    keys = _failure_keys(username, password)
+    keys = limits.failure_keys(username, password)
     db = get_statedb()
     with db.session_scope() as s:
-        refused = _login_refusal(s, keys)
+        refused = limits.refusal(s, keys)
     if refused is not None:
         _audit(username[:80], "login_refused", reason=refused[0])
         return render_template("login.html", error=refused[1], next=nxt), 429
@@ -332,7 +254,7 @@ def login():  # noqa: ANN201
     session["sv"] = sv
     csrf_token()
     response = redirect(_safe_next(nxt))
-    _set_device_cookie(response, canonical_name)
+    limits.set_device_cookie(response, canonical_name)
     return response
 
 

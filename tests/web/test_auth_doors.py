@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from opinion_desk.web.auth import CSP, backoff_left
+from opinion_desk.web.auth import CSP
+from opinion_desk.web.login_limits import backoff_left
 from tests.conftest import TEST_PASSWORD, ensure_user, login_client
 
 
