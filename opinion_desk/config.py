@@ -307,7 +307,8 @@ def validate(cfg: Config) -> list[str]:
             else:
                 ok = isinstance(v, ok_types)
             if not ok:
-                problems.append(f"[{sec}] {k}: expected {_type_name(spec.type)}, got {type(v).__name__} {v!r} (from {where})")
+                shown = REDACTED if spec.secret else repr(v)  # a mistyped secret is still a secret
+                problems.append(f"[{sec}] {k}: expected {_type_name(spec.type)}, got {type(v).__name__} {shown} (from {where})")
                 continue
             if spec.choices and v not in spec.choices:
                 problems.append(f"[{sec}] {k}: {v!r} is not one of {list(spec.choices)} (from {where})")

@@ -87,3 +87,10 @@ def test_config_check_never_prints_a_secret(tmp_path):
                                 "smtp-6", "wecom-key-7", "ding-token-8", "SECding-9", "feishu-hook-10", "hook-11"], 1):
         assert secret not in shown, (n, secret)
     assert "qyapi.weixin.qq.com" in r.output and "db.local" in r.output  # what is not secret stays readable
+
+
+def test_a_mistyped_secret_is_not_echoed_in_the_error(tmp_path):
+    problems = _problems(tmp_path, '[ingest]\ntokens = "plain-token-42"\n[alerting]\nsmtp_password = 12345678\n')
+    text = "\n".join(problems)
+    assert "[ingest] tokens: expected list" in text and "[alerting] smtp_password: expected str" in text
+    assert "plain-token-42" not in text and "12345678" not in text
