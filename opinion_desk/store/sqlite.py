@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreUnavailable
 from ..models import Post
 from . import check_term_field, interval_step, post_from_doc, split_terms, to_us, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
@@ -178,6 +178,11 @@ class SQLiteStore(PostStore):
                 c.execute("COMMIT")
             except (sqlite3.Error, UnicodeEncodeError, OverflowError) as e:
                 c.execute("ROLLBACK") if c.in_transaction else None
+                if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)
+                                                                or "disk is full" in str(e)):
+                    # another process holds the file (or the disk is full): a passing state, so the posts wait
+                    # in the spool, never a reason to refuse them one by one
+                    raise StoreUnavailable(f"SQLite store {self.path}: {e}; posts wait in the spool") from None
                 raise StoreError(f"SQLite store {self.path}: write failed: {e}") from None
         result.indexed = n
         return result
