@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from ..errors import IncidentError
 from ..state.incidents import Draft, Incident, Publication, aware
 from . import publish as channels
-from .lifecycle import Actor, get, now, record, transition, writing
+from .lifecycle import Actor, get, now, record, status_zh, transition, writing
 from .publish import manual
 from .verification import verify, verify_pending  # noqa: F401  (re-exported)
 
@@ -164,10 +164,8 @@ def _parse_time(value: Any) -> datetime | None:
         except ValueError:
             raise IncidentError(f"发布时间格式不对：{value!r}（例：2026-11-24T10:30+08:00）") from None
     if t.tzinfo is None:
-        from datetime import timezone
-
         t = t.replace(tzinfo=timezone(timedelta(hours=8)))  # what an officer types is Beijing time
-    return t
+    return t.astimezone(timezone.utc)  # stored as UTC (SQLite keeps no zone)
 
 
 def record_manual(desk: Any, inc_id: int, actor: Actor, channel: str, url: str, published_by: str = "",
@@ -191,7 +189,8 @@ def record_manual(desk: Any, inc_id: int, actor: Actor, channel: str, url: str, 
     with writing(desk.db) as s:
         inc = get(s, inc_id)
         if inc.status in ("open", "publishing", "closed"):
-            raise IncidentError(f"事件 #{inc_id} 当前状态为「{inc.status}」，不能登记发布（请先接警）")
+            raise IncidentError(f"事件 #{inc_id} 当前状态为「{status_zh(inc.status)}」，不能登记手工发布"
+                                f"{'（请先接警）' if inc.status == 'open' else ''}")
         draft = s.scalar(select(Draft).where(Draft.incident_id == inc_id, Draft.status.in_(("approved", "draft")))
                          .order_by(Draft.number.desc()).limit(1))
         pub = Publication(incident_id=inc_id, draft_id=draft.id if draft else 0, channel=channel, status="published",

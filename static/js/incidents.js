@@ -314,9 +314,20 @@
         const x = el("li", "pub");
         x.dataset.channel = p.channel;
         x.dataset.status = p.status;
+        x.dataset.mode = p.mode || "api";
+        if (p.mode === "demo") x.appendChild(el("span", "tag demo", "演示"));
+        if (p.mode === "manual") x.appendChild(el("span", "tag", "手工发布"));
         x.appendChild(el("span", null, (p.channel === "weibo" ? "微博" : "公众号") + (p.status === "published" ? " 已发布 " : " 失败：" + p.error) + " "));
         if (p.url) { const a = el("a", null, p.url); a.href = p.url; a.rel = "noopener"; a.target = "_blank"; x.appendChild(a); }
-        if (p.verified_at) x.appendChild(el("span", "tag pos", " 已上线"));
+        else if (p.status === "published" && p.publish_mode === "mass") x.appendChild(el("span", null, "群发任务 " + p.remote_id));
+        if (p.gone_at) x.appendChild(el("span", "tag neg", " 已失效 " + desk.fmtTime(p.gone_at)));
+        else if (p.verified_at) { const v = el("span", "tag pos", " 已上线"); v.title = p.verified_how || ""; x.appendChild(v); }
+        if (p.mode === "manual") {
+          const s = p.snapshot || {};
+          x.appendChild(el("div", "t", "发布人 " + (p.published_by || "") + " · " + desk.fmtTime(p.published_at) +
+            (s.sha256 ? " · 快照 sha256 " + s.sha256.slice(0, 16) : "") + (s.error ? " · 快照：" + s.error : "")));
+        }
+        if (p.status !== "published" && p.detail) x.appendChild(el("div", "t detail", "管理员：" + p.detail));
         pubs.appendChild(x);
       });
       const notes = document.getElementById("notes");
@@ -365,7 +376,7 @@
         if (name === "verify") {
           call(API + "/" + id + "/verify", {}).then(function (res) {
             render(res.data);
-            say(msg, res.data.verify && res.data.verify.all ? "双微均已上线" : "尚未在采集数据中看到全部发布，稍后自动再核验", !!(res.data.verify && res.data.verify.all));
+            say(msg, res.data.verify && res.data.verify.all ? "双微均已上线" : "平台尚未确认全部发布上线，稍后自动再核验", !!(res.data.verify && res.data.verify.all));
           });
           return;
         }

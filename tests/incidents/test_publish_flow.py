@@ -96,7 +96,7 @@ def test_manual_publication_is_snapshotted_verified_and_closable(no_accounts, ap
     assert d["verified_at"]  # both live: the fetched pages
     pubs = [p for p in d["publications"] if p["mode"] == "manual"]
     assert {p["published_by"] for p in pubs} == {"宣传科张三", "值班员小王"}
-    assert d["published_at"].startswith("2026-11-24T10:30")
+    assert d["published_at"].startswith("2026-11-24T02:30")  # 10:30 Beijing time, typed without a zone
     r = duty.post(f"{API}/{iid}/close", json={"version": d["version"]})
     assert r.status_code == 200 and r.get_json()["status"] == "closed"
     # refused: a bad link, an unknown channel
