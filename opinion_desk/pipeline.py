@@ -269,6 +269,8 @@ class Pipeline:
         does not wait). Returns how many files were queued."""
         n = 0
         me = f"-{os.getpid()}-"
+        if everything:
+            self._remove_stale_tmp()
         for path in self.inbox.files():
             with self._queued_lock:
                 if path in self._queued or (not everything and me in path.name and path not in self._failed):
@@ -279,6 +281,19 @@ class Pipeline:
         if n:
             log.info("replaying %d inbox files of accepted posts from %s", n, self.inbox.dir)
         return n
+
+    def _remove_stale_tmp(self, older_than: float = 60.0) -> None:
+        """A kill during a write leaves a ``.tmp`` file (never renamed, so never acknowledged): remove those."""
+        import time
+
+        for d in (self.inbox.dir, self.spool.dir, self.dead.dir):
+            for f in d.glob(".*.tmp") if d.is_dir() else ():
+                try:
+                    if time.time() - f.stat().st_mtime > older_than:
+                        f.unlink()
+                        log.info("removed %s, left by a write that never finished", f)
+                except OSError:
+                    pass
 
     def _load(self, item: _Queued) -> list[Post]:
         """The posts of a queued item, read from its inbox file for a replay (unreadable lines dead-lettered)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -103,6 +104,9 @@ def test_submit_is_on_disk_before_it_returns_and_gone_once_stored(tmp_path, anal
     pl._ensure_worker = lambda: None  # type: ignore[method-assign]  # no worker yet: what a crash right after 202 leaves
     pl.submit(posts(3, "d"))
     assert pl.inbox.pending() == 3 and store.count(PostQuery()) == 0
+    half = tmp_path / "spool" / "inbox" / ".00000000000000000001-1-000000.jsonl.tmp"  # a write a kill cut short
+    half.write_text('{"text": "半')
+    os.utime(half, (1, 1))
     restarted = Pipeline(store, lambda: analyzer, tmp_path / "spool")  # the next start of the desk
     assert restarted.recover(everything=True) == 1  # one inbox file, read by the worker
     assert restarted.wait_idle(30)

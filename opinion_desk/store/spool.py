@@ -116,6 +116,35 @@ def fsync_dir(directory: Path) -> None:
         os.close(dfd)
 
 
+class LineCounts:
+    """Lines (posts) in a directory's ``*.jsonl`` files, each file counted again only when its size or mtime
+    changed: health endpoints poll this, and the dead letters may grow large."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, tuple[int, int, int]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, files: list[Path]) -> int:
+        total = 0
+        seen: dict[Path, tuple[int, int, int]] = {}
+        for f in files:
+            try:
+                st = f.stat()
+                old = self._seen.get(f)
+                if old is not None and old[:2] == (st.st_size, st.st_mtime_ns):
+                    n = old[2]
+                else:
+                    with open(f, "rb") as fh:
+                        n = sum(1 for line in fh if line.strip())
+            except FileNotFoundError:  # drained meanwhile
+                continue
+            seen[f] = (st.st_size, st.st_mtime_ns, n)
+            total += n
+        with self._lock:
+            self._seen = seen
+        return total
+
+
 def remove_durably(path: Path) -> None:
     """Delete ``path`` and make the deletion durable (directory fsync)."""
     path.unlink(missing_ok=True)
@@ -131,6 +160,7 @@ class DeadLetters:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
+        self._count = LineCounts()
 
     def add(self, entries: Sequence[tuple[Post | str, str, str]]) -> Path | None:
         """Keep ``(post or raw line, reason, where)`` entries durably; returns the file written."""
@@ -168,14 +198,7 @@ class DeadLetters:
 
     def count(self) -> int:
         """How many posts (or lines) are kept."""
-        n = 0
-        for f in self.files():
-            try:
-                with open(f, "rb") as fh:
-                    n += sum(1 for line in fh if line.strip())
-            except FileNotFoundError:
-                pass
-        return n
+        return self._count(self.files())
 
 
 class Inbox:
@@ -183,6 +206,7 @@ class Inbox:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
+        self._count = LineCounts()
 
     def put(self, posts: Sequence[Post]) -> Path:
         """Write a batch durably (fsynced file and directory); a StoreError when it cannot be written."""
@@ -208,14 +232,8 @@ class Inbox:
         return posts, bad
 
     def pending(self) -> int:
-        n = 0
-        for f in self.files():
-            try:
-                with open(f, "rb") as fh:
-                    n += sum(1 for line in fh if line.strip())
-            except FileNotFoundError:
-                pass
-        return n
+        """How many accepted posts wait in the inbox."""
+        return self._count(self.files())
 
 
 class Spool:
@@ -226,6 +244,7 @@ class Spool:
         self.rejected_dir = self.dir / "rejected"
         self.dead = DeadLetters(self.rejected_dir)
         self._lock = threading.Lock()
+        self._count = LineCounts()
 
     def _ensure(self) -> None:
         try:
@@ -249,14 +268,7 @@ class Spool:
 
     def pending(self) -> int:
         """How many posts wait in the spool."""
-        n = 0
-        for f in self.files():
-            try:
-                with open(f, "rb") as fh:
-                    n += sum(1 for line in fh if line.strip())
-            except FileNotFoundError:  # drained meanwhile
-                pass
-        return n
+        return self._count(self.files())
 
     def read(self, path: Path) -> tuple[list[Post], list[tuple[str, str, str]]]:
         """The posts of one batch file, and ``(line, reason, where)`` per unreadable line (naming file and line)."""
