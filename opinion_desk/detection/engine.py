@@ -269,12 +269,21 @@ class Engine:
                     for lr in self.by_path.values() if lr.spec.name in dirty}
             active = {name: dict(self.active.get(name, {})) for name in rows}
         now = self.clock()
-        with self.statedb.session_scope() as s:
-            for name, (rtype, state, (changed, removed)) in rows.items():
-                row = s.get(RuleState, name) or RuleState(rule=name, rule_type=rtype)
-                row.rule_type, row.state, row.active, row.updated_at = rtype, state, active[name], now
-                s.merge(row)
-                _write_rows(s, name, changed, removed)
+        try:
+            with self.statedb.session_scope() as s:
+                table = RuleState.__table__  # Core: an ORM get would first decode the old JSON state
+                for name, (rtype, state, (changed, removed)) in rows.items():
+                    values = {"rule_type": rtype, "state": state, "active": active[name], "updated_at": now}
+                    if not s.execute(table.update().where(table.c.rule == name).values(**values)).rowcount:
+                        s.execute(table.insert().values(rule=name, **values))
+                    _write_rows(s, name, changed, removed)
+        except Exception:
+            with self._lock:  # nothing was written: the next save writes these rules whole, rows and all
+                for lr in self.by_path.values():
+                    if lr.spec.name in rows:
+                        self._dirty.add(lr.spec.name)
+                        lr.rtype.load_state(lr.rtype.state())
+            raise
 
     def _restore(self, lr: LoadedRule) -> None:
         if self.statedb is None:
@@ -326,15 +335,14 @@ class Engine:
 
 def _write_rows(session: Any, rule: str, changed: dict[str, Any], removed: set[str]) -> None:
     """Apply one rule's row changes: delete the removed and the changed keys, insert the changed ones."""
-    from sqlalchemy import delete, insert
-
     from ..state.alerts import RuleStateRow
 
+    table = RuleStateRow.__table__  # Core statements: the ORM's bulk path costs more than the rows themselves
     keys = list(removed | set(changed))
     for i in range(0, len(keys), 500):
-        session.execute(delete(RuleStateRow).where(RuleStateRow.rule == rule, RuleStateRow.key.in_(keys[i:i + 500])))
+        session.execute(table.delete().where(table.c.rule == rule, table.c.key.in_(keys[i:i + 500])))
     if changed:
-        session.execute(insert(RuleStateRow), [{"rule": rule, "key": k, "value": v} for k, v in changed.items()])
+        session.execute(table.insert(), [{"rule": rule, "key": k, "value": v} for k, v in changed.items()])
 
 
 def _fmt(td: Any) -> str:

@@ -1,5 +1,5 @@
-"""Rule state is saved incrementally: only rules whose state changed, and new_term's known terms as row changes
-(not the whole term table each tick); windows are pruned during an import, which runs no ticks."""
+"""Rule state is saved incrementally: only rules whose state changed, and new_term's terms and cardinality's keys as
+row changes (not the whole table each tick); windows are pruned during an import, which runs no ticks."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ def test_new_term_rows_hold_the_changes_and_survive_a_restart(tmp_path) -> None:
     rt = eng.rules["新词"].rtype
     assert rt.row_changes() == ({}, set())  # all saved
     eng.on_posts([post(6, "帖子", keywords=["常见"])])  # one term seen again: one changed row
-    assert rt.row_changes()[0] == {"常见": int((T0 + timedelta(minutes=6)).timestamp())}
+    changed, removed = rt.row_changes()
+    assert list(changed) == ["常见"] and not removed
+    assert changed["常见"][0] == int((T0 + timedelta(minutes=6)).timestamp()) and len(changed["常见"][1]) == 6
     eng.on_posts([post(7, "帖子", keywords=["新来"])])
     clock.set(T0 + timedelta(minutes=8))
     eng.tick()
@@ -68,8 +70,10 @@ def test_new_term_rows_hold_the_changes_and_survive_a_restart(tmp_path) -> None:
     eng.tick()
     rows = _rows(db, "新词")
     assert set(rows) == {"常见", "新来"}
-    again, _ = make(tmp_path, clock)  # a restart restores the terms from the rows
-    assert set(again.rules["新词"].rtype.last_seen) == {"常见", "新来"}
+    again, _ = make(tmp_path, clock)  # a restart restores the terms (and candidate hits) from the rows
+    rt2 = again.rules["新词"].rtype
+    assert set(rt2.last_seen) == {"常见", "新来"} and rt2.candidates == rt.candidates
+    assert rt2.last_seen == {k: float(int(v)) for k, v in rt.last_seen.items()}
 
 
 def test_windows_are_pruned_during_an_import(tmp_path, monkeypatch) -> None:
@@ -100,3 +104,17 @@ def test_state_write_volume_per_tick_is_small(tmp_path) -> None:
         eng.tick()
     with db.session_scope() as s:
         assert s.scalar(select(func.count()).select_from(RuleStateRow)) == 5003
+
+
+def test_cardinality_keys_are_rows(tmp_path) -> None:
+    write(tmp_path, "c.yaml", "name: 多账号\ntype: cardinality\nquery_key: keyword\nmax_cardinality: 50\ntimeframe: 10m\n")
+    clock = ManualClock(T0)
+    eng, db = make(tmp_path, clock)
+    eng.on_posts([post(m, "帖子", keywords=[f"话题{m % 3}"], author=f"a{m}") for m in range(9)])
+    clock.set(T0 + timedelta(minutes=9))
+    eng.tick()
+    assert set(_rows(db, "多账号")) == {"话题0", "话题1", "话题2"}
+    eng.on_posts([post(10, "帖子", keywords=["话题1"], author="b")])
+    assert eng.rules["多账号"].rtype.row_changes()[0].keys() == {"话题1"}
+    again, _ = make(tmp_path, clock)
+    assert again.rules["多账号"].rtype.seen.keys() == {"话题0", "话题1", "话题2"}

@@ -21,6 +21,7 @@ class CardinalityRule(RuleType):
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
         self.seen: dict[str, dict[str, tuple[float, str]]] = {}  # key -> author -> (last time, post id)
+        self._changed: set[str] = set()  # keys whose row changed since the last save (saved as rows)
 
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
         author = post.author_id or post.author
@@ -31,6 +32,7 @@ class CardinalityRule(RuleType):
             row = self.seen.setdefault(k, {})
             if author not in row or row[author][0] < t:
                 row[author] = (t, post.id)
+                self._changed.add(k)
         return []
 
     def check(self, key: str, now: datetime) -> Match | None:
@@ -51,7 +53,9 @@ class CardinalityRule(RuleType):
         changed = False
         for k in list(self.seen):
             row = {a: v for a, v in self.seen[k].items() if v[0] > cut}
-            changed = changed or len(row) != len(self.seen[k])
+            if len(row) != len(self.seen[k]):
+                changed = True
+                self._changed.add(k)
             if row:
                 self.seen[k] = row
             else:
@@ -65,3 +69,18 @@ class CardinalityRule(RuleType):
         self.load_base_state(data)
         for k, row in data.get("seen", {}).items():
             self.seen[k] = {a: (float(v[0]), str(v[1])) for a, v in row.items()}
+            self._changed.add(k)
+
+    def saved_state(self) -> dict[str, Any]:
+        return self.base_state()  # the keys are rows
+
+    def row_changes(self) -> tuple[dict[str, Any], set[str]]:
+        changed = {k: {a: list(v) for a, v in self.seen[k].items()} for k in self._changed if k in self.seen}
+        removed = {k for k in self._changed if k not in self.seen}
+        self._changed = set()
+        return changed, removed
+
+    def load_rows(self, rows: dict[str, Any]) -> None:
+        for k, row in rows.items():
+            if k not in self.seen and isinstance(row, dict):
+                self.seen[k] = {a: (float(v[0]), str(v[1])) for a, v in row.items()}

@@ -35,9 +35,9 @@ class NewTermRule(RuleType):
         self.last_seen: dict[str, float] = {}  # term -> epoch seconds of its last appearance
         self.candidates: dict[str, list[tuple[float, str]]] = {}  # new term -> [(time, post id)]
         self.ignore = set(self.o["ignore"])
-        # last_seen is the big part of the state (every term of terms_window): saved as rows, only the changes
+        # the state is one row per term ([last seen, candidate hits]) saved as changes: every term of terms_window
+        # is too much to rewrite each tick
         self._changed: set[str] = set()
-        self._removed: set[str] = set()
 
     def terms(self, post: Post) -> set[str]:
         n = int(self.o["min_length"])
@@ -52,8 +52,10 @@ class NewTermRule(RuleType):
             last = self.last_seen.get(term)
             if term in self.candidates:
                 self.candidates[term].append((t, post.id))
+                self._changed.add(term)
             elif last is None or t - last > horizon:
                 self.candidates[term] = [(t, post.id)]
+                self._changed.add(term)
             if last is None or t > last:
                 self.last_seen[term] = t
                 if last is None or int(t) != int(last):
@@ -91,8 +93,8 @@ class NewTermRule(RuleType):
         old = [k for k, v in self.last_seen.items() if s - v > horizon]
         for term in old:
             del self.last_seen[term]
-            self._changed.discard(term)
-            self._removed.add(term)
+        self._changed.update(gone)
+        self._changed.update(old)
         return bool(gone or old)
 
     def prime(self, store: Any, now: datetime) -> None:
@@ -115,19 +117,32 @@ class NewTermRule(RuleType):
     def load_state(self, data: dict[str, Any]) -> None:
         self.load_base_state(data)
         seen = {k: float(v) for k, v in data.get("last_seen", {}).items()}
+        cands = {k: [tuple(x) for x in v] for k, v in data.get("candidates", {}).items()}
         self.last_seen.update(seen)
-        self._changed.update(seen)  # a state from before rows (or carried over a reload): written as rows next
-        self.candidates.update({k: [tuple(x) for x in v] for k, v in data.get("candidates", {}).items()})
+        self.candidates.update(cands)
+        self._changed.update(seen)  # a whole state (an older save, or carried over a reload): written as rows next
+        self._changed.update(cands)
 
     def saved_state(self) -> dict[str, Any]:
-        return {**self.base_state(), "candidates": self.candidates}
+        return self.base_state()  # everything else is in the rows
 
     def row_changes(self) -> tuple[dict[str, Any], set[str]]:
-        changed = {t: int(self.last_seen[t]) for t in self._changed if t in self.last_seen}
-        removed, self._changed, self._removed = self._removed, set(), set()
+        """Rows ``term -> [last seen (epoch s) or None, candidate hits or None]`` changed since the last call."""
+        changed: dict[str, Any] = {}
+        removed: set[str] = set()
+        for t in self._changed:
+            last, hits = self.last_seen.get(t), self.candidates.get(t)
+            if last is None and hits is None:
+                removed.add(t)
+            else:
+                changed[t] = [None if last is None else int(last), hits]
+        self._changed = set()
         return changed, removed
 
     def load_rows(self, rows: dict[str, Any]) -> None:
         for term, v in rows.items():
-            if term not in self.last_seen:
-                self.last_seen[term] = float(v)
+            last, hits = v if isinstance(v, list) and len(v) == 2 else (v, None)
+            if last is not None and term not in self.last_seen:
+                self.last_seen[term] = float(last)
+            if hits and term not in self.candidates:
+                self.candidates[term] = [(float(x[0]), str(x[1])) for x in hits]
