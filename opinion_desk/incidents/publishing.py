@@ -86,13 +86,18 @@ def publisher(desk: Any, channel: str) -> channels.Publisher:
 
 def preflight(desk: Any, inc_id: int | None = None, rip: str = "") -> dict[str, Any]:
     """The pre-flight check of each account (token valid, quota left, link and rip), shown before 发布."""
-    draft_id = None
+    from .publish.weibo import share_text, weibo_length
+
+    d = None
     if inc_id is not None:
         with desk.db.session_scope() as s:
             d = s.scalar(select(Draft).where(Draft.incident_id == inc_id, Draft.status.in_(("approved", "draft")))
                          .order_by(Draft.number.desc()).limit(1))
-            draft_id = d.id if d else None
-    ctx = context(desk, draft_id, rip)
+    ctx = context(desk, d.id if d else None, rip)
+    preview = None
+    if d is not None:  # what statuses/share will carry: the ≤140 字 summary and the link to the whole statement
+        text = share_text(d, ctx.link)
+        preview = {"weibo": text, "weibo_length": weibo_length(text), "draft": d.number, "draft_status": d.status}
     out = []
     for ch in channels.CHANNELS:
         try:
@@ -102,7 +107,7 @@ def preflight(desk: Any, inc_id: int | None = None, rip: str = "") -> dict[str, 
             out.append(channels.AccountCheck(ch, "api", False, "检查失败", [f"{type(e).__name__}: {e}"]).to_dict())
     m = channels.mode(desk.cfg)
     return {"mode": m, "demo": m == "demo", "link": ctx.link, "rip": ctx.rip, "accounts": out,
-            "ok": all(a["ok"] for a in out)}
+            "ok": all(a["ok"] for a in out), "preview": preview}
 
 
 # -- publishing -------------------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
     for a in d["approvals"]:
         a["approver_name"] = names.get(a["approver"], a["approver"])
     d["timeline"] = [{"seq": e.seq, "at": e.at, "actor": e.actor, "actor_name": names.get(e.actor, e.actor),
-                      "action": e.action, "action_zh": ACTION_ZH.get(e.action, e.action), "payload": e.payload,
+                      "action": e.action, "action_zh": ACTION_ZH.get(e.action, e.action) + _mark(e.payload), "payload": e.payload,
                       "hash": e.hash[:12]} for e in audit.entries(s, inc.id)]
     d["assignee_name"] = names.get(inc.assignee or "", inc.assignee)
     return d
@@ -94,6 +94,12 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
 
 ACTION_ZH = {k: v[3] for k, v in TRANSITIONS.items()}
 ACTION_ZH["answer_gone"] = "官方回应失效"
+
+
+def _mark(payload: dict[str, Any] | None) -> str:
+    """（演示） on what the 演示 publisher did, （手工） on a recorded hand-made publication."""
+    p = payload or {}
+    return "（演示）" if p.get("label") == "演示" else "（手工）" if p.get("mode") == "manual" else ""
 ACTION_ZH.update({"open": "立案", "snapshot": "证据快照", "note": "备注", "notify": "推送通知", "escalate": "时限升级",
                   "verify": "核验上线", "verified": "双微均已上线", "link_alert": "关联预警", "draft_kept": "冲突稿件留存",
                   "publication": "渠道发布", "remind": "持续发布提醒", "close_request": "申请关闭",

@@ -76,6 +76,7 @@ def tick_deadlines(desk: IncidentDesk) -> list[str]:
 def start(app: Flask) -> None:
     from ..web.auth import ensure_demo_admin
     from .publishing import remind, verify_pending
+    from .verification import recheck
 
     desk = get_desk(app)
     creds = ensure_demo_admin(app)
@@ -88,3 +89,4 @@ def start(app: Flask) -> None:
     sched.add_interval_job("incident-deadlines", lambda: tick_deadlines(desk), every)
     sched.add_interval_job("incident-verify", lambda: verify_pending(desk), every)
     sched.add_interval_job("incident-remind", lambda: remind(desk), every)
+    sched.add_interval_job("incident-recheck", lambda: recheck(desk), every)  # 官方回应失效 when an answer vanishes

@@ -39,6 +39,12 @@
       if (a.detail) x.appendChild(el("div", "t detail", "管理员：" + a.detail));
       list.appendChild(x);
     });
+    if (p.preview) {
+      const v = el("li", "preview");
+      v.appendChild(el("b", null, "微博分享文字（" + p.preview.weibo_length + "/140 字，第 " + p.preview.draft + " 稿）："));
+      v.appendChild(el("div", "t", p.preview.weibo));
+      list.appendChild(v);
+    }
     if (!p.ok && !p.demo) manual.open = true;  // an account cannot publish: the hand-made way is the way on
   }
 

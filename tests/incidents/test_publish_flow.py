@@ -45,7 +45,8 @@ def test_demo_publisher_walks_to_verified_and_closed(demo_config, app, login_as,
     assert {p["mode"] for p in body["publications"]} == {"demo"}
     assert weibo.requests == [] and wechat.requests == []  # nothing left the desk
     audit = [e for e in body["timeline"] if e["action"] in ("publication", "verify")]
-    assert len(audit) == 4 and all(e["payload"].get("label") == "演示" for e in audit)
+    assert len(audit) == 4 and all(e["payload"].get("label") == "演示" and e["action_zh"].endswith("（演示）")
+                                   for e in audit)
     page = app.test_client().get(body["publications"][0]["url"].removeprefix(PUBLIC_BASE))
     assert page.status_code == 200 and "演示" in page.get_data(as_text=True)
     r = duty.post(f"{API}/{inc['id']}/close", json={"version": body["version"]})
@@ -112,8 +113,12 @@ def test_preflight_shows_quota_and_recheck_raises_when_an_answer_disappears(app,
     pre = duty.get(f"{API}/publishing/preflight").get_json()
     assert pre["ok"] and pre["accounts"][1]["quota"]["text"] == "订阅号今日群发剩余 1/1 次"
     inc = approved(duty, boss, flood_posts)
+    pre = duty.get(f"{API}/publishing/preflight?incident={inc['id']}").get_json()
+    text = pre["preview"]["weibo"]  # what statuses/share will carry
+    assert pre["preview"]["weibo_length"] <= 140 and "#" not in text and f"{PUBLIC_BASE}/statements/" in text
     r = duty.post(f"{API}/{inc['id']}/publish", json={})
     assert r.status_code == 200, r.get_json()
+    assert weibo.statuses[0]["text"] == text
     duty.post(f"{API}/{inc['id']}/verify")
     pre = duty.get(f"{API}/publishing/preflight").get_json()
     assert pre["accounts"][1]["quota"]["left"] == 0 and not pre["ok"]
