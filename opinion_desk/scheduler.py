@@ -289,6 +289,18 @@ class DeskScheduler:
 
         self.aps.add_job(guarded, "interval", seconds=seconds, id=job_id, replace_existing=True)
 
+    def run_at(self, job_id: str, func: Callable[[], Any], when: datetime) -> None:
+        """A one-shot job at ``when`` (replacing an earlier one of the same id); failures are logged."""
+
+        def guarded() -> None:
+            try:
+                func()
+            except Exception:
+                log.exception("job %s failed", job_id)
+
+        self.aps.add_job(guarded, "date", run_date=when, id=job_id, replace_existing=True,
+                         misfire_grace_time=None)
+
     def start(self) -> None:
         if not self.aps.running:
             self.aps.start()

@@ -111,6 +111,18 @@ def due_escalations(cfg: Any, inc: Incident, now: datetime) -> list[tuple[str, f
     return list(latest.values()) if out else []
 
 
+def next_crossing(cfg: Any, inc: Incident) -> datetime | None:
+    """When the next escalation of ``inc`` falls due (the earliest fraction not yet pushed of a running clock), so
+    the checker can wake exactly then instead of up to ``tick_seconds`` later; None when nothing is left."""
+    if inc.status == "closed":
+        return None
+    sent = set(inc.escalated or [])
+    times = [c.opened_at + (c.due - c.opened_at) * float(f) for c in clocks(cfg, inc)
+             if c.met_at is None and c.stopped_at is None
+             for f in cfg["incidents"]["escalate_at"] if f"{c.name}:{float(f):g}" not in sent]
+    return min(times) if times else None
+
+
 def escalation_message(inc: Incident, frac: float, c: Clock, now: datetime) -> str:
     due_local = c.due.astimezone(timezone(timedelta(hours=8))).strftime("%m-%d %H:%M")
     if frac >= 1.0:

@@ -73,6 +73,29 @@ def tick_deadlines(desk: IncidentDesk) -> list[str]:
     return pushed
 
 
+def next_deadline(desk: IncidentDesk) -> Any:
+    """The earliest moment an escalation of an active incident falls due (None when none is left)."""
+    with desk.db.session_scope() as s:
+        incs = list(s.scalars(select(Incident).where(Incident.status != "closed")))
+    times = [t for t in (deadlines.next_crossing(desk.cfg, i) for i in incs) if t is not None]
+    return min(times) if times else None
+
+
+def deadline_job(desk: IncidentDesk, sched: Any) -> Any:
+    """Push what is due, then wake again exactly when the next fraction is crossed (the interval job, every
+    ``tick_seconds``, finds new incidents and level changes; this one-shot keeps the push on time)."""
+
+    def run() -> list[str]:
+        try:
+            return tick_deadlines(desk)
+        finally:
+            nxt = next_deadline(desk)
+            if nxt is not None:
+                sched.run_at("incident-deadline-next", run, nxt)
+
+    return run
+
+
 def start(app: Flask) -> None:
     from ..web.auth import ensure_demo_admin
     from .publishing import remind, verify_pending
@@ -86,7 +109,7 @@ def start(app: Flask) -> None:
         log.warning("%s", msg)
     sched = app.extensions["opinion_desk.scheduler"]
     every = float(app.config["DESK"]["incidents"]["tick_seconds"])
-    sched.add_interval_job("incident-deadlines", lambda: tick_deadlines(desk), every)
+    sched.add_interval_job("incident-deadlines", deadline_job(desk, sched), every)
     sched.add_interval_job("incident-verify", lambda: verify_pending(desk), every)
     sched.add_interval_job("incident-remind", lambda: remind(desk), every)
     sched.add_interval_job("incident-recheck", lambda: recheck(desk), every)  # 官方回应失效 when an answer vanishes

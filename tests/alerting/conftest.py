@@ -166,7 +166,8 @@ def serve(kind: str) -> tuple[Robot, ThreadingHTTPServer]:
                 body = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
                 body = None
-            record = {"path": url.path, "query": query, "body": body, "headers": dict(self.headers), "raw": raw}
+            record = {"path": url.path, "query": query, "body": body, "headers": dict(self.headers), "raw": raw,
+                      "at": time.time()}
             if kind == "webhook":
                 status, reply = (200, {"ok": True}) if body is not None else (400, {"error": "not JSON"})
             elif not ctype.startswith("application/json"):

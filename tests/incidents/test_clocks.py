@@ -78,3 +78,21 @@ def test_published_answer_stops_info_clock_and_late_close_counts_missed(app, cli
         summary = client.get("/api/v1/incidents/timeliness?month=2026-11").get_json()["summary"]
         assert summary["closed"] == 1 and summary["running"] == 1
         assert summary["deadlines"]["info"]["met"] == 1 and summary["deadlines"]["info"]["missed"] == 1
+
+
+def test_checker_wakes_at_the_next_crossing(app):
+    """The deadline checker sleeps until the next unsent fraction (not up to tick_seconds later)."""
+    from opinion_desk.incidents import deadlines
+    from opinion_desk.incidents.service import next_deadline
+
+    desk = get_desk(app)
+    with stepped_clock(ManualClock(T0)) as clock:
+        inc = desk.open(BOSS, title="人民路积水", level="重大")
+        assert next_deadline(desk) == T0 + timedelta(hours=2.5)  # 50 % of the 5 h information deadline
+        clock.advance(timedelta(hours=2.5))
+        assert tick_deadlines(desk) == [f"{inc.id}:info:0.5"]
+        assert next_deadline(desk) == T0 + timedelta(hours=4)  # then 80 %
+        desk.close(inc.id, BOSS, None, "旧闻")
+        assert next_deadline(desk) is None  # a closed incident's clocks never wake the checker
+        with app.extensions["opinion_desk.state"].session_scope() as s:
+            assert deadlines.next_crossing(app.config["DESK"], s.get(Incident, inc.id)) is None
