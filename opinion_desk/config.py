@@ -159,7 +159,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "briefings": {
         "daily_at": Key(str, "08:00", "舆情简报: the daily briefing of the day before is made and mailed at this local time (HH:MM, [desk] timezone); empty = no scheduled briefings"),
-        "weekly_on": Key(str, "mon", "the weekly briefing of the last whole week (Mon-Sun) is made on this day at daily_at; empty = none", ("", "mon", "tue", "wed", "thu", "fri", "sat", "sun")),
+        "weekly_on": Key(str, "mon", "the weekly briefing of the last whole week (Mon-Sun) is made on this day at daily_at: mon, tue, wed, thu, fri, sat or sun; empty = none"),
         "recipients": Key(list, [], "who gets the scheduled briefings by mail: email addresses or desk usernames (their account's email), e.g. [\"lizr\", \"leader@example.gov.cn\"]"),
         "channel": Key(str, "email", "the email channel ([alerting]) the briefings go through"),
         "issuer": Key(str, "舆情值班台", "the office named on the briefing's masthead (e.g. 青山县委宣传部网络舆情中心)"),

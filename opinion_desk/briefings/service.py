@@ -4,10 +4,13 @@ state database and alerting outbox, and the schedule job that makes (and mails) 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app
 
+from ..errors import BriefingError, ConfigError
 from .desk import BriefingDesk
-from .period import parse_clock
+from .period import WEEKDAYS, parse_clock
 
 EXTENSION_KEY = "opinion_desk.briefings"
 TICK_SECONDS = 300.0
@@ -17,10 +20,21 @@ def get_briefings(app: Flask | None = None) -> BriefingDesk:
     return (app or current_app).extensions[EXTENSION_KEY]
 
 
+def check(cfg: Any) -> None:
+    """A bad schedule is refused at start, naming the key."""
+    b = cfg["briefings"]
+    if b["daily_at"]:
+        try:
+            parse_clock(b["daily_at"])
+        except BriefingError as e:
+            raise ConfigError([f"[briefings] daily_at: {e.reason}"], cfg.file) from None
+    if b["weekly_on"] not in ("", *WEEKDAYS):
+        raise ConfigError([f"[briefings] weekly_on: 应为 {'、'.join(WEEKDAYS)} 之一或留空，收到 {b['weekly_on']!r}"], cfg.file)
+
+
 def init_app(app: Flask) -> None:
     cfg = app.config["DESK"]
-    if cfg["briefings"]["daily_at"]:
-        parse_clock(cfg["briefings"]["daily_at"])  # a bad time is refused at start, naming the key
+    check(cfg)
     app.extensions[EXTENSION_KEY] = BriefingDesk(cfg, app.extensions["opinion_desk.store"],
                                                  app.extensions["opinion_desk.state"],
                                                  app.extensions.get("opinion_desk.outbox"))

@@ -82,9 +82,14 @@ def make_cmd(ctx: click.Context, day: str | None, week: str | None, since: str |
         row = desk.send(row["id"])
         if row["mail_status"] == "queued":
             desk.outbox.deliver_due(wait=True)
-            states = [r["status"] for r in desk.outbox.rows(f"B{row['id']}")]
-            sent = "已发送" if states and all(s == "sent" for s in states) else "已排队，待值班台重试"
-            click.echo(f"  邮件{sent}：{', '.join(row['recipients'])}")
+            out = desk.outbox.rows(f"B{row['id']}")
+            if out and all(r["status"] == "sent" for r in out):
+                click.echo(f"  邮件已发送：{', '.join(row['recipients'])}")
+            elif any(r["status"] == "failed" for r in out):
+                errors = "；".join(r["last_error"] or "" for r in out if r["status"] == "failed")
+                raise click.ClickException(f"邮件发送失败：{errors}")
+            else:
+                click.echo(f"  邮件未能立即发出，已排队，值班台运行时会重试：{', '.join(row['recipients'])}")
         if row["mail_note"]:
             click.echo(f"  邮件问题：{row['mail_note']}", err=True)
 

@@ -8,10 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
 
 from ..briefings import period as P
 from ..briefings.service import get_briefings
 from ..errors import BriefingError
+from ..state import get_db
+from ..state.users import User
 from .auth import current_user, require_role
 
 bp = Blueprint("briefings", __name__)
@@ -44,7 +47,9 @@ def _period(form: dict[str, Any]) -> P.Period:
 def _rows() -> list[dict[str, Any]]:
     desk = get_briefings()
     rows = desk.list(200)
+    names = {u.username: u.name for u in get_db().scalars(select(User))}
     for r in rows:
+        r["created_by_name"] = "定时生成" if r["created_by"] == "system" else names.get(r["created_by"], r["created_by"])
         p = P.Period(r["kind"], datetime.fromisoformat(r["period_start"]), datetime.fromisoformat(r["period_end"]),
                      desk.tz)
         r["span"] = p.span_text()

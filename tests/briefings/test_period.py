@@ -79,3 +79,15 @@ def test_due_weekly_after_its_day_and_time():
 def test_bad_clock_is_named():
     with pytest.raises(BriefingError, match=r"\[briefings\] daily_at"):
         P.parse_clock("8点")
+
+
+@pytest.mark.parametrize("key, value, words", [("weekly_on", "monday", "[briefings] weekly_on: 应为 mon"),
+                                               ("daily_at", "25:00", "[briefings] daily_at: 应为 时:分")])
+def test_a_bad_schedule_is_refused_at_start(key, value, words):
+    from opinion_desk.briefings.service import check
+    from opinion_desk.config import load_config
+    from opinion_desk.errors import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        check(load_config(path=None, env={}, overrides={"briefings": {key: value}}))
+    assert words in str(e.value)

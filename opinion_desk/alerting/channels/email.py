@@ -26,6 +26,8 @@ class EmailChannel(Channel):
         super().__init__(name, conf, settings)
 
     def recipients(self, payload: dict[str, Any]) -> list[str]:
+        if payload.get("kind") == "briefing":  # a briefing names its own readers (the leaders), not the duty box
+            return list(payload.get("to") or [])
         to = self.conf.get("to") or []
         to = list(to if isinstance(to, list) else [to])
         if payload.get("kind") == "escalation":
@@ -59,7 +61,7 @@ class EmailChannel(Channel):
         msg = EmailMessage()
         msg["Subject"] = payload["subject"]
         msg["From"] = self.conf.get("from") or self.settings.get("mail_from") or "opinion-desk@localhost"
-        msg["To"] = ", ".join(payload["to"])
+        msg["To"] = ", ".join(self.recipients(payload))
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = make_msgid(domain="opinion-desk")
         msg.set_content(payload["text"], charset="utf-8")
