@@ -28,7 +28,10 @@ def approved(duty, boss, posts) -> dict:
 
 @pytest.fixture
 def demo_config(app_config):
-    app_config["incidents"]["publisher"] = "demo"  # what `run --demo` chooses; never silently in production
+    app_config["desk"]["demo"] = True  # `make run` = `opinion-desk run --demo`: no account, no public address
+    app_config["incidents"]["public_base_url"] = ""
+    app_config["incidents.weibo"]["access_token"] = ""
+    app_config["incidents.wechat"]["appid"] = ""
     return app_config
 
 
@@ -47,8 +50,11 @@ def test_demo_publisher_walks_to_verified_and_closed(demo_config, app, login_as,
     audit = [e for e in body["timeline"] if e["action"] in ("publication", "verify")]
     assert len(audit) == 4 and all(e["payload"].get("label") == "演示" and e["action_zh"].endswith("（演示）")
                                    for e in audit)
-    page = app.test_client().get(body["publications"][0]["url"].removeprefix(PUBLIC_BASE))
-    assert page.status_code == 200 and "演示" in page.get_data(as_text=True)
+    url = body["publications"][0]["url"]
+    assert url.startswith("/statements/")  # on the desk itself: a newcomer can open it
+    page = app.test_client().get(url)
+    assert page.status_code == 200 and "【演示】" in page.get_data(as_text=True)
+    assert "积水已排除" in page.get_data(as_text=True)
     r = duty.post(f"{API}/{inc['id']}/close", json={"version": body["version"]})
     assert r.status_code == 200 and r.get_json()["status"] == "closed"
 
@@ -134,3 +140,23 @@ def test_preflight_shows_quota_and_recheck_raises_when_an_answer_disappears(app,
         assert s.scalar(select(Publication).where(Publication.channel == "weibo")).gone_at is not None
     d = duty.get(f"{API}/{inc['id']}").get_json()
     assert "answer_gone" in [e["action"] for e in d["timeline"]]
+
+
+def test_statement_page_shows_only_approved_drafts_to_anyone(app, login_as, flood_posts):
+    from opinion_desk.incidents.publishing import statement_url
+    from opinion_desk.incidents.service import get_desk
+
+    duty, boss = login_as("duty"), login_as("approver")
+    iid = open_incident(duty, flood_posts)["id"]
+    duty.post(f"{API}/{iid}/acknowledge", json={})
+    d = duty.post(f"{API}/{iid}/drafts", json={"title": "通报", "text": "积水已排除。<b>不是标记</b>"}).get_json()
+    draft_id = d["drafts"][-1]["id"]
+    path = statement_url(get_desk(app), draft_id).removeprefix(PUBLIC_BASE)
+    anon = app.test_client()
+    assert anon.get(path).status_code == 404  # not approved yet
+    assert boss.post(f"{API}/{iid}/approve", json={}).status_code == 200
+    page = anon.get(path)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "积水已排除" in html and "&lt;b&gt;不是标记" in html and "【演示】" not in html
+    assert anon.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 404  # a forged token
+    assert anon.get("/statements/abc").status_code == 404
