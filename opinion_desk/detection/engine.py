@@ -328,7 +328,8 @@ class Engine:
                 "rules": [{"name": lr.spec.name, "type": lr.spec.type, "file": os.path.basename(lr.path),
                            "severity": lr.spec.severity, "channels": lr.spec.channels, "enabled": lr.spec.enabled,
                            "firing": sorted(self.active.get(lr.spec.name, {}))} for lr in self.by_path.values()],
-                "errors": [{"file": e.file, "line": e.line, "field": e.field, "reason": e.reason, "message": str(e)}
+                "errors": [{"file": e.file, "line": e.line, "field": e.field, "reason": e.reason,
+                            "message": str(RuleError(os.path.basename(e.file), e.reason, e.line, e.field))}
                            for e in self.errors.values()],
             }
 
