@@ -186,6 +186,9 @@ def _jsonfeed_item(item: dict[str, Any], where: str, source: str) -> Post:
                 raw={k: v for k, v in item.items() if not k.startswith("_feed_")})
 
 
+#: feed "authors" that are the bridge, not the account (wewe-rss signs its feeds "WeWe-RSS")
+BRIDGE_NAMES = {"wewe-rss", "rsshub", "wechat-feeds", "feed for node.js"}
+
 FORMATS: dict[str, ItemConverter] = {
     "desk": _desk_item,
     "weibo-crawler": _weibo_crawler_item,
@@ -200,6 +203,7 @@ def feed_items(feed: dict[str, Any], where: str = "body") -> list[Any]:
     if not isinstance(items, list):
         raise InputError(where, "items", "a JSON Feed needs an 'items' list")
     fa = feed.get("authors") if isinstance(feed.get("authors"), list) else [feed.get("author")]
-    names = [a.get("name") for a in fa if isinstance(a, dict) and a.get("name")]
+    names = [a.get("name") for a in fa if isinstance(a, dict) and a.get("name")
+             and str(a["name"]).lower() not in BRIDGE_NAMES]
     feed_author = names[0] if names else str(feed.get("title") or "").strip()
     return [{**it, "_feed_author": feed_author} if isinstance(it, dict) else it for it in items]

@@ -25,7 +25,7 @@ ALIASES = {"person": "user", "个人": "user", "政务": "gov", "政府": "gov",
 #: Weibo verified_type values whose meaning is stable (1 政府, 3 媒体); any other verified account is "verified"
 #: (observed values such as 0, 2, 7 are not mapped further: their meaning is not documented)
 WEIBO_VERIFIED = {1: "gov", 3: "media"}
-_GOV_NAME = re.compile(r"^.{2,}[市县区省州盟旗镇乡].*(政府|发布|委员会|[局厅委办署院处]|公安|交警|消防|法院|检察院|人大|"
+_GOV_NAME = re.compile(r"^.*[市县区省州盟旗镇乡].*(政府(?:门户)?(?:网站?)?|发布|委员会|[局厅委办署院处]|公安|交警|消防|法院|检察院|人大|"
                        r"政协|街道|党委|网信办|宣传部|服务中心|管委会)$")
 _MEDIA_NAME = re.compile(r"(日报|晚报|早报|晨报|都市报|时报|商报|新闻|电视台|广播电台|融媒体中心|融媒|新闻网|报社|观察|"
                          r"头条|通讯社|新华社|人民网|央视|卫视|周刊)")
@@ -108,6 +108,11 @@ def unique_images(items: list[dict[str, str] | None]) -> list[dict[str, str]]:
         elif not have["alt"] and im["alt"]:
             have["alt"] = im["alt"]
     return list(out.values())
+
+
+def without_images(html: str) -> str:
+    """The HTML with its pictures taken out: what is left says whether the body has words of its own."""
+    return re.sub(r"<img\b[^>]*>", "", html or "", flags=re.I)
 
 
 def html_images(html: str, base: str = "") -> list[dict[str, str]]:

@@ -33,7 +33,7 @@ from ..errors import CollectorError
 from ..models import PICTURE_ONLY, Post, utcnow
 from .base import AUTHOR_TYPE_CHOICES, CollectResult, Collector, Option
 from .http import XML_ENC_RE, Fetcher, decode_report
-from .people import AuthorTyper, html_images, image, unique_images
+from .people import html_images, image, unique_images, without_images
 from .textutil import extract_article, html_to_text, parse_when
 
 SEEN_KEEP = 2000  # ids remembered per source: more than any feed carries at once
@@ -258,6 +258,9 @@ class RSSCollector(Collector):
                     notes.append(f"{link}: 正文未取到 ({err.reason})")
                     extra = {"article_error": err.reason}
             when = entry_time(e)
+            if body_text and not html_to_text(without_images(body_html)) and "<img" in body_html \
+                    and not extra.get("article_html"):
+                body_text = PICTURE_ONLY  # a notice posted as a picture: its alt text stays with the image
             post = self.make_post(e, d, link, sid, body_text, when, extra)
             if not post.text.strip():
                 notes.append(f"第 {n} 条内容为空，未保存")

@@ -17,8 +17,12 @@ ARTICLE_SELECTORS = ("#js_content", ".rich_media_content", "#zoom", ".TRS_Editor
                      "#content", ".content", "#main", "main")
 
 
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def soup(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml")
+    """An HTML page parsed leniently; XHTML pages (weibo.cn, old CMSs) lose their ``<?xml?>`` line: read as HTML."""
+    return BeautifulSoup(_XML_DECL.sub("", html, count=1) if html.lstrip().startswith("<?xml") else html, "lxml")
 
 
 def node_text(node: Tag | BeautifulSoup) -> str:

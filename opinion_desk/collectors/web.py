@@ -115,7 +115,7 @@ class WebListCollector(Collector):
                         raw_t = tn.get(self.opt("time_attr")) if self.opt("time_attr") else tn.get_text(" ", strip=True)
                         when = parse_when(raw_t)
                 s = it.select_one(self.opt("summary")) if self.opt("summary") else None
-                imgs = html_images(s.decode_contents(), page_url) if s is not None else []
+                imgs = html_images(it.decode(), page_url)  # the item's pictures (weibo.cn: beside the text)
                 found.append((link, str(title).strip(), when, node_text(s) if s is not None else "", page_url,
                               self.item_author(it), imgs))
             nxt = doc.select_one(self.opt("next")) if self.opt("next") else None

@@ -116,6 +116,10 @@ class WeiboStandIn(StandIn):
         self.searches: dict[tuple[str, str, str], str] = {("61", "化工厂", "1"): "weibo_search_61_huagongchang_p1.json"}
         self.routes["/api/container/getIndex"] = self.get_index
         self.routes["/statuses/extend"] = self.extend
+        self.routes["/comments/hotflow"] = self.hotflow
+        self.routes["/api/comments/show"] = self.comments_show
+        self.routes["/api/statuses/repostTimeline"] = self.repost_timeline
+        self.hotflow_refused: set[str] = set()  # mids whose hotflow answers HTTP 403 (old posts, as on the real site)
 
     def _auth(self, headers: dict[str, str]) -> Reply | None:
         if self.blocked:
@@ -157,6 +161,35 @@ class WeiboStandIn(StandIn):
         if not f.exists():
             return _json({"ok": 0, "msg": "微博不存在或暂无查看权限!"})
         return fixture_reply(f.name, "application/json; charset=utf-8")
+
+
+    # comments and reposts: files formats/weibo_<kind>_<mid>_<page or max_id>.json
+    def _reaction(self, headers: dict[str, str], name: str, empty_msg: str) -> Reply:
+        deny = self._auth(headers)
+        if deny is not None:
+            return deny
+        f = FIXTURES / "formats" / name
+        if not f.exists():
+            return _json({"ok": 0, "msg": empty_msg})
+        return fixture_reply(f"formats/{name}", "application/json; charset=utf-8")
+
+    def hotflow(self, path: str, q: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+        mid, id_ = (q.get("mid") or [""])[0], (q.get("id") or [""])[0]
+        if not mid or mid != id_ or "max_id_type" not in q:  # the real endpoint wants id, mid and max_id_type
+            return _json({"ok": 0, "msg": "参数错误"})
+        if mid in self.hotflow_refused:
+            return Reply(403, b"", {"Content-Type": "text/html"})
+        return self._reaction(headers, f"weibo_hotflow_{mid}_{(q.get('max_id') or ['0'])[0]}.json", "快来发表你的评论吧")
+
+    def comments_show(self, path: str, q: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+        mid, page = (q.get("id") or [""])[0], (q.get("page") or ["1"])[0]
+        return self._reaction(headers, f"weibo_comments_show_{mid}_{page}.json", "还没有人评论")
+
+    def repost_timeline(self, path: str, q: dict[str, list[str]], headers: dict[str, str]) -> Reply:
+        mid, page = (q.get("id") or [""])[0], (q.get("page") or ["1"])[0]
+        if not mid:
+            return _json({"ok": 0, "msg": "参数错误"})
+        return self._reaction(headers, f"weibo_reposts_{mid}_{page}.json", "还没有人转发")
 
 
 def make(kind: str, name: str = "src", credentials: dict | None = None, timeout: float = 5.0, **options):
