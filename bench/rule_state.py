@@ -79,6 +79,13 @@ class Meter:
                 self.bytes += len(v.encode()) if isinstance(v, str) else len(v) if isinstance(v, bytes) else 8
 
 
+def _rss_mb() -> float:
+    import os
+
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def old_save(eng: Engine, db: StateDB) -> None:
     """The save as it was: every windowed rule's whole state (new_term's every known term included) as JSON
     (into its own database, so that the two ways never read each other's rows)."""
@@ -111,6 +118,7 @@ def main() -> None:
     step = span / a.posts
     t = T0
     started = time.perf_counter()
+    rss = []
     for i in range(0, a.posts, 500):
         batch = []
         for _ in range(min(500, a.posts - i)):
@@ -118,7 +126,11 @@ def main() -> None:
             batch.append(gen.make(t))
         clock.set(t)
         eng.on_posts(batch)
+        if (i // 500 + 1) % max(1, a.posts // 2000) == 0:
+            rss.append(_rss_mb())
     load_s = time.perf_counter() - started
+    print("RSS (MB) at each quarter of the load (windows pruned as posts arrive, no ticks): "
+          + ", ".join(f"{x:.0f}" for x in rss))
     keys = {lr.spec.name: len(list(lr.rtype.tracked_keys())) for lr in eng.by_path.values() if lr.rtype.windowed}
     eng.tick()  # the first save writes everything once (both ways)
     nt = next(lr.rtype for lr in eng.by_path.values() if lr.spec.type == "new_term")
