@@ -160,3 +160,24 @@ def test_statement_page_shows_only_approved_drafts_to_anyone(app, login_as, floo
     assert page.status_code == 200 and "积水已排除" in html and "&lt;b&gt;不是标记" in html and "【演示】" not in html
     assert anon.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 404  # a forged token
     assert anon.get("/statements/abc").status_code == 404
+
+
+def test_one_channel_by_api_the_other_by_hand(app_config, app, login_as, flood_posts, weibo, wechat):
+    app.config["DESK"]["incidents.wechat"]["appid"] = ""  # the Official Account is not connected
+    duty, boss = login_as("duty"), login_as("approver")
+    inc = approved(duty, boss, flood_posts)
+    r = duty.post(f"{API}/{inc['id']}/publish", json={})
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["results"]["weibo"]["ok"] and "微信公众号账号未接入：请手工发布后登记链接" in body["error"]
+    pre = duty.get(f"{API}/publishing/preflight").get_json()
+    assert "内网地址" in pre["accounts"][0]["summary"]  # rip 127.0.0.1 is accepted but not a real address
+    wechat.published.append({"url": f"{wechat.url}/s/hand7", "title": "通报", "content": "<p>积水已排除</p>"})
+    r = duty.post(f"{API}/{inc['id']}/publications/manual", json={"channel": "wechat", "url": f"{wechat.url}/s/hand7"})
+    d = r.get_json()
+    assert r.status_code == 201 and d["status"] == "published" and d["verified_at"]
+    assert sorted((p["channel"], p["mode"]) for p in d["publications"] if p["status"] == "published") == [
+        ("wechat", "manual"), ("weibo", "api")]
+    # publishing again skips both channels: nothing is posted twice
+    assert duty.post(f"{API}/{inc['id']}/publish", json={}).status_code == 400
+    assert len(weibo.statuses) == 1

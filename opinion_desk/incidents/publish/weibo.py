@@ -19,6 +19,7 @@ page (``[incidents.weibo] link_url``). Success answers the status object (``idst
 from __future__ import annotations
 
 import html
+import ipaddress
 import math
 import re
 from typing import Any
@@ -92,6 +93,13 @@ def share_text(draft: Any, link: str, limit: int = LIMIT) -> str:
         else:
             hi = mid - 1
     return text[:lo].rstrip() + "……" + tail
+
+
+def public_ip(addr: str) -> bool:
+    try:
+        return ipaddress.ip_address(addr).is_global
+    except ValueError:
+        return False
 
 
 def host_of(url: str) -> str:
@@ -200,8 +208,12 @@ class WeiboPublisher:
         elif not under_domain(ctx.link, self.safe_domain):
             problems.append(f"全文链接 {ctx.link or '（无）'} 不在绑定的安全域名 {self.safe_domain} 下")
             details.append("[incidents] public_base_url 或 [incidents.weibo] link_url")
-        if not (ctx.rip or self.rip):
+        rip = ctx.rip or self.rip
+        if not rip:
             problems.append("不知道操作者的真实 IP（rip）")
+            details.append("[incidents.weibo] rip")
+        elif not public_ip(rip):  # accepted, but Weibo asks for the user's real address
+            summary += f"；操作者 IP {rip} 是内网地址，建议填写本单位出口 IP"
             details.append("[incidents.weibo] rip")
         return AccountCheck("weibo", "api", not problems, summary, problems, "；".join(d for d in details if d))
 
