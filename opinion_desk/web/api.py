@@ -80,10 +80,16 @@ def ingest():  # noqa: ANN201
     except StoreError as e:
         current_app.logger.error("ingest: %d posts could not be written to the inbox: %s", len(posts), e)
         return jsonify(error=f"服务器暂时无法保存，请稍后重发：{e}", accepted=0, rejected=len(errors),
-                       errors=[e.to_dict() for e in errors]), 503
+                       errors=[_error_dict(e) for e in errors]), 503
     body = {"accepted": len(posts), "rejected": len(errors), "ids": [p.id for p in posts],
-            "errors": [e.to_dict() for e in errors]}
+            "errors": [_error_dict(e) for e in errors]}
     return jsonify(body), (202 if posts or not errors else 400)
+
+
+def _error_dict(e: InputError) -> dict[str, str | None]:
+    """An item's error for the answer; text UTF-8 cannot carry (a lone surrogate quoted from the item) escaped."""
+    return {k: v.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(v, str) else v
+            for k, v in e.to_dict().items()}
 
 
 def _json_body() -> Any:

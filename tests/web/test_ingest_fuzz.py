@@ -72,3 +72,24 @@ def test_a_thousand_mixed_bodies(app, client, ingest_headers, caplog):
     tracebacks = [rec for rec in caplog.records if rec.exc_info or rec.levelno >= logging.ERROR]
     assert tracebacks == [], [rec.getMessage() for rec in tracebacks][:5]
     print(f"fuzz: {bodies} bodies, {n} items, {len(accepted)} good posts stored, answers {statuses}")
+
+
+def test_other_formats_never_answer_5xx(app, client, ingest_headers, caplog):
+    """The crawler formats get the same items (mostly wrong for them): refused item by item, never a 5xx."""
+    caplog.set_level(logging.WARNING)
+    from opinion_desk.collectors.push import FORMATS
+
+    rng = random.Random(SEED + 1)
+    headers = {**ingest_headers, "Content-Type": "application/json"}
+    n = 0
+    for fmt in sorted(f for f in FORMATS if f != "desk"):
+        for _ in range(60):
+            items, _bad, _good = batch(rng, n, rng.randint(1, 6), bad_share=0.6)
+            n += len(items)
+            r = client.post(f"/api/v1/posts?format={fmt}", data=dumps(items).encode(), headers=headers)
+            assert r.status_code < 500, (fmt, r.status_code, r.get_data(as_text=True)[:300])
+            if r.status_code in (202, 400) and r.is_json and "errors" in r.get_json():
+                assert all(e["where"].startswith("items[") for e in r.get_json()["errors"])
+    assert app.extensions["opinion_desk.pipeline"].wait_idle(120)
+    tracebacks = [rec for rec in caplog.records if rec.exc_info or rec.levelno >= logging.ERROR]
+    assert tracebacks == [], [rec.getMessage() for rec in tracebacks][:5]
