@@ -1,0 +1,22 @@
+"""The fields issue 17 added to posts (pictures, platform ids of the propagation path, time_unknown, truncated)
+come back from both stores as they went in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from opinion_desk.models import Post
+
+
+def test_images_parent_ids_and_flags_round_trip(store):
+    t = datetime(2024, 6, 18, 12, 40, tzinfo=timezone.utc)
+    p = Post(source="wb", source_id="4999000000001004", text="（图片）", created_at=t, collected_at=t,
+             images=[{"url": "https://wx3.sinaimg.cn/large/006abc1004.jpg", "alt": "积水"}],
+             mid="4999000000001004", repost_of="", reply_to="4999000000000301", time_unknown=True, truncated=True,
+             author="河边住户", author_type="user")
+    store.index([p])
+    store.refresh()
+    got = store.get(p.id)
+    assert got is not None
+    assert got.images == p.images and got.mid == p.mid and got.reply_to == "4999000000000301"
+    assert got.time_unknown is True and got.truncated is True and got.text == "（图片）"
