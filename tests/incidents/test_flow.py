@@ -175,7 +175,9 @@ def test_roles_and_states_are_enforced(login_as, flood_posts):
     assert analyst.post(f"{API}/{iid}/acknowledge", json={}).status_code == 403
     r = duty.post(f"{API}/{iid}/publish", json={})
     assert r.status_code == 400 and "待接警" in r.get_json()["error"]
-    assert analyst.post(f"{API}/{iid}/notes", json={"text": "舆情还在扩散"}).status_code == 201
+    assert analyst.post(f"{API}/{iid}/notes", json={"text": "舆情还在扩散"}).status_code == 403  # analysts read only
+    assert analyst.post(f"{API}/{iid}/verify", json={}).status_code == 403
+    assert duty.post(f"{API}/{iid}/notes", json={"text": "舆情还在扩散"}).status_code == 201
     assert duty.post(API, json={"title": "x", "level": "超级"}).status_code == 400
 
 
