@@ -129,7 +129,7 @@ def resolve(store: Any, refs: list[str]) -> tuple[list[Any], list[str]]:
                 if post is not None:
                     break
         if post is None:
-            where = f"在 {len(names or [])} 个信息源中" if ref.kind != "desk" else "在帖子库中"
+            where = "在帖子库中" if ref.kind == "desk" or not names else f"在 {len(names)} 个信息源中"
             hint = ("" if ref.kind != "id" or len(ref.text) >= 8 else f"；可用的写法：{FORMATS}")
             problems.append(f"找不到帖子「{ref.text}」：按{ref.label}{where}没有找到。请确认该帖已被采集"
                             f"（可在「信息源」导入或推送后再立案）{hint}")

@@ -3,6 +3,8 @@ with the reason, never an empty incident."""
 
 from __future__ import annotations
 
+import pytest
+
 from opinion_desk.incidents.postref import bid_to_mid, mid_to_bid, parse
 from opinion_desk.state.incidents import Incident
 from tests.incidents.conftest import index, make_post
@@ -45,3 +47,26 @@ def test_unknown_reference_is_refused_with_the_reason(app, login_as):
     assert "微博 mid 4649106427873349" in err and "找不到帖子「p9」" in err
     with app.extensions["opinion_desk.state"].session_scope() as s:
         assert s.query(Incident).count() == 0  # never an empty incident
+
+
+@pytest.mark.elasticsearch
+def test_resolve_on_elasticsearch(es_url):
+    """The same lookups on the Elasticsearch store (sources from a terms aggregation, posts by id)."""
+    from opinion_desk.incidents.postref import resolve
+    from opinion_desk.store.elastic import ElasticStore
+    from tests.conftest import free_port
+
+    store = ElasticStore([es_url], index_prefix=f"t-postref-{free_port()}")
+    try:
+        wb, wx = make_post(1, "人民路积水", source="weibo-search", source_id="4645748019299849"), \
+            make_post(2, "情况说明", source="wechat-feeds", platform="wechat",
+                      source_id="https://mp.weixin.qq.com/s/AbCdEf")
+        assert store.index([wb, wx]).indexed == 2
+        store.refresh()
+        found, problems = resolve(store, ["https://weibo.com/123/Kjc77D1jz", "mp.weixin.qq.com/s/AbCdEf", wb.id])
+        assert problems == [] and sorted(p.id for p in found) == sorted([wb.id, wx.id])
+        found, problems = resolve(store, ["4649106427873349"])
+        assert found == [] and "在 2 个信息源中没有找到" in problems[0]
+    finally:
+        store.delete_all()
+        store.close()

@@ -2,7 +2,7 @@
 account): a live alert -> 接警立案 -> acknowledge -> draft -> the approver approves (the duty officer sees no
 审核通过) -> 双微发布 (both channels verified) -> an escalation reaches the open workspace (one banner per incident,
 updated in place, linking the incident) -> closed with the clock stopped. Then four eyes by page: an approver's own
-draft shows no 审核通过; a duty officer's close request reaches the approver live and is accepted. The sound notice
+draft shows no 审核通过; manual 立案 from an unknown platform link is refused with the reason; a duty officer's close request reaches the approver live and is accepted. The sound notice
 and the lost-connection bar are checked on the way. Screenshots: tests/artifacts/loop_*.png."""
 
 from __future__ import annotations
@@ -187,6 +187,17 @@ def test_four_eyes_and_close_request_by_page(app, live_server, browser, artifact
                            headers={"X-CSRF-Token": b.evaluate("() => window.desk.csrf")})
         assert r.status == 403 and "不能审核通过自己撰写的稿件" in r.json()["error"]
         boss.shot(artifacts, "8_own_draft_no_approve")
+
+        # manual 立案 from a platform link the store does not hold: refused with the reason, nothing opened
+        duty.go(f"{live_server}/incidents")
+        d.fill("#open-form input[name=title]", "网传城南小学食物中毒")
+        d.fill("#open-form textarea[name=post_ids]", "https://weibo.com/1234567890/KkBtUx2dv")
+        d.locator("#open-form button[type=submit]").click()
+        d.wait_for_selector("#list-msg .msg.err", timeout=10000)
+        err = d.locator("#list-msg").inner_text()
+        assert "未立案" in err and "找不到帖子" in err and "微博 mid 4649106427873349" in err
+        assert d.url.endswith("/incidents")
+        duty.shot(artifacts, "8b_manual_open_refused_390")
 
         # a duty officer (phone width) asks to close the unanswered incident; the other approver, on the list page,
         # gets a 待我审核 banner live and accepts it on the workspace
