@@ -17,7 +17,9 @@ fix it (the file, line, field, source or rule by name)::
     ├── DeliveryError         an alert channel failed to deliver (names the channel)
     ├── BriefingError         a 舆情简报 cannot be made as asked (names the field: day, week, from, to, ...)
     └── IncidentError         an incident action was refused (wrong state, role, or a concurrent change)
-        └── ConflictError     someone else changed the incident first
+        ├── ConflictError     someone else changed the incident first
+        └── PublishError      a platform refused a publication, or the account is not connected
+                              (opinion_desk/incidents/publish: the platform's code, a Chinese reason, an admin detail)
 """
 
 from __future__ import annotations

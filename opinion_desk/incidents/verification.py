@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -177,7 +177,7 @@ def recheck(desk: Any) -> list[str]:
             Publication.status == "published", Publication.verified_at.is_not(None),
             Publication.gone_at.is_(None), Publication.published_at >= since))
             if not (p.details or {}).get("checked_at") or
-            t - aware_iso((p.details or {})["checked_at"]) >= every]
+            t - aware(datetime.fromisoformat((p.details or {})["checked_at"])) >= every]
         s.expunge_all()
     gone = []
     for pub in pubs:
@@ -195,9 +195,3 @@ def recheck(desk: Any) -> list[str]:
             desk.emit(inc, "answer_gone", channel=pub.channel)
             gone.append(f"{pub.incident_id}:{pub.channel}")
     return gone
-
-
-def aware_iso(value: str) -> Any:
-    from datetime import datetime
-
-    return aware(datetime.fromisoformat(value))

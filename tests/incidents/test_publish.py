@@ -174,7 +174,7 @@ def test_wechat_quota_and_not_configured(wechat):
     assert svc.quota()["text"] == "服务号本月群发剩余 3/4 次"
     with pytest.raises(PublishError) as e:
         WeChatPublisher(wechat.url, "", "").publish(D, CTX)
-    assert str(e.value) == "微信公众号账号未接入：请手工发布后登记链接" and "appid" in e.value.detail
+    assert str(e.value) == "微信公众号未接入：请手工发布后登记链接" and "appid" in e.value.detail
 
 
 def test_demo_only_when_chosen():

@@ -169,7 +169,7 @@ def test_one_channel_by_api_the_other_by_hand(app_config, app, login_as, flood_p
     r = duty.post(f"{API}/{inc['id']}/publish", json={})
     assert r.status_code == 400
     body = r.get_json()
-    assert body["results"]["weibo"]["ok"] and "微信公众号账号未接入：请手工发布后登记链接" in body["error"]
+    assert body["results"]["weibo"]["ok"] and "微信公众号未接入：请手工发布后登记链接" in body["error"]
     pre = duty.get(f"{API}/publishing/preflight").get_json()
     assert "内网地址" in pre["accounts"][0]["summary"]  # rip 127.0.0.1 is accepted but not a real address
     wechat.published.append({"url": f"{wechat.url}/s/hand7", "title": "通报", "content": "<p>积水已排除</p>"})

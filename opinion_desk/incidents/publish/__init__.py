@@ -27,6 +27,7 @@ from ...errors import IncidentError
 CHANNELS = ("weibo", "wechat")
 CHANNEL_ZH = {"weibo": "微博", "wechat": "微信公众号"}
 MODE_ZH = {"api": "接口发布", "demo": "演示", "manual": "手工发布"}
+NOT_CONNECTED = {"weibo": "微博账号未接入", "wechat": "微信公众号未接入"}
 
 # kind -> "module:Class", imported on first use
 PUBLISHERS: dict[str, str] = {
@@ -48,8 +49,7 @@ class PublishError(IncidentError):
         self.detail = detail
         self.not_configured = not_configured
         c = f"（错误码 {code}）" if code is not None else ""
-        head = f"{CHANNEL_ZH.get(channel, channel)}账号未接入" if not_configured else \
-            f"{CHANNEL_ZH.get(channel, channel)}发布失败{c}"
+        head = NOT_CONNECTED.get(channel, channel) if not_configured else f"{CHANNEL_ZH.get(channel, channel)}发布失败{c}"
         super().__init__(f"{head}：{reason}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,6 +122,9 @@ class Publisher(Protocol):
 
     channel: str
     mode: str
+
+    @classmethod
+    def from_config(cls, cfg: Any, channel: str, mass_sends: "MassSends") -> "Publisher": ...
 
     def publish(self, draft: Any, ctx: PublishContext) -> PublishResult: ...
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from ..lifecycle import now
 from . import CHANNEL_ZH, LiveCheck
 
 MAX_BYTES = 2_000_000
@@ -108,7 +108,7 @@ def page_text(body: str) -> tuple[str, str]:
 
 def fetch(url: str, timeout: float = 15) -> dict[str, Any]:
     """GET the link; the snapshot (status, sha256, title, text) or the error, with the time."""
-    at = datetime.now(timezone.utc).isoformat()
+    at = now().isoformat()
     try:
         r = requests.get(url, timeout=timeout, headers={"User-Agent": UA}, stream=True)
         raw = r.raw.read(MAX_BYTES, decode_content=True) if r.raw is not None else r.content

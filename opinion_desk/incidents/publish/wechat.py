@@ -29,7 +29,8 @@ from typing import Any
 
 import requests
 
-from . import AccountCheck, LiveCheck, MassSends, PublishContext, PublishError, PublishResult, not_configured
+from ..lifecycle import now as clock
+from . import NOT_CONNECTED, AccountCheck, LiveCheck, MassSends, PublishContext, PublishError, PublishResult, not_configured
 
 TOKEN_ERRORS = {40001, 40014, 42001}
 CST = timezone(timedelta(hours=8))
@@ -197,7 +198,7 @@ class WeChatPublisher:
         if self.publish_mode == "freepublish":
             return None
         period, limit, zh = QUOTA.get(self.account_type, QUOTA["subscription"])
-        now = now or datetime.now(timezone.utc)
+        now = now or clock()
         used = int(self.mass_sends(period_start(period, now)))
         left = max(0, limit - used)
         when = "今日" if period == "day" else "本月"
@@ -207,7 +208,7 @@ class WeChatPublisher:
     def check_account(self, ctx: PublishContext) -> AccountCheck:
         missing = self._missing()
         if missing:
-            return AccountCheck("wechat", "api", False, "微信公众号未接入：请手工发布后登记链接", detail=missing)
+            return AccountCheck("wechat", "api", False, f"{NOT_CONNECTED['wechat']}：请手工发布后登记链接", detail=missing)
         problems: list[str] = []
         detail = ""
         try:

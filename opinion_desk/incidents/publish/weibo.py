@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from . import AccountCheck, LiveCheck, MassSends, PublishContext, PublishError, PublishResult, not_configured
+from . import NOT_CONNECTED, AccountCheck, LiveCheck, MassSends, PublishContext, PublishError, PublishResult, not_configured
 
 LIMIT = 140  # 汉字
 URL_UNITS = 20  # a link counts as a t.cn short link: 20 half-width characters (10 汉字)
@@ -190,7 +190,7 @@ class WeiboPublisher:
 
     def check_account(self, ctx: PublishContext) -> AccountCheck:
         if not self.access_token:
-            return AccountCheck("weibo", "api", False, "微博账号未接入：请手工发布后登记链接",
+            return AccountCheck("weibo", "api", False, f"{NOT_CONNECTED['weibo']}：请手工发布后登记链接",
                                 detail="[incidents.weibo] access_token 未设置")
         problems: list[str] = []
         details: list[str] = []
