@@ -15,7 +15,11 @@
   const manual = document.getElementById("manual-box");
   const ROLES = (document.body.dataset.roles || "").split(/\s+/);
   const mayPublish = ["duty", "approver", "admin"].some(function (r) { return ROLES.indexOf(r) >= 0; });
-  if (!mayPublish) manual.hidden = true;
+  function fitManual() {  // recording needs an acknowledged, not yet closed incident and a role that acts
+    const st = (document.getElementById("inc-status") || { dataset: {} }).dataset.status;
+    manual.hidden = !mayPublish || st === "open" || st === "closed" || st === "publishing";
+  }
+  fitManual();
 
   function say(text, ok, detail) {
     const d = el("div", "msg " + (ok === null ? "pending" : ok ? "ok" : "err"), text);
@@ -83,6 +87,7 @@
 
   desk.socket.on("incident", function (ev) {
     if (!ev || !ev.incident || String(ev.incident.id) !== String(id)) return;
+    setTimeout(fitManual, 500);  // after the workspace re-rendered the status
     if (ev.event === "publish_failed" && ev.results) {
       const failed = Object.keys(ev.results).filter(function (k) { return !ev.results[k].ok; });
       say(failed.map(function (k) { return ev.results[k].error; }).join("；") + "。可手工发布后在下方登记链接",

@@ -89,6 +89,7 @@ def test_manual_publication_path(app, live_server, browser, artifacts, weibo, we
 
         duty.locator("[data-act='close']").click()
         duty.wait_for_selector("#inc-status[data-status='closed']", timeout=10000)
+        duty.wait_for_selector("#manual-box", state="hidden", timeout=5000)  # nothing to record on a closed incident
         assert "登记手工发布" in duty.locator("#timeline").inner_text()
         duty.screenshot(path=str(artifacts / "incident_manual_closed.png"), full_page=True)
     finally:
@@ -97,6 +98,7 @@ def test_manual_publication_path(app, live_server, browser, artifacts, weibo, we
     try:
         narrow.goto(f"{live_server}/incidents/{iid}")
         narrow.wait_for_selector("#preflight li[data-channel='wechat']", timeout=20000)
+        assert "微博分享文字" in narrow.locator("#preflight").inner_text()
         narrow.locator("#publish-panel").screenshot(path=str(artifacts / "incident_publish_panel_390.png"))
     finally:
         ctx.close()
