@@ -131,3 +131,28 @@ def test_cli_digest_and_log(tmp_path):
     assert r.exit_code == 0 and json.loads(r.output.splitlines()[0])["action"] == "silence_add"
     for sub in ("verify", "digest", "log"):
         assert CliRunner().invoke(cli, ["audit", sub, "--help"]).exit_code == 0
+
+
+def test_the_running_desk_mails_the_digest_to_the_leaders(app_config, analyzer, smtp_server):
+    """The desk's own outbox has the digest channel when [audit] digest_recipients is set, and delivers it."""
+    from opinion_desk import create_app, stop_background
+    from opinion_desk.incidents import audit_service
+
+    host, port, box = smtp_server
+    app_config["alerting"] = {"smtp_host": host, "smtp_port": port}
+    app_config["audit"] = {"digest_recipients": ["zhuren@example.gov.cn", "fuzhuren@example.gov.cn"]}
+    app = create_app(app_config, analyzer_factory=lambda: analyzer)
+    try:
+        outbox = app.extensions["opinion_desk.outbox"]
+        assert audit_digest.CHANNEL in outbox.channels
+        audit_service.start(app)  # desk_start entry, then today's digest (none yet)
+        outbox.deliver_due(wait=True)
+        [mail] = box.messages
+        assert sorted(mail["to"]) == ["fuzhuren@example.gov.cn", "zhuren@example.gov.cn"]
+        cfg = app.config["DESK"]
+        rec = json.loads(cfg.data_path("audit-digests.jsonl").read_text(encoding="utf-8"))
+        assert rec["hash"] in mail["msg"].get_body(("plain",)).get_content()
+        with app.extensions["opinion_desk.state"].session_scope() as s:
+            assert audit_digest.verify(cfg, s).ok
+    finally:
+        stop_background(app)
