@@ -13,6 +13,7 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), r) for p, r
     (r"HTTP (\d{3})\b", "对方网站返回错误（HTTP {0}）"),
     (r"timed out|no complete answer|no answer within|cut off", "对方网站响应超时，稍后自动重试"),
     (r"cannot connect|request failed", "无法连接对方网站（网络或域名问题）"),
+    (r"malformed feed.*宽松解析可读出 (\d+) 条", "订阅内容格式有误；宽松解析可读出 {0} 条，可在信息源中设置 lenient: true"),
     (r"malformed feed|not an RSS or Atom", "订阅内容格式错误，不是有效的 RSS/Atom 订阅"),
     (r"not JSON|unexpected answer|field 'data' missing", "返回内容不是预期格式（可能被验证页拦截）"),
     (r"no item matches selector", "网页结构已变化，列表选择器找不到条目"),

@@ -25,6 +25,9 @@ def test_malformed_feed_error_names_the_line_and_suggests_lenient(site):
         make("rss", name="cut", url=site.url + "/cut.xml").collect({})
     msg = str(e.value)
     assert "line 23" in msg and "试试 lenient: true" in msg and "宽松解析可读出 4 条" in msg
+    from opinion_desk.collectors.reasons import failure_reason
+
+    assert failure_reason(msg, "error") == "订阅内容格式有误；宽松解析可读出 4 条，可在信息源中设置 lenient: true"
 
 
 def test_undeclared_big5_is_not_read_as_gb18030(site):
