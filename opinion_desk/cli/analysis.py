@@ -14,20 +14,40 @@ import click
 from .common import get_config
 
 
+def _line_problem(obj: Any) -> str | None:
+    """Why a parsed line cannot be analysed (naming the field), or None."""
+    from ..collectors.validate import surrogate_at
+
+    if not isinstance(obj, dict):
+        return f"expected a JSON object, got {type(obj).__name__}"
+    for key in ("text", "title"):
+        if key in obj and obj[key] is not None and not isinstance(obj[key], str):
+            return f"field '{key}': expected a string, got {type(obj[key]).__name__}"
+    for key, v in obj.items():
+        if isinstance(v, str) and surrogate_at(v) is not None or surrogate_at(str(key)) is not None:
+            return f"field '{key}': not Unicode text (a lone surrogate or a byte that is not UTF-8)"
+    return None
+
+
 def _read_posts(stream: TextIO, name: str, bad: list[int]) -> Iterator[dict[str, Any]]:
-    """JSON objects from a JSONL stream; a bad line is reported on stderr with its number and skipped."""
+    """JSON objects from a JSONL stream; a bad line is reported on stderr with its number and skipped (not JSON,
+    nested too deep to read, not an object, text that is not a string or not Unicode). A UTF-8 BOM on line 1 is
+    read as nothing."""
     for lineno, line in enumerate(stream, 1):
+        if lineno == 1:
+            line = line.lstrip("\ufeff")
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
+            problem = _line_problem(obj)
         except json.JSONDecodeError as e:
+            problem = f"not valid JSON ({e.msg} at column {e.colno})"
+        except RecursionError:
+            problem = "not valid JSON that can be read (nested too deep)"
+        if problem is not None:
             bad.append(lineno)
-            click.echo(f"{name}:{lineno}: skipped: not valid JSON ({e.msg} at column {e.colno})", err=True)
-            continue
-        if not isinstance(obj, dict):
-            bad.append(lineno)
-            click.echo(f"{name}:{lineno}: skipped: expected a JSON object, got {type(obj).__name__}", err=True)
+            click.echo(f"{name}:{lineno}: skipped: {problem}", err=True)
             continue
         if "id" not in obj:
             obj["id"] = f"line-{lineno}"

@@ -22,6 +22,21 @@ def test_analyze_cli_reports_bad_lines_and_keeps_good_ones(tmp_path):
     assert "网传" in rows[0]["rumour_cues"]
 
 
+def test_analyze_cli_odd_lines(tmp_path):
+    """A BOM on line 1, deep nesting, lone surrogates, a text that is not a string: each line named, none a crash."""
+    src = tmp_path / "odd.jsonl"
+    lines = [b"\xef\xbb\xbf" + '{"id": "a", "text": "青山县暴雨"}'.encode(), b"[" * 100_000, b'{"id": "s", "text": "x\\ud800"}',
+             b'{"id": "t", "text": 123}', b"\xff\xfe", b'{"id": "n", "text": "ok", "v": NaN}']
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp_path / "out.jsonl"
+    r = CliRunner().invoke(main, ["analyze", str(src), "-o", str(out), "--workers", "1", "--no-progress"])
+    assert r.exit_code == 0 and r.exception is None, r.output
+    assert ":2: skipped: not valid JSON that can be read" in r.stderr
+    assert ":3: skipped: field 'text': not Unicode" in r.stderr and ":4: skipped: field 'text': expected a string" in r.stderr
+    assert ":5: skipped: not valid JSON" in r.stderr and ":1:" not in r.stderr
+    assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == ["a", "n"]
+
+
 def test_analyze_cli_stdin_stdout():
     r = CliRunner().invoke(main, ["analyze", "-", "--workers", "1", "--no-progress"],
                            input='{"id": "x", "text": "#河南暴雨# 地铁停运"}\n')
