@@ -20,7 +20,7 @@ from ..state import get_db
 from ..state.incidents import Incident, iso
 from ..state.users import ROLES
 from .auth import current_user, require_role
-from .params import choice_arg, int_arg
+from .params import choice_arg, int_arg, optional_int_arg
 
 bp = Blueprint("incidents", __name__)
 API = "/api/v1/incidents"
@@ -220,7 +220,7 @@ def api_publish(inc_id: int):  # noqa: ANN201
 @bp.get(f"{API}/publishing/preflight")
 def api_preflight():  # noqa: ANN201
     """Each account's pre-flight check (token valid, quota left, link, rip); ``?incident=`` for its link."""
-    inc = request.args.get("incident", type=int)
+    inc = optional_int_arg("incident", 1, 2**31 - 1)
     return jsonify(publishing.preflight(get_desk(), inc, request.remote_addr or ""))
 
 
@@ -288,7 +288,7 @@ def api_escalations():  # noqa: ANN201
     from ..state.incidents import Escalation
 
     s = get_db()
-    limit = max(1, min(200, request.args.get("limit", 50, type=int) or 50))
+    limit = int_arg("limit", 50, 1, 200)
     rows = s.execute(select(Escalation, Incident).join(Incident, Incident.id == Escalation.incident_id)
                      .order_by(Escalation.id.desc()).limit(limit)).all()
     cfg = current_app.config["DESK"]

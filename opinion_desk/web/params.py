@@ -27,9 +27,15 @@ def _raw(name: str) -> str | None:
 
 def int_arg(name: str, default: int, lo: int, hi: int) -> int:
     """A whole number in ``[lo, hi]``; absent or empty -> ``default``."""
+    n = optional_int_arg(name, lo, hi)
+    return default if n is None else n
+
+
+def optional_int_arg(name: str, lo: int, hi: int) -> int | None:
+    """A whole number in ``[lo, hi]``, or None when absent or empty."""
     v = _raw(name)
     if v is None:
-        return default
+        return None
     try:
         n = int(v, 10)
     except ValueError:

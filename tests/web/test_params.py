@@ -20,7 +20,8 @@ BAD = [
     ("/api/v1/posts?since=0001-01-01", "since"), ("/api/v1/posts?since=99999999999999999", "since"),
     ("/api/v1/posts?until=yesterday", "until"), ("/api/v1/stats/volume?since=3000-01-01", "since"),
     ("/api/v1/alerts?limit=x", "limit"), ("/api/v1/alerts?status=gone", "status"),
-    ("/api/v1/incidents/timeliness?format=xls", "format"),
+    ("/api/v1/incidents/timeliness?format=xls", "format"), ("/api/v1/incidents/escalations?limit=0", "limit"),
+    ("/api/v1/incidents/publishing/preflight?incident=abc", "incident"),
 ]
 
 
