@@ -18,12 +18,14 @@ test -x "$BIN/python" || "$PY" -m venv "$VENV"
 "$BIN/python" -m pip install -q --upgrade pip
 "$BIN/python" -m pip install -q -e '.[test]'
 
-step "chromium, a CJK font, LibreOffice and poppler"
+step "chromium, a CJK font, LibreOffice, poppler and gcc"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # the briefing tests render the .docx: LibreOffice (headless) -> PDF, poppler -> PNG pages and text
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+# gcc builds the C extensions, and the clusterer's fuzz test builds a copy with -fsanitize=address,undefined
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 fc-list 2>/dev/null | grep -qi "WenQuanYi\|Noto Sans CJK\|Noto Serif CJK" || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else SUDO=none; fi
