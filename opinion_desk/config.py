@@ -146,6 +146,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "safe_domain": Key(str, "", "the Weibo app's bound safe domain (安全域名); the link in statuses/share must lie under it (empty = the host of safe_url)"),
         "link_url": Key(str, "", "the office's own page for the full statement; empty = this desk's statement page under [incidents] public_base_url"),
         "rip": Key(str, "", "the operator's real public IP reported as statuses/share `rip`; empty = the address of the officer who clicks 发布"),
+        "pic_file": Key(str, "", "optional picture sent with every Weibo answer (JPEG/GIF/PNG under 5 MB, e.g. the office's 通报 banner)"),
     },
     "incidents.wechat": {
         "base_url": Key(str, "https://api.weixin.qq.com", "WeChat Official Account API base URL"),

@@ -10,6 +10,8 @@ import json
 import re
 import secrets
 import threading
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -79,6 +81,21 @@ def weibo_count(text: str) -> int:
     return (halves + 1) // 2
 
 
+def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The fields and files of a multipart/form-data body."""
+    msg = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            files[name] = data
+        else:
+            fields[name] = data.decode("utf-8")
+    return fields, files
+
+
 class WeiboStandin(_Server):
     """Weibo as documented (open.weibo.com/wiki/2/statuses/share, /statuses/show, /oauth2/get_token_info):
 
@@ -142,9 +159,20 @@ class WeiboStandin(_Server):
             return 404, {"error": "Request Api not found!", "error_code": 10020, "request": path}
         if req["method"] != "POST":
             return self.error(400, 10021, "HTTP method is not suported for this request!")
-        if not req["content_type"].startswith("application/x-www-form-urlencoded"):
+        pic = None
+        if req["content_type"].startswith("multipart/form-data"):  # with a picture
+            form, files = _multipart(req["content_type"], req["raw"])
+            pic = files.get("pic")
+            if pic is None:
+                return self.error(400, 10008, "param error, see doc for more info.")
+            if not pic.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8")):
+                return self.error(400, 20005, "Unsupported image type, only suport JPG, GIF, PNG!")
+            if len(pic) >= 5 * 1024 * 1024:
+                return self.error(400, 20006, "Image size too large.")
+        elif req["content_type"].startswith("application/x-www-form-urlencoded"):
+            form = {k: v[0] for k, v in parse_qs(req["raw"].decode("utf-8")).items()}
+        else:
             return self.error(400, 10008, "param error, see doc for more info.")
-        form = {k: v[0] for k, v in parse_qs(req["raw"].decode("utf-8")).items()}
         bad = self._token(form.get("access_token"), path)
         if bad:
             return bad
@@ -170,6 +198,9 @@ class WeiboStandin(_Server):
               "text": status, "source": "<a href=\"\" rel=\"nofollow\">舆情值班台</a>", "reposts_count": 0,
               "comments_count": 0, "attitudes_count": 0, "rip": form["rip"],
               "user": {"id": int(self.uid), "idstr": self.uid, "screen_name": "青山发布", "verified": True}}
+        if pic is not None:
+            st["original_pic"] = f"https://wx1.sinaimg.cn/large/{sid}.jpg"
+            st["pic_bytes"] = len(pic)
         self.statuses.append(st)
         return 200, st
 

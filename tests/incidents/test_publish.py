@@ -189,3 +189,25 @@ def test_demo_only_when_chosen():
     assert build(cfg, "wechat").mode == "demo"
     cfg["desk"]["demo"], cfg["incidents"]["publisher"] = True, "platform"
     assert build(cfg, "weibo").mode == "api"
+
+
+def test_weibo_picture_is_optional_and_checked(weibo, tmp_path):
+    png = tmp_path / "banner.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 200)
+    r = wb(weibo, pic_file=str(png)).publish(D, CTX)
+    st = weibo.statuses[0]
+    assert st["idstr"] == r.remote_id and st["pic_bytes"] == 208 and st["original_pic"]
+    assert weibo.requests[-1]["content_type"].startswith("multipart/form-data")
+    # the platform refuses what is not JPEG/GIF/PNG (20005); the desk says so before sending
+    bmp = tmp_path / "banner.bmp"
+    bmp.write_bytes(b"BM" + b"\x00" * 50)
+    with pytest.raises(PublishError) as e:
+        wb(weibo).share(f"积水已排除 {LINK}", "203.0.113.7", ("banner.bmp", bmp.read_bytes(), "image/bmp"))
+    assert e.value.code == 20005 and "JPEG、GIF 或 PNG" in str(e.value)
+    check = wb(weibo, pic_file=str(bmp)).check_account(CTX)
+    assert not check.ok and "配图只能是 JPEG、GIF 或 PNG" in check.problems
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024))
+    with pytest.raises(PublishError) as e:
+        wb(weibo).share(f"积水已排除 {LINK} 2", "203.0.113.7", ("big.jpg", big.read_bytes(), "image/jpeg"))
+    assert e.value.code == 20006 and "5 MB" in str(e.value)

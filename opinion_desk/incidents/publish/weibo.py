@@ -7,7 +7,8 @@ The documented contract, which the stand-in in tests/incidents/standins.py enfor
   least one URL under the application's bound safe domain (else ``10017 appkey not bind domain``).
 - ``rip``: the operating user's real IP, required (``10016`` when missing). Ours is ``[incidents.weibo] rip``
   when set (the office's public address), else the address of the officer who clicked 发布.
-- ``pic``: optional (multipart); not sent.
+- ``pic``: optional, JPEG/GIF/PNG under 5 MB, sent as multipart/form-data (``[incidents.weibo] pic_file``, e.g.
+  the office's 通报 banner); without it the request is form-encoded.
 
 So the status is a summary built from the approved draft (:func:`share_text`) ending with the link to the whole
 statement: the desk's public statement page (``[incidents] public_base_url``) unless the office names its own
@@ -22,6 +23,7 @@ import html
 import ipaddress
 import math
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +34,8 @@ from . import NOT_CONNECTED, AccountCheck, LiveCheck, MassSends, PublishContext,
 LIMIT = 140  # 汉字
 URL_UNITS = 20  # a link counts as a t.cn short link: 20 half-width characters (10 汉字)
 URL_RE = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+PIC_MAX = 5 * 1024 * 1024  # "上传图片大小限制为<5M"
+PIC_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"GIF8": "image/gif"}
 GONE_CODES = {20101, 20132}  # target weibo does not exist / the weibo was deleted
 
 # error_code -> what the officer reads (the raw answer goes to the detail line)
@@ -44,6 +48,8 @@ ZH = {
     10022: "IP 请求频次超过上限，请稍后再试",
     10023: "账号请求频次超过上限，请稍后再试",
     10024: "账号调用发布接口频次超过上限，请稍后再试",
+    20005: "配图只能是 JPEG、GIF 或 PNG",
+    20006: "配图须小于 5 MB",
     20012: "分享文字超过 140 字",
     20016: "发微博太快，请稍后再试",
     20019: "与已发布的微博内容重复",
@@ -116,18 +122,19 @@ class WeiboPublisher:
     mode = "api"
 
     def __init__(self, base_url: str, access_token: str, safe_domain: str = "", rip: str = "",
-                 timeout: float = 20) -> None:
+                 pic_file: str = "", timeout: float = 20) -> None:
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
         self.safe_domain = safe_domain
         self.rip = rip
+        self.pic_file = pic_file
         self.timeout = timeout
 
     @classmethod
     def from_config(cls, cfg: Any, channel: str, mass_sends: MassSends) -> "WeiboPublisher":
         c = cfg["incidents.weibo"]
         return cls(c["base_url"], c["access_token"], c.get("safe_domain") or host_of(c.get("safe_url", "")),
-                   c.get("rip", ""))
+                   c.get("rip", ""), c.get("pic_file", ""))
 
     # -- the API -------------------------------------------------------------------------------------------
     def _error(self, body: dict[str, Any], status: int) -> PublishError:
@@ -166,11 +173,29 @@ class WeiboPublisher:
             raise self._error(body if isinstance(body, dict) else {}, r.status_code)
         return body
 
-    def share(self, status: str, rip: str) -> dict[str, Any]:
-        """``statuses/share`` as documented: ``rip`` is sent only when known (the platform refuses without)."""
+    def picture(self) -> tuple[str, bytes, str] | None:
+        """The configured picture as (name, bytes, type); :class:`PublishError` when it cannot be sent."""
+        if not self.pic_file:
+            return None
+        try:
+            raw = Path(self.pic_file).read_bytes()
+        except OSError as e:
+            raise PublishError("weibo", "配图文件无法读取", detail=f"[incidents.weibo] pic_file: {e}") from None
+        kind = next((t for magic, t in PIC_TYPES.items() if raw.startswith(magic)), None)
+        if kind is None:
+            raise PublishError("weibo", "配图只能是 JPEG、GIF 或 PNG", detail=f"[incidents.weibo] pic_file = {self.pic_file}")
+        if len(raw) >= PIC_MAX:
+            raise PublishError("weibo", "配图须小于 5 MB", detail=f"[incidents.weibo] pic_file: {len(raw)} 字节")
+        return Path(self.pic_file).name, raw, kind
+
+    def share(self, status: str, rip: str, pic: tuple[str, bytes, str] | None = None) -> dict[str, Any]:
+        """``statuses/share`` as documented: ``rip`` is sent only when known (the platform refuses without); with
+        a picture, multipart/form-data."""
         data = {"access_token": self.access_token, "status": status}
         if rip:
             data["rip"] = rip
+        if pic is not None:
+            return self._call("POST", "/2/statuses/share.json", data=data, files={"pic": pic})
         return self._call("POST", "/2/statuses/share.json", data=data)
 
     # -- the contract --------------------------------------------------------------------------------------
@@ -178,7 +203,7 @@ class WeiboPublisher:
         if not self.access_token:
             raise not_configured("weibo", "[incidents.weibo] access_token 未设置")
         status = share_text(draft, ctx.link)
-        body = self.share(status, ctx.rip or self.rip)
+        body = self.share(status, ctx.rip or self.rip, self.picture())
         sid = str(body.get("idstr") or body.get("id") or "")
         if not sid:
             raise PublishError("weibo", "微博接口应答缺少微博 id", detail=str(body)[:300])
@@ -208,6 +233,11 @@ class WeiboPublisher:
         elif not under_domain(ctx.link, self.safe_domain):
             problems.append(f"全文链接 {ctx.link or '（无）'} 不在绑定的安全域名 {self.safe_domain} 下")
             details.append("[incidents] public_base_url 或 [incidents.weibo] link_url")
+        try:
+            self.picture()
+        except PublishError as e:
+            problems.append(e.reason)
+            details.append(e.detail)
         rip = ctx.rip or self.rip
         if not rip:
             problems.append("不知道操作者的真实 IP（rip）")
