@@ -69,14 +69,23 @@ def _read_posts(path: str) -> list:
     from ..models import Post
 
     posts, bad = [], 0
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM
+                raw = raw[3:]
+            if not raw.strip():
                 continue
             try:
-                posts.append(Post.from_dict(json.loads(line), where=f"{path}:{n}", default_source="file"))
+                posts.append(Post.from_dict(json.loads(raw.decode("utf-8")), where=f"{path}:{n}",
+                                            default_source="file"))
+            except UnicodeDecodeError as e:
+                click.echo(f"error {path}:{n}: not UTF-8 ({e.reason} at byte {e.start})", err=True)
+                bad += 1
             except json.JSONDecodeError as e:
                 click.echo(f"error {path}:{n}: not JSON: {e.msg}", err=True)
+                bad += 1
+            except RecursionError:
+                click.echo(f"error {path}:{n}: not JSON that can be read (nested too deep)", err=True)
                 bad += 1
             except InputError as e:
                 click.echo(f"error {e}", err=True)
