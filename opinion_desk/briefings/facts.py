@@ -127,8 +127,9 @@ def volume(store: PostStore, period: Period) -> tuple[list[Bucket], str]:
 
 def events(store: PostStore, s: Session, period: Period) -> list[dict[str, Any]]:
     """The most talked-about topics of the period: size, negative share, first post, and what the desk did."""
-    linked: dict[str, list[Incident]] = {}
-    for snap, inc in s.execute(select(IncidentPost, Incident).join(Incident, Incident.id == IncidentPost.incident_id)):
+    linked: dict[str, list[Incident]] = {}  # topic -> incidents active in the period that hold one of its posts
+    for snap, inc in s.execute(select(IncidentPost, Incident).join(Incident, Incident.id == IncidentPost.incident_id)
+                               .where(*_active(period))):
         tid = (snap.snapshot or {}).get("topic_id")
         if tid and inc not in linked.setdefault(tid, []):
             linked[tid].append(inc)
@@ -166,11 +167,14 @@ def alerts(s: Session, period: Period) -> tuple[list[dict[str, Any]], int]:
     return out, len(out)
 
 
+def _active(period: Period) -> tuple[Any, ...]:
+    """Incidents open at some time in the period."""
+    return Incident.opened_at < period.end, or_(Incident.closed_at.is_(None), Incident.closed_at >= period.start)
+
+
 def incidents(s: Session, cfg: Any, period: Period, now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Incidents open at some time in the period, with each deadline's result as of ``now``."""
-    rows = list(s.scalars(select(Incident).where(
-        Incident.opened_at < period.end, or_(Incident.closed_at.is_(None), Incident.closed_at >= period.start))
-        .order_by(Incident.opened_at, Incident.id)))
+    rows = list(s.scalars(select(Incident).where(*_active(period)).order_by(Incident.opened_at, Incident.id)))
     metrics = [timeliness.incident_metrics(cfg, inc, now) for inc in rows]
     out = []
     for inc, m in zip(rows, metrics):

@@ -34,7 +34,7 @@ def render(facts: Facts, images: dict[str, str], desk_name: str = "舆情值班�
 
 def plain_text(facts: Facts) -> str:
     """The mail's plain-text part: the overview and the section summaries."""
-    lines = [facts.period.title(), f"统计时段：{facts.period.span_text()}", "", text.overview(facts), "",
+    lines = [facts.period.title(), text.span_line(facts), "", text.overview(facts), "",
              text.trend(facts), text.alerts_line(facts), text.incidents_line(facts), text.publications_line(facts)]
     if facts.events:
         lines += ["", "热点事件："]

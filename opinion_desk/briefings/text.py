@@ -11,6 +11,12 @@ def pct(n: int, total: int) -> str:
     return f"{100 * n / total:.1f}%" if total else "0%"
 
 
+def span_line(f: Facts) -> str:
+    """统计时段, noting a period not over yet when the briefing was made."""
+    s = f"统计时段：{f.period.span_text()}"
+    return s + ("（本时段尚未结束，数据截至生成时）" if f.period.end > f.generated_at else "")
+
+
 def overview(f: Facts) -> str:
     s = f.sentiment
     parts = [f"{f.period.label()}，共监测到相关信息 {f.total:,} 条"]

@@ -152,7 +152,16 @@ def build(facts: Facts, charts: dict[str, bytes], desk_name: str = "舆情值班
     doc.core_properties.title = facts.period.title()
     doc.core_properties.author = desk_name
     doc.core_properties.language = "zh-CN"
+    _masthead(doc, facts, desk_name)
+    _body(doc, facts, charts)
+    _footer(sec, facts)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
 
+
+def _masthead(doc: Any, facts: Facts, desk_name: str) -> None:
+    """The red title, the issuer and date over a red rule, the period."""
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(p, facts.period.kind_zh, 30, bold=True, color=RED, face=HEAD_FONT)
@@ -166,8 +175,10 @@ def build(facts: Facts, charts: dict[str, bytes], desk_name: str = "舆情值班
     _run(p, facts.period.label(), 14, bold=True, face=HEAD_FONT)
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(p, f"统计时段：{facts.period.span_text()}", 10, color=RGBColor(0x55, 0x55, 0x55))
+    _run(p, text.span_line(facts), 10, color=RGBColor(0x55, 0x55, 0x55))
 
+
+def _body(doc: Any, facts: Facts, charts: dict[str, bytes]) -> None:
     _heading(doc, "一、总体情况")
     _para(doc, text.overview(facts))
     head, row = text.key_figures(facts)
@@ -207,6 +218,10 @@ def build(facts: Facts, charts: dict[str, bytes], desk_name: str = "舆情值班
                [2.8, 2.2, 3.9, 1.9, 1.5, 3.9])
         _note(doc, min(LIST_CAP, len(facts.publications)), len(facts.publications))
 
+
+
+def _footer(sec: Any, facts: Facts) -> None:
+    """The title and 第 N 页 / 共 M 页 on every page."""
     foot = sec.footer.paragraphs[0]
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(foot, f"{facts.period.title()}　第 ", 9)
@@ -214,6 +229,3 @@ def build(facts: Facts, charts: dict[str, bytes], desk_name: str = "舆情值班
     _run(foot, " 页 / 共 ", 9)
     _field(foot, "NUMPAGES")
     _run(foot, " 页", 9)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()

@@ -119,3 +119,21 @@ def test_the_documents_say_the_same(app, seeded, briefings):
     html = (briefings.dir / row["html_file"]).read_text(encoding="utf-8")
     assert "共监测到相关信息 128 条" in html and html.count("data:image/png;base64,") == 2
     assert "<script" not in html
+
+
+def test_a_quiet_day_still_makes_a_briefing(app, briefings):
+    p = P.day(date(2026, 10, 1), BJ)
+    row = briefings.make(p, "test")
+    assert row["figures"]["posts"] == 0 and row["figures"]["alerts"] == 0
+    body = "\n".join(par.text for par in Document(str(briefings.dir / row["docx_file"])).paragraphs)
+    for words in ("共监测到相关信息 0 条", "未形成热点事件", "本时段无监测数据。", "本时段未触发预警。", "本时段无处置中的事件。",
+                  "本时段未发布回应。"):
+        assert words in body, words
+
+
+def test_a_period_not_over_yet_says_so(app, seeded, briefings):
+    row = briefings.make(P.week(date(2026, 11, 24), BJ), "test")  # made on the 25th, the week ends on the 29th
+    html = (briefings.dir / row["html_file"]).read_text(encoding="utf-8")
+    assert "统计时段：2026-11-23 00:00 至 2026-11-30 00:00（北京时间）（本时段尚未结束，数据截至生成时）" in html
+    day = briefings.make(P.day(date(2026, 11, 24), BJ), "test")
+    assert "尚未结束" not in (briefings.dir / day["html_file"]).read_text(encoding="utf-8")
