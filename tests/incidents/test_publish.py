@@ -211,3 +211,12 @@ def test_weibo_picture_is_optional_and_checked(weibo, tmp_path):
     with pytest.raises(PublishError) as e:
         wb(weibo).share(f"积水已排除 {LINK} 2", "203.0.113.7", ("big.jpg", big.read_bytes(), "image/jpeg"))
     assert e.value.code == 20006 and "5 MB" in str(e.value)
+
+
+def test_a_recorded_weibo_link_names_its_post():
+    from opinion_desk.incidents.publish.manual import remote_id
+
+    assert remote_id("weibo", "https://weibo.com/1642591402/z0JH2lOMb") == "3501756485200075"  # bid -> mid
+    assert remote_id("weibo", "https://m.weibo.cn/status/4900000000000042") == "4900000000000042"
+    assert remote_id("weibo", "https://m.weibo.cn/detail/4900000000000042?from=x") == "4900000000000042"
+    assert remote_id("wechat", "https://mp.weixin.qq.com/s/abc") == "" and remote_id("weibo", "https://x.cn/") == ""

@@ -10,7 +10,6 @@ and for WeChat articles, by fetching the page (404/410, or WeChat's 已删除 pa
 from __future__ import annotations
 
 import hashlib
-import re
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,11 +17,11 @@ from urllib.parse import urlsplit
 import requests
 
 from ..lifecycle import now
+from ..postref import WEIBO, bid_to_mid
 from . import CHANNEL_ZH, LiveCheck
 
 MAX_BYTES = 2_000_000
 TEXT_MAX = 20_000
-B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 GONE_WORDS = ("该内容已被发布者删除", "此内容因违规无法查看", "该内容已被删除", "微博不存在", "该微博已被删除")
 HOSTS = {"weibo": ("weibo.com", "weibo.cn"), "wechat": ("mp.weixin.qq.com",)}
 UA = "Mozilla/5.0 (compatible; opinion-desk evidence snapshot)"
@@ -39,37 +38,21 @@ def check_link(channel: str, url: str) -> str:
     return ""
 
 
-def mid_to_id(mid: str) -> str:
-    """Weibo's base62 ``mid`` (as in weibo.com/<uid>/<mid>) to the numeric id: groups of four from the right,
-    each a base62 number written with seven digits (the leftmost without padding)."""
-    out = []
-    end = len(mid)
-    while end > 0:
-        start = max(0, end - 4)
-        n = 0
-        for ch in mid[start:end]:
-            n = n * 62 + B62.index(ch)
-        out.append(str(n) if start == 0 else f"{n:07d}")
-        end = start
-    return "".join(reversed(out)).lstrip("0") or "0"
-
-
 def remote_id(channel: str, url: str) -> str:
-    """The Weibo post id a link names (``""`` when it names none; WeChat links carry no API id)."""
+    """The Weibo post id (mid) a link names, read as manual 立案 reads it (:mod:`~opinion_desk.incidents.postref`);
+    ``""`` when it names none (WeChat links carry no API id)."""
     if channel != "weibo":
         return ""
-    parts = [p for p in urlsplit(url).path.split("/") if p]
-    if not parts:
+    m = WEIBO.match(url.strip())
+    if not m:
         return ""
-    last = parts[-1]
-    if last.isdigit() and len(last) >= 10:
-        return last
-    if len(parts) >= 2 and re.fullmatch(r"[0-9A-Za-z]{8,10}", last) and not last.isdigit():
-        try:
-            return mid_to_id(last)
-        except ValueError:
-            return ""
-    return ""
+    key = m.group(1)
+    if key.isdigit():
+        return key
+    try:
+        return bid_to_mid(key)
+    except ValueError:
+        return ""
 
 
 class _Text(HTMLParser):
