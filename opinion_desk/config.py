@@ -368,7 +368,28 @@ def validate_values(cfg: Config, earlier: list[str]) -> list[str]:
         v = get(sec, key)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
             err(sec, key, f"{v} 须大于 0")
+    _check_ingest_window(get, err)
     return out
+
+
+def _check_ingest_window(get: Any, err: Any) -> None:
+    """[ingest] min_date must be a date or time, max_future a duration (collectors/validate.py reads them)."""
+    from .detection.durations import parse_duration
+    from .errors import InputError
+    from .models import parse_time
+
+    md = get("ingest", "min_date")
+    if isinstance(md, str):
+        try:
+            parse_time(md, "min_date", "[ingest]")
+        except InputError:
+            err("ingest", "min_date", f"{md!r} 不是日期或时间（如 \"2000-01-01\"）")
+    mf = get("ingest", "max_future")
+    if isinstance(mf, str):
+        try:
+            parse_duration(mf)
+        except ValueError:
+            err("ingest", "max_future", f"{mf!r} 不是时长（如 \"1d\"、\"12h\"）")
 
 
 POSITIVE = [("rules", "tick_seconds"), ("incidents", "tick_seconds"), ("alerting", "outbox_seconds"),

@@ -113,3 +113,17 @@ def test_desk_errors_are_one_clean_line(tmp_path):
     r = CliRunner().invoke(grp, ["boom"])
     assert r.exit_code == 1
     assert r.output == "Error: InputError: posts.jsonl:3: field 'text': missing or empty text\n"
+
+
+def test_ingest_date_window_is_checked_and_read():
+    from datetime import timedelta
+
+    from opinion_desk.collectors.validate import PostChecks
+
+    with pytest.raises(ConfigError) as e:
+        load_config(env={}, overrides={"ingest": {"min_date": "去年", "max_future": "soon"}})
+    assert "[ingest] min_date" in str(e.value) and "[ingest] max_future" in str(e.value)
+    cfg = load_config(env={}, overrides={"ingest": {"min_date": "2015-06-01", "max_future": "6h"}})
+    checks = PostChecks.from_config(cfg)
+    assert checks.min_date.isoformat() == "2015-05-31T16:00:00+00:00"  # naive = Beijing time
+    assert checks.max_future == timedelta(hours=6)
