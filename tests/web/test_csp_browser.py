@@ -29,7 +29,7 @@ def test_pages_run_under_the_policy(live_server, page):
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         page.wait_for_load_state("networkidle")
     page.goto(live_server + "/")
-    page.wait_for_function("document.querySelector('#conn') && !document.querySelector('#conn').classList.contains('off')",
+    page.wait_for_function("() => document.querySelector('#conn') && !document.querySelector('#conn').classList.contains('off')",
                            timeout=20000)  # desk.js ran and the Socket.IO connection was allowed
     csp = [m for m in seen if "Content Security Policy" in m or "Refused to" in m]
     assert csp == [], csp

@@ -94,7 +94,7 @@ def test_overdue_assign_level_dashboard_password(app, live_server, browser, page
         duty.wait_for_selector("#action-msg .msg.err", timeout=10000)
         assert "审核领导" in duty.locator("#action-msg").inner_text()
         assert duty.locator("#inc-level").inner_text() == "重大"
-        duty.wait_for_function("document.getElementById('level-select').value === '重大'", timeout=5000)
+        duty.wait_for_function("() => document.getElementById('level-select').value === '重大'", timeout=5000)
         timeline = duty.locator("#timeline").inner_text()
         assert "指派" in timeline and "调整级别" in timeline
         duty.screenshot(path=str(artifacts / "incident_manage.png"), full_page=True)
