@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..detection.rule import SEVERITIES as SEVERITY_ZH
 from ..incidents import timeliness
+from ..incidents.publish import CHANNEL_ZH, MODE_ZH
 from ..incidents.lifecycle import STATES
 from ..state.alerts import STATUS_ZH as ALERT_STATUS_ZH
 from ..state.alerts import Alert
@@ -22,9 +23,6 @@ from ..store.base import PostQuery, PostStore
 from .period import WEEKDAY_ZH, Period
 
 SENTIMENTS = (("neg", "负面"), ("neutral", "中性"), ("pos", "正面"))
-CHANNEL_ZH = {"weibo": "微博", "wechat": "微信公众号"}
-MODE_ZH = {"api": "接口发布", "demo": "演示", "manual": "手工发布"}
-RESULT_ZH = {"met": "按时", "missed": "超时", "closed": "已关闭（未到期）", "running": "进行中", "": "—"}
 TOP_EVENTS = 10
 LIST_CAP = 50  # rows per table in the document; the counts above each table are always the full counts
 
@@ -189,7 +187,7 @@ def incidents(s: Session, cfg: Any, period: Period, now: datetime) -> tuple[list
 
 def _deadline(m: dict[str, Any], name: str, due: datetime | None, period: Period) -> dict[str, Any]:
     result = m.get(f"{name}_result", "")
-    return {"due": local(due, period.tz), "result": result, "result_zh": RESULT_ZH.get(result, result)}
+    return {"due": local(due, period.tz), "result": result, "result_zh": timeliness.RESULT_ZH.get(result, result) or "—"}
 
 
 def publications(s: Session, period: Period) -> list[dict[str, Any]]:
@@ -198,7 +196,7 @@ def publications(s: Session, period: Period) -> list[dict[str, Any]]:
                             Publication.published_at < period.end).order_by(Publication.published_at))
     return [{"at": local(p.published_at, period.tz), "channel_zh": CHANNEL_ZH.get(p.channel, p.channel),
              "incident_id": inc.id, "incident": inc.title, "url": p.url or "",
-             "mode_zh": MODE_ZH.get(getattr(p, "mode", "") or "api", ""),
+             "mode_zh": MODE_ZH.get(p.mode or "api", p.mode),
              "verified": "已核验" if p.verified_at else "未核验"} for p, inc in rows]
 
 

@@ -106,7 +106,8 @@ def seeded(app, analyzer):
                                    (late, "weibo", bj(24, 7), "published"), (old, "weibo", bj(20, 9), "published")):
             s.add(Publication(incident_id=inc.id, draft_id=1, channel=ch, status=status, published_at=t,
                               url=f"https://weibo.com/qingshanfabu/{inc.id}{ch}" if status == "published" else "",
-                              verified_at=t + timedelta(minutes=3) if ch == "weibo" else None))
+                              verified_at=t + timedelta(minutes=3) if ch == "weibo" else None,
+                              mode="manual" if inc is late else "api"))  # 食堂: published by hand, link recorded
         ids = {"blast": blast_inc.id, "rumour": rumour.id, "flood": flood.id, "late": late.id, "old": old.id}
     return {"posts": posts, "blast_post": blast, "incidents": ids}
 

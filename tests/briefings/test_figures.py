@@ -114,8 +114,8 @@ def test_the_documents_say_the_same(app, seeded, briefings):
     assert next(v for k, v in incidents.items() if "人民路积水" in k)[4].startswith("已关闭（未到期）")
     assert not any("上周的事件" in k for k in incidents)
     pubs = [r for r in cells if r[1] in ("微博", "微信公众号")]
-    assert [(r[0], r[1]) for r in pubs] == [("11-24 07:00", "微博"), ("11-24 09:40", "微博"), ("11-24 09:45", "微信公众号"),
-                                           ("11-24 16:00", "微博")]
+    assert [(r[0], r[1], r[3]) for r in pubs] == [("11-24 07:00", "微博", "手工发布"), ("11-24 09:40", "微博", "接口发布"),
+                                                 ("11-24 09:45", "微信公众号", "接口发布"), ("11-24 16:00", "微博", "接口发布")]
     html = (briefings.dir / row["html_file"]).read_text(encoding="utf-8")
     assert "共监测到相关信息 128 条" in html and html.count("data:image/png;base64,") == 2
     assert "<script" not in html

@@ -80,3 +80,11 @@ def test_a_missing_attachment_fails_the_delivery_naming_the_file(app, seeded, br
         time.sleep(0.05)
     out = outbox.rows(f"B{row['id']}")[0]
     assert out["status"] == "failed" and row["docx_file"] in out["last_error"]
+
+
+def test_the_desk_schedules_the_job(app):
+    from opinion_desk.briefings import service
+
+    service.start(app)  # what start_background does; the scheduler is not started here
+    job = app.extensions["opinion_desk.scheduler"].aps.get_job("briefings")
+    assert job is not None and job.trigger.interval.total_seconds() == service.TICK_SECONDS
