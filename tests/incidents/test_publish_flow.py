@@ -181,3 +181,22 @@ def test_one_channel_by_api_the_other_by_hand(app_config, app, login_as, flood_p
     # publishing again skips both channels: nothing is posted twice
     assert duty.post(f"{API}/{inc['id']}/publish", json={}).status_code == 400
     assert len(weibo.statuses) == 1
+
+
+def test_our_collectors_verify_when_the_platform_cannot_tell(app, login_as, flood_posts, weibo, wechat):
+    from tests.incidents.conftest import index, make_post
+
+    duty, boss = login_as("duty"), login_as("approver")
+    inc = approved(duty, boss, flood_posts)
+    body = duty.post(f"{API}/{inc['id']}/publish", json={}).get_json()
+    assert body["status"] == "published" and not body["verified_at"]  # the mass send is still SENDING
+    wechat.secret = "rotated"  # the platform cannot be asked any more
+    wechat.expire_tokens()
+    r = duty.post(f"{API}/{inc['id']}/verify").get_json()
+    assert not r["verify"]["all"] and "AppSecret 无效" in str(r["verify"]["checks"])
+    index(app, [make_post(11, "11月24日，人民路因强降雨积水", minutes_ago=0, source="wechat-feeds", platform="wechat",
+                          author="青山发布", title="关于人民路积水情况的通报", url=wechat.published[0]["url"])])
+    r = duty.post(f"{API}/{inc['id']}/verify").get_json()
+    assert r["verify"]["all"] and r["verified_at"]
+    how = {p["channel"]: p["verified_how"] for p in r["publications"]}
+    assert how == {"weibo": "statuses/show 查到该微博", "wechat": "本台采集到该发布"}
