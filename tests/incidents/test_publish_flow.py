@@ -106,6 +106,16 @@ def test_manual_publication_is_snapshotted_verified_and_closable(no_accounts, ap
     assert d["published_at"].startswith("2026-11-24T02:30")  # 10:30 Beijing time, typed without a zone
     r = duty.post(f"{API}/{iid}/close", json={"version": d["version"]})
     assert r.status_code == 200 and r.get_json()["status"] == "closed"
+    # later the article is deleted: WeChat's 已删除 page, fetched back, raises 官方回应失效 (closed incidents too)
+    from opinion_desk.incidents.service import get_desk
+    from opinion_desk.incidents.verification import recheck
+
+    app.config["DESK"]["incidents"]["recheck_minutes"] = 0
+    wechat.deleted.add(f"{wechat.url}/s/hand1")
+    assert recheck(get_desk(app)) == [f"{iid}:wechat"]
+    gone = [p for p in duty.get(f"{API}/{iid}").get_json()["publications"] if p["gone_at"]]
+    assert [(p["channel"], p["mode"]) for p in gone] == [("wechat", "manual")]
+    assert "已删除" in gone[0]["last_check"]["how"]
     # refused: a bad link, an unknown channel
     assert duty.post(f"{API}/{iid}/publications/manual", json={"channel": "weibo", "url": "weibo"}).status_code == 400
 
