@@ -14,6 +14,7 @@ log lines that a dev server would have shown (frames parsed as HTTP, tracebacks)
 from __future__ import annotations
 
 import argparse
+import copy
 import multiprocessing as mp
 import os
 import re
@@ -121,7 +122,7 @@ def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) ->
 
     def make(i: int) -> tuple[socketio.Client, dict]:
         st = {"client": i, "posts": 0, "events": 0, "dups": 0, "disconnects": 0, "replayed": 0, "resyncs": 0,
-              "connects": 0, "seen": bytearray(), "pos": None}
+              "connects": 0, "seen": bytearray(), "pos": None, "reasons": {}}
         lock = threading.Lock()
         sio = Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
 
@@ -155,8 +156,9 @@ def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) ->
             st["resyncs"] += 1
             on_live(status)
 
-        def on_disconnect(*_a):  # noqa: ANN202
+        def on_disconnect(reason=None):  # noqa: ANN001, ANN202
             st["disconnects"] += 1
+            st["reasons"][str(reason)] = st["reasons"].get(str(reason), 0) + 1
 
         sio.on("posts", on_posts, namespace="/desk")
         sio.on("live", on_live, namespace="/desk")
@@ -169,11 +171,8 @@ def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) ->
     clients = [make(first + i) for i in range(n)]
     ready.release()
     stop.wait()
-    for sio, st in clients:
-        st["disconnects"] -= 0  # disconnects counted before our own below
-        st.pop("seen")
-        st.pop("pos")
-        out.put(dict(st))
+    for _sio, st in clients:  # copied before our own disconnects below (the queue pickles later)
+        out.put(copy.deepcopy({k: v for k, v in st.items() if k not in ("seen", "pos")}))
     for sio, _st in clients:
         try:
             sio.disconnect()
@@ -214,7 +213,8 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=5, help="client processes (default 5)")
     ap.add_argument("--senders", type=int, default=2, help="ingest threads (default 2)")
     ap.add_argument("--rules", default=None, help="rules directory for the desk (default: none)")
-    ap.add_argument("--drain", type=float, default=90, help="seconds to wait for the last events (default 90)")
+    ap.add_argument("--drain", type=float, default=120, help="seconds to wait for the last events (default 120)")
+    ap.add_argument("--log", default=None, help="keep the desk's log in this file")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmpname:
@@ -255,8 +255,12 @@ def main() -> None:
                 time.sleep(5)
                 samples.append((time.monotonic() - t0, tree_rss_mb(proc.pid)))
                 if len(samples) % 6 == 0:
-                    print(f"  t={samples[-1][0]:5.0f}s  accepted {sum(accepted):7d}  desk RSS {samples[-1][1]:6.0f} MB",
-                          flush=True)
+                    try:
+                        backlog = requests.get(base + "/api/v1/health", timeout=10).json().get("inbox")
+                    except (requests.RequestException, ValueError):
+                        backlog = "?"
+                    print(f"  t={samples[-1][0]:5.0f}s  accepted {sum(accepted):7d}  desk RSS {samples[-1][1]:6.0f} MB"
+                          f"  pipeline backlog (inbox) {backlog}", flush=True)
             sent_secs = time.monotonic() - t0
             rss["middle"] = samples[len(samples) // 2][1] if samples else rss["start"]
             rss["end_send"] = tree_rss_mb(proc.pid)
@@ -274,6 +278,10 @@ def main() -> None:
                 time.sleep(2)
             time.sleep(5)
             rss["end"] = tree_rss_mb(proc.pid)
+            vol = requests.get(base + "/api/v1/stats/volume?interval=1h&minutes=120", cookies={"session": cookie},
+                               timeout=60).json()
+            stored = sum(n for _t, n in vol.get("buckets", [])) - 1  # the desk's own count, less the warm-up post
+            health = requests.get(base + "/api/v1/health", timeout=10).json()
             stop.set()
             stats = [out.get(timeout=60) for _ in range(args.clients)]
             for p in procs:
@@ -286,8 +294,14 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         text = log.read_text(errors="replace")
+        if args.log:
+            Path(args.log).write_text(text, encoding="utf-8")
 
     got = sorted(s["posts"] for s in stats)
+    reasons: dict[str, int] = {}
+    for s in stats:
+        for k, v in s["reasons"].items():
+            reasons[k] = reasons.get(k, 0) + v
     complete = sum(1 for s in stats if s["posts"] >= total)
     print(f"\nlive fan-out: {args.clients} clients, {args.rate:.0f} posts/s asked for {args.seconds:.0f} s "
           f"(production server: gunicorn gthread)")
@@ -295,17 +309,24 @@ def main() -> None:
           f"{' ' + str(sorted(set(map(str, errors)))[:5]) if errors else ''}")
     print(f"received per client (distinct events, replays included): min {got[0]}  median {got[len(got) // 2]}  "
           f"max {got[-1]}")
-    print(f"ratio received/sent: min {got[0] / max(1, total):.4f}  mean {sum(got) / len(got) / max(1, total):.4f}   "
-          f"clients with every post: {complete}/{len(stats)}")
+    print(f"posts stored by the desk (its volume API) {stored}; still in its inbox at the end: {health.get('inbox')}")
+    print(f"ratio received/accepted: min {got[0] / max(1, total):.4f}  mean {sum(got) / len(got) / max(1, total):.4f}"
+          f"   clients with every post: {complete}/{len(stats)}")
+    print(f"ratio received/stored (the live feed alone): min {got[0] / max(1, stored):.4f}  "
+          f"mean {sum(got) / len(got) / max(1, stored):.4f}   clients with every stored post: "
+          f"{sum(1 for s in stats if s['posts'] >= stored)}/{len(stats)}")
     print(f"disconnects {sum(s['disconnects'] for s in stats)}  reconnects {sum(s['connects'] for s in stats) - len(stats)}"
           f"  events replayed {sum(s['replayed'] for s in stats)}  resyncs {sum(s['resyncs'] for s in stats)}"
-          f"  duplicate events {sum(s['dups'] for s in stats)}")
+          f"  duplicate events {sum(s['dups'] for s in stats)}  disconnect reasons {reasons}")
     print(f"desk RSS MB: start {rss['start']:.0f}  middle {rss['middle']:.0f}  end of sending {rss['end_send']:.0f}  "
           f"end {rss['end']:.0f}   ratio end/start {rss['end'] / rss['start']:.2f}")
     as_http = len(re.findall(r"HTTP/0\.9|Bad request", text))
     print(f"desk log: frames parsed as HTTP (HTTP/0.9, 'Bad request') {as_http}"
-          f"  tracebacks {text.count('Traceback')}  slow clients dropped {text.count('unsent packets')}"
+          f"  tracebacks {text.count('Traceback')}  slow clients dropped {text.count('of unsent events')}"
           f"  werkzeug lines {text.lower().count('werkzeug')}")
+    if "Traceback" in text:
+        i = text.index("Traceback")
+        print("first traceback in the desk log:\n" + text[max(0, text.rfind("\n", 0, i - 200)):i + 1500])
 
 
 if __name__ == "__main__":

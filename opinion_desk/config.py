@@ -53,6 +53,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "message_queue": Key(str, "", "Socket.IO message queue (redis://host:6379/0) so every desk process can emit to every browser; empty = one process"),
         "replay_minutes": Key((int, float), 10, "a reconnecting browser gets the live events it missed within this many minutes (else it reloads)"),
         "replay_max_mb": Key((int, float), 32, "cap on the replay buffer (JSON size of the kept events, MB)"),
+        "web_threads": Key(int, 256, "threads of the web server (gunicorn gthread): each open dashboard holds one for its WebSocket, so keep it above the number of browsers plus API callers"),
+        "allowed_origins": Key(list, [], "pages allowed to open the live feed besides the desk's own origin (scheme://host:port as the browser sees it), e.g. [\"https://desk.example.gov.cn\"]"),
+        "message_queue": Key(str, "", "Socket.IO message queue (redis://host:6379/0) so every desk process can emit to every browser; empty = one process"),
+        "replay_minutes": Key((int, float), 10, "a reconnecting browser gets the live events it missed within this many minutes (else it reloads)"),
+        "replay_max_mb": Key((int, float), 32, "cap on the replay buffer (JSON size of the kept events, MB)"),
     },
     "store": {
         "backend": Key(str, "sqlite", "post store: 'sqlite' (embedded) or 'elasticsearch'", ("sqlite", "elasticsearch")),

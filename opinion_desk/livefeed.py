@@ -12,8 +12,10 @@ With ``[desk] message_queue`` (Redis) each web process numbers what it delivers,
 included: the numbering lives in the receiving end (``PubSubManager._handle_emit``), so replay covers everything a
 browser of this process could have received.
 
-A client whose send queue holds more than ``MAX_BACKLOG`` packets (it stopped reading) is disconnected: the memory
-goes back, and its reconnect gets the replay.
+A client whose send queue holds more than about ``MAX_BACKLOG_BYTES`` of events (it stopped reading) is
+disconnected: the memory goes back, and its reconnect gets the replay. A replay larger than ``MAX_REPLAY_BYTES`` is
+not sent: the client gets ``resync`` and reloads, which is faster than a long replay and bounds what one reconnect
+can queue.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/desk"
 LIVE = "live"  # the room of browsers that are up to date
-MAX_BACKLOG = 2000  # packets waiting for one client before it is dropped (it reconnects and replays)
+MAX_BACKLOG_BYTES = 8 << 20  # events waiting for one client before it is dropped (it reconnects and replays)
+MAX_REPLAY_BYTES = 8 << 20  # a longer gap is answered with resync
 
 
 class ReplayBuffer:
@@ -48,11 +51,13 @@ class ReplayBuffer:
         self.bytes = 0
         self.dropped_seq = 0  # the highest seq no longer kept
 
-    def append(self, seq: int, event: str, data: Any) -> None:
+    def append(self, seq: int, event: str, data: Any) -> int:
+        """Keep an event; returns its size."""
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
         self.items.append((seq, self.clock(), event, text))
         self.bytes += len(text)
         self.trim()
+        return len(text)
 
     def trim(self) -> None:
         oldest = self.clock() - self.seconds
@@ -61,25 +66,33 @@ class ReplayBuffer:
             self.bytes -= len(text)
             self.dropped_seq = seq
 
-    def since(self, seq: int) -> list[tuple[int, str, Any]] | None:
-        """The events after ``seq``, oldest first; None when some of them are no longer kept."""
+    def since(self, seq: int, max_bytes: int | None = None) -> list[tuple[int, str, Any]] | None:
+        """The events after ``seq``, oldest first; None when some of them are no longer kept (or they are more
+        than ``max_bytes``)."""
         self.trim()
         if seq < self.dropped_seq:
             return None
-        return [(s, e, json.loads(text)) for s, _t, e, text in self.items if s > seq]
+        kept = [(s, e, text) for s, _t, e, text in self.items if s > seq]
+        if max_bytes is not None and sum(len(text) for _s, _e, text in kept) > max_bytes:
+            return None
+        return [(s, e, json.loads(text)) for s, e, text in kept]
 
 
 class SequencedManager(socketio.Manager):
     """A Socket.IO client manager that numbers and keeps what goes to the live room (see the module docstring)."""
 
     def __init__(self, replay_seconds: float = 600, replay_max_bytes: int = 32 << 20,
-                 max_backlog: int = MAX_BACKLOG, **kwargs: Any) -> None:
+                 max_backlog_bytes: int = MAX_BACKLOG_BYTES, max_replay_bytes: int = MAX_REPLAY_BYTES,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.epoch = uuid.uuid4().hex[:12]
         self.seq = 0
         self.buffer = ReplayBuffer(replay_seconds, replay_max_bytes)
-        self.max_backlog = max_backlog
+        self.max_backlog_bytes = max_backlog_bytes
+        self.max_replay_bytes = max_replay_bytes
         self.dropped_clients = 0
+        self._avg_bytes = 1024.0  # running mean size of an event, to turn the byte caps into queue lengths
+        self._grace: dict[str, int] = {}  # eio sid -> packets of its replay (allowed on top of the cap)
         self._lock = threading.Lock()
 
     def emit(self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
@@ -89,7 +102,8 @@ class SequencedManager(socketio.Manager):
             return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
         with self._lock:
             self.seq += 1
-            self.buffer.append(self.seq, event, data)
+            size = self.buffer.append(self.seq, event, data)
+            self._avg_bytes += (size - self._avg_bytes) / 64
             super().emit(event, (data, {"seq": self.seq, "epoch": self.epoch}), namespace, room=LIVE,
                          skip_sid=skip_sid)
             slow = self._slow_clients(namespace)
@@ -103,7 +117,8 @@ class SequencedManager(socketio.Manager):
         with self._lock:
             missed: list[tuple[int, str, Any]] | None = []
             if since is not None:
-                missed = self.buffer.since(since[1]) if since[0] == self.epoch and since[1] <= self.seq else None
+                missed = (self.buffer.since(since[1], self.max_replay_bytes)
+                          if since[0] == self.epoch and since[1] <= self.seq else None)
             eio_sid = self.eio_sid_from_sid(sid, namespace)
             # Manager.emit delivers here only: a message queue must not reorder the replay behind live events
             for seq, event, data in missed or ():
@@ -119,21 +134,25 @@ class SequencedManager(socketio.Manager):
                                   namespace, room=sid)
             if eio_sid is not None:
                 self.basic_enter_room(sid, namespace, LIVE)
+                self._grace[eio_sid] = len(missed or ())
         return status
 
     def _slow_clients(self, namespace: str) -> list[str]:
         eio = self.server.eio
+        cap = max(64, int(self.max_backlog_bytes / max(self._avg_bytes, 1.0)))
         slow = []
         for _sid, eio_sid in self.get_participants(namespace, LIVE):
             sock = eio.sockets.get(eio_sid)
-            if sock is not None and sock.queue.qsize() > self.max_backlog:
+            if sock is not None and sock.queue.qsize() > cap + self._grace.get(eio_sid, 0):
                 slow.append(eio_sid)
+        if len(self._grace) > 2 * len(eio.sockets) + 16:  # forget clients that are gone
+            self._grace = {k: v for k, v in self._grace.items() if k in eio.sockets}
         return slow
 
     def _drop(self, eio_sid: str) -> None:
         self.dropped_clients += 1
-        log.warning("live feed: client %s has %d+ unsent packets: disconnected (it reconnects and replays)",
-                    eio_sid, self.max_backlog)
+        log.warning("live feed: client %s has %.0f+ MB of unsent events: disconnected (it reconnects and replays)",
+                    eio_sid, self.max_backlog_bytes / (1 << 20))
         try:
             self.server.eio.disconnect(eio_sid)
         except Exception:  # noqa: BLE001 - it may be gone already

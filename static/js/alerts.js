@@ -254,6 +254,7 @@
   document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
   document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
   document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
+  document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
 })();
 
 // -- every logged-in page: incident notices (事件时限, one banner per incident, updated in place), the approvers'
