@@ -75,6 +75,8 @@ def check_images(value: Any, where: str = "item") -> list[dict[str, str]]:
             im = {"url": im}
         if not isinstance(im, dict) or not isinstance(im.get("url"), str) or not im["url"].strip():
             raise InputError(where, f"images[{i}]", "expected {url, alt} with a non-empty url")
+        if not im["url"].strip().lower().startswith(("http://", "https://")):
+            raise InputError(where, f"images[{i}]", f"图片地址须以 http:// 或 https:// 开头：{im['url'][:80]!r}")
         out.append({"url": im["url"].strip(), "alt": str(im.get("alt") or "")})
     return out
 
