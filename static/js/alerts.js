@@ -252,9 +252,6 @@
   });
   if (document.readyState !== "loading") { loadAlerts(); loadSilences(); loadRules(); }
   document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
-  document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
-  document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
-  document.addEventListener("desk:resync", function () { loadAlerts(); loadSilences(); loadRules(); });
 })();
 
 // -- every logged-in page: incident notices (事件时限, one banner per incident, updated in place), the approvers'

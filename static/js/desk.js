@@ -38,28 +38,6 @@
     desk.socket.on("resync", function () { document.dispatchEvent(new CustomEvent("desk:resync")); });
     desk.livePosition = function () { return last; };
   })();
-  // Replay after a reconnect (opinion_desk/livefeed.py): every live event ends with {seq, epoch}; a reconnect sends
-  // the last one seen and gets what it missed, in order. "resync" (gap too old, or the desk restarted) fires the
-  // document event "desk:resync", on which pages reload their data through the REST API.
-  (function () {
-    let last = null;
-    function note(m) { if (m && typeof m.seq === "number" && m.epoch) last = { epoch: m.epoch, seq: m.seq }; }
-    desk.socket.auth = function (cb) { cb(last ? { epoch: last.epoch, seq: last.seq } : {}); };
-    desk.socket.onAny(function () { note(arguments[arguments.length - 1]); });
-    desk.socket.on("resync", function () { document.dispatchEvent(new CustomEvent("desk:resync")); });
-    desk.livePosition = function () { return last; };
-  })();
-  // Replay after a reconnect (opinion_desk/livefeed.py): every live event ends with {seq, epoch}; a reconnect sends
-  // the last one seen and gets what it missed, in order. "resync" (gap too old, or the desk restarted) fires the
-  // document event "desk:resync", on which pages reload their data through the REST API.
-  (function () {
-    let last = null;
-    function note(m) { if (m && typeof m.seq === "number" && m.epoch) last = { epoch: m.epoch, seq: m.seq }; }
-    desk.socket.auth = function (cb) { cb(last ? { epoch: last.epoch, seq: last.seq } : {}); };
-    desk.socket.onAny(function () { note(arguments[arguments.length - 1]); });
-    desk.socket.on("resync", function () { document.dispatchEvent(new CustomEvent("desk:resync")); });
-    desk.livePosition = function () { return last; };
-  })();
   const conn = document.getElementById("conn");
   desk.socket.on("connect", function () {
     conn.textContent = "● 实时连接";
