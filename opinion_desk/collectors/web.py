@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 from ..errors import CollectorError
 from ..models import PICTURE_ONLY, Post, utcnow
 from .base import AUTHOR_TYPE_CHOICES, CollectResult, Collector, Option
-from .http import Fetcher, decode
+from .http import Fetcher, decode_report
 from .rss import RAW_HTML_MAX, SEEN_KEEP, matches_keywords
 from .people import html_images, unique_images
 from .textutil import extract_article, node_text, parse_when, soup
@@ -65,11 +65,17 @@ class WebListCollector(Collector):
     def __init__(self, spec) -> None:  # noqa: ANN001
         super().__init__(spec)
         self.fetcher = Fetcher(spec.name, timeout=spec.timeout or 20.0)
+        self.notes: list[str] = []  # this run's doubts (an encoding guessed with little confidence)
 
     def page_text(self, url: str) -> tuple[str, str]:
         r = self.fetcher.get(url)
         enc = self.opt("encoding")
-        return r.url, (r.body.decode(enc, errors="replace") if enc else decode(r.body, r.headers.get("content-type")))
+        if enc:
+            return r.url, r.body.decode(enc, errors="replace")
+        dec = decode_report(r.body, r.headers.get("content-type"))
+        if dec.note and dec.note not in self.notes:
+            self.notes.append(f"{r.url}: {dec.note}")
+        return r.url, dec.text
 
     def item_author(self, it: Any) -> str:
         """The item's news source or author by the per-item selectors ("来源：" and the like dropped)."""
@@ -82,6 +88,7 @@ class WebListCollector(Collector):
         return ""
 
     def collect(self, cursor: dict[str, Any]) -> CollectResult:
+        self.notes = []
         seen = list(cursor.get("seen") or [])
         seen_set = set(seen)
         keywords = [str(k) for k in self.opt("keywords") or []]
@@ -147,7 +154,7 @@ class WebListCollector(Collector):
                               raw={"list_page": page_url, "title": title, "time_found": when is not None,
                                    "summary": summary, **raw_extra}))
         seen = [*seen, *sorted(this_run)][-SEEN_KEEP:]
-        return CollectResult(posts=posts, cursor={"seen": seen}, notes=notes)
+        return CollectResult(posts=posts, cursor={"seen": seen}, notes=[*self.notes[:5], *notes])
 
     def close(self) -> None:
         self.fetcher.close()
