@@ -144,6 +144,11 @@ def parse_when(value: Any, now: datetime | None = None) -> datetime | None:
         return _aware(datetime.fromisoformat(iso))
     except ValueError:
         pass
+    return _absolute(s) or _relative(s, now)
+
+
+def _absolute(s: str) -> datetime | None:
+    """A date with its own year (Weibo's, ISO, RFC 822, Chinese) anywhere in ``s``."""
     m = _WEIBO_DATE.search(s)
     if m:
         try:
@@ -170,6 +175,11 @@ def parse_when(value: Any, now: datetime | None = None) -> datetime | None:
             return datetime(y, mo, d, hh, mm, ss, tzinfo=CST).astimezone(timezone.utc)
         except ValueError:
             return None
+    return None
+
+
+def _relative(s: str, now: datetime) -> datetime | None:
+    """刚刚, N分钟前, 今天/昨天/前天 HH:MM, 06月17日 18:12 and 05-01: counted from ``now`` (China Standard Time)."""
     local = now.astimezone(CST)
     if s.startswith("刚刚"):
         return now
