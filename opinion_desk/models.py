@@ -39,7 +39,7 @@ def parse_time(value: Any, field_name: str = "created_at", where: str = "item") 
         try:
             return datetime.fromtimestamp(v, timezone.utc)
         except (OverflowError, OSError, ValueError):
-            raise InputError(where, field_name, f"timestamp {value!r} is out of range") from None
+            raise InputError(where, field_name, f"时间 {value!r} 超出可表示的范围（timestamp out of range）") from None
     elif isinstance(value, str) and value.strip():
         s = value.strip()
         if s.isdigit():
@@ -50,15 +50,15 @@ def parse_time(value: Any, field_name: str = "created_at", where: str = "item") 
         try:
             dt = datetime.fromisoformat(s2)
         except ValueError:
-            raise InputError(where, field_name, f"bad timestamp {value!r} (want ISO 8601 or epoch seconds)") from None
+            raise InputError(where, field_name, f"无法识别的时间 {value!r}，应为 ISO 8601 或 Unix 秒（bad timestamp）") from None
     else:
-        raise InputError(where, field_name, f"missing or bad timestamp {value!r}")
+        raise InputError(where, field_name, f"缺少时间或时间无法识别：{value!r}（missing or bad timestamp）")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=cst)
     try:
         return dt.astimezone(timezone.utc)
     except (OverflowError, ValueError):  # e.g. 0001-01-01 in UTC+8 falls before year 1
-        raise InputError(where, field_name, f"timestamp {value!r} is out of range") from None
+        raise InputError(where, field_name, f"时间 {value!r} 超出可表示的范围（timestamp out of range）") from None
 
 
 #: the text of a post that is only pictures (no words): kept, so a notice posted as an image is not lost
@@ -147,27 +147,27 @@ class Post:
         Accepts ``text`` (or ``content``), ``created_at`` (or ``time``/``t``/``ts``), ``source_id`` (or ``id``/``mid``).
         """
         if not isinstance(data, dict):
-            raise InputError(where, None, f"expected a JSON object, got {type(data).__name__}")
+            raise InputError(where, None, f"应为 JSON 对象，收到 {type(data).__name__}（expected a JSON object）")
         text = data.get("text", data.get("content"))
         if (not isinstance(text, str) or not text.strip()) and data.get("images"):
             text = PICTURE_ONLY  # a notice posted as an image: kept, with its images
         if not isinstance(text, str) or not text.strip():
-            raise InputError(where, "text", "missing or empty text")
+            raise InputError(where, "text", "缺少正文或正文为空（missing or empty text）")
         source = data.get("source") or default_source
         if not isinstance(source, str) or not source:
-            raise InputError(where, "source", "missing source")
+            raise InputError(where, "source", "缺少来源 source（missing source）")
         sid = data.get("source_id", data.get("id", data.get("mid")))
         if sid is None or str(sid) == "":
-            raise InputError(where, "source_id", "missing post id (source_id or id)")
+            raise InputError(where, "source_id", "缺少帖子 id：source_id 或 id（missing post id）")
         if isinstance(sid, bool) or not isinstance(sid, (str, int)):
-            raise InputError(where, "source_id", f"post id must be a string or a whole number, not {type(sid).__name__}")
+            raise InputError(where, "source_id", f"帖子 id 应为字符串或整数，收到 {type(sid).__name__}")
         t = None
         for k in ("created_at", "time", "t", "ts"):
             if data.get(k) not in (None, ""):
                 t, tkey = data[k], k
                 break
         if t is None:
-            raise InputError(where, "created_at", "missing timestamp")
+            raise InputError(where, "created_at", "缺少发布时间（missing timestamp）")
         created = parse_time(t, tkey, where)
         known = {f.name for f in fields(cls)}
         kw: dict[str, Any] = {}
@@ -183,5 +183,5 @@ class Post:
                 try:
                     kw[k] = int(kw[k] or 0)
                 except (TypeError, ValueError, OverflowError):
-                    raise InputError(where, k, f"not a whole number: {kw[k]!r}") from None
+                    raise InputError(where, k, f"不是整数：{kw[k]!r}（not a whole number）") from None
         return cls(source=source, source_id=str(sid), text=text, created_at=created, **kw)

@@ -65,11 +65,11 @@ def _parse_line(raw: bytes, where: str) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
-        raise InputError(where, None, f"not UTF-8 ({e.reason} at byte {e.start})") from None
+        raise InputError(where, None, f"不是 UTF-8 文本（not UTF-8: {e.reason} at byte {e.start}）") from None
     except json.JSONDecodeError as e:
-        raise InputError(where, None, f"not JSON: {e.msg} at column {e.colno}") from None
+        raise InputError(where, None, f"不是 JSON（not JSON: {e.msg} at column {e.colno}）") from None
     except RecursionError:
-        raise InputError(where, None, "not JSON that can be read: nested too deep") from None
+        raise InputError(where, None, "嵌套过深，无法读取（not JSON that can be read: nested too deep）") from None
 
 
 @click.command("import")

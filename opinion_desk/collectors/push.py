@@ -29,15 +29,15 @@ def items_from_payload(payload: Any, fmt: str, source: str) -> tuple[list[Any], 
     own ``{"user": {...}, "weibo": [...]}`` file (the user's fields are copied onto each post).
     """
     if fmt not in FORMATS:
-        raise InputError("query", "format", f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+        raise InputError("query", "format", f"未知格式 {fmt!r}，可用：{', '.join(sorted(FORMATS))}")
     if isinstance(payload, list):
         return payload, source
     if not isinstance(payload, dict):
-        raise InputError("body", None, "expected a list of posts or {\"posts\": [...]}")
+        raise InputError("body", None, "应为帖子列表或 {\"posts\": [...]}（expected a list of posts）")
     if fmt == "weibo-crawler" and "weibo" in payload:
         posts = payload["weibo"]
         if not isinstance(posts, list):
-            raise InputError("body", "weibo", "expected a list of posts")
+            raise InputError("body", "weibo", "应为帖子列表（expected a list of posts）")
         user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
         items = []
         for p in posts:
@@ -50,7 +50,7 @@ def items_from_payload(payload: Any, fmt: str, source: str) -> tuple[list[Any], 
         return feed_items(payload), payload.get("source") or source
     items = payload.get("posts")
     if not isinstance(items, list):
-        raise InputError("body", "posts", "expected a list of posts")
+        raise InputError("body", "posts", "应为帖子列表（expected a list of posts）")
     return items, payload.get("source") or source
 
 
@@ -62,14 +62,14 @@ def convert_items(items: Iterable[Any], fmt: str = "desk", source: str = "ingest
     try:
         conv = FORMATS[fmt]
     except KeyError:
-        raise InputError("query", "format", f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}") from None
+        raise InputError("query", "format", f"未知格式 {fmt!r}，可用：{', '.join(sorted(FORMATS))}") from None
     checks = checks or PostChecks()
     posts: list[Post] = []
     errors: list[InputError] = []
     for i, item in enumerate(items):
         try:
             if not isinstance(item, dict):
-                raise InputError(where(i), None, f"expected a JSON object, got {type(item).__name__}")
+                raise InputError(where(i), None, f"应为 JSON 对象，收到 {type(item).__name__}（expected a JSON object）")
             try:
                 post = conv(item, where(i), source)
             except (TypeError, ValueError, OverflowError, AttributeError, RecursionError) as e:

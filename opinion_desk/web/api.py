@@ -67,12 +67,12 @@ def ingest():  # noqa: ANN201
     """
     payload = _json_body()
     if payload is None:
-        return jsonify(error="body is not JSON (send a list of posts or {\"posts\": [...]})"), 400
+        return jsonify(error="请求体不是可读的 JSON：请发送帖子列表或 {\"posts\": [...]}（body is not JSON）"), 400
     # a list, {"source", "posts"}, or a crawler's own file shape (weibo-crawler {"user", "weibo"}); InputError -> 400
     items, source = items_from_payload(payload, request.args.get("format", "desk"), request.args.get("source", "ingest"))
     limit = current_app.config["DESK"]["ingest"]["max_batch"]
     if len(items) > limit:
-        return jsonify(error=f"too many items: {len(items)} > {limit} (split the batch)", field="posts"), 413
+        return jsonify(error=f"条目过多：{len(items)} > {limit}，请分批发送（too many items）", field="posts"), 413
     pipeline = get_pipeline()
     posts, errors = convert_items(items, request.args.get("format", "desk"), source, checks=pipeline.checks)
     try:

@@ -51,10 +51,10 @@ def test_import_reports_bad_lines_and_keeps_good_ones(tmp_path):
     r = CliRunner().invoke(main, ["--config", str(conf), "import", str(f), "--source", "file-a"])
     assert r.exit_code == 1, r.output
     out = r.output
-    assert f"{f}:2: not JSON" in out
-    assert f"{f}:5: field 'text': missing or empty text" in out
-    assert f"{f}:7: field 'created_at': bad timestamp" in out
-    assert f"{f}:9: not UTF-8" in out
+    assert f"{f}:2: 不是 JSON（not JSON" in out
+    assert f"{f}:5: field 'text': 缺少正文或正文为空" in out
+    assert f"{f}:7: field 'created_at': 无法识别的时间" in out
+    assert f"{f}:9: 不是 UTF-8 文本" in out
     assert "4 posts read, 4 indexed, 0 spooled, 0 refused by the store, 4 bad lines" in out
     assert _count(conf) == 4
     assert _count(conf, text="食堂", sources=["file-a"]) == 4
