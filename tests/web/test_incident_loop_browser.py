@@ -135,8 +135,7 @@ def test_live_alert_to_closed_with_both_channels_verified(app, live_server, brow
             assert banner.locator("a.more").get_attribute("href") == "/incidents/1"
             clock.advance(timedelta(hours=7))
             assert tick_deadlines(desk) == ["1:press:0.8"]
-            d.wait_for_function("() => document.querySelector(\".alert-banner.escalation[data-incident-id='1']\")"
-                                ".innerText.includes('80%')", timeout=10000)
+            d.locator(".alert-banner.escalation[data-incident-id='1']", has_text="80%").wait_for(timeout=10000)
             assert d.locator(".alert-banner.escalation").count() == 1  # updated in place, not stacked
             b.locator(".alert-banner.escalation[data-incident-id='1']").wait_for(timeout=10000)
             d.locator("#inc-escalations li[data-esc-kind='press:0.8']").wait_for(timeout=10000)
