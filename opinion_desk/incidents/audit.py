@@ -54,7 +54,8 @@ def entry_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, incid
                payload: dict[str, Any]) -> str:
     body = canonical({"seq": seq, "at": at, "actor": actor, "action": action, "incident_id": incident_id,
                       "payload": payload})
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    # surrogatepass: text with a lone surrogate (possible in a JSON body) still hashes; every other text as UTF-8
+    return hashlib.sha256((prev_hash + body).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def append(s: Session, actor: str, action: str, incident_id: int | None, payload: dict[str, Any] | None = None,

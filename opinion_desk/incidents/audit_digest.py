@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..errors import ConfigError
 from ..state import StateDB
 from ..state.incidents import AuditEntry
 from . import audit
@@ -53,7 +54,10 @@ def load_key(cfg: Any, create: bool = True) -> bytes | None:
     """The signing key (hex in the key file); made on first use when ``create``; None when absent."""
     path = key_path(cfg)
     if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        try:
+            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            raise ConfigError([f"[audit] key_file: {path} 不是十六进制的签名密钥"], cfg.file) from None
     if not create:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)

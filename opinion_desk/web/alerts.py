@@ -71,6 +71,11 @@ def add_silence():  # noqa: ANN201
     if not isinstance(data, dict):
         return jsonify(error="body must be a JSON object"), 400
     rule = str(data.get("rule") or "*")
+    for field in ("rule", "key", "reason"):  # a lone surrogate cannot be stored (nor audited)
+        try:
+            str(data.get(field) or "").encode("utf-8")
+        except UnicodeEncodeError:
+            return jsonify(error=f"field '{field}': 含有无效的字符（孤立代理项）", field=field), 400
     try:
         dur = parse_duration(data.get("duration", "1h"))
     except ValueError as e:

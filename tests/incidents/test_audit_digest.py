@@ -156,3 +156,11 @@ def test_the_running_desk_mails_the_digest_to_the_leaders(app_config, analyzer, 
             assert audit_digest.verify(cfg, s).ok
     finally:
         stop_background(app)
+
+
+def test_a_damaged_key_file_is_a_clean_error(tmp_path):
+    toml, cfg, db = _setup(tmp_path)
+    audit.record(db, "wang", "login", {})
+    cfg.data_path("audit.key").write_text("not hex at all\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--config", str(toml), "audit", "digest"])
+    assert r.exit_code == 1 and "key_file" in r.output and "Traceback" not in r.output

@@ -91,3 +91,14 @@ def test_start_records_redacted_config_and_rule_file_changes(app_config, analyze
         assert _entries(app, "sources_changed") == []  # no sources folder, nothing to list
     finally:
         stop_background(app)
+
+
+def test_a_lone_surrogate_is_refused_by_name_and_still_hashes(app, login_as):
+    c = login_as("duty")
+    r = c.post("/api/v1/silences", data='{"rule": "\\ud800规则", "duration": "1h"}',
+               headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.get_json()["field"] == "rule"
+    db = app.extensions["opinion_desk.state"]
+    audit.record(db, "wang", "login_failed", {"username": "\ud800x"})  # e.g. a name from a JSON body
+    with db.session_scope() as s:
+        assert audit.verify_chain(s).ok
