@@ -87,6 +87,29 @@ class WebListCollector(Collector):
                     return name
         return ""
 
+    def list_item(self, it: Any, page_url: str, skip: set[str]) -> tuple[str, str, Any, str, str, str, list] | None:
+        """(link, title, when, summary, list page, author, pictures) of one list item; None when it has no usable
+        link or its link was already taken."""
+        a = it.select_one(self.opt("link"))
+        href = a.get("href") if a is not None else None
+        if not href or href.startswith(("javascript:", "#")):
+            return None
+        link = urljoin(page_url, href.strip())
+        if link in skip:
+            return None
+        t = it.select_one(self.opt("title"))
+        title = (t.get("title") or node_text(t)) if t is not None else ""
+        when = None
+        if self.opt("time"):
+            tn = it.select_one(self.opt("time"))
+            if tn is not None:
+                raw_t = tn.get(self.opt("time_attr")) if self.opt("time_attr") else tn.get_text(" ", strip=True)
+                when = parse_when(raw_t)
+        s = it.select_one(self.opt("summary")) if self.opt("summary") else None
+        imgs = html_images(it.decode(), page_url)  # the item's pictures (weibo.cn: beside the text)
+        return (link, str(title).strip(), when, node_text(s) if s is not None else "", page_url,
+                self.item_author(it), imgs)
+
     def collect(self, cursor: dict[str, Any]) -> CollectResult:
         self.notes = []
         seen = list(cursor.get("seen") or [])
@@ -105,26 +128,10 @@ class WebListCollector(Collector):
                 raise CollectorError(self.name, f"{page_url}: no item matches selector {self.opt('item')!r} "
                                                 "(the page layout may have changed)")
             for it in items:
-                a = it.select_one(self.opt("link"))
-                href = a.get("href") if a is not None else None
-                if not href or href.startswith(("javascript:", "#")):
-                    continue
-                link = urljoin(page_url, href.strip())
-                if link in seen_set or link in this_run:
-                    continue
-                this_run.add(link)
-                t = it.select_one(self.opt("title"))
-                title = (t.get("title") or node_text(t)) if t is not None else ""
-                when = None
-                if self.opt("time"):
-                    tn = it.select_one(self.opt("time"))
-                    if tn is not None:
-                        raw_t = tn.get(self.opt("time_attr")) if self.opt("time_attr") else tn.get_text(" ", strip=True)
-                        when = parse_when(raw_t)
-                s = it.select_one(self.opt("summary")) if self.opt("summary") else None
-                imgs = html_images(it.decode(), page_url)  # the item's pictures (weibo.cn: beside the text)
-                found.append((link, str(title).strip(), when, node_text(s) if s is not None else "", page_url,
-                              self.item_author(it), imgs))
+                got = self.list_item(it, page_url, seen_set | this_run)
+                if got is not None:
+                    this_run.add(got[0])
+                    found.append(got)
             nxt = doc.select_one(self.opt("next")) if self.opt("next") else None
             url = urljoin(page_url, nxt["href"]) if nxt is not None and nxt.get("href") else None
         posts: list[Post] = []
