@@ -84,7 +84,11 @@ def run_cmd(ctx: click.Context, name: str, dry_run: bool) -> None:
         except CollectorError as e:
             raise click.ClickException(str(e)) from None
         for p in res.posts:
-            click.echo(f"{p.created_at.isoformat()}  {p.author or '-'}  {(p.title or p.text)[:60]!s}  {p.url}")
+            flags = "".join(f"[{f}]" for f, on in (("时间未知", p.time_unknown), ("正文不全", p.truncated),
+                                                    (f"图{len(p.images)}", p.images)) if on)
+            who = f"{p.author or '-'}({p.author_type or '?'})"
+            parent = f" ↩{p.reply_to}" if p.reply_to else (f" ⟲{p.repost_of}" if p.repost_of else "")
+            click.echo(f"{p.created_at.isoformat()}  {who}{flags}{parent}  {(p.title or p.text)[:60].replace(chr(10), ' ')}  {p.url}")
         for n in res.notes:
             click.echo(f"note: {n}", err=True)
         click.echo(f"{len(res.posts)} post(s) (dry run: nothing indexed)")
