@@ -27,7 +27,7 @@ type: keyword
 severity: high
 query_key: keyword
 filter:
-  keywords: [积水]
+  keywords: [积水, 塌方]
 duty:
   check: 联系城管局核实排水情况
 """
@@ -92,6 +92,18 @@ def test_live_alert_to_closed_with_both_channels_verified(app, live_server, brow
         d.wait_for_selector("body[data-live='1']", timeout=20000)
         d.locator("[data-act='acknowledge']").click()
         d.wait_for_selector("#inc-status[data-status='acknowledged']", timeout=10000)
+        # the workspace hears a new alert too: banner, beep
+        beeps = d.evaluate("() => window.desk.sounds.alert")
+        r = requests.post(live_server + "/api/v1/posts", headers=ingest_headers, timeout=10,
+                          json=[{"id": "loop-2", "text": "城北山体塌方，道路中断",
+                                 "created_at": datetime.now(timezone.utc).isoformat()}])
+        assert r.status_code == 202, r.text
+        d.locator(".alert-banner[data-kind='alert']", has_text="塌方").wait_for(timeout=20000)
+        for _ in range(50):
+            if d.evaluate("() => window.desk.sounds.alert") > beeps:
+                break
+            d.wait_for_timeout(100)
+        assert d.evaluate("() => window.desk.sounds.alert") == beeps + 1 and d.evaluate("() => window.desk.soundsBlocked") == 0
 
         # 3. the draft; the duty officer has no 审核通过 / 退回修改
         d.fill("#draft-title", "关于人民路积水情况的通报")
