@@ -110,8 +110,8 @@ def parse_local(text: str, tz: ZoneInfo, field: str) -> tuple[datetime, bool]:
     y, mo, d, hh, mm = m.groups()
     try:
         t = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), tzinfo=tz)
-    except ValueError as e:
-        raise BriefingError(field, f"不是有效的时间：{text!r}（{e}）") from None
+    except ValueError:  # 2026-11-31, 25:00
+        raise BriefingError(field, f"不是有效的日期或时刻：{text!r}") from None
     return t, hh is None
 
 
