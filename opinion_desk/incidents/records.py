@@ -80,7 +80,7 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
     d["escalations"] = [{"kind": e.kind, "message": e.message, "delivered": e.delivered, "at": iso(e.at)}
                         for e in q(Escalation, Escalation.id)]
     pending = [a for a in d["approvals"] if a["kind"] == "close_request" and a["decision"] == "pending"]
-    d["close_request"] = pending[-1] if pending else None
+    d["close_request"] = pending[-1] if pending and inc.status != "closed" else None
     names = {u.username: u.name for u in s.scalars(select(User))}
     names["system"] = "系统"
     for a in d["approvals"]:

@@ -93,8 +93,13 @@ def title(payload: dict[str, Any]) -> str:
 
 
 def mentions(payload: dict[str, Any], field: str) -> list[str]:
-    """The ``field`` (phone, email, feishu_id) of each person an incident notice names, each once."""
-    return list(dict.fromkeys(str(p[field]) for p in payload.get("mentions") or [] if p.get(field)))
+    """The ``field`` (phone, email, feishu_id) of each person an incident notice names, each once. Phones are the
+    mobile numbers robots can @ (WeCom, DingTalk match them to group members): ``+86 138-0000-0001`` becomes
+    ``13800000001``; a landline (``0571-...``) is left out (the person is still named in the text)."""
+    values = [str(p[field]).strip() for p in payload.get("mentions") or [] if p.get(field)]
+    if field == "phone":
+        values = [m for m in (re.sub(r"[\s()-]", "", v).removeprefix("+86") for v in values) if re.fullmatch(r"1\d{10}", m)]
+    return list(dict.fromkeys(values))
 
 
 def cut_bytes(text: str, limit: int) -> str:
