@@ -29,6 +29,7 @@ from typing import Any
 
 import requests
 
+from ...redact import scrub_query
 from ..lifecycle import now as clock
 from . import NOT_CONNECTED, AccountCheck, LiveCheck, MassSends, PublishContext, PublishError, PublishResult, not_configured
 
@@ -123,7 +124,7 @@ class WeChatPublisher:
             r = requests.get(f"{self.base_url}/cgi-bin/token", timeout=self.timeout,
                              params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
         except requests.RequestException as e:
-            raise PublishError("wechat", "无法连接公众号接口，请检查网络", detail=f"{self.base_url}: {e}") from None
+            raise PublishError("wechat", "无法连接公众号接口，请检查网络", detail=scrub_query(f"{self.base_url}: {e}")) from None
         self._token = self._check(r)["access_token"]
         return self._token
 
@@ -137,7 +138,7 @@ class WeChatPublisher:
                                   data=data, headers={"Content-Type": "application/json; charset=utf-8"},
                                   timeout=self.timeout)
             except requests.RequestException as e:
-                raise PublishError("wechat", "无法连接公众号接口，请检查网络", detail=f"{self.base_url}: {e}") from None
+                raise PublishError("wechat", "无法连接公众号接口，请检查网络", detail=scrub_query(f"{self.base_url}: {e}")) from None
             try:
                 return self._check(r)
             except PublishError as e:

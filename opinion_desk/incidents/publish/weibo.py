@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ...redact import scrub_query
 from . import NOT_CONNECTED, AccountCheck, LiveCheck, MassSends, PublishContext, PublishError, PublishResult, not_configured
 
 LIMIT = 140  # 汉字
@@ -163,7 +164,7 @@ class WeiboPublisher:
         try:
             r = requests.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kw)
         except requests.RequestException as e:
-            raise PublishError("weibo", "无法连接微博接口，请检查网络", detail=f"{self.base_url}: {e}") from None
+            raise PublishError("weibo", "无法连接微博接口，请检查网络", detail=scrub_query(f"{self.base_url}: {e}")) from None
         try:
             body = r.json()
         except ValueError:
