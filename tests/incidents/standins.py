@@ -213,10 +213,10 @@ class WeChatStandin(_Server):
     submit/get/getarticle. An expired token answers 42001, an unknown one 40001. Articles can be read as web
     pages (``/s/<id>``; WeChat's 已删除 page once deleted)."""
 
-    def __init__(self, appid: str = "wx0123456789abcdef", secret: str = "wechat-secret", thumb: str = "THUMB_MEDIA_1",
+    def __init__(self, appid: str = "wx0123456789abcdef", secret: str = "", thumb: str = "THUMB_MEDIA_1",
                  mass_quota: int = 1):
         self.appid = appid
-        self.secret = secret
+        self.secret = secret or "wechat-secret-" + secrets.token_hex(4)  # each account its own (tokens are kept)
         self.thumb = thumb
         self.mass_quota = mass_quota  # mass sends left today (订阅号: 1 a day)
         self.tokens: set[str] = set()

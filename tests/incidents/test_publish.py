@@ -170,6 +170,8 @@ def test_wechat_quota_and_not_configured(wechat):
     used["n"] = 1
     check = pub.check_account(CTX)
     assert not check.ok and check.quota["left"] == 0 and "群发剩余 0/1" in check.problems[0]
+    # one token for every check and publication while it lives (each cgi-bin/token call replaces the last)
+    assert [q["path"] for q in wechat.requests].count("/cgi-bin/token") == 1
     svc = wx(wechat, account_type="service", mass_sends=lambda since: 1)
     assert svc.quota()["text"] == "服务号本月群发剩余 3/4 次"
     with pytest.raises(PublishError) as e:

@@ -23,6 +23,7 @@ quota left before publishing.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -60,6 +61,10 @@ ZH = {
 MASS_ZH = {"SEND_SUCCESS": "群发成功", "SENDING": "群发中", "SEND_FAIL": "群发失败", "DELETE": "群发消息已删除"}
 
 
+_TOKENS: dict[tuple[str, str, str], tuple[str, float]] = {}  # (base, appid, secret) -> (token, good until)
+_TOKENS_LOCK = threading.Lock()
+
+
 def period_start(period: str, now: datetime) -> datetime:
     """The start (UTC) of the Beijing day or month holding ``now``."""
     local = now.astimezone(CST)
@@ -88,7 +93,6 @@ class WeChatPublisher:
         self.timeout = timeout
         self.poll_attempts = poll_attempts
         self.poll_seconds = poll_seconds
-        self._token: str | None = None
 
     @classmethod
     def from_config(cls, cfg: Any, channel: str, mass_sends: MassSends) -> "WeChatPublisher":
@@ -118,15 +122,23 @@ class WeChatPublisher:
         return body
 
     def token(self, fresh: bool = False) -> str:
-        if self._token and not fresh:
-            return self._token
+        """The access_token, kept for its lifetime (``expires_in``, less 5 minutes) across publisher instances:
+        each ``cgi-bin/token`` call makes a new one (a daily quota, and the previous one dies 5 minutes later),
+        so the pre-flight, the checks and the publications share one."""
+        key = (self.base_url, self.appid, self.secret)
+        with _TOKENS_LOCK:
+            held = _TOKENS.get(key)
+            if held and not fresh and held[1] > time.monotonic():
+                return held[0]
         try:
             r = requests.get(f"{self.base_url}/cgi-bin/token", timeout=self.timeout,
                              params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
         except requests.RequestException as e:
             raise PublishError("wechat", "无法连接公众号接口，请检查网络", detail=scrub_query(f"{self.base_url}: {e}")) from None
-        self._token = self._check(r)["access_token"]
-        return self._token
+        body = self._check(r)
+        with _TOKENS_LOCK:
+            _TOKENS[key] = (body["access_token"], time.monotonic() + max(60, int(body.get("expires_in", 7200)) - 300))
+        return body["access_token"]
 
     def post(self, path: str, body: dict[str, Any], accept: tuple[int, ...] = ()) -> dict[str, Any]:
         """POST JSON with the token; an invalid/expired token is fetched again once. ``accept``: error codes
@@ -213,7 +225,7 @@ class WeChatPublisher:
         problems: list[str] = []
         detail = ""
         try:
-            self.token(fresh=True)
+            self.token()
             summary = "接口凭证有效"
         except PublishError as e:
             problems.append(e.reason)
