@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..briefings import period as P
 from ..briefings.service import get_briefings
-from ..errors import BriefingError
+from ..errors import BriefingError, StoreError
 from ..state import get_db
 from ..state.users import User
 from .auth import current_user, require_role
@@ -81,6 +81,8 @@ def make_from_form():  # noqa: ANN201
         row = get_briefings().make(_period(form), current_user().username, send=form.get("send") == "1")
     except BriefingError as e:
         return _page(error=str(e), form=form, status=400)
+    except StoreError as e:
+        return _page(error=f"帖子库暂时无法访问，请稍后再试（{e}）", form=form, status=503)
     return redirect(url_for("briefings.page", made=row["id"]), 303)
 
 
@@ -118,4 +120,6 @@ def api_make():  # noqa: ANN201
         row = get_briefings().make(_period(body), current_user().username, send=bool(body.get("send")))
     except BriefingError as e:
         return jsonify(error=str(e), field=e.field), 400
+    except StoreError as e:
+        return jsonify(error=f"帖子库暂时无法访问，请稍后再试（{e}）"), 503
     return jsonify(row), 201

@@ -68,3 +68,19 @@ def test_the_api_makes_and_mails(app, seeded, client, smtp_server):
     row = r.get_json()
     assert row["title"] == "舆情周报（2026年11月23日至11月29日）" and row["mail_status"] == "queued"
     assert row["figures"]["posts"] == 131
+
+
+def test_a_store_that_cannot_be_reached_is_said_in_chinese(app_config, tmp_path):
+    from opinion_desk import create_app, stop_background
+    from tests.conftest import ensure_user, free_port, login_client
+
+    app_config["store"] = {"backend": "elasticsearch"}
+    app_config["store.elasticsearch"] = {"urls": [f"http://127.0.0.1:{free_port()}"], "request_timeout": 2}
+    app = create_app(app_config)
+    try:
+        c = login_client(app, ensure_user(app, "duty"))
+        r = c.post("/api/v1/briefings", json={"kind": "daily", "from": "2026-11-24"})
+        assert r.status_code == 503 and r.get_json()["error"].startswith("帖子库暂时无法访问")
+    finally:
+        stop_background(app)
+        app.extensions["opinion_desk.store"].close()
