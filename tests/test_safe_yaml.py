@@ -21,10 +21,10 @@ def alias_bomb() -> str:
 def test_alias_bomb_is_refused_quickly() -> None:
     text = alias_bomb()
     assert len(text.encode()) < 420
-    t = time.perf_counter()
+    t = time.process_time()
     with pytest.raises(YAMLLimitError) as e:
         loads(text, "rules/bomb.yaml")
-    assert time.perf_counter() - t < 1.0
+    assert time.process_time() - t < 1.0
     assert str(e.value).startswith("rules/bomb.yaml:") and "别名" in e.value.reason and e.value.line
 
 
@@ -41,10 +41,10 @@ def test_recursive_alias_refused() -> None:
 @pytest.mark.parametrize("text", ["[" * 10_000, "a:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 200)),
                                   "- " * 5000 + "x\n"])
 def test_deep_nesting_refused(text: str) -> None:
-    t = time.perf_counter()
+    t = time.process_time()
     with pytest.raises(YAMLLimitError) as e:
         loads(text, "deep.yaml")
-    assert time.perf_counter() - t < 1.0
+    assert time.process_time() - t < 1.0
     assert "嵌套" in e.value.reason or "YAML" in e.value.reason
 
 

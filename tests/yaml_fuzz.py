@@ -59,7 +59,7 @@ def _mutate_data(rng: random.Random, data: Any, extra_keys: list[str]) -> Any:
         path = rng.choice(leaves)
         r = rng.random()
         if r < 0.6:
-            data = _set(data, path, rng.choice(WEIRD_VALUES))
+            data = _set(data, path, copy.deepcopy(rng.choice(WEIRD_VALUES)))  # never share (or cycle) a value
         elif r < 0.8 and path and isinstance(data, (dict, list)):
             parent = data
             for p in path[:-1]:
@@ -69,7 +69,7 @@ def _mutate_data(rng: random.Random, data: Any, extra_keys: list[str]) -> Any:
             elif isinstance(parent, list) and parent:
                 parent.pop(path[-1] if path[-1] < len(parent) else 0)
         elif isinstance(data, dict):
-            data[rng.choice(extra_keys + ["bogus", "名字", ""])] = rng.choice(WEIRD_VALUES)
+            data[rng.choice(extra_keys + ["bogus", "名字", ""])] = copy.deepcopy(rng.choice(WEIRD_VALUES))
     return data
 
 

@@ -1,4 +1,4 @@
-"""Fuzz: 1,200 hostile source files grown from the shipped sources/*.yaml. Every one loads or is refused with
+"""Fuzz (times are CPU seconds of this process, so other work on the machine does not count): 1,200 hostile source files grown from the shipped sources/*.yaml. Every one loads or is refused with
 problems naming the file (and line, when the YAML parsed); nothing raises, each takes under a second."""
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ def test_fuzzed_source_files(tmp_path) -> None:
         d.mkdir()
         p = d / name
         p.write_text(text, encoding="utf-8", errors="surrogatepass")
-        t = time.perf_counter()
+        t = time.process_time()
         result = load_sources(d, resolve=False)
-        slowest = max(slowest, time.perf_counter() - t)
+        slowest = max(slowest, time.process_time() - t)
         if result.problems:
             refused += 1
         else:

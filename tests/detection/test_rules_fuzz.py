@@ -1,6 +1,6 @@
-"""Fuzz: 1,200 hostile rule files grown from the shipped rules. Every one loads or is refused with a RuleError
-naming the file and line; none raises anything else, none logs a traceback, each takes under a second; every
-rule that loads evaluates a few posts and a tick without an error."""
+"""Fuzz (times are CPU seconds of this process, so other work on the machine does not count): 1,200 hostile rule files grown from the shipped rules. Every one loads or is refused with a RuleError
+naming the file and line; none raises anything else, none logs a traceback, each loads (or is refused) in under a
+second; every rule that loads evaluates a few posts and a tick without an error."""
 
 from __future__ import annotations
 
@@ -31,20 +31,21 @@ def test_fuzzed_rule_files(tmp_path, caplog) -> None:
     for name, text in cases(sorted((REPO / "rules").glob("*.yaml")), N, seed=15, extra_keys=extra):
         p = tmp_path / name
         p.write_text(text, encoding="utf-8", errors="surrogatepass")
-        t = time.perf_counter()
+        t = time.process_time()
         try:
             lr = load_rule_file(p)
         except RuleError as e:
+            slowest = max(slowest, time.process_time() - t)
             refused += 1
             assert e.file == str(p) and str(e).startswith(str(p)), (name, str(e))
             assert e.line is not None, (name, str(e))
         else:
+            slowest = max(slowest, time.process_time() - t)
             loaded += 1
             eng = Engine()
             eng.add_rule(lr)
             eng.on_posts(posts)
             eng.tick(T0 + __import__("datetime").timedelta(hours=1))
-        slowest = max(slowest, time.perf_counter() - t)
         p.unlink()
     bad_logs = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not bad_logs, [(r.getMessage(), r.exc_text) for r in bad_logs[:5]]
