@@ -1,5 +1,6 @@
-"""Fuzz (times are CPU seconds of this process, so other work on the machine does not count): 1,200 hostile source files grown from the shipped sources/*.yaml. Every one loads or is refused with
-problems naming the file (and line, when the YAML parsed); nothing raises, each takes under a second."""
+"""Fuzz: 1,200 hostile source files grown from the shipped sources/*.yaml. Every one loads or is refused with
+problems naming the file (and line, when the YAML parsed); nothing raises, each takes under a second. Times are
+CPU seconds of this process (other work on the machine does not count)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Fuzz (times are CPU seconds of this process, so other work on the machine does not count): 1,200 hostile rule files grown from the shipped rules. Every one loads or is refused with a RuleError
-naming the file and line; none raises anything else, none logs a traceback, each loads (or is refused) in under a
-second; every rule that loads evaluates a few posts and a tick without an error."""
+"""Fuzz: 1,200 hostile rule files grown from the shipped rules. Every one loads or is refused with a RuleError naming
+the file and line; none raises anything else, none logs a traceback, each loads (or is refused) in under a second;
+every rule that loads evaluates a few posts and a tick without an error. Times are CPU seconds of this process
+(other work on the machine does not count)."""
 
 from __future__ import annotations
 
