@@ -151,6 +151,37 @@ def incidents_group() -> None:
     """Incidents: timeliness export, the jurisdiction table (属地管理)."""
 
 
+@incidents_group.command("accounts")
+@click.option("--rip", default="", metavar="IP", help="The operator's IP to report to Weibo (default: [incidents.weibo] rip).")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.pass_context
+def incidents_accounts(ctx: click.Context, rip: str, as_json: bool) -> None:
+    """Check the Weibo and WeChat accounts before publishing, as the workspace's 发布前检查 does: token valid,
+    mass-send quota left, the answer's link under the bound safe domain, rip. Exits 1 when one cannot publish."""
+    import json
+
+    from ..incidents import publish
+    from ..incidents.publishing import account_checks, mass_sends
+
+    cfg = get_config(ctx)
+    base = str(cfg["incidents"]["public_base_url"] or "").rstrip("/")
+    link = str(cfg["incidents.weibo"]["link_url"] or "") or (f"{base}/statements/" if base else "")
+    res = account_checks(cfg, mass_sends(open_statedb(ctx)),
+                         publish.PublishContext(link=link, rip=str(cfg["incidents.weibo"]["rip"] or rip)))
+    if as_json:
+        click.echo(json.dumps(res, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"发布方式：{'演示（不会真正发出）' if res['demo'] else '平台接口'}；全文链接：{res['link'] or '（未设置）'}")
+        for a in res["accounts"]:
+            click.echo(f"{'✔' if a['ok'] else '✘'} {a['channel_zh']}：{a['summary']}")
+            for p in a["problems"]:
+                click.echo(f"    - {p}")
+            if a["detail"]:
+                click.echo(f"    配置：{a['detail']}")
+    if not res["ok"]:
+        sys.exit(1)
+
+
 @incidents_group.command("routes")
 @click.option("--example", is_flag=True, help="Print the shipped example table (青山县) to start your own from.")
 @click.option("--check", "text", default=None, metavar="TEXT",

@@ -68,11 +68,11 @@ def context(desk: Any, draft_id: int | None, rip: str = "", actor: str = "") -> 
                                    actor=actor)
 
 
-def mass_sends(desk: Any) -> channels.MassSends:
-    """How many WeChat mass sends the desk made since a time (its own publications)."""
+def mass_sends(db: Any) -> channels.MassSends:
+    """How many WeChat mass sends the desk made since a time (its own publications in the state database)."""
 
     def count(since: datetime) -> int:
-        with desk.db.session_scope() as s:
+        with db.session_scope() as s:
             rows = s.scalars(select(Publication).where(Publication.channel == "wechat", Publication.mode == "api",
                                                        Publication.status == "published", Publication.at >= since))
             return sum(1 for p in rows if (p.details or {}).get("publish_mode") == "mass")
@@ -81,7 +81,7 @@ def mass_sends(desk: Any) -> channels.MassSends:
 
 
 def publisher(desk: Any, channel: str) -> channels.Publisher:
-    return channels.build(desk.cfg, channel, mass_sends(desk))
+    return channels.build(desk.cfg, channel, mass_sends(desk.db))
 
 
 def preflight(desk: Any, inc_id: int | None = None, rip: str = "") -> dict[str, Any]:
@@ -98,16 +98,22 @@ def preflight(desk: Any, inc_id: int | None = None, rip: str = "") -> dict[str, 
     if d is not None:  # what statuses/share will carry: the ≤140 字 summary and the link to the whole statement
         text = share_text(d, ctx.link)
         preview = {"weibo": text, "weibo_length": weibo_length(text), "draft": d.number, "draft_status": d.status}
+    return dict(account_checks(desk.cfg, mass_sends(desk.db), ctx), preview=preview)
+
+
+def account_checks(cfg: Any, sends: channels.MassSends, ctx: channels.PublishContext) -> dict[str, Any]:
+    """Each channel's :class:`~opinion_desk.incidents.publish.AccountCheck` (the workspace's 发布前检查 and
+    ``opinion-desk incidents accounts``)."""
     out = []
     for ch in channels.CHANNELS:
         try:
-            out.append(publisher(desk, ch).check_account(ctx).to_dict())
+            out.append(channels.build(cfg, ch, sends).check_account(ctx).to_dict())
         except Exception as e:  # a broken check must not hide the other channel
             log.exception("preflight %s", ch)
             out.append(channels.AccountCheck(ch, "api", False, "检查失败", [f"{type(e).__name__}: {e}"]).to_dict())
-    m = channels.mode(desk.cfg)
+    m = channels.mode(cfg)
     return {"mode": m, "demo": m == "demo", "link": ctx.link, "rip": ctx.rip, "accounts": out,
-            "ok": all(a["ok"] for a in out), "preview": preview}
+            "ok": all(a["ok"] for a in out)}
 
 
 # -- publishing -------------------------------------------------------------------------------------------------

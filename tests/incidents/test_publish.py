@@ -222,3 +222,35 @@ def test_a_recorded_weibo_link_names_its_post():
     assert remote_id("weibo", "https://m.weibo.cn/status/4900000000000042") == "4900000000000042"
     assert remote_id("weibo", "https://m.weibo.cn/detail/4900000000000042?from=x") == "4900000000000042"
     assert remote_id("wechat", "https://mp.weixin.qq.com/s/abc") == "" and remote_id("weibo", "https://x.cn/") == ""
+
+
+def test_cli_checks_the_accounts(weibo, wechat, tmp_path):
+    from click.testing import CliRunner
+
+    from opinion_desk.cli import main as cli
+
+    cfg = tmp_path / "desk.toml"
+    cfg.write_text(f"""
+[desk]
+data_dir = "{tmp_path / 'var'}"
+[incidents]
+public_base_url = "https://www.qingshan.gov.cn/desk"
+[incidents.weibo]
+base_url = "{weibo.url}"
+access_token = "{weibo.token}"
+safe_domain = "qingshan.gov.cn"
+rip = "203.0.113.7"
+[incidents.wechat]
+base_url = "{wechat.url}"
+appid = "{wechat.appid}"
+secret = "{wechat.secret}"
+thumb_media_id = "{wechat.thumb}"
+account_type = "service"
+""", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--config", str(cfg), "incidents", "accounts"])
+    assert r.exit_code == 0, r.output
+    assert "✔ 微博：授权有效" in r.output and "✔ 微信公众号：接口凭证有效；服务号本月群发剩余 4/4 次" in r.output
+    weibo.expire_token()
+    r = CliRunner().invoke(cli, ["--config", str(cfg), "incidents", "accounts"])
+    assert r.exit_code == 1 and "✘ 微博" in r.output and "微博授权已过期，请管理员重新授权" in r.output
+    assert CliRunner().invoke(cli, ["incidents", "accounts", "--help"]).exit_code == 0
