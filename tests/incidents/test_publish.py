@@ -254,3 +254,17 @@ account_type = "service"
     r = CliRunner().invoke(cli, ["--config", str(cfg), "incidents", "accounts"])
     assert r.exit_code == 1 and "✘ 微博" in r.output and "微博授权已过期，请管理员重新授权" in r.output
     assert CliRunner().invoke(cli, ["incidents", "accounts", "--help"]).exit_code == 0
+
+
+def test_every_registered_publisher_follows_the_contract():
+    import inspect
+
+    from opinion_desk.incidents.publish import PUBLISHERS, publisher_class
+
+    for kind in PUBLISHERS:
+        cls = publisher_class(kind)
+        assert cls.mode in ("api", "demo")
+        for name, params in (("from_config", ["cfg", "channel", "mass_sends"]), ("publish", ["self", "draft", "ctx"]),
+                             ("check_account", ["self", "ctx"]),
+                             ("check_live", ["self", "remote_id", "url", "details"])):
+            assert list(inspect.signature(getattr(cls, name)).parameters)[:len(params)] == params, (kind, name)
