@@ -159,7 +159,10 @@ def publish(desk: Any, inc_id: int, actor: Actor, version: int | None, rip: str 
         verify(desk, inc_id)  # the platforms can say at once (statuses/show, mass/get; the 演示 always)
         return results
     failed = "；".join(r["error"] for r in results.values() if not r["ok"])
-    err = IncidentError(f"部分渠道未发布：{failed}。已成功的渠道不会重复发布；可重试，或手工发布后登记链接")
+    if any(r["ok"] for r in results.values()) or done:
+        err = IncidentError(f"部分渠道未发布：{failed}。已成功的渠道不会重复发布；可重试，或手工发布后登记链接")
+    else:
+        err = IncidentError(f"未能发布：{failed}。可重试，或手工发布后登记链接")
     err.results = results  # type: ignore[attr-defined]
     raise err
 
