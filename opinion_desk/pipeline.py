@@ -53,6 +53,8 @@ class ProcessResult:
 
 MAX_TERM_CHARS = 200  # longer "words" (an unbroken run of letters) are useless for search and too big for a keyword
 GATHER = 500  # the worker joins waiting inbox files into one analysis/index batch up to this many posts
+MEMORY_BACKLOG = 200  # queued inbox files kept in memory too; beyond this the worker reads them from disk
+OTHERS_GRACE = 600.0  # seconds after which an inbox file of a still-running pid is taken over (a reused pid)
 
 
 @dataclass
@@ -252,7 +254,8 @@ class Pipeline:
         if not posts:
             return
         path = self.inbox.put(posts)
-        self._enqueue(_Queued(path, list(posts)))
+        # a long backlog waits on disk only (the worker reads each file when it gets to it): memory stays bounded
+        self._enqueue(_Queued(path, list(posts) if self._queue.qsize() < MEMORY_BACKLOG else None))
 
     def _enqueue(self, item: _Queued) -> None:
         if item.path is not None:
@@ -268,13 +271,18 @@ class Pipeline:
         spool drain) files of other processes and files whose delivery failed. The worker reads them (start-up
         does not wait). Returns how many files were queued."""
         n = 0
-        me = f"-{os.getpid()}-"
+        me = os.getpid()
         if everything:
             self._remove_stale_tmp()
         for path in self.inbox.files():
+            writer = _writer_pid(path)
             with self._queued_lock:
-                if path in self._queued or (not everything and me in path.name and path not in self._failed):
+                if path in self._queued:
                     continue
+                if writer == me and not everything and path not in self._failed:
+                    continue  # ours, queued or being written
+                if writer != me and _alive(writer) and not _older_than(path, OTHERS_GRACE):
+                    continue  # another running desk on this data dir delivers its own files
                 self._failed.discard(path)
             self._enqueue(_Queued(path, None))
             n += 1
@@ -364,6 +372,35 @@ class Pipeline:
             self._queue.put(None)
             self._worker.join(timeout)
         self._worker = None
+
+
+def _writer_pid(path: Path) -> int | None:
+    """The pid in an inbox file's name (``<time_ns>-<pid>-<n>.jsonl``)."""
+    try:
+        return int(path.name.split("-")[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    import time
+
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
 
 
 def _name(p: Any) -> str:

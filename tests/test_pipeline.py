@@ -151,3 +151,45 @@ def test_refused_posts_are_kept_with_the_reason_and_retried_after_a_fix(tmp_path
     again = wide.retry_rejected()
     assert (again.indexed, again.rejected) == (2, 0)
     assert wide.dead.count() == 0 and store.count(PostQuery()) == 5
+
+
+def test_a_long_backlog_waits_on_disk_and_arrives(tmp_path, analyzer):
+    from opinion_desk import pipeline as pipeline_module
+
+    store = SQLiteStore(tmp_path / "posts.db")
+    pl = Pipeline(store, lambda: analyzer, tmp_path / "spool")
+    pl._ensure_worker = lambda: None  # type: ignore[method-assign]  # the worker is busy elsewhere: a backlog builds
+    for b in range(pipeline_module.MEMORY_BACKLOG + 20):
+        pl.submit(posts(2, f"q{b}-"))
+    on_disk_only = [item for item in list(pl._queue.queue) if item is not None and item.posts is None]
+    assert len(on_disk_only) == 20  # past the in-memory backlog, queued by file name only
+    del pl._ensure_worker
+    pl._ensure_worker()
+    assert pl.wait_idle(120)
+    pl.stop()
+    assert store.count(PostQuery()) == 2 * (pipeline_module.MEMORY_BACKLOG + 20) and pl.inbox.pending() == 0
+
+
+def test_inbox_files_of_another_running_desk_are_left_to_it(tmp_path, analyzer):
+    import subprocess
+    import sys
+
+    from opinion_desk.store.spool import Inbox
+
+    store = SQLiteStore(tmp_path / "posts.db")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        inbox = Inbox(tmp_path / "spool" / "inbox")
+        theirs = inbox.put(posts(2, "theirs"))
+        theirs = theirs.rename(theirs.with_name(theirs.name.replace(f"-{os.getpid()}-", f"-{other.pid}-")))
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        gone = inbox.put(posts(3, "gone"))
+        gone.rename(gone.with_name(gone.name.replace(f"-{os.getpid()}-", f"-{dead.stdout.strip()}-")))
+        pl = Pipeline(store, lambda: analyzer, tmp_path / "spool")
+        assert pl.recover(everything=True) == 1  # the dead desk's file; the living one keeps its own
+        assert pl.wait_idle(30)
+        pl.stop()
+        assert store.count(PostQuery()) == 3 and theirs.exists()
+    finally:
+        other.kill()
+        other.wait()
