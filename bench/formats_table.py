@@ -7,7 +7,13 @@ baseline, measured in the same run: the same cases with the collectors of ``--ba
 before issue 17), extracted to a temporary directory and run in a subprocess; a case the old code cannot run at
 all (an unknown format or option) counts as nothing right.
 
-    .venv/bin/python bench/formats_table.py [--baseline COMMIT] [--no-baseline] [--problems]
+    .venv/bin/python bench/formats_table.py [--baseline COMMIT] [--no-baseline] [--problems] [--real DIR]
+
+``--real DIR`` (default ``../shared/data/formats`` when it exists) also reads the third-party samples there (never
+copied into the repo: gov aggregate RSS with <source>, a GB2312 news feed, an Atom blog, a wechat-feeds bridge,
+real m.weibo.cn timelines), as served and with a blank line before ``<?xml`` and no charset, and prints how many
+items came out, how many distinct authors, typed authors, dated items and items with pictures. No expected values
+exist for them: these columns are counts, read them against the sample.
 """
 
 from __future__ import annotations
@@ -55,6 +61,50 @@ def run_baseline(commit: str) -> list[dict] | None:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+REAL_FEEDS = [("rss/sz-gov-rss__shenzhen_policy_rss.xml", "rss"), ("rss/rss-parser__news.qq.com_china_gb2312.xml", "rss"),
+              ("rss/nonebot-bison__ruanyifeng_atom.xml", "rss"),
+              ("wechat/wechat-feeds__hefeiribao_MjM5OTQ2NDE3Ng==.xml", "wechat")]
+REAL_WEIBO = [("weibo/nonebot-bison__weibo_ak_list_0.json", "6279793937"),
+              ("weibo/nonebot-bison__weibo_ys_list_0.json", "1907518591")]
+
+
+def run_real(d: Path) -> None:
+    """Counts on the third-party samples (see the module docstring)."""
+    from tests.collectors.standins import Reply, StandIn, WeiboStandIn, make
+
+    print(f"\nthird-party samples in {d} (counts; the long texts of the Weibo samples are not served: truncated)")
+    site = StandIn()
+    try:
+        for name, kind in REAL_FEEDS:
+            body = (d / name).read_bytes()
+            for variant, b, ctype in (("as served", body, "application/xml"),
+                                      ("blank line first, no charset", b"\n  " + body, "text/xml")):
+                site.routes["/x"] = Reply(200, b, {"Content-Type": ctype})
+                try:
+                    res = make(kind, name="real", url=site.url + "/x", fetch_full="never").collect({})
+                except Exception as e:  # noqa: BLE001 - a failure is a result here
+                    print(f"  {pad(name.split('/')[-1][:44], 44)} {pad(variant, 29)} FAILED: {e}")
+                    continue
+                ps = res.posts
+                print(f"  {pad(name.split('/')[-1][:44], 44)} {pad(variant, 29)} items {len(ps):>3}  authors "
+                      f"{len({p.author for p in ps}):>2}  typed {sum(bool(p.author_type) for p in ps):>3}  dated "
+                      f"{sum(not p.time_unknown for p in ps):>3}  with pictures {sum(bool(p.images) for p in ps):>3}")
+    finally:
+        site.close()
+    wb = WeiboStandIn()
+    try:
+        for name, uid in REAL_WEIBO:
+            wb.routes["/api/container/getIndex"] = Reply(200, (d / name).read_bytes(), {"Content-Type": "application/json"})
+            res = make("weibo", name="real", credentials={"cookie": wb.cookie}, mode="user", uids=[uid],
+                       base_url=wb.url, max_pages=1).collect({})
+            ps = res.posts
+            print(f"  {pad(name.split('/')[-1][:44], 44)} {pad('m.weibo.cn timeline', 29)} items {len(ps):>3}  types "
+                  f"{','.join(sorted({p.author_type for p in ps}))}  with pictures {sum(bool(p.images) for p in ps)}"
+                  f"  reposts {sum(bool(p.repost_of) for p in ps)}  truncated {sum(p.truncated for p in ps)}")
+    finally:
+        wb.close()
+
+
 def width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
@@ -68,6 +118,8 @@ def main() -> None:
     ap.add_argument("--baseline", default=BASELINE, help="commit whose collectors give the baseline columns")
     ap.add_argument("--no-baseline", action="store_true", help="only this tree")
     ap.add_argument("--problems", action="store_true", help="print what is wrong, item by item")
+    ap.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "data" / "formats",
+                    help="directory of third-party samples to count on (skipped when missing)")
     args = ap.parse_args()
     now = run_here()
     base = None if args.no_baseline else run_baseline(args.baseline)
@@ -102,6 +154,8 @@ def main() -> None:
         print(f"items right: {tot['right']}/{tot['expected']} now vs {tot['b_right']}/{tot['expected']} at {args.baseline} "
               f"(x{tot['right'] / max(1, tot['b_right']):.1f}); fields right: {tot['fields'] / max(1, tot['checked']):.0%} "
               f"vs {tot['b_fields'] / max(1, tot['checked']):.0%}")
+    if args.real and args.real.is_dir():
+        run_real(args.real)
 
 
 if __name__ == "__main__":
