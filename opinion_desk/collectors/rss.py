@@ -5,7 +5,7 @@ The ugly parts handled: GB2312/GBK feeds (transcoded before parsing: Python's XM
 encodings), non-RFC dates (``2018-09-18 14:38:10``, taken as China Standard Time), missing dates (the time the
 item was first seen), relative links (joined to the feed URL), HTML entities and tags in titles.
 
-What real servers send is read: blank lines or a BOM before ``<?xml``, a generic ``ISO-8859-1`` header on a
+JSON Feed (wewe-rss's ``/feeds/<id>.json``) is read as well. What real servers send is read: blank lines or a BOM before ``<?xml``, a generic ``ISO-8859-1`` header on a
 GB2312 feed, no declared encoding at all (detected; an unsure guess is noted on the source's health). A feed
 that is not well-formed XML fails the run with the parser's line and reason and how many items
 ``lenient: true`` would recover; in lenient mode an item left empty by the damage is skipped and noted, never
@@ -80,6 +80,8 @@ def parse_feed(source: str, body: bytes, content_type: str | None, url: str,
     is not a usable feed. A malformed feed fails unless ``lenient``; the error says how many items the loose
     parser would recover and suggests the option."""
     text, notes = _feed_text(body, content_type)
+    if text.startswith("{"):  # JSON Feed (wewe-rss /feeds/<id>.json, made by the npm feed package)
+        return json_feed(source, text, url), notes
     d = feedparser.parse(text.encode("utf-8"), response_headers={"content-location": url,
                                                                  "content-type": "application/xml; charset=utf-8"})
     exc = d.get("bozo_exception")
@@ -98,6 +100,48 @@ def parse_feed(source: str, body: bytes, content_type: str | None, url: str,
     if not d.entries and not version:
         raise CollectorError(source, f"{url}: not an RSS or Atom feed")
     return d, notes
+
+
+class JSONFeed:
+    """A JSON Feed shaped as feedparser's result (``.feed``, ``.entries``, ``get("version")``), so one loop reads
+    both: ``content_html`` -> ``content``, ``summary``, ``date_published``/``date_modified`` -> ``published``,
+    ``author(s)`` -> ``author``, ``image`` -> ``image.href``."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.version = str(data.get("version") or "json")
+        self.feed = {"title": str(data.get("title") or "")}
+        self.entries = [self._entry(it) for it in data.get("items") or [] if isinstance(it, dict)]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.version if key == "version" else default
+
+    @staticmethod
+    def _entry(it: dict[str, Any]) -> dict[str, Any]:
+        authors = it.get("authors") if isinstance(it.get("authors"), list) else [it.get("author")]
+        names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+        pic = it.get("image")
+        e: dict[str, Any] = {"id": it.get("id"), "link": it.get("url") or it.get("external_url") or "",
+                             "title": it.get("title") or "", "summary": it.get("summary") or "",
+                             "published": it.get("date_published") or it.get("date_modified") or "",
+                             "author": names[0] if names else ""}
+        body = it.get("content_html") or it.get("content_text") or ""
+        if body:
+            e["content"] = [{"value": body}]
+        if pic:
+            e["image"] = {"href": pic.get("url") if isinstance(pic, dict) else pic}
+        return e
+
+
+def json_feed(source: str, text: str, url: str) -> JSONFeed:
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise CollectorError(source, f"{url}: not a JSON Feed ({e})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise CollectorError(source, f"{url}: not an RSS or Atom feed, nor a JSON Feed (no 'items' list)")
+    return JSONFeed(data)
 
 
 def content_id(*parts: Any) -> str:

@@ -157,6 +157,15 @@ CASES: list[Case] = [
         {"id": "~/Zq9wErTy0uIoPaSdFgHj2k", "author": "某某县发布", "author_type": "gov",
          "time": "2024-06-17T12:00:00+00:00", "text": "防汛知识 & 安全提示", "images": []},
     ], notes_contain=["该内容已被发布者删除"]),
+    Case("wechat", "wewe-rss JSON Feed URL (npm feed json1) as a wechat source",
+         lambda: _rss("wewe_rss_MP_WXS_3000000001.json", "application/json; charset=utf-8", kind="wechat"), [
+             {"id": "Xk2vLq8mTnRw0aBcDeF1gH", "author": "某某县发布", "author_type": "gov",
+              "time": "2024-06-18T09:20:00+00:00", "text": "关于县城区临时停水的通知",
+              "images": ["https://mmbiz.qpic.cn/mmbiz_jpg/cover1001/0?wx_fmt=jpeg"]},
+             {"id": "Pq7rSt8uVwXy9zAbCdEf0G", "author": "某某县发布", "author_type": "gov",
+              "time": "2024-06-17T01:00:00+00:00", "text": "汛期安全提示：",
+              "images": ["https://mmbiz.qpic.cn/mmbiz_png/tips1002/640?wx_fmt=png"]},
+         ]),
     Case("weibo", "m.weibo.cn timeline: pictures only, long text whose extend fails, repost, relative date",
          weibo_timeline, [
              {"id": "4999000000000301", "author": "某某县应急管理局", "author_type": "gov",

@@ -111,3 +111,15 @@ def test_stand_in_hotflow_refuses_missing_parameters(weibo):
     r = requests.get(weibo.url + "/comments/hotflow", params={"id": "4999000000000301"},
                      headers={"Cookie": WEIBO_COOKIE, "X-Requested-With": "XMLHttpRequest", "Referer": weibo.url + "/"})
     assert r.json() == {"ok": 0, "msg": "参数错误"}
+
+
+def test_wewe_rss_json_feed_url_as_a_wechat_source(site):
+    site.routes["/feeds/MP_WXS_3000000001.json"] = Reply(200, (FMT / "wewe_rss_MP_WXS_3000000001.json").read_bytes(),
+                                                         {"Content-Type": "application/json; charset=utf-8"})
+    res = make("wechat", name="wx-json", url=site.url + "/feeds/MP_WXS_3000000001.json", fetch_full="never").collect({})
+    a, b = res.posts
+    assert (a.source_id, a.author, a.author_type, a.title) == ("Xk2vLq8mTnRw0aBcDeF1gH", "某某县发布", "gov",
+                                                               "关于县城区临时停水的通知")
+    assert a.created_at.isoformat() == "2024-06-18T09:20:00+00:00" and a.platform == "wechat"
+    assert a.images == [{"url": "https://mmbiz.qpic.cn/mmbiz_jpg/cover1001/0?wx_fmt=jpeg", "alt": ""}]
+    assert b.text.startswith("汛期安全提示：") and b.images[0]["alt"] == "防汛知识图解"
