@@ -31,7 +31,7 @@ def page(token: str):  # noqa: ANN201
     if not approved:
         abort(404)
     inc = s.get(Incident, d.incident_id)
-    at = aware(inc.approved_at or d.created_at) if inc else aware(d.created_at)
+    at = aware(inc.published_at or inc.approved_at or d.created_at) if inc else aware(d.created_at)
     demo = mode(desk.cfg) == "demo"
     at_text = at.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if at else ""
     resp = render_template("statement.html", draft=d, at_text=at_text, demo=demo, channel=request.args.get("channel", ""),

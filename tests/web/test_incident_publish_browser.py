@@ -102,3 +102,41 @@ def test_manual_publication_path(app, live_server, browser, artifacts, weibo, we
         narrow.locator("#publish-panel").screenshot(path=str(artifacts / "incident_publish_panel_390.png"))
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def demo_app_config(app_config):
+    app_config["desk"]["demo"] = True  # `make run`: no account, no public address
+    app_config["incidents"]["public_base_url"] = ""
+    return app_config
+
+
+def test_demo_publisher_is_labelled_on_the_page(demo_app_config, app, live_server, browser, artifacts, weibo, wechat):
+    ids = index(app, [make_post(1, "青山县人民路积水严重，车辆熄火")])
+    duty_api = login_client(app, ensure_user(app, "duty"))
+    boss_api = login_client(app, ensure_user(app, "approver"))
+    iid = duty_api.post(API, json={"title": "青山县人民路积水", "level": "较大", "post_ids": ids}).get_json()["id"]
+    duty_api.post(f"{API}/{iid}/acknowledge", json={})
+    duty_api.post(f"{API}/{iid}/drafts", json={"title": "关于人民路积水情况的通报", "text": "人民路积水已排除。"})
+    assert boss_api.post(f"{API}/{iid}/approve", json={}).status_code == 200
+    ctx, duty = _page(browser, app, "duty")
+    try:
+        duty.goto(f"{live_server}/incidents/{iid}")
+        duty.wait_for_selector("#preflight li[data-channel='wechat']", timeout=20000)
+        assert "演示模式" in duty.locator("#publish-panel h2").inner_text()
+        assert duty.locator("#preflight .tag.demo").count() == 2 and duty.locator("#manual-box").get_attribute("open") is None
+        duty.locator("[data-act='publish']").click()
+        duty.wait_for_selector("#inc-status[data-status='published']", timeout=20000)
+        duty.wait_for_selector("#publications li[data-mode='demo'] .tag.pos", timeout=10000)
+        assert duty.locator("#publications li[data-mode='demo'] .tag.demo").count() == 2
+        assert "渠道发布（演示）" in duty.locator("#timeline").inner_text()
+        assert weibo.requests == [] and wechat.requests == []
+        duty.screenshot(path=str(artifacts / "incident_demo_published.png"), full_page=True)
+        with duty.expect_popup() as pop:
+            duty.locator("#publications li[data-channel='weibo'] a").click()
+        page = pop.value
+        page.wait_for_selector("#demo-banner", timeout=10000)
+        assert "演示" in page.locator("#demo-banner").inner_text() and "人民路积水已排除" in page.inner_text("body")
+        page.screenshot(path=str(artifacts / "statement_demo.png"), full_page=True)
+    finally:
+        ctx.close()
