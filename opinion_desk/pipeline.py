@@ -28,7 +28,8 @@ from .collectors.validate import PostChecks
 from .errors import InputError, StoreError
 from .models import Post
 from .store.base import PostStore
-from .store.spool import DeadLetters, Inbox, post_record, remove_durably
+from .store.durable import (DeadLetters, Inbox, older_than, pid_alive, post_record, remove_durably, remove_stale_tmp,
+                            writer_pid)
 
 log = logging.getLogger(__name__)
 
@@ -273,15 +274,17 @@ class Pipeline:
         n = 0
         me = os.getpid()
         if everything:
-            self._remove_stale_tmp()
+            for d in (self.inbox.dir, self.spool.dir, self.dead.dir):
+                for f in remove_stale_tmp(d):
+                    log.info("removed %s, left by a write that never finished", f)
         for path in self.inbox.files():
-            writer = _writer_pid(path)
+            writer = writer_pid(path)
             with self._queued_lock:
                 if path in self._queued:
                     continue
                 if writer == me and not everything and path not in self._failed:
                     continue  # ours, queued or being written
-                if writer != me and _alive(writer) and not _older_than(path, OTHERS_GRACE):
+                if writer != me and pid_alive(writer) and not older_than(path, OTHERS_GRACE):
                     continue  # another running desk on this data dir delivers its own files
                 self._failed.discard(path)
             self._enqueue(_Queued(path, None))
@@ -289,19 +292,6 @@ class Pipeline:
         if n:
             log.info("replaying %d inbox files of accepted posts from %s", n, self.inbox.dir)
         return n
-
-    def _remove_stale_tmp(self, older_than: float = 60.0) -> None:
-        """A kill during a write leaves a ``.tmp`` file (never renamed, so never acknowledged): remove those."""
-        import time
-
-        for d in (self.inbox.dir, self.spool.dir, self.dead.dir):
-            for f in d.glob(".*.tmp") if d.is_dir() else ():
-                try:
-                    if time.time() - f.stat().st_mtime > older_than:
-                        f.unlink()
-                        log.info("removed %s, left by a write that never finished", f)
-                except OSError:
-                    pass
 
     def _load(self, item: _Queued) -> list[Post]:
         """The posts of a queued item, read from its inbox file for a replay (unreadable lines dead-lettered)."""
@@ -372,35 +362,6 @@ class Pipeline:
             self._queue.put(None)
             self._worker.join(timeout)
         self._worker = None
-
-
-def _writer_pid(path: Path) -> int | None:
-    """The pid in an inbox file's name (``<time_ns>-<pid>-<n>.jsonl``)."""
-    try:
-        return int(path.name.split("-")[1])
-    except (IndexError, ValueError):
-        return None
-
-
-def _alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
-def _older_than(path: Path, seconds: float) -> bool:
-    import time
-
-    try:
-        return time.time() - path.stat().st_mtime > seconds
-    except OSError:
-        return False
 
 
 def _name(p: Any) -> str:
