@@ -217,8 +217,7 @@ def test_four_eyes_and_close_request_by_page(app, live_server, browser, artifact
         assert d.locator("[data-act='close']").inner_text() == "申请关闭"
         duty.answers = ["经核实为旧闻，家长已获回复"]
         d.locator("[data-act='close']").click()
-        d.wait_for_selector("#action-msg .msg.ok", timeout=10000)
-        assert "已提交关闭申请" in d.locator("#action-msg").inner_text()
+        d.locator("#action-msg .msg.ok", has_text="已提交关闭申请").wait_for(timeout=10000)
         assert d.locator("[data-act='close']").is_hidden()
         duty.shot(artifacts, "9_close_requested_390")
         banner = o.locator(".alert-banner.review[data-incident-id='%d']" % iid)
