@@ -55,6 +55,8 @@ MAPPINGS: dict[str, Any] = {
         "time_unknown": {"type": "boolean"}, "truncated": {"type": "boolean"},
     },
 }
+#: fields added after the first indices were made (issue 17); put on existing indices at start
+ADDED_FIELDS = ("images", "mid", "repost_of", "reply_to", "time_unknown", "truncated")
 FILTER_FIELDS = (("source", "sources"), ("sentiment_label", "sentiment_labels"), ("topic_id", "topic_ids"),
                  ("author", "authors"), ("author_type", "author_types"), ("region", "regions"))
 BULK_CHUNK = 500
@@ -152,6 +154,9 @@ class ElasticStore(PostStore):
                 template={"settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1", "refresh_interval": "1s"},
                           "mappings": MAPPINGS, "aliases": {self.prefix: {}}},
                 meta={"managed_by": "opinion-desk"})
+            # indices made by an older template learn the fields added since (adding fields only: no reindex)
+            self.client.indices.put_mapping(index=f"{self.prefix}-1*,{self.prefix}-2*", allow_no_indices=True,
+                                            properties={k: MAPPINGS["properties"][k] for k in ADDED_FIELDS})
             self._template_ready = True
 
     def _doc(self, post: Post) -> dict[str, Any]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from opinion_desk.models import Post
+from tests.store.conftest import make_elastic
 
 
 def test_images_parent_ids_and_flags_round_trip(store):
@@ -20,3 +23,20 @@ def test_images_parent_ids_and_flags_round_trip(store):
     assert got is not None
     assert got.images == p.images and got.mid == p.mid and got.reply_to == "4999000000000301"
     assert got.time_unknown is True and got.truncated is True and got.text == "（图片）"
+
+
+
+@pytest.mark.elasticsearch
+def test_an_index_made_before_the_new_fields_learns_them(es_url):
+    s = make_elastic(es_url)
+    try:
+        old = f"{s.prefix}-2024.06"
+        s.client.indices.create(index=old, mappings={"dynamic": False, "properties": {"id": {"type": "keyword"}}},
+                                aliases={s.prefix: {}})
+        s.ensure_template()
+        props = s.client.indices.get_mapping(index=old)[old]["mappings"]["properties"]
+        assert props["repost_of"] == {"type": "keyword"} and props["time_unknown"] == {"type": "boolean"}
+        assert props["images"]["enabled"] is False
+    finally:
+        s.delete_all()
+        s.close()
