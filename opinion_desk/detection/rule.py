@@ -86,7 +86,12 @@ class PostFilter:
             return False
         if self.regex:
             body = f"{post.title}\n{post.text}"
-            if not any(r.search(body) for r in self.regex):
+            try:
+                hit = any(r.search(body) for r in self.regex)
+            except UnicodeEncodeError:  # RE2 reads UTF-8: a lone surrogate is matched as "?"
+                body = body.encode("utf-8", "replace").decode("utf-8")
+                hit = any(r.search(body) for r in self.regex)
+            if not hit:
                 return False
         return True
 

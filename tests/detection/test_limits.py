@@ -53,6 +53,7 @@ def test_redos_pattern_runs_in_linear_time() -> None:
         assert not lr.spec.filter.matches(p)
     assert time.perf_counter() - t < 1.0
     assert lr.spec.filter.matches(post(0, "xaaa", tokens=[]))
+    assert lr.spec.filter.matches(post(0, "\ud800aaa", tokens=[]))  # a lone surrogate: RE2 reads UTF-8
 
 
 @pytest.mark.parametrize("rx, words", [(r"(a)\1", "RE2 不支持"), ("(?=爆炸)", "RE2 不支持"), (r"爆炸\Z", r"\z"),
