@@ -131,6 +131,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "public_base_url": Key(str, "", "public address of this desk's read-only statement pages (/statements/<token>), the default link of the Weibo summary; must lie under the Weibo app's bound safe domain"),
         "recheck_minutes": Key((int, float), 60, "re-check that published answers are still live this often (minutes)"),
         "recheck_days": Key((int, float), 30, "keep re-checking an answer this many days after publishing"),
+        "snapshot_private_hosts": Key(bool, False, "let recorded publication links on loopback/private addresses be fetched (off: a pasted link cannot make the desk reach into the office network)"),
         "allow_self_approval": Key(bool, False, "a one-person office: an approver may approve a draft they wrote (each such approval is audited as a self-approval); default false = four eyes (双人审核)"),
     },
     "incidents.weibo": {

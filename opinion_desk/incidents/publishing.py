@@ -198,7 +198,7 @@ def record_manual(desk: Any, inc_id: int, actor: Actor, channel: str, url: str, 
     if when > now() + timedelta(minutes=5):
         raise IncidentError("发布时间不能晚于当前时间")
     who = (published_by or "").strip() or actor.name or actor.username
-    snap = manual.fetch(url)
+    snap = manual.fetch(url, allow_private=bool(desk.cfg["incidents"].get("snapshot_private_hosts")))
     t = now()
     with writing(desk.db) as s:
         inc = get(s, inc_id)

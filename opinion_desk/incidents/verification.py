@@ -31,7 +31,8 @@ def live_check(desk: Any, pub: Publication) -> tuple[LiveCheck, dict[str, Any] |
             api = None
             if pub.channel == "weibo" and desk.cfg["incidents.weibo"].get("access_token"):
                 api = channels.publisher_class("weibo").from_config(desk.cfg, "weibo", lambda since: 0)
-            return manual.check_live(pub.channel, pub.url, pub.remote_id, api)
+            return manual.check_live(pub.channel, pub.url, pub.remote_id, api,
+                                     bool(desk.cfg["incidents"].get("snapshot_private_hosts")))
         kind = "demo" if pub.mode == "demo" else pub.channel
         p = channels.publisher_class(kind).from_config(desk.cfg, pub.channel, lambda since: 0)
         return p.check_live(pub.remote_id, pub.url, dict(pub.details or {})), None

@@ -31,7 +31,8 @@ def routing_file(tmp_path):
 
 @pytest.fixture
 def app_config(app_config, weibo, wechat, routing_file):
-    app_config["incidents"] = {"routing_file": str(routing_file), "public_base_url": PUBLIC_BASE}
+    app_config["incidents"] = {"routing_file": str(routing_file), "public_base_url": PUBLIC_BASE,
+                               "snapshot_private_hosts": True}  # the stand-ins serve the "published" pages locally
     app_config["incidents.weibo"] = {"base_url": weibo.url, "access_token": weibo.token, "safe_url": SAFE_URL,
                                      "account": "青山发布"}
     app_config["incidents.wechat"] = {"base_url": wechat.url, "appid": wechat.appid, "secret": wechat.secret,

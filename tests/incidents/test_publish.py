@@ -268,3 +268,19 @@ def test_every_registered_publisher_follows_the_contract():
                              ("check_account", ["self", "ctx"]),
                              ("check_live", ["self", "remote_id", "url", "details"])):
             assert list(inspect.signature(getattr(cls, name)).parameters)[:len(params)] == params, (kind, name)
+
+
+def test_a_pasted_link_cannot_reach_into_the_office_network(wechat):
+    from opinion_desk.incidents.publish import manual
+
+    wechat.published.append({"url": f"{wechat.url}/s/p1", "title": "通报", "content": "<p>积水已排除</p>"})
+    snap = manual.fetch(f"{wechat.url}/s/p1")
+    assert snap["status"] is None and "内网地址" in snap["error"] and wechat.requests == []
+    assert "内网地址" in manual.refused_host("http://localhost:9200/_cat/indices", False)
+    assert "内网地址" in manual.refused_host("http://169.254.169.254/latest/meta-data", False)
+    snap = manual.fetch(f"{wechat.url}/s/p1", allow_private=True)  # [incidents] snapshot_private_hosts
+    assert snap["status"] == 200 and snap["title"] == "通报" and "积水已排除" in snap["text"]
+    state, _ = manual.check_live("wechat", f"{wechat.url}/s/p1", "", allow_private=True)
+    assert state.state == "live"
+    wechat.deleted.add(f"{wechat.url}/s/p1")
+    assert manual.check_live("wechat", f"{wechat.url}/s/p1", "", allow_private=True)[0].state == "gone"

@@ -17,7 +17,7 @@ API = "/api/v1/incidents"
 
 @pytest.fixture
 def app_config(app_config, weibo, wechat):
-    app_config.setdefault("incidents", {})["public_base_url"] = PUBLIC_BASE
+    app_config.setdefault("incidents", {}).update(public_base_url=PUBLIC_BASE, snapshot_private_hosts=True)
     app_config["incidents.weibo"] = {"base_url": weibo.url, "access_token": "", "safe_url": SAFE_URL,
                                      "account": "青山发布"}
     app_config["incidents.wechat"] = {"base_url": wechat.url, "appid": "", "secret": "", "account": "青山发布"}

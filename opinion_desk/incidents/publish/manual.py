@@ -10,9 +10,11 @@ and for WeChat articles, by fetching the page (404/410, or WeChat's 已删除 pa
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import socket
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -89,16 +91,48 @@ def page_text(body: str) -> tuple[str, str]:
     return p.title.strip(), " ".join(p.parts)[:TEXT_MAX]
 
 
-def fetch(url: str, timeout: float = 15) -> dict[str, Any]:
-    """GET the link; the snapshot (status, sha256, title, text) or the error, with the time."""
-    at = now().isoformat()
+def refused_host(url: str, allow_private: bool) -> str:
+    """Why the desk will not fetch ``url`` (a pasted link must not make the server reach into the office's
+    network: loopback, private and link-local addresses are refused unless ``[incidents]
+    snapshot_private_hosts``), or ``""``."""
+    if allow_private:
+        return ""
+    host = urlsplit(url).hostname or ""
     try:
-        r = requests.get(url, timeout=timeout, headers={"User-Agent": UA}, stream=True)
-        raw = r.raw.read(MAX_BYTES, decode_content=True) if r.raw is not None else r.content
-        r.close()
-    except requests.RequestException as e:
-        return {"url": url, "fetched_at": at, "status": None, "sha256": "", "title": "", "text": "",
-                "error": f"抓取失败：{type(e).__name__}: {e}"[:500]}
+        addrs = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as e:
+        return f"无法解析域名 {host}：{e}"
+    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addrs):
+        return f"链接指向内网地址（{host}），未抓取"
+    return ""
+
+
+def _failed(url: str, at: str, error: str) -> dict[str, Any]:
+    return {"url": url, "fetched_at": at, "status": None, "sha256": "", "title": "", "text": "", "error": error[:500]}
+
+
+def fetch(url: str, timeout: float = 15, allow_private: bool = False) -> dict[str, Any]:
+    """GET the link (redirects followed by hand, each hop checked by :func:`refused_host`); the snapshot
+    (status, sha256, title, text) or the error, with the time."""
+    at = now().isoformat()
+    current = url
+    for _ in range(6):
+        refused = refused_host(current, allow_private)
+        if refused:
+            return _failed(url, at, refused)
+        try:
+            r = requests.get(current, timeout=timeout, headers={"User-Agent": UA}, stream=True, allow_redirects=False)
+            if r.is_redirect and r.headers.get("Location"):
+                r.close()
+                current = urljoin(current, r.headers["Location"])
+                continue
+            raw = r.raw.read(MAX_BYTES, decode_content=True) if r.raw is not None else r.content
+            r.close()
+        except requests.RequestException as e:
+            return _failed(url, at, f"抓取失败：{type(e).__name__}: {e}")
+        break
+    else:
+        return _failed(url, at, "抓取失败：重定向次数过多")
     enc = r.encoding or "utf-8"
     try:
         body = raw.decode(enc, errors="replace")
@@ -107,7 +141,7 @@ def fetch(url: str, timeout: float = 15) -> dict[str, Any]:
     title, text = page_text(body)
     err = "" if r.status_code == 200 else f"HTTP {r.status_code}"
     return {"url": url, "fetched_at": at, "status": r.status_code, "sha256": hashlib.sha256(raw).hexdigest(),
-            "title": title[:300], "text": text, "error": err}
+            "title": title[:300], "text": text, "error": err, **({"final_url": current} if current != url else {})}
 
 
 def live_from_snapshot(snap: dict[str, Any]) -> LiveCheck:
@@ -121,12 +155,13 @@ def live_from_snapshot(snap: dict[str, Any]) -> LiveCheck:
     return LiveCheck("unknown", f"抓取链接未能核验：{snap.get('error') or status}")
 
 
-def check_live(channel: str, url: str, rid: str, weibo_api: Any = None) -> tuple[LiveCheck, dict[str, Any] | None]:
+def check_live(channel: str, url: str, rid: str, weibo_api: Any = None,
+               allow_private: bool = False) -> tuple[LiveCheck, dict[str, Any] | None]:
     """Through ``statuses/show`` when the Weibo account is connected and the link names a post; else by
     fetching the link (the new snapshot is returned too)."""
     if channel == "weibo" and rid and weibo_api is not None and getattr(weibo_api, "access_token", ""):
         res = weibo_api.check_live(rid, url, {})
         if res.state != "unknown":
             return res, None
-    snap = fetch(url)
+    snap = fetch(url, allow_private=allow_private)
     return live_from_snapshot(snap), snap
