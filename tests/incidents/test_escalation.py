@@ -13,7 +13,7 @@ from opinion_desk.detection.clock import ManualClock
 from opinion_desk.incidents.lifecycle import Actor, stepped_clock
 from opinion_desk.incidents.service import get_desk, tick_deadlines
 from opinion_desk.state.users import get_user
-from tests.alerting.conftest import (DING_SECRET, FEISHU_SECRET, dingtalk, feishu, smtp_server,  # noqa: F401
+from tests.alerting.conftest import (DING_SECRET, FEISHU_SECRET, dingtalk, feishu, smtp_server, webhook,  # noqa: F401
                                      wecom)
 from tests.conftest import ensure_user
 
@@ -111,3 +111,21 @@ def test_escalation_list_api(app, client):
     items = client.get("/api/v1/incidents/escalations").get_json()["escalations"]
     assert items[0]["incident_id"] == inc.id and items[0]["kind"] == "info:1" and items[0]["overdue"]
     assert items[0]["title"] == "城南小学食堂" and items[0]["url"] == f"/incidents/{inc.id}"
+
+
+def test_webhook_gets_the_notice_and_its_people(app_config, analyzer, webhook):  # noqa: F811
+    from opinion_desk import create_app, stop_background
+    from opinion_desk.incidents.escalation import payload
+
+    app_config["alerting"] = {"channels": {"hook": {"type": "webhook", "url": webhook.url}}}
+    app = create_app(app_config, analyzer_factory=lambda: analyzer)
+    try:
+        inc = get_desk(app).open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
+        ch = app.extensions["opinion_desk.outbox"].channels["hook"]
+        ch.send(payload(app, inc, "info:1", "【已超时】事件#1", [{"name": "张科长", "phone": "13800000001"}]))
+        body = webhook.received[-1]["body"]
+        assert body["event"] == "escalation" and body["title"].startswith("【事件时限】事件#")
+        assert body["escalation"]["incident_id"] == inc.id and body["mentions"][0]["name"] == "张科长"
+        assert body["text"].startswith("【事件时限】")
+    finally:
+        stop_background(app)

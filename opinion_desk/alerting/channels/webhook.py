@@ -22,9 +22,12 @@ class WebhookChannel(Channel):
     REQUIRED = ("url",)
 
     def send(self, payload: dict[str, Any]) -> None:
+        esc = payload["kind"] == "escalation"  # an incident notice: its record and the people it names
         body = json.dumps({"event": payload["kind"], "alert": payload["alert"], "posts": payload.get("posts", []),
                            "desk_url": payload.get("desk_url", ""), "title": title(payload),
-                           "text": render("robot.txt", payload)}, ensure_ascii=False).encode("utf-8")
+                           "text": render("escalation.txt" if esc else "robot.txt", payload),
+                           **({"escalation": payload["escalation"], "mentions": payload.get("mentions", [])} if esc else {})},
+                          ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", **(self.conf.get("headers") or {})}
         if self.conf.get("secret"):
             mac = hmac.new(str(self.conf["secret"]).encode(), body, hashlib.sha256).hexdigest()
