@@ -148,8 +148,10 @@ class Figures:
 
 
 def crash_rounds(workdir: Path, rounds: int = 10, batches: int = 3, size: int = 1000, seed: int = 15,
-                 log=print) -> Figures:  # noqa: ANN001
-    """Run the crash rounds on a fresh data dir in ``workdir``; returns the figures."""
+                 log=print, mid_store: bool = False) -> Figures:  # noqa: ANN001
+    """Run the crash rounds on a fresh data dir in ``workdir``; returns the figures. ``mid_store``: kill once the
+    desk has begun storing the batches (its inbox shrank), at a random moment within 0.3 s of that, instead of
+    within 0.5 s of the last 202 (which mostly lands before the first batch is analysed)."""
     rng = random.Random(seed)
     desk = Desk(workdir)
     fig = Figures()
@@ -164,12 +166,20 @@ def crash_rounds(workdir: Path, rounds: int = 10, batches: int = 3, size: int = 
                     raise RuntimeError(f"round {r} batch {b}: {status} {body}")
                 acked.update(body["ids"])
                 fig.acknowledged += len(body["ids"])
-            delay = rng.uniform(0, 0.5)
+            if mid_store:
+                full = int(desk.health().get("inbox", 0))
+                t0 = time.monotonic()
+                while int(desk.health().get("inbox", 0)) >= full and time.monotonic() - t0 < 120:
+                    time.sleep(0.02)
+                delay = rng.uniform(0, 0.3)
+            else:
+                delay = rng.uniform(0, 0.5)
             time.sleep(delay)
             desk.kill9()
             fig.kill_delays.append(delay)
             fig.rounds += 1
-            log(f"round {r + 1}/{rounds}: {batches} x {size} acknowledged, killed {delay:.2f} s after the last 202 "
+            when = "the desk began storing" if mid_store else "the last 202"
+            log(f"round {r + 1}/{rounds}: {batches} x {size} acknowledged, killed {delay:.2f} s after {when} "
                 f"(inbox at this start: {fig.inbox_at_restart[-1]} posts)")
         fig.start_seconds.append(desk.start())
         fig.inbox_at_restart.append(int(desk.health().get("inbox", 0)))
@@ -204,16 +214,23 @@ def main() -> None:
         base.stop()
         print(f"baseline (not killed): {args.batches * args.size} acknowledged, {len(base.stored_ids())} stored; "
               f"clean start {t_start:.1f} s; ack->stored {t_drain:.1f} s")
-        crash = Path(d) / "crash"
-        crash.mkdir()
-        fig = crash_rounds(crash, args.rounds, args.batches, args.size)
-    print(f"\n{fig.rounds} kill -9 rounds: {fig.acknowledged} posts acknowledged, {fig.stored} stored, "
-          f"{fig.lost} lost, {fig.duplicated} duplicated, {fig.unexpected} never acknowledged")
-    print(f"ratio stored/acknowledged: {fig.stored / max(1, fig.acknowledged):.4f} (baseline 1.0000)")
-    print(f"posts replayed from the inbox at each restart: {fig.inbox_at_restart[1:]}")
-    print(f"start time: median {sorted(fig.start_seconds)[len(fig.start_seconds) // 2]:.1f} s "
-          f"(clean start {t_start:.1f} s)")
-    if fig.lost or fig.duplicated:
+        figs = []
+        for mode in (False, True):
+            crash = Path(d) / f"crash-{'mid' if mode else 'ack'}"
+            crash.mkdir()
+            print(f"\n-- killed {'while storing' if mode else 'within 0.5 s of the last 202'}")
+            figs.append((mode, crash_rounds(crash, args.rounds, args.batches, args.size, mid_store=mode)))
+    bad = False
+    for mode, fig in figs:
+        print(f"\n{fig.rounds} kill -9 rounds ({'while storing' if mode else 'within 0.5 s of the 202'}): "
+              f"{fig.acknowledged} posts acknowledged, {fig.stored} stored, {fig.lost} lost, {fig.duplicated} "
+              f"duplicated, {fig.unexpected} never acknowledged")
+        print(f"ratio stored/acknowledged: {fig.stored / max(1, fig.acknowledged):.4f} (baseline 1.0000)")
+        print(f"posts replayed from the inbox at each restart: {fig.inbox_at_restart[1:]}")
+        print(f"start time: median {sorted(fig.start_seconds)[len(fig.start_seconds) // 2]:.1f} s "
+              f"(clean start {t_start:.1f} s)")
+        bad = bad or bool(fig.lost or fig.duplicated)
+    if bad:
         sys.exit(1)
 
 

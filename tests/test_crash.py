@@ -14,3 +14,9 @@ def test_acknowledged_posts_survive_kill_9(tmp_path):
     assert max(fig.inbox_at_restart) > 0  # the kills did land before the posts were stored: replay was needed
     log = (tmp_path / "desk.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in log
+
+
+def test_acknowledged_posts_survive_kill_9_while_being_stored(tmp_path):
+    fig = crash_rounds(tmp_path, rounds=2, batches=2, size=1000, log=lambda _s: None, mid_store=True)
+    assert (fig.acknowledged, fig.stored, fig.lost, fig.duplicated, fig.unexpected) == (4000, 4000, 0, 0, 0)
+    assert "Traceback" not in (tmp_path / "desk.log").read_text(encoding="utf-8", errors="replace")
