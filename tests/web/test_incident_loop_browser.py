@@ -152,6 +152,12 @@ def test_live_alert_to_closed_with_both_channels_verified(app, live_server, brow
             b.locator(".alert-banner.escalation[data-incident-id='1']").wait_for(timeout=10000)
             d.locator("#inc-escalations li[data-esc-kind='press:0.8']").wait_for(timeout=10000)
             duty.shot(artifacts, "5_escalation_banner")
+        # the durable list: the 告警 page's 事件时限 section, each linking its incident
+        boss.go(live_server + "/alerts")
+        item = b.locator("#escalations-list li[data-incident-id='1'][data-esc-kind='press:0.8']")
+        item.wait_for(timeout=10000)
+        assert item.locator("a").get_attribute("href") == "/incidents/1" and "李主任" in item.inner_text()
+        boss.shot(artifacts, "5b_alerts_page_escalations")
 
         # 7. a lost connection is loud: full-width red bar and the title changes; it clears on reconnect
         d.evaluate("() => window.desk.socket.io.engine.close()")
