@@ -9,6 +9,10 @@ Contract notes:
 - Full-text search matches analysed tokens: the query text is segmented with the same segmenter that produced
   ``Post.tokens`` (passed in as ``segment``), and every query token must be among the post's tokens or title
   tokens (AND). Both backends index tokens separated by whitespace, so they agree.
+  It also matches a post whose title or text contains every whitespace-separated part of the query as a string
+  (character bigrams narrow, the string is checked; see ``grams.py``). ``sort="relevance"`` puts word matches
+  first (then newest); ``sort="reach"`` orders by reposts + comments + likes. Elasticsearch indices made before
+  the bigram field hold posts without it: those are found by words only until re-indexed.
 - Times are aware UTC. Time range filters are ``since <= created_at < until``.
 - Histogram buckets are aligned to the interval in UTC (for "1d", to the UTC day) and empty buckets inside the
   range of the data (or of ``since``/``until`` when both are given) are returned with count 0.
@@ -57,10 +61,11 @@ class PostQuery:
     authors: list[str] = field(default_factory=list)
     author_types: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
     min_rumour_score: float | None = None
     size: int = 20
     offset: int = 0
-    sort: str = "newest"  # newest | oldest
+    sort: str = "newest"  # newest | oldest | reach | relevance (word matches first, then newest)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ..errors import StoreError, StoreUnavailable
 from ..models import Post
 from . import check_term_field, interval_step, post_from_doc, split_terms, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
+from .grams import bigrams, gram_runs, needles
 
 KW = {"type": "keyword"}
 KWL = {"type": "keyword", "ignore_above": 1024}  # list fields: an immense value must not reject the whole post
@@ -53,10 +54,14 @@ MAPPINGS: dict[str, Any] = {
         "images": {"type": "object", "enabled": False},  # [{url, alt}]: shown, never searched
         "mid": KW, "repost_of": KW, "reply_to": KW,  # the propagation path: who reposted / answered whom
         "time_unknown": {"type": "boolean"}, "truncated": {"type": "boolean"},
+        # character bigrams of the title and text, one array value per whitespace run (grams.py): string search
+        "grams": {"type": "text", "analyzer": "whitespace", "norms": False},
+        "reach": {"type": "integer"},  # reposts + comments + likes (the "reach" sort; no script needed)
     },
+    "_source": {"excludes": ["grams"]},  # derived from the text: not kept twice
 }
 #: fields added after the first indices were made (issue 17); put on existing indices at start
-ADDED_FIELDS = ("images", "mid", "repost_of", "reply_to", "time_unknown", "truncated")
+ADDED_FIELDS = ("images", "mid", "repost_of", "reply_to", "time_unknown", "truncated", "grams", "reach")
 FILTER_FIELDS = (("source", "sources"), ("sentiment_label", "sentiment_labels"), ("topic_id", "topic_ids"),
                  ("author", "authors"), ("author_type", "author_types"), ("region", "regions"))
 BULK_CHUNK = 500
@@ -164,6 +169,8 @@ class ElasticStore(PostStore):
         d["created_at"] = _iso(post.created_at)
         d["collected_at"] = _iso(post.collected_at)
         d["title_tokens"] = self.segment(post.title) if post.title.strip() else []
+        d["grams"] = gram_runs(post.title, post.text)
+        d["reach"] = int(post.reposts or 0) + int(post.comments or 0) + int(post.likes or 0)
         return d
 
     # writing ---------------------------------------------------------------------------------------------
@@ -243,12 +250,37 @@ class ElasticStore(PostStore):
         self._template_ready = False
 
     # reading ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _strings(needles: list[str]) -> dict[str, Any]:
+        """Every needle in the title or text as a string: a phrase of its bigrams (one character: the first
+        character of a bigram, or a word)."""
+        subs = [{"match_phrase": {"grams": " ".join(bigrams(n))}} if len(n) > 1 else
+                {"bool": {"should": [{"prefix": {"grams": n}}, {"term": {"tokens": n}}], "minimum_should_match": 1}}
+                for n in needles]
+        return {"bool": {"filter": subs}}
+
+    def _text_match(self, text: str) -> dict[str, Any] | None:
+        """A word match (scored 4) OR a string match of each query word (1; each part whole: 2 more)."""
+        terms = split_terms(self.segment(text))
+        should: list[dict[str, Any]] = []
+        if terms:
+            should.append({"constant_score": {"boost": 4, "filter": {"match": {
+                "tokens_text": {"query": " ".join(terms), "operator": "and"}}}}})
+        parts, words = needles(text, self.segment)
+        if words:
+            should.append({"constant_score": {"boost": 1, "filter": self._strings(words)}})
+            should.append({"constant_score": {"boost": 2, "filter": self._strings(parts)}})
+        if not should:
+            return None
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+
     def _query(self, q: PostQuery) -> dict[str, Any]:
         filters: list[dict[str, Any]] = []
+        must: list[dict[str, Any]] = []
         if q.text.strip():
-            terms = split_terms(self.segment(q.text))
-            if terms:
-                filters.append({"match": {"tokens_text": {"query": " ".join(terms), "operator": "and"}}})
+            m = self._text_match(q.text)
+            if m is not None:
+                must.append(m)
         rng: dict[str, Any] = {}
         if q.since is not None:
             rng["gte"] = _iso(q.since)
@@ -260,8 +292,12 @@ class ElasticStore(PostStore):
             values = getattr(q, attr)
             if values:
                 filters.append({"terms": {field: list(values)}})
+        if q.platforms:
+            filters.append({"terms": {"platform": list(q.platforms)}})
         if q.min_rumour_score is not None:
             filters.append({"range": {"rumour_score": {"gte": float(q.min_rumour_score)}}})
+        if must:
+            return {"bool": {"must": must, "filter": filters}}
         return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
     def _search(self, what: str, **kw: Any) -> dict[str, Any]:
@@ -274,9 +310,13 @@ class ElasticStore(PostStore):
         return post_from_doc(hits[0]["_source"]) if hits else None
 
     def search(self, query: PostQuery) -> SearchResult:
-        order = "asc" if query.sort == "oldest" else "desc"
+        sort: list[Any] = [{"created_at": "asc" if query.sort == "oldest" else "desc"}, {"id": "asc"}]
+        if query.sort == "reach":
+            sort.insert(0, {"reach": {"order": "desc", "missing": "_last"}})
+        elif query.sort == "relevance" and query.text.strip():
+            sort.insert(0, "_score")
         resp = self._search("search", query=self._query(query), size=max(0, query.size), from_=max(0, query.offset),
-                            sort=[{"created_at": order}, {"id": "asc"}], track_total_hits=True)
+                            sort=sort, track_total_hits=True)
         return SearchResult(total=resp["hits"]["total"]["value"],
                             posts=[post_from_doc(h["_source"]) for h in resp["hits"]["hits"]])
 

@@ -28,6 +28,7 @@ from ..errors import StoreError, StoreUnavailable
 from ..models import Post
 from . import check_term_field, interval_step, post_from_doc, split_terms, to_us, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
+from .grams import bigrams, gram_terms, needles, query_parts
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -43,7 +44,13 @@ CREATE INDEX IF NOT EXISTS posts_source ON posts(source, created_at);
 CREATE INDEX IF NOT EXISTS posts_topic ON posts(topic_id, created_at);
 CREATE INDEX IF NOT EXISTS posts_author ON posts(author, created_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(terms, detail=none);
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_grams USING fts5(grams, detail=none);
 """
+#: PRAGMA user_version: 1 = posts_grams filled for every post (a file made before it is filled once at open)
+SCHEMA_VERSION = 1
+#: a post's reach (reposts + comments + likes), the "reach" sort
+REACH_SQL = ("(COALESCE(json_extract({a}.doc, '$.reposts'), 0) + COALESCE(json_extract({a}.doc, '$.comments'), 0)"
+             " + COALESCE(json_extract({a}.doc, '$.likes'), 0))")
 
 COLUMNS = ("id", "created_at", "source", "author", "author_type", "region", "topic_id", "sentiment_label",
            "rumour_score", "tokens", "keywords", "hashtags", "doc")
@@ -54,7 +61,11 @@ SCALAR_FIELDS = ("author", "source", "topic_id", "sentiment_label", "region")
 
 
 def _hex(term: str) -> str:
-    return term.encode("utf-8").hex()
+    return term.encode("utf-8", "surrogatepass").hex()
+
+
+def _grams(post: Post) -> str:
+    return " ".join(_hex(g) for g in gram_terms(post.title, post.text))
 
 
 class SQLiteStore(PostStore):
@@ -77,6 +88,33 @@ class SQLiteStore(PostStore):
         self._closed = False
         with self._write_lock, self._conn() as c:
             c.executescript(SCHEMA_SQL)
+            if c.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                self._fill_grams(c)
+
+    def _fill_grams(self, c: sqlite3.Connection) -> None:
+        """Once per file made before ``posts_grams``: index the bigrams of every post already stored."""
+        import logging
+
+        n = c.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
+        if n:
+            logging.getLogger(__name__).warning("SQLite store %s: indexing the character bigrams of %d posts "
+                                                "(once, for search by any string)", self.path, n)
+        c.execute("BEGIN IMMEDIATE")
+        c.execute("DELETE FROM posts_grams")
+        last = -1
+        while True:
+            rows = c.execute("SELECT rowid, doc FROM posts WHERE rowid > ? ORDER BY rowid LIMIT 5000",
+                             (last,)).fetchall()
+            if not rows:
+                break
+            batch = []
+            for rowid, doc in rows:
+                d = json.loads(doc)
+                batch.append((rowid, " ".join(_hex(g) for g in gram_terms(d.get("title") or "", d.get("text") or ""))))
+            c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES (?, ?)", batch)
+            last = rows[-1][0]
+        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        c.execute("COMMIT")
 
     # connections -----------------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -150,6 +188,7 @@ class SQLiteStore(PostStore):
     def index(self, posts: Sequence[Post]) -> IndexResult:
         rows: list[tuple[Any, ...]] = []
         terms: list[tuple[str, str]] = []
+        grams: list[tuple[str, str]] = []
         result = IndexResult()
         for p in posts:
             try:
@@ -159,6 +198,7 @@ class SQLiteStore(PostStore):
                              json.dumps(list(p.keywords), ensure_ascii=False),
                              json.dumps(list(p.hashtags), ensure_ascii=False), json.dumps(d, ensure_ascii=False)))
                 terms.append((d["id"], self._terms(p)))
+                grams.append((d["id"], _grams(p)))
             except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as e:
                 result.refuse(getattr(p, "id", "?"), f"cannot be stored: {e}")
         if not rows:
@@ -167,14 +207,18 @@ class SQLiteStore(PostStore):
         # the same post twice in one batch: the later one wins, as in Elasticsearch's bulk
         rows = list({r[0]: r for r in rows}.values())
         terms = list(dict(terms).items())
+        grams = list(dict(grams).items())
         ids = [(r[0],) for r in rows]
         with self._write_lock, self._conn() as c:
             try:
                 c.execute("BEGIN IMMEDIATE")
                 c.executemany("DELETE FROM posts_fts WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
+                c.executemany("DELETE FROM posts_grams WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
                 c.executemany(UPSERT_SQL, rows)
                 c.executemany("INSERT INTO posts_fts(rowid, terms) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
                               terms)
+                c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
+                              grams)
                 c.execute("COMMIT")
             except (sqlite3.Error, UnicodeEncodeError, OverflowError) as e:
                 c.execute("ROLLBACK") if c.in_transaction else None
@@ -197,6 +241,8 @@ class SQLiteStore(PostStore):
             try:
                 c.execute("BEGIN IMMEDIATE")
                 c.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)", (us,))
+                c.execute("DELETE FROM posts_grams WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)",
+                          (us,))
                 n = c.execute("DELETE FROM posts WHERE created_at < ?", (us,)).rowcount
                 c.execute("COMMIT")
             except sqlite3.Error as e:
@@ -209,10 +255,10 @@ class SQLiteStore(PostStore):
         cond: list[str] = []
         args: list[Any] = []
         if q.text.strip():
-            terms = split_terms(self.segment(q.text))
-            if terms:
-                cond.append(f"{alias}.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-                args.append(" ".join(f'"{_hex(t)}"' for t in terms))
+            text_cond, text_args = self._text_match(q.text, alias)
+            if text_cond:
+                cond.append(text_cond)
+                args.extend(text_args)
         if q.since is not None:
             cond.append(f"{alias}.created_at >= ?")
             args.append(to_us(q.since))
@@ -225,10 +271,54 @@ class SQLiteStore(PostStore):
             if values:
                 cond.append(f"{alias}.{col} IN ({', '.join('?' * len(values))})")
                 args.extend(values)
+        if q.platforms:
+            cond.append(f"json_extract({alias}.doc, '$.platform') IN ({', '.join('?' * len(q.platforms))})")
+            args.extend(q.platforms)
         if q.min_rumour_score is not None:
             cond.append(f"{alias}.rumour_score >= ?")
             args.append(float(q.min_rumour_score))
         return (" WHERE " + " AND ".join(cond)) if cond else "", args
+
+    def _word_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
+        terms = split_terms(self.segment(text))
+        if not terms:
+            return "", []
+        return (f"{alias}.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)",
+                [" ".join(f'"{_hex(t)}"' for t in terms)])
+
+    @staticmethod
+    def _hay(alias: str) -> str:
+        return f"(COALESCE(json_extract({alias}.doc, '$.title'), '') || char(10) || json_extract({alias}.doc, '$.text'))"
+
+    def _text_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
+        """A word match OR a string match (see :mod:`.grams`): the bigrams narrow, ``instr`` checks each word."""
+        word, wargs = self._word_match(text, alias)
+        _parts, words = needles(text, self.segment)
+        if not words:
+            return word, wargs
+        grams = list(dict.fromkeys(g for w in words for g in bigrams(w)))
+        match = " ".join([f'"{_hex(g)}"' for g in grams] + [f"{_hex(w)}*" for w in words if len(w) == 1])
+        sub = (f"({alias}.rowid IN (SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?) AND "
+               + " AND ".join(f"instr({self._hay(alias)}, ?) > 0" for _ in words) + ")")
+        sargs: list[Any] = [match, *words]
+        if not word:
+            return sub, sargs
+        return f"({word} OR {sub})", [*wargs, *sargs]
+
+    def _order(self, q: PostQuery) -> tuple[str, list[Any]]:
+        """ORDER BY of a search: newest/oldest first, by reach, or word matches first, then posts holding each
+        query part whole, then the rest (newest first within each)."""
+        if q.sort == "oldest":
+            return "created_at ASC, id ASC", []
+        if q.sort == "reach":
+            return f"{REACH_SQL.format(a='posts')} DESC, created_at DESC, id ASC", []
+        if q.sort == "relevance" and q.text.strip():
+            word, wargs = self._word_match(q.text, "posts")
+            parts = query_parts(q.text)
+            whole = " AND ".join(f"instr({self._hay('posts')}, ?) > 0" for _ in parts)
+            return (f"{'(' + word + ') DESC, ' if word else ''}({whole}) DESC, created_at DESC, id ASC",
+                    [*wargs, *parts])
+        return "created_at DESC, id ASC", []
 
     def _query(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
@@ -243,10 +333,10 @@ class SQLiteStore(PostStore):
 
     def search(self, query: PostQuery) -> SearchResult:
         where, args = self._where(query)
-        order = "ASC" if query.sort == "oldest" else "DESC"
+        order, oargs = self._order(query)
         total = self._query(f"SELECT COUNT(*) FROM posts{where}", args)[0][0]
-        rows = self._query(f"SELECT doc FROM posts{where} ORDER BY created_at {order}, id ASC LIMIT ? OFFSET ?",
-                           [*args, max(0, query.size), max(0, query.offset)])
+        rows = self._query(f"SELECT doc FROM posts{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                           [*args, *oargs, max(0, query.size), max(0, query.offset)])
         return SearchResult(total=total, posts=[post_from_doc(json.loads(r[0])) for r in rows])
 
     def count(self, query: PostQuery) -> int:
