@@ -104,8 +104,11 @@ def volume(store: PostStore, period: Period) -> tuple[list[Bucket], str]:
         t = (t + step).astimezone(period.tz)  # wall-clock steps
     keys = sorted(buckets)
 
+    first, last = keys[0], keys[-1]
+
     def slot(ts: datetime) -> Bucket | None:
-        return buckets.get(floor(ts))
+        # a zone off UTC by half an hour puts the first UTC hour before the first local one: it counts there
+        return buckets.get(min(max(floor(ts), first), last))
 
     total_by_slot: dict[datetime, int] = {}
     for ts, n in store.date_histogram(_query(period), "1h"):
@@ -203,9 +206,9 @@ def publications(s: Session, period: Period) -> list[dict[str, Any]]:
 def gather(store: PostStore, s: Session, cfg: Any, period: Period, now: datetime | None = None) -> Facts:
     now = now or datetime.now(timezone.utc)
     total = store.count(_query(period))
-    senti = {k: store.count(_query(period, sentiment_labels=[k])) for k, _ in SENTIMENTS}
-    senti["other"] = total - sum(senti.values())
     buckets, unit = volume(store, period)
+    senti = {k: sum(b.counts[k] for b in buckets) for k, _ in SENTIMENTS}  # the charts' bars add up to these
+    senti["other"] = total - sum(senti.values())
     alert_rows, n_alerts = alerts(s, period)
     inc_rows, summary = incidents(s, cfg, period, now)
     return Facts(period=period, generated_at=now.astimezone(period.tz), total=total, sentiment=senti,

@@ -137,3 +137,15 @@ def test_a_period_not_over_yet_says_so(app, seeded, briefings):
     assert "统计时段：2026-11-23 00:00 至 2026-11-30 00:00（北京时间）（本时段尚未结束，数据截至生成时）" in html
     day = briefings.make(P.day(date(2026, 11, 24), BJ), "test")
     assert "尚未结束" not in (briefings.dir / day["html_file"]).read_text(encoding="utf-8")
+
+
+def test_bars_add_up_in_a_zone_off_by_half_an_hour(app, seeded):
+    from zoneinfo import ZoneInfo
+
+    from opinion_desk.briefings import facts
+    from opinion_desk.store.base import PostQuery
+
+    store = app.extensions["opinion_desk.store"]
+    for p in (P.day(date(2026, 11, 24), ZoneInfo("Asia/Kolkata")), P.week(date(2026, 11, 24), ZoneInfo("Asia/Kolkata"))):
+        buckets, _unit = facts.volume(store, p)
+        assert sum(b.total for b in buckets) == store.count(PostQuery(since=p.start, until=p.end)) > 0
