@@ -215,13 +215,13 @@ def record_manual(desk: Any, inc_id: int, actor: Actor, channel: str, url: str, 
                                               "published_by": who, "published_at": when.isoformat(),
                                               "snapshot": {k: snap.get(k) for k in ("status", "sha256", "error")}})
         s.flush()
-        out = {p.channel for p in s.scalars(select(Publication).where(Publication.incident_id == inc_id,
-                                                                      Publication.status == "published"))}
-        both = set(channels.CHANNELS) <= out
-        if both and inc.published_at is None and inc.status in ("acknowledged", "drafted", "approved"):
-            firsts = [aware(p.published_at) for p in s.scalars(select(Publication).where(
-                Publication.incident_id == inc_id, Publication.status == "published")) if p.published_at]
-            first = min(firsts) if firsts else when
+        # this round: every publication the first time, the current draft's once the incident was published before
+        pubs = [p for p in s.scalars(select(Publication).where(Publication.incident_id == inc_id,
+                                                               Publication.status == "published"))
+                if inc.published_at is None or p.draft_id == pub.draft_id]
+        both = set(channels.CHANNELS) <= {p.channel for p in pubs}
+        if both and inc.status in ("acknowledged", "drafted", "approved"):
+            first = min(aware(p.published_at) or when for p in pubs)
             transition(s, inc, "publish_manual", actor, None, published_at=first,
                        first_info_at=aware(inc.first_info_at) or first, verified_at=None)
     desk.emit(inc, "published" if both else "publication")

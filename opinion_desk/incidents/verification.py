@@ -118,10 +118,12 @@ def verify(desk: Any, inc_id: int) -> dict[str, Any]:
                                                   "detail": how.detail, "post_id": post_id,
                                                   **({"label": "演示"} if pub.mode == "demo" else {})})
         s.flush()
+        since = aware(inc.published_at)  # the latest round (a 持续发布 draft is verified on its own)
         live = {p.channel for p in s.scalars(select(Publication).where(
             Publication.incident_id == inc_id, Publication.status == "published",
-            Publication.verified_at.is_not(None), Publication.gone_at.is_(None)))}
-        all_live = set(channels.CHANNELS) <= live and inc.published_at is not None
+            Publication.verified_at.is_not(None), Publication.gone_at.is_(None)))
+            if since is not None and aware(p.published_at) is not None and aware(p.published_at) >= since}
+        all_live = set(channels.CHANNELS) <= live
         if all_live and inc.verified_at is None:
             inc.verified_at = t  # a fact about the world, not an officer's edit: no version bump
             record(s, inc, "verified", SYSTEM, {"channels": sorted(live)})

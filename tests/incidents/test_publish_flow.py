@@ -210,3 +210,24 @@ def test_our_collectors_verify_when_the_platform_cannot_tell(app, login_as, floo
     assert r["verify"]["all"] and r["verified_at"]
     how = {p["channel"]: p["verified_how"] for p in r["publications"]}
     assert how == {"weibo": "statuses/show 查到该微博", "wechat": "本台采集到该发布"}
+
+
+def test_a_second_round_is_verified_on_its_own(app, login_as, flood_posts, weibo, wechat):
+    duty, boss = login_as("duty"), login_as("approver")
+    inc = approved(duty, boss, flood_posts)
+    iid = inc["id"]
+    duty.post(f"{API}/{iid}/publish", json={})
+    assert duty.post(f"{API}/{iid}/verify").get_json()["verified_at"]
+    # 持续发布: a new draft, approved and published; 订阅号 has no mass send left today
+    d = duty.post(f"{API}/{iid}/drafts", json={"title": "关于人民路积水处置进展的通报", "text": "受损车辆已全部拖离。"}).get_json()
+    assert d["status"] == "drafted"
+    assert boss.post(f"{API}/{iid}/approve", json={}).status_code == 200
+    r = duty.post(f"{API}/{iid}/publish", json={})
+    assert r.status_code == 400 and "群发次数已用完" in r.get_json()["error"] and r.get_json()["results"]["weibo"]["ok"]
+    wechat.published.append({"url": f"{wechat.url}/s/round2", "title": "进展", "content": "<p>已拖离</p>"})
+    d = duty.post(f"{API}/{iid}/publications/manual", json={"channel": "wechat", "url": f"{wechat.url}/s/round2"})
+    body = d.get_json()
+    assert d.status_code == 201 and body["status"] == "published" and body["verified_at"]  # this round, both live
+    round2 = [p for p in body["publications"] if p["status"] == "published" and p["draft_id"] == body["drafts"][-1]["id"]]
+    assert sorted((p["channel"], p["mode"]) for p in round2) == [("wechat", "manual"), ("weibo", "api")]
+    assert body["first_info_at"] < body["published_at"]  # the first answer's time is kept for the deadline
