@@ -8,10 +8,12 @@
 - drafts.py      one draft -> Weibo post (#话题#, 2000/140 chars) and WeChat article (title, digest, body)
 - check.py       own-draft check against official statements and known rumours (explainable facts)
 - evidence.py    snapshots of the posts behind an incident; the store's related statements and rumours
-- publish/       weibo.py, wechat.py: the platforms' documented APIs
-- publishing.py  publish on both channels, verify both are live, 持续发布 reminders
+- publish/       one Publisher contract, one registry: weibo.py (statuses/share ≤140 字, rip, statuses/show),
+                 wechat.py (draft/add + mass sendall, quota), demo.py (演示), manual.py (recorded links, snapshots)
+- publishing.py  publish on both channels, record hand-made publications, pre-flight, statement links, 持续发布
+- verification.py  live through the platforms (or the fetched link, or our collectors); re-check -> 官方回应失效
 - audit.py       the append-only, hash-chained audit log and its verification
 - timeliness.py  per incident and per month metrics; CSV/JSON export
 - records.py     what pages and the API see of an incident
-- service.py     init_app (the desk, the alert listener) and start (deadline, verify and reminder jobs)
+- service.py     init_app (the desk, the alert listener) and start (deadline, verify, re-check and reminder jobs)
 """
