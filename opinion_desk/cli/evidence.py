@@ -33,16 +33,33 @@ def evidence_group() -> None:
     """证据存档: show the raw payload of a post as it was collected, verify the archive's hashes, prune old days."""
 
 
+def _local(iso: str | None, tz) -> str:  # noqa: ANN001
+    """An archived ISO time in the desk's zone ([desk] timezone), e.g. ``2024-06-18 10:30:00（北京时间）``."""
+    from datetime import datetime
+
+    if not iso:
+        return "—"
+    try:
+        t = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    label = "北京时间" if getattr(tz, "key", "") in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else getattr(tz, "key", "")
+    return f"{t.astimezone(tz):%Y-%m-%d %H:%M:%S}（{label}）"
+
+
 @evidence_group.command("show", short_help="Print the archived raw payload(s) of one post.")
 @click.argument("post_id")
-@click.option("--source", "-s", default=None, help="Look only in this source's archive (faster); needed with --source-id.")
+@click.option("--source", "-s", default=None, help="The source of POST_ID; needed with --source-id.")
 @click.option("--source-id", "source_id", is_flag=True,
               help="POST_ID is the platform's own id (e.g. a Weibo mid) of a post of --source.")
 @click.option("--json", "as_json", is_flag=True, help="Print each archived record as one JSON line.")
 @click.pass_context
 def show_cmd(ctx: click.Context, post_id: str, source: str | None, source_id: bool, as_json: bool) -> None:
-    """Print every archived capture of post POST_ID (the desk's post id): when it was collected, the sha256 of
-    its raw payload (checked again now) and the payload itself. Exit 1 when the archive holds none."""
+    """Print every archived capture of post POST_ID (the desk's post id): when it was collected (in the desk's
+    time zone), the sha256 of its raw payload (checked again now) and the payload itself. The captures are found
+    through the archive's index (run `opinion-desk evidence reindex` once on an archive made before it). Exit 1
+    when the archive holds none."""
+    from ..briefings.period import desk_zone
     from ..collectors.evidence import digest
     from ..models import post_id as make_post_id
 
@@ -50,28 +67,49 @@ def show_cmd(ctx: click.Context, post_id: str, source: str | None, source_id: bo
         if not source:
             raise click.UsageError("--source-id needs --source (the post id is made of both)")
         post_id = make_post_id(source, post_id)
-    archive, _cfg = _archive(ctx)
+    archive, cfg = _archive(ctx)
     if not archive.root.is_dir():
-        raise click.ClickException(f"no evidence archive at {archive.root} ([collectors] evidence_dir)")
+        raise click.ClickException(f"证据存档不存在：{archive.root}（[collectors] evidence_dir）")
+    if not archive.index.complete:
+        raise click.ClickException(f"证据存档 {archive.root} 还没有索引（建于索引功能之前）：请先运行一次 "
+                                   "opinion-desk evidence reindex")
+    tz = desk_zone(cfg)
     found = 0
-    for path, line, rec in archive.locate(post_id, source):
+    for path, member, rec in archive.captures(post_id):
+        if source and rec.get("source") != source:
+            continue
         found += 1
         if as_json:
             click.echo(json.dumps(rec, ensure_ascii=False))
             continue
         ok = digest(rec.get("raw")) == rec.get("sha256")
-        click.echo(f"== 第 {found} 次采集  {path}:{line}")
-        click.echo(f"   采集时间 collected_at: {rec.get('collected_at')}")
-        click.echo(f"   发布时间 created_at:   {rec.get('created_at')}")
-        click.echo(f"   来源 source: {rec.get('source')}  原始编号 source_id: {rec.get('source_id')}")
-        click.echo(f"   链接 url: {rec.get('url') or '—'}")
-        click.echo(f"   sha256: {rec.get('sha256')}  {'校验一致 (matches)' if ok else '校验不一致 (MISMATCH)'}")
+        click.echo(f"== 第 {found} 次采集  {path}（gzip 段起点字节 {member}）")
+        click.echo(f"   采集时间: {_local(rec.get('collected_at'), tz)}")
+        click.echo(f"   发布时间: {_local(rec.get('created_at'), tz)}")
+        click.echo(f"   来源: {rec.get('source')}  原始编号: {rec.get('source_id')}")
+        click.echo(f"   链接: {rec.get('url') or '—'}")
+        click.echo(f"   sha256: {rec.get('sha256')}  {'校验一致' if ok else '校验不一致（内容已被改动）'}")
         click.echo(json.dumps(rec.get("raw"), ensure_ascii=False, indent=2, sort_keys=True))
     if not found:
-        where = f"source {source!r}" if source else "any source"
-        raise click.ClickException(f"post {post_id} is not in the evidence archive of {where} ({archive.root})")
+        where = f"来源 {source!r} 的" if source else ""
+        raise click.ClickException(f"{where}证据存档中没有帖子 {post_id}（{archive.root}）")
     if not as_json:
-        click.echo(f"{found} capture(s) of post {post_id}")
+        click.echo(f"帖子 {post_id} 共 {found} 次采集")
+
+
+@evidence_group.command("reindex", short_help="Build the archive's index (once, for an archive made before it).")
+@click.pass_context
+def reindex_cmd(ctx: click.Context) -> None:
+    """Read every archive file once and write the index of where each post's captures lie
+    (<evidence_dir>/index.sqlite), so `evidence show` and the post page find them without a scan. The running
+    desk keeps the index up to date by itself after this."""
+    archive, _cfg = _archive(ctx)
+    files = archive.files()
+    with click.progressbar(files, label="建立证据索引", file=sys.stderr,
+                           item_show_func=lambda f: f.name if f else "") as bar:
+        it = iter(bar)
+        n = archive.index.rebuild(files, progress=lambda _f: next(it, None))
+    click.echo(f"{len(files)} 个文件，{n} 次采集已编入索引（{archive.index.path}）")
 
 
 @evidence_group.command("verify", short_help="Check every archived payload against its sha256.")

@@ -22,6 +22,9 @@ places on purpose:
   does not depend on the store: it is written even while Elasticsearch is down. Days older than
   ``[collectors] evidence_days`` are removed by :meth:`EvidenceArchive.prune` (an hourly job; 0 keeps everything).
 
+Where each post's captures lie is kept in ``index.sqlite`` beside the folders (:mod:`.evidence_index`: post id ->
+file, gzip member offset, line), so a capture is read without scanning the archive.
+
 The duty officer reads it with ``opinion-desk evidence show POST_ID`` and checks it with ``opinion-desk evidence
 verify`` (:func:`check_file` names the file and line of every payload that no longer matches its hash).
 
@@ -45,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import Post
+from .evidence_index import EvidenceIndex
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-]")  # the old folder rule, used only to read archives written by it
 DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.jsonl\.gz$")
@@ -76,6 +80,7 @@ class EvidenceArchive:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self._lock = threading.Lock()
+        self.index = EvidenceIndex(self.root)
 
     def path_for(self, source: str, day: str) -> Path:
         return self.root / source_dir_name(source) / f"{parse_day(day)}.jsonl.gz"
@@ -93,6 +98,7 @@ class EvidenceArchive:
     def write(self, posts: Sequence[Post]) -> int:
         """Append the posts' raw payloads; returns how many lines were written."""
         groups: dict[tuple[str, Path], list[bytes]] = defaultdict(list)
+        ids: dict[Path, list[str]] = defaultdict(list)
         for p in posts:
             raw = p.raw if p.raw is not None else p.to_dict()
             rec = {"post_id": p.id, "source": p.source, "source_id": p.source_id, "url": p.url,
@@ -102,13 +108,17 @@ class EvidenceArchive:
             at = p.collected_at if p.collected_at.tzinfo is None else p.collected_at.astimezone(timezone.utc)
             day = at.date().isoformat()
             groups[(p.source, self.path_for(p.source, day))].append(line)
+            ids[self.path_for(p.source, day)].append(p.id)
         with self._lock:
+            self.index.ensure()
             for (source, path), lines in groups.items():
                 if not path.parent.is_dir():
                     path.parent.mkdir(parents=True, exist_ok=True)
                     (path.parent / NAME_FILE).write_text(source + "\n", encoding="utf-8", errors="surrogatepass")
+                member = path.stat().st_size if path.exists() else 0
                 with gzip.open(path, "ab", compresslevel=6) as f:
                     f.write(b"".join(lines))
+                self.index.add(path, member, ids[path])
         return sum(len(v) for v in groups.values())
 
     def hook(self, posts: list[Post]) -> None:
@@ -141,6 +151,10 @@ class EvidenceArchive:
                     if rec.get("post_id") == post_id:
                         yield f, n, rec
 
+    def captures(self, post_id: str) -> list[tuple[Path, int, dict[str, Any]]]:
+        """(file, gzip member offset, record) of every capture of one post, found through the index."""
+        return self.index.read(post_id)
+
     def find(self, post_id: str) -> list[dict[str, Any]]:
         """Every archived capture of one post (a post collected twice has two, maybe different)."""
         return [rec for _f, _n, rec in self.locate(post_id)]
@@ -161,6 +175,7 @@ class EvidenceArchive:
                         removed.append(f)
                 if not any(DAY_FILE.match(x.name) for x in d.iterdir()):
                     shutil.rmtree(d, ignore_errors=True)
+        self.index.forget(removed)
         return removed
 
 

@@ -38,12 +38,13 @@ def test_show_prints_each_capture_with_time_and_hash(tmp_path):
     r = run("--config", cfg, "evidence", "show", pid)
     assert r.exit_code == 0, r.output
     out = r.output
-    assert "2024-06-18T02:30:00+00:00" in out and "2024-06-18T03:30:00+00:00" in out
+    assert "采集时间: 2024-06-18 10:30:00（北京时间）" in out and "采集时间: 2024-06-18 11:30:00（北京时间）" in out
     assert f"sha256: {digest(mblog)}  校验一致" in out
     assert "化工厂有异味，大家别去<br />" in out and "已编辑" in out
     folder = source_dir_name("weibo-kw")
-    assert f"{folder}/2024-06-18.jsonl.gz:1" in out and f"{folder}/2024-06-18.jsonl.gz:3" in out
-    assert f"2 capture(s) of post {pid}" in out
+    assert f"{folder}/2024-06-18.jsonl.gz（gzip 段起点字节 0）" in out
+    assert out.count(f"{folder}/2024-06-18.jsonl.gz（gzip 段起点字节") == 2
+    assert f"帖子 {pid} 共 2 次采集" in out
     # by the platform's own id, as JSON lines
     r = run("--config", cfg, "evidence", "show", "4985", "--source", "weibo-kw", "--source-id", "--json")
     recs = [json.loads(x) for x in r.output.splitlines()]
@@ -51,7 +52,23 @@ def test_show_prints_each_capture_with_time_and_hash(tmp_path):
     r = run("--config", cfg, "evidence", "show", "4985", "--source-id")
     assert r.exit_code == 2 and "--source-id needs --source" in r.output
     r = run("--config", cfg, "evidence", "show", "nope")
-    assert r.exit_code == 1 and "post nope is not in the evidence archive" in r.output
+    assert r.exit_code == 1 and "证据存档中没有帖子 nope" in r.output
+
+
+def test_show_reads_through_the_index_and_reindex_builds_it(tmp_path):
+    """An archive made before the index: show asks for `reindex`; after it, show finds the captures."""
+    cfg, arch, mblog = setup(tmp_path)
+    pid = Post(source="weibo-kw", source_id="4985", text="x", created_at=datetime.now(timezone.utc)).id
+    assert [rec["raw"] for _f, _m, rec in arch.captures(pid)][0] == mblog
+    arch.index.path.unlink()  # as an archive written before the index
+    r = run("--config", cfg, "evidence", "show", pid)
+    assert r.exit_code == 1 and "opinion-desk evidence reindex" in r.output
+    r = run("--config", cfg, "evidence", "reindex")
+    assert r.exit_code == 0 and "4 次采集已编入索引" in r.output, r.output
+    r = run("--config", cfg, "evidence", "show", pid, "--json")
+    assert r.exit_code == 0 and len(r.output.splitlines()) == 2
+    # pruned days leave the index too
+    assert arch.prune(1) and arch.captures(pid) == []
 
 
 def test_verify_names_file_and_line_of_a_mismatch(tmp_path):
@@ -88,6 +105,6 @@ def test_prune_uses_the_configured_days(tmp_path):
 
 
 def test_every_evidence_command_has_help():
-    for cmd in ([], ["show"], ["verify"], ["prune"]):
+    for cmd in ([], ["show"], ["verify"], ["prune"], ["reindex"]):
         r = run("evidence", *cmd, "--help")
         assert r.exit_code == 0 and "Usage:" in r.output

@@ -33,7 +33,7 @@ def test_no_source_name_leaves_the_archive(tmp_path, source):
     assert arch.write([_post(source)]) == 1
     files = _all_files(tmp_path)
     assert files and all(root in f.parents for f in files)
-    assert {f.parent.name for f in files} == {source_dir_name(source)}
+    assert {f.parent.name for f in files if not f.name.startswith("index.sqlite")} == {source_dir_name(source)}
     assert len(source_dir_name(source)) == 32
     [rec] = arch.find(_post(source).id)
     assert rec["source"] == source and rec["sha256"] == digest(rec["raw"])
@@ -58,6 +58,10 @@ def test_old_name_based_folders_are_still_read_verified_and_pruned(tmp_path):
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "verify", "--source", "rss/gov"])
     assert r.exit_code == 0 and "2 file(s), 2 payload(s) checked, 0 problem(s)" in r.output
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "show", rec["post_id"]])
+    assert r.exit_code == 1 and "evidence reindex" in r.output  # an archive older than its index
+    r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "reindex"])
+    assert r.exit_code == 0 and "2 次采集已编入索引" in r.output
+    r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "show", rec["post_id"]])
     assert r.exit_code == 0 and "通报" in r.output
     removed = arch.prune(1, now=datetime(2024, 6, 19, 1, tzinfo=timezone.utc))
     assert [p.name for p in removed] == ["2024-06-17.jsonl.gz"] and not old.exists()
@@ -78,6 +82,6 @@ def test_evidence_show_with_a_hostile_source_option(tmp_path):
     cfg.write_text(f'[desk]\ndata_dir = "{tmp_path}"\n', encoding="utf-8")
     EvidenceArchive(tmp_path / "evidence").write([_post("ok")])
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "show", "x", "--source", "../.."])
-    assert r.exit_code == 1 and "not in the evidence archive" in r.output
+    assert r.exit_code == 1 and "证据存档中没有帖子 x" in r.output
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "verify", "--source", ".."])
     assert r.exit_code == 1 and "no archive files" in r.output
