@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..errors import BriefingError
 from ..state import StateDB
+from ..state.alerts import OutboxRow
 from ..state.briefings import BriefingRow
 from ..store.base import PostStore
 from . import charts, facts, html, mail, word
@@ -131,10 +132,19 @@ class BriefingDesk:
             return row.to_dict()
 
     def list(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first; a mailed one carries ``delivery``: sent | pending | failed (with the outbox's error)."""
         with self.db.session_scope() as s:
-            rows = s.scalars(select(BriefingRow).order_by(BriefingRow.generated_at.desc(), BriefingRow.id.desc())
-                             .limit(limit))
-            return [r.to_dict() for r in rows]
+            rows = [r.to_dict() for r in s.scalars(select(BriefingRow).order_by(BriefingRow.generated_at.desc(),
+                                                                                BriefingRow.id.desc()).limit(limit))]
+            ids = [i for r in rows for i in r["outbox_ids"]]
+            out = {o.id: o for o in s.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids)))} if ids else {}
+            for r in rows:
+                mine = [out[i] for i in r["outbox_ids"] if i in out]
+                if mine:
+                    states = {o.status for o in mine}
+                    r["delivery"] = "failed" if "failed" in states else "pending" if "pending" in states else "sent"
+                    r["delivery_error"] = "；".join(o.last_error or "" for o in mine if o.status == "failed")
+        return rows
 
     def file(self, rid: int, fmt: str) -> Path:
         """The kept .docx or .html of briefing ``rid``."""

@@ -108,6 +108,7 @@ def list_cmd(ctx: click.Context, limit: int) -> None:
     for r in rows:
         at = datetime.fromisoformat(r["generated_at"]).astimezone(desk.tz).strftime("%Y-%m-%d %H:%M")
         mail = {"queued": f"已发送 {len(r['recipients'])} 人", "error": "邮件未发送"}.get(r["mail_status"], "未发邮件")
+        mail = {"failed": "邮件发送失败", "pending": "邮件发送中"}.get(r.get("delivery", ""), mail)
         click.echo(f"#{r['id']:<4} {r['title']}  生成于 {at}  信息 {r['figures'].get('posts', 0):,} 条  {mail}  "
                    f"{desk.dir / r['docx_file']}")
 

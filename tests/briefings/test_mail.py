@@ -28,6 +28,10 @@ def test_schedule_makes_due_briefings_once_and_mails_them(app, seeded, briefings
     assert rows[0]["recipients"] == ["li@qingshan.gov.cn", "leader@qingshan.gov.cn"]
     assert briefings.tick() == []  # made once
     wait_for(box, 2)
+    end = time.monotonic() + 10
+    while any(r.get("delivery") != "sent" for r in briefings.list()) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert [r["delivery"] for r in briefings.list()] == ["sent", "sent"]
     daily = next(m for m in box.messages if "日报" in m["msg"]["Subject"])
     assert sorted(daily["to"]) == ["leader@qingshan.gov.cn", "li@qingshan.gov.cn"]  # the leaders, not the duty box
     msg = daily["msg"]
@@ -70,7 +74,7 @@ def test_without_an_email_channel_the_row_says_why(app, seeded):
     assert (desk.dir / row["docx_file"]).is_file()  # the briefing itself is kept all the same
 
 
-def test_a_missing_attachment_fails_the_delivery_naming_the_file(app, seeded, briefings):
+def test_a_missing_attachment_fails_the_delivery_naming_the_file(app, seeded, briefings, client):
     outbox = app.extensions["opinion_desk.outbox"]
     row = briefings.make(P.day(date(2026, 11, 24), BJ), "test")
     (briefings.dir / row["docx_file"]).unlink()
@@ -80,6 +84,10 @@ def test_a_missing_attachment_fails_the_delivery_naming_the_file(app, seeded, br
         time.sleep(0.05)
     out = outbox.rows(f"B{row['id']}")[0]
     assert out["status"] == "failed" and row["docx_file"] in out["last_error"]
+    listed = next(r for r in briefings.list() if r["id"] == row["id"])
+    assert listed["delivery"] == "failed" and row["docx_file"] in listed["delivery_error"]
+    page = client.get("/briefings").get_data(as_text=True)
+    assert "发送失败" in page and row["docx_file"] in page
 
 
 def test_the_desk_schedules_the_job(app):
