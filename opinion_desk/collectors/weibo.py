@@ -119,6 +119,8 @@ class WeiboCollector(Collector):
         "watch_hours": Option((int, float), "how long after it was posted a post's reactions are collected",
                               default=48),
         "reaction_pages": Option(int, "most pages of comments and of reposts read per post and run", default=2),
+        "reaction_posts": Option(int, "watched posts whose reactions one run reads (the others in later runs, "
+                                 "in turn)", default=10),
     }
 
     @classmethod
@@ -243,14 +245,19 @@ class WeiboCollector(Collector):
         posts = [] if self.opt("mode") == "watch" else self._collect_posts(targets, seen)
         watching = self._watch_list(cursor, posts)
         rseen = list(cursor.get("reaction_seen") or [])
-        if watching:
-            posts.extend(self._collect_reactions(list(watching), rseen))
+        turn = int(cursor.get("watch_turn") or 0)
+        if watching:  # a few watched posts per run, in turn: each request waits for the host's rate limit
+            mids = sorted(watching)
+            n = min(len(mids), int(self.opt("reaction_posts")))
+            turn %= len(mids)
+            posts.extend(self._collect_reactions((mids + mids)[turn:turn + n], rseen))
+            turn = (turn + n) % len(mids)
         truncated = sum(p.truncated for p in posts)
         if truncated:
             self.notes.insert(0, f"{truncated} 条长微博的全文未取到，已保存截断的正文（标记为“截断”）")
         new_cursor = {"targets": targets, "seen": seen[-SEEN_KEEP:]}
         if watching or rseen:
-            new_cursor.update(watching=watching, reaction_seen=rseen[-REACTIONS_KEEP:])
+            new_cursor.update(watching=watching, reaction_seen=rseen[-REACTIONS_KEEP:], watch_turn=turn)
         return CollectResult(posts=posts, cursor=new_cursor, notes=self.notes[:20])
 
     def _watch_list(self, cursor: dict[str, Any], posts: list[Post]) -> dict[str, str]:

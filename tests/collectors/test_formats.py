@@ -123,3 +123,16 @@ def test_wewe_rss_json_feed_url_as_a_wechat_source(site):
     assert a.created_at.isoformat() == "2024-06-18T09:20:00+00:00" and a.platform == "wechat"
     assert a.images == [{"url": "https://mmbiz.qpic.cn/mmbiz_jpg/cover1001/0?wx_fmt=jpeg", "alt": ""}]
     assert b.text.startswith("汛期安全提示：") and b.images[0]["alt"] == "防汛知识图解"
+
+
+def test_watched_posts_are_read_a_few_per_run_in_turn(weibo):
+    c = make("weibo", name="wb", credentials={"cookie": weibo.cookie}, base_url=weibo.url, mode="watch",
+             watch=["4999000000000301", "4999000000000302", "4999000000000303"], reaction_posts=2)
+    cursor: dict = {}
+    asked: list[list[str]] = []
+    for _ in range(3):
+        weibo.log.clear()
+        cursor = c.collect(cursor).cursor
+        asked.append(sorted({p.split("id=")[1].split("&")[0] for p in weibo.paths()}))
+    assert asked == [["4999000000000301", "4999000000000302"], ["4999000000000301", "4999000000000303"],
+                     ["4999000000000302", "4999000000000303"]]
