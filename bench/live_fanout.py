@@ -120,11 +120,15 @@ def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) ->
         def _engineio_client_class(self):  # noqa: ANN202
             return InOrderEIO
 
-    def make(i: int) -> tuple[socketio.Client, dict]:
-        st = {"client": i, "posts": 0, "events": 0, "dups": 0, "disconnects": 0, "replayed": 0, "resyncs": 0,
-              "connects": 0, "seen": bytearray(), "pos": None, "reasons": {}}
-        lock = threading.Lock()
-        sio = Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
+    def new_stats(i: int) -> dict:
+        return {"client": i, "posts": 0, "events": 0, "dups": 0, "disconnects": 0, "replayed": 0, "resyncs": 0,
+                "connects": 0, "seen": bytearray(), "pos": None, "reasons": {}, "lock": threading.Lock()}
+
+    def open_client(st: dict) -> socketio.Client:
+        """A new client for ``st`` (python-socketio's own reconnection races with its engine.io reset on a loaded
+        machine, so a lost connection is replaced by a fresh client, as a browser's reconnect would be)."""
+        lock = st["lock"]
+        sio = Client(reconnection=False)
 
         def mark(meta) -> bool:  # noqa: ANN001 - True when this seq is new
             seq = meta["seq"]
@@ -164,16 +168,35 @@ def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) ->
         sio.on("live", on_live, namespace="/desk")
         sio.on("resync", on_resync, namespace="/desk")
         sio.on("disconnect", on_disconnect, namespace="/desk")
+        with lock:
+            auth = dict(st["pos"]) if st["pos"] else {}
         sio.connect(base, namespaces=["/desk"], transports=["websocket"], headers={"Cookie": f"session={cookie}"},
-                    auth=lambda: dict(st["pos"]) if st["pos"] else {}, wait_timeout=30, retry=True)
-        return sio, st
+                    auth=auth, wait_timeout=20)
+        return sio
 
-    clients = [make(first + i) for i in range(n)]
+    stats = [new_stats(first + i) for i in range(n)]
+    clients = [open_client(st) for st in stats]
     ready.release()
+
+    def keep(k: int) -> None:  # replace a lost connection (each client on its own: connecting may take a while)
+        while not stop.wait(0.5):
+            if not clients[k].connected:
+                try:
+                    clients[k].disconnect()
+                except Exception:  # noqa: BLE001
+                    pass
+                try:
+                    clients[k] = open_client(stats[k])
+                except Exception:  # noqa: BLE001 - the next round tries again
+                    pass
+
+    for k in range(n):
+        threading.Thread(target=keep, args=(k,), daemon=True).start()
     stop.wait()
-    for _sio, st in clients:  # copied before our own disconnects below (the queue pickles later)
-        out.put(copy.deepcopy({k: v for k, v in st.items() if k not in ("seen", "pos")}))
-    for sio, _st in clients:
+    for st in stats:  # copied before our own disconnects below (the queue pickles later)
+        with st["lock"]:
+            out.put(copy.deepcopy({k: v for k, v in st.items() if k not in ("seen", "pos", "lock")}))
+    for sio in clients:
         try:
             sio.disconnect()
         except Exception:  # noqa: BLE001
@@ -293,11 +316,11 @@ def main() -> None:
                     proc.wait(60)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        text = log.read_text(errors="replace")
-        if args.log:
-            Path(args.log).write_text(text, encoding="utf-8")
+            text = log.read_text(errors="replace")
+            if args.log:
+                Path(args.log).write_text(text, encoding="utf-8")
 
-    got = sorted(s["posts"] for s in stats)
+    got = sorted(s["posts"] for s in stats) or [0]
     reasons: dict[str, int] = {}
     for s in stats:
         for k, v in s["reasons"].items():

@@ -25,11 +25,13 @@ import logging
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
+from socketio import packet as socketio_packet
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +71,18 @@ class ReplayBuffer:
     def since(self, seq: int, max_bytes: int | None = None) -> list[tuple[int, str, Any]] | None:
         """The events after ``seq``, oldest first; None when some of them are no longer kept (or they are more
         than ``max_bytes``)."""
+        kept = self.since_json(seq, max_bytes)
+        return None if kept is None else [(s, e, json.loads(text)) for s, e, text in kept]
+
+    def since_json(self, seq: int, max_bytes: int | None = None) -> list[tuple[int, str, str]] | None:
+        """:meth:`since` with each event's data as the JSON text it is kept as."""
         self.trim()
         if seq < self.dropped_seq:
             return None
         kept = [(s, e, text) for s, _t, e, text in self.items if s > seq]
         if max_bytes is not None and sum(len(text) for _s, _e, text in kept) > max_bytes:
             return None
-        return [(s, e, json.loads(text)) for s, e, text in kept]
+        return kept
 
 
 class SequencedManager(socketio.Manager):
@@ -94,6 +101,10 @@ class SequencedManager(socketio.Manager):
         self._avg_bytes = 1024.0  # running mean size of an event, to turn the byte caps into queue lengths
         self._grace: dict[str, int] = {}  # eio sid -> packets of its replay (allowed on top of the cap)
         self._lock = threading.Lock()
+        self._logged = time.monotonic()
+        # replayed events, encoded once: clients that reconnect together share the packets (and the memory)
+        self._replay_packets: OrderedDict[int, tuple[list[Any], int]] = OrderedDict()
+        self._replay_packets_bytes = 0
 
     def emit(self, event: str, data: Any, namespace: str, room: Any = None, skip_sid: Any = None,
              callback: Any = None, to: Any = None, **kwargs: Any) -> None:
@@ -107,6 +118,8 @@ class SequencedManager(socketio.Manager):
             super().emit(event, (data, {"seq": self.seq, "epoch": self.epoch}), namespace, room=LIVE,
                          skip_sid=skip_sid)
             slow = self._slow_clients(namespace)
+            if time.monotonic() - self._logged > 60:
+                self._log_stats(namespace)
         for eio_sid in slow:
             self._drop(eio_sid)
 
@@ -115,14 +128,15 @@ class SequencedManager(socketio.Manager):
         (``{"event": "live"|"resync", ...}``). ``auth`` is the client's ``{"epoch", "seq"}`` of its last event."""
         since = _position(auth)
         with self._lock:
-            missed: list[tuple[int, str, Any]] | None = []
+            missed: list[tuple[int, str, str]] | None = []
             if since is not None:
-                missed = (self.buffer.since(since[1], self.max_replay_bytes)
+                missed = (self.buffer.since_json(since[1], self.max_replay_bytes)
                           if since[0] == self.epoch and since[1] <= self.seq else None)
             eio_sid = self.eio_sid_from_sid(sid, namespace)
-            # Manager.emit delivers here only: a message queue must not reorder the replay behind live events
-            for seq, event, data in missed or ():
-                socketio.Manager.emit(self, event, (data, {"seq": seq, "epoch": self.epoch}), namespace, room=sid)
+            # straight to this client's queue: a message queue must not reorder the replay behind live events
+            for seq, event, text in missed or ():
+                for pkt in self._replay_packet(seq, event, text, namespace):
+                    self.server._send_eio_packet(eio_sid, pkt)
             status = {"epoch": self.epoch, "seq": self.seq}
             if missed is None:
                 status["event"] = "resync"
@@ -137,6 +151,24 @@ class SequencedManager(socketio.Manager):
                 self._grace[eio_sid] = len(missed or ())
         return status
 
+    def _replay_packet(self, seq: int, event: str, text: str, namespace: str) -> list[Any]:
+        """The Engine.IO packets of a kept event, made once for every client that replays it."""
+        hit = self._replay_packets.get(seq)
+        if hit is None:
+            pkt = self.server.packet_class(socketio_packet.EVENT, namespace=namespace,
+                                           data=[event, json.loads(text), {"seq": seq, "epoch": self.epoch}])
+            encoded = pkt.encode()
+            hit = ([eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list)
+                                                                      else [encoded])], len(text))
+            self._replay_packets[seq] = hit
+            self._replay_packets_bytes += hit[1]
+            while self._replay_packets_bytes > self.max_replay_bytes:
+                _s, (_p, size) = self._replay_packets.popitem(last=False)
+                self._replay_packets_bytes -= size
+        else:
+            self._replay_packets.move_to_end(seq)
+        return hit[0]
+
     def _slow_clients(self, namespace: str) -> list[str]:
         eio = self.server.eio
         cap = max(64, int(self.max_backlog_bytes / max(self._avg_bytes, 1.0)))
@@ -148,6 +180,14 @@ class SequencedManager(socketio.Manager):
         if len(self._grace) > 2 * len(eio.sockets) + 16:  # forget clients that are gone
             self._grace = {k: v for k, v in self._grace.items() if k in eio.sockets}
         return slow
+
+    def _log_stats(self, namespace: str) -> None:
+        self._logged = time.monotonic()
+        sockets = self.server.eio.sockets
+        queues = [sockets[e].queue.qsize() for _s, e in self.get_participants(namespace, LIVE) if e in sockets]
+        log.info("live feed: seq %d, %d clients, longest send queue %d events, replay buffer %.1f MB (%d events), "
+                 "%d slow clients dropped so far", self.seq, len(queues), max(queues, default=0),
+                 self.buffer.bytes / (1 << 20), len(self.buffer.items), self.dropped_clients)
 
     def _drop(self, eio_sid: str) -> None:
         self.dropped_clients += 1
@@ -191,7 +231,11 @@ def client_manager(cfg: Any) -> SequencedManager:
     class SequencedRedisManager(socketio.RedisManager, SequencedManager):
         """Publishes through Redis; numbers and keeps what it delivers to this process's browsers."""
 
-    return SequencedRedisManager(url=url, channel="opinion-desk", **opts)
+        def __init__(self, url: str, replay_seconds: float, replay_max_bytes: int) -> None:
+            super().__init__(url=url, channel="opinion-desk")  # SequencedManager's part with its defaults
+            self.buffer = ReplayBuffer(replay_seconds, replay_max_bytes)
+
+    return SequencedRedisManager(url, **opts)
 
 
 def origin_check(allowed: list[str]) -> Callable[[str | None, dict[str, Any]], bool]:
