@@ -9,7 +9,7 @@ the store file is read directly: every acknowledged post must be there exactly o
 Baseline measured in the same run: the same batches posted to a desk that is not killed (acknowledged -> stored
 ratio 1.0 by construction), and the time a clean start takes, so the figures read as ratios on this machine.
 
-    .venv/bin/python bench/crash_ingest.py [--rounds 10] [--batches 3] [--size 1000]
+    .venv/bin/python bench/crash_ingest.py [--rounds 10] [--batches 3] [--size 1000] [--es-url http://127.0.0.1:9250]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Desk:
     """One ``opinion-desk run`` process group on its own data dir."""
 
     workdir: Path
+    es_url: str = ""  # empty: the embedded store
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
 
@@ -57,8 +58,14 @@ class Desk:
         conf.write_text(
             f'[desk]\ndata_dir = "{self.workdir / "var"}"\nport = {self.port}\n'
             f'[ingest]\ntokens = ["{TOKEN}"]\n[rules]\ndir = "{self.workdir / "rules"}"\n'
-            f'[collectors]\nsources_dir = "{self.workdir / "sources"}"\nevidence = false\n', encoding="utf-8")
+            f'[collectors]\nsources_dir = "{self.workdir / "sources"}"\nevidence = false\n'
+            + (f'[store]\nbackend = "elasticsearch"\n[store.elasticsearch]\nurls = ["{self.es_url}"]\n'
+               f'index_prefix = "{self.prefix}"\n' if self.es_url else ""), encoding="utf-8")
         return conf
+
+    @property
+    def prefix(self) -> str:
+        return f"crash-{self.workdir.name.lower()}-{self.port}"
 
     def start(self, timeout: float = 120) -> float:
         """Start and wait until /api/v1/health answers; returns the seconds it took."""
@@ -121,11 +128,31 @@ class Desk:
         raise RuntimeError(f"inbox not drained: {self.health()}")
 
     def stored_ids(self) -> list[str]:
+        """Every stored post id, once per stored document (a duplicate would show twice)."""
+        if self.es_url:
+            from elasticsearch import Elasticsearch
+            from elasticsearch.helpers import scan
+
+            es = Elasticsearch(self.es_url)
+            try:
+                es.indices.refresh(index=self.prefix)
+                return [h["_id"] for h in scan(es, index=self.prefix, query={"query": {"match_all": {}}},
+                                               _source=False)]
+            finally:
+                es.close()
         db = sqlite3.connect(self.workdir / "var" / "posts.db")
         try:
             return [r[0] for r in db.execute("SELECT id FROM posts")]
         finally:
             db.close()
+
+    def drop_indices(self) -> None:
+        if self.es_url:
+            from opinion_desk.store.elastic import ElasticStore
+
+            store = ElasticStore([self.es_url], index_prefix=self.prefix)
+            store.delete_all()
+            store.close()
 
 
 def items(round_no: int, batch_no: int, size: int) -> list[dict]:
@@ -148,12 +175,12 @@ class Figures:
 
 
 def crash_rounds(workdir: Path, rounds: int = 10, batches: int = 3, size: int = 1000, seed: int = 15,
-                 log=print, mid_store: bool = False) -> Figures:  # noqa: ANN001
+                 log=print, mid_store: bool = False, es_url: str = "") -> Figures:  # noqa: ANN001
     """Run the crash rounds on a fresh data dir in ``workdir``; returns the figures. ``mid_store``: kill once the
     desk has begun storing the batches (its inbox shrank), at a random moment within 0.3 s of that, instead of
     within 0.5 s of the last 202 (which mostly lands before the first batch is analysed)."""
     rng = random.Random(seed)
-    desk = Desk(workdir)
+    desk = Desk(workdir, es_url=es_url)
     fig = Figures()
     acked: set[str] = set()
     try:
@@ -188,6 +215,7 @@ def crash_rounds(workdir: Path, rounds: int = 10, batches: int = 3, size: int = 
         ids = desk.stored_ids()
     finally:
         desk.kill9()
+        desk.drop_indices()
     fig.stored = len(set(ids))
     fig.duplicated = len(ids) - len(set(ids))
     fig.lost = len(acked - set(ids))
@@ -200,9 +228,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--batches", type=int, default=3, help="1,000-post batches acknowledged per round")
     ap.add_argument("--size", type=int, default=1000)
+    ap.add_argument("--es-url", default="", help="run the desk on this Elasticsearch (default: the embedded store)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="crash-ingest-") as d:
-        base = Desk(Path(d) / "baseline")
+        base = Desk(Path(d) / "baseline", es_url=args.es_url)
         base.workdir.mkdir()
         t_start = base.start()
         t0 = time.monotonic()
@@ -212,14 +241,17 @@ def main() -> None:
         base.wait_drained()
         t_drain = time.monotonic() - t0
         base.stop()
-        print(f"baseline (not killed): {args.batches * args.size} acknowledged, {len(base.stored_ids())} stored; "
+        print(f"baseline (not killed, store: {'elasticsearch' if args.es_url else 'sqlite'}): "
+              f"{args.batches * args.size} acknowledged, {len(base.stored_ids())} stored; "
               f"clean start {t_start:.1f} s; ack->stored {t_drain:.1f} s")
+        base.drop_indices()
         figs = []
         for mode in (False, True):
             crash = Path(d) / f"crash-{'mid' if mode else 'ack'}"
             crash.mkdir()
             print(f"\n-- killed {'while storing' if mode else 'within 0.5 s of the last 202'}")
-            figs.append((mode, crash_rounds(crash, args.rounds, args.batches, args.size, mid_store=mode)))
+            figs.append((mode, crash_rounds(crash, args.rounds, args.batches, args.size, mid_store=mode,
+                                            es_url=args.es_url)))
     bad = False
     for mode, fig in figs:
         print(f"\n{fig.rounds} kill -9 rounds ({'while storing' if mode else 'within 0.5 s of the 202'}): "
