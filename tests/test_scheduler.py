@@ -202,3 +202,26 @@ def test_host_rate_limiter_with_a_fake_clock():
     now[0] += 10
     lim.wait("m.weibo.cn")
     assert slept == [2.0, 2.0]
+
+
+def test_the_cursor_stays_when_the_posts_could_be_kept_nowhere(tmp_path, analyzer):
+    """A post that breaks analysis is kept in the dead letters; when even those cannot be written, the run fails
+    and the cursor stays, so the next run collects the same posts again (nothing skipped)."""
+    from opinion_desk.store.base import PostQuery
+    from tests.test_pipeline import Fussy
+
+    store = SQLiteStore(tmp_path / "posts.db")
+    statedb = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
+    statedb.create_all()
+    pipeline = Pipeline(store, lambda: Fussy(analyzer), tmp_path / "spool")
+    (tmp_path / "spool").mkdir()
+    (tmp_path / "spool" / "rejected").write_text("a file where the dead letters should go")
+    sched = DeskScheduler(pipeline, statedb)
+    c = add(sched, "a", [["1", "BOOM"], ["1", "BOOM"]])
+    h = sched.run_source("a")
+    assert h["status"] == "failing" and "dead-letter" in h["last_error"]
+    (tmp_path / "spool" / "rejected").unlink()
+    assert sched.run_source("a", force=True)["status"] == "ok"
+    assert c.cursors == [{}, {}]  # the second run started where the first had: the failed run moved nothing
+    assert pipeline.dead.count() == 1 and store.count(PostQuery()) == 1
+    statedb.dispose()
