@@ -16,6 +16,9 @@ BLUEPRINTS = [
     "opinion_desk.web.incidents:bp",  # incidents, drafts, approvals, timeliness
     "opinion_desk.web.briefings:bp",  # 舆情简报: the list, the form, the Word and HTML files
     "opinion_desk.web.statements:bp",  # the public read-only statement pages the answers link to
+    "opinion_desk.web.search:bp",  # 检索: the search page, its API and CSV export
+    "opinion_desk.web.posts:bp",  # 帖子详情: analysis, near-duplicates, evidence, 立案
+    "opinion_desk.web.events:bp",  # 事件传播路径: first poster, repost tree, spreaders, time axis
 ]
 
 

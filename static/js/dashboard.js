@@ -27,8 +27,20 @@
     if (p.time_unknown) meta.appendChild(desk.el("span", "tag flag", "时间未知"));
     if (p.truncated) meta.appendChild(desk.el("span", "tag flag", "正文不全"));
     if (p.title) li.appendChild(desk.el("div", "title", p.title));
-    li.appendChild(desk.el("div", "text", p.text));
+    const text = desk.el("a", "text", p.text); // the post's detail page: analysis, evidence, 立案
+    text.href = "/posts/" + encodeURIComponent(p.id);
+    li.appendChild(text);
     if (p.images && p.images.length) li.appendChild(imageStrip(p.images));
+    const links = desk.el("div", "links");
+    const detail = desk.el("a", "detail", "详情");
+    detail.href = text.href;
+    links.appendChild(detail);
+    if (/^https?:\/\//i.test(p.url || "")) {
+      const orig = desk.el("a", "orig", "原文");
+      orig.href = p.url; orig.target = "_blank"; orig.rel = "noopener noreferrer";
+      links.appendChild(orig);
+    }
+    li.appendChild(links);
     return li;
   }
 

@@ -1,0 +1,126 @@
+"""帖子详情: /posts/<id> — the original link, the author and author type, the analysis with its reasons, the
+near-duplicates (SimHash within 3 bits, within 3 days), the event it belongs to, its pictures, the archived raw
+payload with its sha256 (found through the evidence index, :mod:`opinion_desk.collectors.evidence_index`), and the
+actions: 立案 from this post, or note it on an open incident.
+
+There is no route to mark a post as an incident's official answer, so the page offers none.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, render_template
+
+from ..collectors.evidence import digest
+from ..models import Post
+from ..store import get_store
+from ..store.base import PostQuery
+from .search import AUTHOR_TYPES, PLATFORMS, RUMOUR_SCORE, SENTIMENTS, reach, tz, tz_label
+
+bp = Blueprint("posts", __name__)
+
+DUP_BITS = 3  # as the topic tracker's near-duplicate test (analyzers.topics dup_bits)
+DUP_WINDOW = timedelta(days=3)
+RAW_SHOWN = 20_000  # characters of a raw payload shown on the page (the archive keeps all)
+
+
+def _simhash(p: Post) -> int | None:
+    try:
+        return int(p.simhash, 16) if p.simhash else None
+    except ValueError:
+        return None
+
+
+def near_duplicates(p: Post, limit: int = 20) -> list[tuple[Post, int]]:
+    """Posts whose SimHash is within :data:`DUP_BITS` bits of ``p``'s, created within :data:`DUP_WINDOW` of it
+    (candidates: the same event, or else posts sharing its first keyword), nearest first."""
+    h = _simhash(p)
+    if h is None:
+        return []
+    q = PostQuery(since=p.created_at - DUP_WINDOW, until=p.created_at + DUP_WINDOW, size=500)
+    if p.topic_id:
+        q.topic_ids = [p.topic_id]
+    elif p.keywords:
+        q.text = p.keywords[0]
+    else:
+        return []
+    out = []
+    for c in get_store().search(q).posts:
+        ch = _simhash(c)
+        if c.id != p.id and ch is not None and (d := (h ^ ch).bit_count()) <= DUP_BITS:
+            out.append((c, d))
+    out.sort(key=lambda x: (x[1], x[0].created_at))
+    return out[:limit]
+
+
+def evidence(p: Post) -> dict[str, Any]:
+    """The archived captures of ``p`` (through the index), each with its hash checked again now."""
+    from ..collectors.service import EVIDENCE_KEY
+
+    archive = current_app.extensions.get(EVIDENCE_KEY)
+    if archive is None:
+        return {"enabled": False, "indexed": False, "captures": []}
+    captures = []
+    for path, member, rec in archive.captures(p.id):
+        raw = json.dumps(rec.get("raw"), ensure_ascii=False, indent=2, sort_keys=True)
+        captures.append({
+            "file": path.relative_to(archive.root).as_posix(), "member": member, "sha256": rec.get("sha256", ""),
+            "ok": digest(rec.get("raw")) == rec.get("sha256"), "collected": _local(rec.get("collected_at")),
+            "raw": raw[:RAW_SHOWN], "cut": len(raw) > RAW_SHOWN})
+    return {"enabled": True, "indexed": archive.index.complete, "captures": captures}
+
+
+def _local(iso: str | None) -> str:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone(tz()).strftime("%Y-%m-%d %H:%M:%S") if iso else "—"
+    except ValueError:
+        return str(iso)
+
+
+def sentiment_reason(p: Post) -> str:
+    if p.sentiment is None:
+        return "未经情感分析"
+    label = SENTIMENTS.get(p.sentiment_label, p.sentiment_label or "未定")
+    return f"情感模型给出正面概率 {p.sentiment:.2f}（0 为最负面，1 为最正面），判为{label}"
+
+
+def rumour_reason(p: Post) -> str:
+    if p.rumour_score is None:
+        return "未经谣言识别"
+    verdict = "疑似谣言" if p.rumour_score >= RUMOUR_SCORE else "未达疑似谣言阈值"
+    cues = f"；命中线索词：{'、'.join(p.rumour_cues)}" if p.rumour_cues else "；未命中线索词"
+    return f"谣言可能性 {p.rumour_score:.0%}（阈值 {RUMOUR_SCORE:.0%}），{verdict}{cues}"
+
+
+@bp.get("/posts/<post_id>")
+def page(post_id: str):  # noqa: ANN201
+    p = get_store().get(post_id)
+    if p is None:
+        abort(404)
+    zone = tz()
+    dups = [{"post": d, "bits": bits, "time": d.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")}
+            for d, bits in near_duplicates(p)]
+    raw = json.dumps(p.raw, ensure_ascii=False, indent=2, sort_keys=True) if p.raw is not None else ""
+    return render_template(
+        "post.html", p=p, time=p.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        collected=p.collected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), tz_label=tz_label(),
+        author_type=AUTHOR_TYPES.get(p.author_type, p.author_type or "未知"),
+        platform=PLATFORMS.get(p.platform, p.platform or "—"), reach=reach(p),
+        sentiment=SENTIMENTS.get(p.sentiment_label, p.sentiment_label or "—"), sentiment_reason=sentiment_reason(p),
+        rumour_reason=rumour_reason(p), is_rumour=(p.rumour_score or 0) >= RUMOUR_SCORE, dups=dups,
+        evidence=evidence(p), store_raw=raw[:RAW_SHOWN], store_raw_hash=digest(p.raw) if p.raw is not None else "",
+        safe_url=p.url if p.url.lower().startswith(("http://", "https://")) else "",
+        images=[im for im in p.images if im.get("url", "").lower().startswith(("http://", "https://"))])
+
+
+@bp.get("/api/v1/posts/<post_id>/evidence")
+def api_evidence(post_id: str):  # noqa: ANN201
+    p = get_store().get(post_id)
+    if p is None:
+        return jsonify(error=f"没有帖子 {post_id}"), 404
+    return jsonify(post_id=p.id, **evidence(p))

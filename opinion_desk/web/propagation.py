@@ -1,0 +1,180 @@
+"""The propagation path of an event: who posted first, who reposted or answered whom, who spread it most, how fast.
+
+Edges come from, in this order of trust:
+
+1. the ``//@name:`` chain in a repost's text (Weibo writes "my words//@B: B's words//@C: C's words"): the post's
+   parent is B's latest post of the event before it, B's is C's, and so on; a name with no post of its own in the
+   event becomes a *chain node* (someone who reposted without being collected);
+2. ``repost_of`` (Weibo ``retweeted_status``): the original's platform id (``mid`` or source id);
+3. ``reply_to``: the post or comment a comment answers.
+
+A post with none of these is a root. Every edge points from an earlier (or same-time) post to a later one, so the
+path has no cycles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from ..models import Post
+
+CHAIN = re.compile(r"//\s*@([^:：\s/@]{1,30})\s*[:：]")
+MAX_NODES = 400  # the graph stays readable (and light on a phone); the figures count every post
+
+
+@dataclass
+class Node:
+    id: str
+    author: str
+    post: Post | None = None  # None: a chain node (a name from a //@ chain without a collected post)
+    parent: str = ""
+    via: str = ""  # chain | repost | reply
+    children: list[str] = field(default_factory=list)
+
+
+def reach(p: Post) -> int:
+    return int(p.reposts or 0) + int(p.comments or 0) + int(p.likes or 0)
+
+
+def chain_names(text: str) -> list[str]:
+    """The names of a ``//@`` chain, nearest first."""
+    return CHAIN.findall(text or "")
+
+
+def build(posts: list[Post]) -> dict[str, Node]:
+    """The path's nodes by id (post ids, and ``@name`` for chain nodes), each with its parent and children."""
+    posts = sorted(posts, key=lambda p: (p.created_at, p.id))
+    nodes: dict[str, Node] = {p.id: Node(p.id, p.author, p) for p in posts}
+    by_pid: dict[str, list[Post]] = defaultdict(list)  # platform id (mid, source id) -> posts, oldest first
+    by_author: dict[str, list[Post]] = defaultdict(list)
+    for p in posts:
+        for key in {p.mid, p.source_id} - {""}:
+            by_pid[key].append(p)
+        if p.author:
+            by_author[p.author].append(p)
+
+    def latest_before(cands: list[Post], child: Post) -> Post | None:
+        best = None
+        for c in cands:
+            if c.id != child.id and c.created_at <= child.created_at:
+                best = c
+        return best
+
+    def link(child: str, parent: str, via: str) -> bool:
+        """Hang ``child`` below ``parent`` unless that would make a cycle (or it already hangs somewhere)."""
+        if nodes[child].parent or child == parent:
+            return False
+        up = parent
+        while up:
+            if up == child:
+                return False
+            up = nodes[up].parent
+        nodes[child].parent, nodes[child].via = parent, via
+        nodes[parent].children.append(child)
+        return True
+
+    for p in posts:
+        names = [n for n in chain_names(p.text) if n != p.author]
+        target = by_pid.get(p.repost_of) if p.repost_of else None
+        original = latest_before(target, p) if target else None
+        child = p.id
+        for name in names:
+            found = latest_before(by_author.get(name, []), p)
+            if found is not None:
+                link(child, found.id, "chain")
+                child = ""
+                break
+            vid = f"@{name}"
+            nodes.setdefault(vid, Node(vid, name))
+            placed = bool(nodes[vid].parent)
+            if not link(child, vid, "chain") or placed:
+                child = ""
+                break
+            child = vid
+        if child and original is not None:
+            link(child, original.id, "repost")
+        elif child == p.id and p.reply_to and (answered := latest_before(by_pid.get(p.reply_to, []), p)):
+            link(p.id, answered.id, "reply")
+    return nodes
+
+
+def _descendants(nodes: dict[str, Node], nid: str) -> int:
+    n, stack = 0, list(nodes[nid].children)
+    while stack:
+        c = stack.pop()
+        n += 1
+        stack.extend(nodes[c].children)
+    return n
+
+
+def summary(posts: list[Post], zone: tzinfo) -> dict[str, Any]:
+    """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges."""
+    nodes = build(posts)
+    ordered = sorted(posts, key=lambda p: (p.created_at, p.id))
+    fmt = lambda t: t.astimezone(zone).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    first = ordered[0] if ordered else None
+    # key spreaders: an author's reach over the event's posts, and how many reposts hang below their posts
+    by_author: dict[str, dict[str, Any]] = {}
+    for p in ordered:
+        a = by_author.setdefault(p.author or "（未署名）", {"author": p.author or "（未署名）", "posts": 0, "reach": 0,
+                                                           "spread": 0, "author_type": p.author_type,
+                                                           "first": fmt(p.created_at), "post_id": p.id})
+        a["posts"] += 1
+        a["reach"] += reach(p)
+        a["spread"] += _descendants(nodes, p.id)
+    spreaders = sorted(by_author.values(), key=lambda a: (-a["reach"], -a["spread"], a["first"]))[:10]
+    # the time axis: hourly within three days, else daily, in the desk's zone
+    timeline: list[dict[str, Any]] = []
+    if ordered:
+        span = ordered[-1].created_at - ordered[0].created_at
+        step = timedelta(hours=1) if span <= timedelta(days=3) else timedelta(days=1)
+        start = ordered[0].created_at.astimezone(zone)
+        start = start.replace(minute=0, second=0, microsecond=0) if step == timedelta(hours=1) else \
+            start.replace(hour=0, minute=0, second=0, microsecond=0)
+        counts: dict[int, int] = defaultdict(int)
+        for p in ordered:
+            counts[int((p.created_at - start) // step)] += 1
+        total = 0
+        for k in range(max(counts) + 1):
+            total += counts.get(k, 0)
+            t = start + k * step
+            timeline.append({"t": t.strftime("%m-%d %H:%M" if step < timedelta(days=1) else "%m-%d"),
+                             "n": counts.get(k, 0), "total": total})
+    shown = [p.id for p in ordered[:MAX_NODES]]
+    keep = set(shown)
+    for nid in shown:  # chain nodes and parents of the shown posts come along
+        parent = nodes[nid].parent
+        while parent and parent not in keep:
+            keep.add(parent)
+            parent = nodes[parent].parent
+    graph_nodes = []
+    for nid in keep:
+        n = nodes[nid]
+        p = n.post
+        r = reach(p) if p else 0
+        graph_nodes.append({
+            "id": nid, "name": n.author or "（未署名）", "category": 0 if p is first else (2 if p is None else
+                                                                                    (3 if p.author_type == "gov" else 1)),
+            "value": r, "size": round(12 + 6 * math.log10(1 + r), 1) if p else 10,
+            "time": fmt(p.created_at) if p else "", "text": (p.text[:80] if p else "（转发链上的用户，未采集到其帖子）"),
+            "children": len(n.children)})
+    edges = [{"source": nodes[nid].parent, "target": nid, "via": nodes[nid].via}
+             for nid in keep if nodes[nid].parent in keep]
+    roots = [nid for nid in keep if not nodes[nid].parent]
+    depth = 0
+    for nid in keep:
+        d, parent = 0, nodes[nid].parent
+        while parent:
+            d, parent = d + 1, nodes[parent].parent
+        depth = max(depth, d)
+    return {"posts": len(posts), "first": first, "first_time": fmt(first.created_at) if first else "",
+            "spreaders": spreaders, "timeline": timeline, "nodes": graph_nodes, "edges": edges,
+            "reposts_linked": sum(1 for n in nodes.values() if n.parent and n.post is not None),
+            "chain_nodes": sum(1 for n in nodes.values() if n.post is None), "roots": len(roots), "depth": depth,
+            "shown": len(shown), "reach": sum(reach(p) for p in posts),
+            "last_time": fmt(ordered[-1].created_at) if ordered else "", "at": datetime.now(zone).strftime("%H:%M")}

@@ -1,0 +1,153 @@
+"""检索: the search page (/search), its JSON API (/api/v1/search) and its CSV export (/search/export.csv).
+
+Filters: words (found as words or as strings, :mod:`opinion_desk.store.grams`), time range (the form's local
+times are in the desk's zone, ``[desk] timezone``), source, platform, sentiment, event (topic id), region, author
+type, and the 疑似谣言 tag (rumour score at or above the shipped rumour rule's 0.7). Paged; sorted by relevance
+(word matches first), time or reach (reposts + comments + likes). The export is CSV with a BOM, Chinese headers and
+formula-like cells neutralised (:mod:`opinion_desk.incidents.csvsafe`), times in the desk's zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from ..briefings.period import desk_zone
+from ..broadcast import feed_record
+from ..errors import InputError
+from ..incidents import csvsafe
+from ..models import Post
+from ..store import get_store
+from ..store.base import PostQuery
+from .params import choice_arg, int_arg, time_arg
+
+bp = Blueprint("search", __name__)
+
+SORTS = {"relevance": "相关度（词语命中优先）", "newest": "时间（最新在前）", "oldest": "时间（最早在前）",
+         "reach": "传播量（转发+评论+点赞）"}
+SENTIMENTS = {"neg": "负面", "neutral": "中性", "pos": "正面"}
+AUTHOR_TYPES = {"gov": "政务", "media": "媒体", "verified": "认证用户", "user": "普通用户"}
+PLATFORMS = {"weibo": "微博", "wechat": "微信", "news": "新闻", "web": "网页", "forum": "论坛", "video": "视频"}
+TAGS = {"rumour": "疑似谣言"}
+RUMOUR_SCORE = 0.7  # as the shipped rumour rule (rules/30-rumour.yaml threshold) and the dashboard's tag
+EXPORT_MAX = 5000
+CSV_COLUMNS = {"time": "发布时间", "platform": "平台", "source": "来源", "author": "作者", "author_type": "作者类型",
+               "region": "地域", "sentiment": "情感", "sentiment_score": "情感分值", "rumour": "谣言可能性",
+               "topic": "所属事件", "reach": "传播量", "reposts": "转发", "comments": "评论", "likes": "点赞",
+               "title": "标题", "text": "正文", "url": "原文链接", "id": "帖子编号"}
+
+
+def tz() -> ZoneInfo:
+    return desk_zone(current_app.config["DESK"])
+
+
+def tz_label() -> str:
+    """How pages name the desk's zone: 北京时间 for China's zone, else the IANA name."""
+    key = tz().key
+    return "北京时间" if key in ("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC") else f"{key} 时间"
+
+
+def local_time_arg(name: str) -> datetime | None:
+    """A time from the form: ``YYYY-MM-DDTHH:MM`` without a zone is in the desk's zone; else as :func:`time_arg`."""
+    v = (request.args.get(name) or "").strip()
+    if v and len(v) in (10, 16, 19) and v[:4].isdigit() and "+" not in v and not v.endswith("Z"):
+        try:
+            t = datetime.fromisoformat(v)
+        except ValueError:
+            raise InputError("query", name, f"参数 {name} 不是有效时间，收到 {v[:40]!r}") from None
+        return t.replace(tzinfo=tz())
+    return time_arg(name)
+
+
+def _list(name: str, allowed: dict[str, str] | None = None) -> list[str]:
+    vals = [v.strip() for v in request.args.getlist(name) if v.strip()]
+    if allowed is not None:
+        for v in vals:
+            if v not in allowed:
+                raise InputError("query", name, f"参数 {name} 应为 {'、'.join(allowed)} 之一，收到 {v[:40]!r}")
+    return vals[:50]
+
+
+def search_query() -> PostQuery:
+    """The :class:`PostQuery` a search asks for (page/size as offset/size); bad values raise InputError."""
+    q = PostQuery(text=(request.args.get("q") or "")[:200])
+    q.since = local_time_arg("since")
+    q.until = local_time_arg("until")
+    if q.since and q.until and q.until <= q.since:
+        raise InputError("query", "until", "结束时间应晚于开始时间")
+    q.sources = _list("source")
+    q.platforms = _list("platform")
+    q.sentiment_labels = _list("sentiment", SENTIMENTS)
+    q.topic_ids = _list("topic")
+    q.regions = _list("region")
+    q.author_types = _list("author_type", AUTHOR_TYPES)
+    if "rumour" in _list("tag", TAGS):
+        q.min_rumour_score = RUMOUR_SCORE
+    q.sort = choice_arg("sort", "relevance" if q.text.strip() else "newest", SORTS)
+    q.size = int_arg("size", 20, 1, 100)
+    page = int_arg("page", 1, 1, 500)
+    q.offset = (page - 1) * q.size
+    if q.offset + q.size > 10_000:
+        raise InputError("query", "page", "页码过大：最多查看前 10000 条，请加筛选条件缩小范围")
+    return q
+
+
+def reach(p: Post) -> int:
+    return int(p.reposts or 0) + int(p.comments or 0) + int(p.likes or 0)
+
+
+def result_record(p: Post) -> dict[str, Any]:
+    d = feed_record(p)
+    d.update(reach=reach(p), reposts=p.reposts, comments=p.comments, likes=p.likes, region=p.region,
+             local_time=p.created_at.astimezone(tz()).strftime("%Y-%m-%d %H:%M"))
+    return d
+
+
+@bp.get("/search")
+def page():  # noqa: ANN201
+    store = get_store()
+    sources = [s for s, _n in store.top_terms(PostQuery(), "source", 100)]
+    regions = [r for r, _n in store.top_terms(PostQuery(), "region", 100)]
+    return render_template("search.html", sorts=SORTS, sentiments=SENTIMENTS, author_types=AUTHOR_TYPES,
+                           platforms=PLATFORMS, tags=TAGS, sources=sources, regions=regions, tz_label=tz_label())
+
+
+@bp.get("/api/v1/search")
+def api_search():  # noqa: ANN201
+    q = search_query()
+    res = get_store().search(q)
+    pages = max(1, -(-min(res.total, 10_000) // q.size))
+    return jsonify(total=res.total, page=q.offset // q.size + 1, size=q.size, pages=pages, sort=q.sort,
+                   posts=[result_record(p) for p in res.posts])
+
+
+@bp.get("/search/export.csv")
+def export_csv():  # noqa: ANN201
+    q = search_query()
+    q.offset, q.size = 0, 500
+    store, zone = get_store(), tz()
+    rows: list[dict[str, Any]] = []
+    while len(rows) < EXPORT_MAX:
+        res = store.search(q)
+        for p in res.posts:
+            rows.append({
+                "time": p.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                "platform": PLATFORMS.get(p.platform, p.platform), "source": p.source, "author": p.author,
+                "author_type": AUTHOR_TYPES.get(p.author_type, p.author_type), "region": p.region,
+                "sentiment": SENTIMENTS.get(p.sentiment_label, p.sentiment_label),
+                "sentiment_score": "" if p.sentiment is None else round(p.sentiment, 3),
+                "rumour": "" if p.rumour_score is None else f"{p.rumour_score:.0%}",
+                "topic": p.topic_label or p.topic_id, "reach": reach(p), "reposts": p.reposts,
+                "comments": p.comments, "likes": p.likes, "title": p.title, "text": p.text, "url": p.url, "id": p.id})
+        if len(res.posts) < q.size or q.offset + q.size >= 10_000:
+            break
+        q.offset += q.size
+    rows = rows[:EXPORT_MAX]
+    body = csvsafe.to_csv(list(CSV_COLUMNS.values()), ({CSV_COLUMNS[k]: v for k, v in r.items()} for r in rows))
+    stamp = datetime.now(zone).strftime("%Y%m%d-%H%M")
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Type": csvsafe.CONTENT_TYPE,
+        "Content-Disposition": f"attachment; filename=\"search-{stamp}.csv\"; filename*=UTF-8''%E6%A3%80%E7%B4%A2%E7%BB%93%E6%9E%9C-{stamp}.csv"})
