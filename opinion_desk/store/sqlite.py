@@ -121,7 +121,7 @@ class SQLiteStore(PostStore):
         try:
             c = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             c.execute("PRAGMA journal_mode=WAL")
-            c.execute("PRAGMA synchronous=NORMAL")
+            c.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the inbox file that held it goes
             c.execute("PRAGMA busy_timeout=30000")
         except sqlite3.Error as e:
             raise StoreError(f"cannot open SQLite store {self.path}: {e} ([store] sqlite_path)") from None
