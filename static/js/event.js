@@ -15,7 +15,7 @@
   function drawGraph(d) {
     const nodes = d.nodes.map(function (n) {
       return { id: n.id, name: n.name, value: n.value, symbolSize: n.size, category: n.category,
-               label: { show: n.category === 0 || n.children > 0 }, tooltip: { formatter: function () {
+               label: { show: d.nodes.length <= 60 || n.category === 0 || n.children > 0 }, tooltip: { formatter: function () {
                  return [n.name, n.time, "传播量 " + n.value, n.text].filter(Boolean).map(escape).join("<br>");
                } }, postId: n.id.charAt(0) === "@" ? "" : n.id };
     });
@@ -27,8 +27,10 @@
       legend: [{ data: CATS.map(function (c) { return c.name; }), top: 0, type: "scroll" }],
       series: [{
         type: "graph", layout: "force", roam: true, draggable: true, categories: CATS, data: nodes, links: links,
-        top: 36, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 6,
-        force: { repulsion: 120, edgeLength: [30, 90], gravity: 0.08 },
+        top: 36, edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
+        zoom: nodes.length < 40 && graphEl.clientWidth > 600 ? 1.6 : 1,
+        force: { repulsion: nodes.length < 40 ? 260 : 120, edgeLength: nodes.length < 40 ? [50, 110] : [30, 90],
+                 gravity: 0.06 },
         label: { position: "right", fontSize: 11 }, lineStyle: { color: "#9ca3af", opacity: 0.8, curveness: 0.1 },
       }],
     });
