@@ -17,6 +17,7 @@ import argparse
 import copy
 import multiprocessing as mp
 import os
+import queue
 import re
 import signal
 import socket
@@ -196,6 +197,8 @@ def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) ->
     for st in stats:  # copied before our own disconnects below (the queue pickles later)
         with st["lock"]:
             out.put(copy.deepcopy({k: v for k, v in st.items() if k not in ("seen", "pos", "lock")}))
+    out.close()
+    out.join_thread()  # delivered before the disconnects below, whatever they do
     for sio in clients:
         try:
             sio.disconnect()
@@ -306,9 +309,19 @@ def main() -> None:
             stored = sum(n for _t, n in vol.get("buckets", [])) - 1  # the desk's own count, less the warm-up post
             health = requests.get(base + "/api/v1/health", timeout=10).json()
             stop.set()
-            stats = [out.get(timeout=60) for _ in range(args.clients)]
+            stats = []
+            deadline = time.monotonic() + 180
+            while len(stats) < args.clients and time.monotonic() < deadline:
+                try:
+                    stats.append(out.get(timeout=5))
+                except queue.Empty:
+                    if not any(p.is_alive() for p in procs):
+                        break
+            lost_procs = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
             for p in procs:
-                p.join(30)
+                p.join(10)
+                if p.is_alive():
+                    p.kill()
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -326,6 +339,8 @@ def main() -> None:
         for k, v in s["reasons"].items():
             reasons[k] = reasons.get(k, 0) + v
     complete = sum(1 for s in stats if s["posts"] >= total)
+    if len(stats) < args.clients:
+        print(f"\n!! only {len(stats)} of {args.clients} clients reported (client process exit codes {lost_procs})")
     print(f"\nlive fan-out: {args.clients} clients, {args.rate:.0f} posts/s asked for {args.seconds:.0f} s "
           f"(production server: gunicorn gthread)")
     print(f"posts accepted {total} in {sent_secs:.0f} s = {total / sent_secs:.0f} posts/s; ingest errors: {len(errors)}"
