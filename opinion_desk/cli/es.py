@@ -33,6 +33,30 @@ def es_group() -> None:
     """The local Elasticsearch node (server core, fetched from Maven Central, version es_node.version)."""
 
 
+@es_group.command("backfill-grams")
+def backfill_grams_cmd() -> None:
+    """Re-index posts stored before string search (the bigram field) from their own _source, so a search finds
+    them by any string too and the reach sort orders them; safe to run again, and while the desk runs."""
+    from ..store import open_store
+    from ..store.elastic import ElasticStore
+
+    cfg = get_config()
+    store = open_store(cfg)
+    try:
+        if not isinstance(store, ElasticStore):
+            raise click.ClickException("[store] backend 不是 elasticsearch：内嵌 SQLite 库在打开时已自动补建字符索引")
+        seen = [0]
+
+        def tick(n: int) -> None:
+            seen[0] += n
+            click.echo(f"已重建 {seen[0]} 条", err=True)
+
+        n = store.backfill_grams(progress=tick)
+        click.echo(f"共 {n} 条旧帖子补建了字符二元组索引")
+    finally:
+        store.close()
+
+
 @es_group.command("fetch")
 @_home
 def fetch_cmd(home: str | None) -> None:

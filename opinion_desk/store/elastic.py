@@ -236,6 +236,27 @@ class ElasticStore(PostStore):
                 dropped += 1
         return dropped
 
+    def backfill_grams(self, progress: Callable[[int], None] | None = None, batch: int = 500) -> int:
+        """Re-index the posts stored before the bigram field (``grams``) and ``reach`` existed, from their own
+        ``_source``, so string search and the reach sort find them too; returns how many were re-indexed.
+        Posts whose text has no bigram at all (one character) are re-indexed on every run, harmlessly."""
+        self.ensure_template()
+        query = {"bool": {"must_not": [{"exists": {"field": "grams"}}]}}
+        after: list[Any] | None = None
+        done = 0
+        while True:
+            kw: dict[str, Any] = {"query": query, "size": batch, "sort": [{"created_at": "asc"}, {"id": "asc"}]}
+            if after is not None:
+                kw["search_after"] = after
+            hits = self._search("find posts without bigrams", **kw)["hits"]["hits"]
+            if not hits:
+                return done
+            res = self.index([post_from_doc(h["_source"]) for h in hits])
+            done += res.indexed
+            if progress:
+                progress(res.indexed)
+            after = hits[-1]["sort"]
+
     def delete_all(self) -> None:
         """Delete every index behind the alias and the template (tests, ``reset``)."""
         for name in self.indices():

@@ -143,3 +143,30 @@ def test_issue_queries_with_the_desks_segmenter(jieba_store: PostStore) -> None:
     assert ids(jieba_store.search(PostQuery(text="园区爆炸")).posts) == ["blast"]
     res = jieba_store.search(PostQuery(text="园区", sort="relevance"))
     assert set(ids(res.posts)) == {"blast", "drill"}
+
+
+@pytest.mark.elasticsearch
+def test_elastic_posts_stored_before_grams_are_backfilled(es_url) -> None:  # noqa: ANN001
+    """An index made before the bigram field: put-mapping adds it, old docs are found by words only until
+    backfill_grams re-indexes them from their _source."""
+    from opinion_desk.store.elastic import ElasticStore
+
+    s = ElasticStore(es_url, index_prefix=f"odtest-{uuid.uuid4().hex[:12]}", segment=str.split)
+    try:
+        s.ensure_template()
+        posts = corpus()
+        old = []
+        for p in posts:  # written as an older desk wrote them: no grams, no reach
+            doc = s._doc(p)
+            doc.pop("grams"), doc.pop("reach")
+            old += [{"index": {"_index": s.index_name(p.created_at), "_id": p.id}}, doc]
+        s.client.bulk(operations=old, refresh=True)
+        assert set(ids(s.search(PostQuery(text="东河桥")).posts)) == {"word"}  # words only
+        assert s.backfill_grams() == len(posts)
+        s.refresh()
+        assert set(ids(s.search(PostQuery(text="东河桥")).posts)) == {"bridge", "word", "title"}
+        assert ids(s.search(PostQuery(sort="reach", size=1)).posts) == ["blast"]
+        assert s.backfill_grams() == 0
+    finally:
+        s.delete_all()
+        s.close()
