@@ -24,6 +24,8 @@ from typing import Any
 from ..models import Post
 
 CHAIN = re.compile(r"//\s*@([^:：\s/@]{1,30})\s*[:：]")
+STEPS = ((timedelta(hours=2), timedelta(minutes=5)), (timedelta(hours=12), timedelta(minutes=30)),
+         (timedelta(days=3), timedelta(hours=1)))
 MAX_NODES = 400  # the graph stays readable (and light on a phone); the figures count every post
 
 
@@ -128,14 +130,19 @@ def summary(posts: list[Post], zone: tzinfo) -> dict[str, Any]:
         a["reach"] += reach(p)
         a["spread"] += _descendants(nodes, p.id)
     spreaders = sorted(by_author.values(), key=lambda a: (-a["reach"], -a["spread"], a["first"]))[:10]
-    # the time axis: hourly within three days, else daily, in the desk's zone
+    # the time axis, in the desk's zone: 5-minute steps within 2 hours, 30 minutes within 12, hourly within 3 days,
+    # else daily
     timeline: list[dict[str, Any]] = []
     if ordered:
         span = ordered[-1].created_at - ordered[0].created_at
-        step = timedelta(hours=1) if span <= timedelta(days=3) else timedelta(days=1)
-        start = ordered[0].created_at.astimezone(zone)
-        start = start.replace(minute=0, second=0, microsecond=0) if step == timedelta(hours=1) else \
-            start.replace(hour=0, minute=0, second=0, microsecond=0)
+        step = next((s for limit, s in STEPS if span <= limit), timedelta(days=1))
+        start = ordered[0].created_at.astimezone(zone).replace(second=0, microsecond=0)
+        if step < timedelta(hours=1):
+            start = start.replace(minute=start.minute - start.minute % int(step.total_seconds() // 60))
+        elif step == timedelta(hours=1):
+            start = start.replace(minute=0)
+        else:
+            start = start.replace(hour=0, minute=0)
         counts: dict[int, int] = defaultdict(int)
         for p in ordered:
             counts[int((p.created_at - start) // step)] += 1

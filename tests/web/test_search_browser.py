@@ -18,6 +18,9 @@ def posts(app, analyzer):
 
 def test_search_post_and_event(posts, live_server, page, artifacts):
     pg = page
+    seen: list[str] = []  # CSP refusals and script errors on any of these pages
+    pg.on("console", lambda m: seen.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
     # the dashboard's search box leads to the 检索 page
     pg.goto(live_server + "/")
     pg.fill(".dash-search input[name=q]", "东河桥")
@@ -74,6 +77,7 @@ def test_search_post_and_event(posts, live_server, page, artifacts):
     pg.click("#open-incident")
     pg.wait_for_url("**/incidents/*")
     assert "城东化工园区附近刚才发生爆炸" in pg.content()
+    assert [m for m in seen if "Content Security Policy" in m or "Refused to" in m or m.startswith("pageerror")] == []
 
 
 def test_feed_item_links_to_its_detail(posts, live_server, page):
