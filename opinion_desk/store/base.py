@@ -62,6 +62,7 @@ class PostQuery:
     author_types: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     platforms: list[str] = field(default_factory=list)
+    any_strings: list[str] = field(default_factory=list)  # the title or text contains at least one of these
     min_rumour_score: float | None = None
     size: int = 20
     offset: int = 0

@@ -313,6 +313,9 @@ class ElasticStore(PostStore):
             values = getattr(q, attr)
             if values:
                 filters.append({"terms": {field: list(values)}})
+        strings = [w for w in dict.fromkeys(q.any_strings) if w.strip()]
+        if strings:
+            filters.append({"bool": {"should": [self._strings([w]) for w in strings], "minimum_should_match": 1}})
         if q.platforms:
             filters.append({"terms": {"platform": list(q.platforms)}})
         if q.min_rumour_score is not None:

@@ -271,6 +271,15 @@ class SQLiteStore(PostStore):
             if values:
                 cond.append(f"{alias}.{col} IN ({', '.join('?' * len(values))})")
                 args.extend(values)
+        if q.any_strings:
+            ors, oargs = [], []
+            for w in dict.fromkeys(x for x in q.any_strings if x.strip()):
+                c, a = self._strings([w], alias)
+                ors.append(c)
+                oargs.extend(a)
+            if ors:
+                cond.append("(" + " OR ".join(ors) + ")")
+                args.extend(oargs)
         if q.platforms:
             cond.append(f"json_extract({alias}.doc, '$.platform') IN ({', '.join('?' * len(q.platforms))})")
             args.extend(q.platforms)
@@ -296,14 +305,18 @@ class SQLiteStore(PostStore):
         _parts, words = needles(text, self.segment)
         if not words:
             return word, wargs
+        sub, sargs = self._strings(words, alias)
+        if not word:
+            return sub, sargs
+        return f"({word} OR {sub})", [*wargs, *sargs]
+
+    def _strings(self, words: list[str], alias: str) -> tuple[str, list[Any]]:
+        """Every one of ``words`` in the title or text: their bigrams narrow (AND), ``instr`` checks each."""
         grams = list(dict.fromkeys(g for w in words for g in bigrams(w)))
         match = " ".join([f'"{_hex(g)}"' for g in grams] + [f"{_hex(w)}*" for w in words if len(w) == 1])
         sub = (f"({alias}.rowid IN (SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?) AND "
                + " AND ".join(f"instr({self._hay(alias)}, ?) > 0" for _ in words) + ")")
-        sargs: list[Any] = [match, *words]
-        if not word:
-            return sub, sargs
-        return f"({word} OR {sub})", [*wargs, *sargs]
+        return sub, [match, *words]
 
     def _order(self, q: PostQuery) -> tuple[str, list[Any]]:
         """ORDER BY of a search: newest/oldest first, by reach, or word matches first, then posts holding each

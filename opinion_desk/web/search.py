@@ -2,7 +2,8 @@
 
 Filters: words (found as words or as strings, :mod:`opinion_desk.store.grams`), time range (the form's local
 times are in the desk's zone, ``[desk] timezone``), source, platform, sentiment, event (topic id), region, author
-type, and the 疑似谣言 tag (rumour score at or above the shipped rumour rule's 0.7). Paged; sorted by relevance
+type, and the tags 疑似谣言 (rumour score at or above the shipped rumour rule's 0.7) and 投诉诉求 (any of
+:data:`COMPLAINT_WORDS` in the title or text). Paged; sorted by relevance
 (word matches first), time or reach (reposts + comments + likes). The export is CSV with a BOM, Chinese headers and
 formula-like cells neutralised (:mod:`opinion_desk.incidents.csvsafe`), times in the desk's zone.
 """
@@ -31,7 +32,9 @@ SORTS = {"relevance": "相关度（词语命中优先）", "newest": "时间（�
 SENTIMENTS = {"neg": "负面", "neutral": "中性", "pos": "正面"}
 AUTHOR_TYPES = {"gov": "政务", "media": "媒体", "verified": "认证用户", "user": "普通用户"}
 PLATFORMS = {"weibo": "微博", "wechat": "微信", "news": "新闻", "web": "网页", "forum": "论坛", "video": "视频"}
-TAGS = {"rumour": "疑似谣言"}
+TAGS = {"rumour": "疑似谣言", "complaint": "投诉诉求"}
+#: the 投诉诉求 tag: posts holding any of these as a string (found as strings, so 欠薪 finds 被欠薪 too)
+COMPLAINT_WORDS = ("投诉", "举报", "维权", "拖欠", "欠薪", "没人管", "不作为", "乱收费", "求助", "讨说法", "索赔", "不给退")
 RUMOUR_SCORE = 0.7  # as the shipped rumour rule (rules/30-rumour.yaml threshold) and the dashboard's tag
 EXPORT_MAX = 5000
 CSV_COLUMNS = {"time": "发布时间", "platform": "平台", "source": "来源", "author": "作者", "author_type": "作者类型",
@@ -84,8 +87,11 @@ def search_query() -> PostQuery:
     q.topic_ids = _list("topic")
     q.regions = _list("region")
     q.author_types = _list("author_type", AUTHOR_TYPES)
-    if "rumour" in _list("tag", TAGS):
+    tags = _list("tag", TAGS)
+    if "rumour" in tags:
         q.min_rumour_score = RUMOUR_SCORE
+    if "complaint" in tags:
+        q.any_strings = list(COMPLAINT_WORDS)
     q.sort = choice_arg("sort", "relevance" if q.text.strip() else "newest", SORTS)
     q.size = int_arg("size", 20, 1, 100)
     page = int_arg("page", 1, 1, 500)

@@ -170,3 +170,13 @@ def test_elastic_posts_stored_before_grams_are_backfilled(es_url) -> None:  # no
     finally:
         s.delete_all()
         s.close()
+
+
+def test_any_of_several_strings(store: PostStore) -> None:
+    """``any_strings``: at least one of them in the title or text (the 投诉诉求 tag), with the other filters."""
+    load(store)
+    got = ids(store.search(PostQuery(any_strings=["裂缝", "浓烟", "不存在的词"])).posts)
+    assert sorted(got) == ["blast", "bridge"]
+    assert ids(store.search(PostQuery(any_strings=["的说"])).posts) == ["title"]  # in the title
+    assert store.count(PostQuery(any_strings=["裂缝", "浓烟"], platforms=["news"])) == 0
+    assert ids(store.search(PostQuery(text="东河桥", any_strings=["维修"])).posts) == ["word"]

@@ -33,6 +33,14 @@ def test_search_finds_the_demo_bridge_and_blast(client, posts):
     d = client.get("/api/v1/search", query_string={"topic": EVENT, "sort": "reach", "size": 2, "page": 2}).get_json()
     assert d["page"] == 2 and posts["big_v"].id in [p["id"] for p in d["posts"]]
     assert client.get("/api/v1/search", query_string={"q": "东河桥", "author_type": "user"}).get_json()["total"] == 0
+    # 投诉诉求: the demo's unpaid wages and property-fee complaints, not the government's answers
+    d = client.get("/api/v1/search", query_string={"tag": "complaint", "author_type": "user", "size": 50}).get_json()
+    texts = [p["text"] for p in d["posts"]]
+    assert any("拖欠工资" in t for t in texts) and any("乱收费" in t for t in texts)
+    assert all(any(w in t for w in ("投诉", "举报", "维权", "拖欠", "欠薪", "没人管", "不作为", "乱收费", "求助", "讨说法",
+                                    "索赔", "不给退")) for t in texts)
+    d = client.get("/api/v1/search", query_string={"tag": "rumour", "size": 50}).get_json()
+    assert d["total"] >= 1 and all(p["rumour_score"] >= 0.7 for p in d["posts"])
 
 
 def test_search_refuses_bad_filters_by_name(client, posts):
