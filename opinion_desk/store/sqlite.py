@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS posts (
     source TEXT NOT NULL, author TEXT NOT NULL, author_type TEXT NOT NULL, region TEXT NOT NULL,
     topic_id TEXT NOT NULL, sentiment_label TEXT NOT NULL, rumour_score REAL,
     tokens TEXT NOT NULL, keywords TEXT NOT NULL, hashtags TEXT NOT NULL,   -- JSON arrays
-    doc TEXT NOT NULL                     -- Post.to_dict() as JSON
+    doc TEXT NOT NULL,                    -- Post.to_dict() as JSON
+    body TEXT NOT NULL DEFAULT ''         -- title + newline + text: what a string search checks
 );
 CREATE INDEX IF NOT EXISTS posts_created ON posts(created_at);
 CREATE INDEX IF NOT EXISTS posts_source ON posts(source, created_at);
@@ -46,14 +47,15 @@ CREATE INDEX IF NOT EXISTS posts_author ON posts(author, created_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(terms, detail=none);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_grams USING fts5(grams, detail=none);
 """
-#: PRAGMA user_version: 1 = posts_grams filled for every post (a file made before it is filled once at open)
-SCHEMA_VERSION = 1
+#: PRAGMA user_version: 2 = posts_grams and posts.body filled for every post (a file made before is filled once
+#: at open)
+SCHEMA_VERSION = 2
 #: a post's reach (reposts + comments + likes), the "reach" sort
 REACH_SQL = ("(COALESCE(json_extract({a}.doc, '$.reposts'), 0) + COALESCE(json_extract({a}.doc, '$.comments'), 0)"
              " + COALESCE(json_extract({a}.doc, '$.likes'), 0))")
 
 COLUMNS = ("id", "created_at", "source", "author", "author_type", "region", "topic_id", "sentiment_label",
-           "rumour_score", "tokens", "keywords", "hashtags", "doc")
+           "rumour_score", "tokens", "keywords", "hashtags", "doc", "body")
 UPSERT_SQL = (f"INSERT INTO posts({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
               f"ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in COLUMNS[1:]))
 LIST_FIELDS = ("tokens", "keywords", "hashtags")
@@ -99,6 +101,8 @@ class SQLiteStore(PostStore):
         if n:
             logging.getLogger(__name__).warning("SQLite store %s: indexing the character bigrams of %d posts "
                                                 "(once, for search by any string)", self.path, n)
+        if "body" not in {r[1] for r in c.execute("PRAGMA table_info(posts)")}:
+            c.execute("ALTER TABLE posts ADD COLUMN body TEXT NOT NULL DEFAULT ''")
         c.execute("BEGIN IMMEDIATE")
         c.execute("DELETE FROM posts_grams")
         last = -1
@@ -107,11 +111,14 @@ class SQLiteStore(PostStore):
                              (last,)).fetchall()
             if not rows:
                 break
-            batch = []
+            batch, bodies = [], []
             for rowid, doc in rows:
                 d = json.loads(doc)
-                batch.append((rowid, " ".join(_hex(g) for g in gram_terms(d.get("title") or "", d.get("text") or ""))))
+                title, text = d.get("title") or "", d.get("text") or ""
+                batch.append((rowid, " ".join(_hex(g) for g in gram_terms(title, text))))
+                bodies.append((f"{title}\n{text}", rowid))
             c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES (?, ?)", batch)
+            c.executemany("UPDATE posts SET body=? WHERE rowid=?", bodies)
             last = rows[-1][0]
         c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         c.execute("COMMIT")
@@ -196,7 +203,8 @@ class SQLiteStore(PostStore):
                 rows.append((d["id"], to_us(p.created_at), p.source, p.author, p.author_type, p.region, p.topic_id,
                              p.sentiment_label, p.rumour_score, json.dumps(list(p.tokens), ensure_ascii=False),
                              json.dumps(list(p.keywords), ensure_ascii=False),
-                             json.dumps(list(p.hashtags), ensure_ascii=False), json.dumps(d, ensure_ascii=False)))
+                             json.dumps(list(p.hashtags), ensure_ascii=False), json.dumps(d, ensure_ascii=False),
+                             f"{p.title}\n{p.text}"))
                 terms.append((d["id"], self._terms(p)))
                 grams.append((d["id"], _grams(p)))
             except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as e:
@@ -272,14 +280,14 @@ class SQLiteStore(PostStore):
                 cond.append(f"{alias}.{col} IN ({', '.join('?' * len(values))})")
                 args.extend(values)
         if q.any_strings:
-            ors, oargs = [], []
+            sels, sargs = [], []
             for w in dict.fromkeys(x for x in q.any_strings if x.strip()):
-                c, a = self._strings([w], alias)
-                ors.append(c)
-                oargs.extend(a)
-            if ors:
-                cond.append("(" + " OR ".join(ors) + ")")
-                args.extend(oargs)
+                sel, a = self._strings([w])
+                sels.append(sel)
+                sargs.extend(a)
+            if sels:
+                cond.append(f"{alias}.rowid IN ({' UNION '.join(sels)})")
+                args.extend(sargs)
         if q.platforms:
             cond.append(f"json_extract({alias}.doc, '$.platform') IN ({', '.join('?' * len(q.platforms))})")
             args.extend(q.platforms)
@@ -297,26 +305,36 @@ class SQLiteStore(PostStore):
 
     @staticmethod
     def _hay(alias: str) -> str:
-        return f"(COALESCE(json_extract({alias}.doc, '$.title'), '') || char(10) || json_extract({alias}.doc, '$.text'))"
+        return f"{alias}.body"
 
     def _text_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
-        """A word match OR a string match (see :mod:`.grams`): the bigrams narrow, ``instr`` checks each word."""
-        word, wargs = self._word_match(text, alias)
+        """A word match OR a string match (see :mod:`.grams`), as one ``rowid IN (… UNION …)`` so the query is
+        driven by the matching rows, never by a scan of the table."""
+        terms = split_terms(self.segment(text))
         _parts, words = needles(text, self.segment)
-        if not words:
-            return word, wargs
-        sub, sargs = self._strings(words, alias)
-        if not word:
-            return sub, sargs
-        return f"({word} OR {sub})", [*wargs, *sargs]
+        selects, args = [], []
+        if terms:
+            selects.append("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?")
+            args.append(" ".join(f'"{_hex(t)}"' for t in terms))
+        if words:
+            sel, sargs = self._strings(words)
+            selects.append(sel)
+            args.extend(sargs)
+        if not selects:
+            return "", []
+        return f"{alias}.rowid IN ({' UNION '.join(selects)})", args
 
-    def _strings(self, words: list[str], alias: str) -> tuple[str, list[Any]]:
-        """Every one of ``words`` in the title or text: their bigrams narrow (AND), ``instr`` checks each."""
+    def _strings(self, words: list[str]) -> tuple[str, list[Any]]:
+        """The rowids of posts holding every one of ``words`` in the title or text: their bigrams narrow (AND),
+        ``instr`` checks each word of three characters or more (a two-character word is its own bigram, and a
+        one-character word the start of one: the index alone decides those)."""
         grams = list(dict.fromkeys(g for w in words for g in bigrams(w)))
         match = " ".join([f'"{_hex(g)}"' for g in grams] + [f"{_hex(w)}*" for w in words if len(w) == 1])
-        sub = (f"({alias}.rowid IN (SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?) AND "
-               + " AND ".join(f"instr({self._hay(alias)}, ?) > 0" for _ in words) + ")")
-        return sub, [match, *words]
+        long = [w for w in words if len(w) > 2]
+        if not long:
+            return "SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?", [match]
+        return ("SELECT g.rowid FROM posts_grams g JOIN posts b ON b.rowid = g.rowid WHERE g.posts_grams MATCH ?"
+                + "".join(" AND instr(b.body, ?) > 0" for _ in long)), [match, *long]
 
     def _order(self, q: PostQuery) -> tuple[str, list[Any]]:
         """ORDER BY of a search: newest/oldest first, by reach, or word matches first, then posts holding each

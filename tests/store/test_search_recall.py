@@ -99,6 +99,7 @@ def test_sqlite_file_made_before_grams_learns_them(tmp_path) -> None:  # noqa: A
     s.close()
     with sqlite3.connect(path) as c:  # as a file made before the bigram table
         c.execute("DROP TABLE posts_grams")
+        c.execute("ALTER TABLE posts DROP COLUMN body")
         c.execute("PRAGMA user_version = 0")
     s = SQLiteStore(path, segment=str.split)
     try:
