@@ -101,6 +101,11 @@ def test_post_page_shows_analysis_event_and_evidence(client, posts):
     rumour = client.get("/api/v1/search", query_string={"q": "水库泄洪"}).get_json()["posts"]
     page = client.get(f"/posts/{rumour[-1]['id']}").get_data(as_text=True)
     assert "谣言可能性" in page and "命中线索词" in page
+    # why negative: the words whose removal raises the positive probability, by the desk's own model
+    wages = client.get("/api/v1/search", query_string={"q": "拖欠工资", "author_type": "user"}).get_json()["posts"][0]
+    assert wages["sentiment_label"] == "neg"
+    page = client.get(f"/posts/{wages['id']}").get_data(as_text=True)
+    assert 'id="neg-words"' in page, page[page.find("研判依据"):][:800]
 
 
 def test_near_duplicates_by_simhash(client, app, analyzer):
