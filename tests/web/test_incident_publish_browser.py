@@ -61,7 +61,8 @@ def test_manual_publication_path(app, live_server, browser, artifacts, weibo, we
         duty.locator("[data-act='publish']").click()
         duty.wait_for_selector("#action-msg .msg.err", timeout=20000)
         assert "微博账号未接入：请手工发布后登记链接" in duty.locator("#action-msg").inner_text()
-        assert duty.locator("#inc-status").get_attribute("data-status") == "approved"
+        # the refusal puts the incident back to 已审核; the page hears it after the message, so wait for it
+        duty.wait_for_selector("#inc-status[data-status='approved']", timeout=10000)
         duty.screenshot(path=str(artifacts / "incident_manual_refused.png"), full_page=True)
 
         duty.select_option("#manual-channel", "weibo")
