@@ -161,6 +161,28 @@ def remove_durably(path: Path) -> None:
         pass
 
 
+def batch_files(directory: Path) -> list[Path]:
+    """The complete batch files of a spool-like folder (``.tmp`` files are being written), oldest first."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.jsonl") if p.is_file())
+
+
+def read_batch(path: Path, what: str) -> tuple[list[Post], list[tuple[str, str, str]]]:
+    """The posts of one batch file, and ``(line, reason, where)`` per unreadable line, naming file and line."""
+    posts: list[Post] = []
+    bad: list[tuple[str, str, str]] = []
+    with open(path, "rb") as fh:
+        for no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                posts.append(post_from_doc(json.loads(line)))
+            except (ValueError, InputError, RecursionError, TypeError) as e:
+                bad.append((line.decode("utf-8", "replace"), f"{what}: {e}", f"{path}:{no}"))
+    return posts, bad
+
+
 class DeadLetters:
     """Posts refused for good, kept with the reason: ``rejected/*.jsonl``, one JSON line per post
     (``{"reason", "where", "at", "post": Post.to_dict()}``, or ``"line"`` for text that was not a post)."""
@@ -220,23 +242,11 @@ class Inbox:
         return write_durably(self.dir, (p.to_dict() for p in posts), "inbox")
 
     def files(self) -> list[Path]:
-        if not self.dir.is_dir():
-            return []
-        return sorted(p for p in self.dir.glob("*.jsonl") if p.is_file())
+        return batch_files(self.dir)
 
     def read(self, path: Path) -> tuple[list[Post], list[tuple[str, str, str]]]:
         """The posts of one inbox file, and ``(line, reason, where)`` for each unreadable line."""
-        posts: list[Post] = []
-        bad: list[tuple[str, str, str]] = []
-        with open(path, "rb") as fh:
-            for no, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    posts.append(post_from_doc(json.loads(line)))
-                except (ValueError, InputError, RecursionError, TypeError) as e:
-                    bad.append((line.decode("utf-8", "replace"), f"unreadable inbox line: {e}", f"{path}:{no}"))
-        return posts, bad
+        return read_batch(path, "unreadable inbox line")
 
     def pending(self) -> int:
         """How many accepted posts wait in the inbox."""

@@ -31,7 +31,6 @@ Typical use (the pipeline)::
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -39,11 +38,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError, StoreError, StoreUnavailable
+from ..errors import StoreError, StoreUnavailable
 from ..models import Post
-from . import post_from_doc
 from .base import PostStore
-from .durable import DeadLetters, Inbox, LineCounts, remove_durably, write_durably  # noqa: F401 - Inbox re-exported
+from .durable import (DeadLetters, Inbox, LineCounts, batch_files, read_batch,  # noqa: F401 - Inbox re-exported
+                      remove_durably, write_durably)
 
 __all__ = ["Spool", "Delivery", "DeadLetters", "Inbox", "spool", "drain"]
 
@@ -84,9 +83,7 @@ class Spool:
     # reading ---------------------------------------------------------------------------------------------
     def files(self) -> list[Path]:
         """Complete batch files, oldest first."""
-        if not self.dir.is_dir():
-            return []
-        return sorted(p for p in self.dir.glob("*.jsonl") if p.is_file())
+        return batch_files(self.dir)
 
     def pending(self) -> int:
         """How many posts wait in the spool."""
@@ -94,17 +91,7 @@ class Spool:
 
     def read(self, path: Path) -> tuple[list[Post], list[tuple[str, str, str]]]:
         """The posts of one batch file, and ``(line, reason, where)`` per unreadable line (naming file and line)."""
-        posts: list[Post] = []
-        bad: list[tuple[str, str, str]] = []
-        with open(path, "rb") as fh:
-            for no, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    posts.append(post_from_doc(json.loads(line)))
-                except (ValueError, InputError, RecursionError, TypeError) as e:
-                    bad.append((line.decode("utf-8", "replace"), f"bad spooled post: {e}", f"{path}:{no}"))
-        return posts, bad
+        return read_batch(path, "bad spooled post")
 
     @contextmanager
     def _drain_lock(self) -> Iterator[None]:
