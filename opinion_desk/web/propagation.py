@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -114,74 +115,80 @@ def _descendants(nodes: dict[str, Node], nid: str) -> int:
     return n
 
 
-def summary(posts: list[Post], zone: tzinfo) -> dict[str, Any]:
-    """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges."""
-    nodes = build(posts)
-    ordered = sorted(posts, key=lambda p: (p.created_at, p.id))
-    fmt = lambda t: t.astimezone(zone).strftime("%Y-%m-%d %H:%M")  # noqa: E731
-    first = ordered[0] if ordered else None
-    # key spreaders: an author's reach over the event's posts, and how many reposts hang below their posts
+def spreaders(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str]) -> list[dict[str, Any]]:
+    """Key spreaders: each author's reach over the event's posts and the reposts hanging below them, top 10."""
     by_author: dict[str, dict[str, Any]] = {}
     for p in ordered:
-        a = by_author.setdefault(p.author or "（未署名）", {"author": p.author or "（未署名）", "posts": 0, "reach": 0,
-                                                           "spread": 0, "author_type": p.author_type,
-                                                           "first": fmt(p.created_at), "post_id": p.id})
+        name = p.author or "（未署名）"
+        a = by_author.setdefault(name, {"author": name, "posts": 0, "reach": 0, "spread": 0,
+                                        "author_type": p.author_type, "first": fmt(p.created_at), "post_id": p.id})
         a["posts"] += 1
         a["reach"] += reach(p)
         a["spread"] += _descendants(nodes, p.id)
-    spreaders = sorted(by_author.values(), key=lambda a: (-a["reach"], -a["spread"], a["first"]))[:10]
-    # the time axis, in the desk's zone: 5-minute steps within 2 hours, 30 minutes within 12, hourly within 3 days,
-    # else daily
-    timeline: list[dict[str, Any]] = []
-    if ordered:
-        span = ordered[-1].created_at - ordered[0].created_at
-        step = next((s for limit, s in STEPS if span <= limit), timedelta(days=1))
-        start = ordered[0].created_at.astimezone(zone).replace(second=0, microsecond=0)
-        if step < timedelta(hours=1):
-            start = start.replace(minute=start.minute - start.minute % int(step.total_seconds() // 60))
-        elif step == timedelta(hours=1):
-            start = start.replace(minute=0)
-        else:
-            start = start.replace(hour=0, minute=0)
-        counts: dict[int, int] = defaultdict(int)
-        for p in ordered:
-            counts[int((p.created_at - start) // step)] += 1
-        total = 0
-        for k in range(max(counts) + 1):
-            total += counts.get(k, 0)
-            t = start + k * step
-            timeline.append({"t": t.strftime("%m-%d %H:%M" if step < timedelta(days=1) else "%m-%d"),
-                             "n": counts.get(k, 0), "total": total})
+    return sorted(by_author.values(), key=lambda a: (-a["reach"], -a["spread"], a["first"]))[:10]
+
+
+def timeline(ordered: list[Post], zone: tzinfo) -> list[dict[str, Any]]:
+    """Posts per step and the running total, in the desk's zone: 5-minute steps within 2 hours, 30 minutes within
+    12, hourly within 3 days, else daily."""
+    if not ordered:
+        return []
+    span = ordered[-1].created_at - ordered[0].created_at
+    step = next((s for limit, s in STEPS if span <= limit), timedelta(days=1))
+    start = ordered[0].created_at.astimezone(zone).replace(second=0, microsecond=0)
+    if step < timedelta(hours=1):
+        start = start.replace(minute=start.minute - start.minute % int(step.total_seconds() // 60))
+    elif step == timedelta(hours=1):
+        start = start.replace(minute=0)
+    else:
+        start = start.replace(hour=0, minute=0)
+    counts: dict[int, int] = defaultdict(int)
+    for p in ordered:
+        counts[int((p.created_at - start) // step)] += 1
+    out, total = [], 0
+    for k in range(max(counts) + 1):
+        total += counts.get(k, 0)
+        out.append({"t": (start + k * step).strftime("%m-%d %H:%M" if step < timedelta(days=1) else "%m-%d"),
+                    "n": counts.get(k, 0), "total": total})
+    return out
+
+
+def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str]) -> dict[str, Any]:
+    """The ECharts graph of the first :data:`MAX_NODES` posts (with the chain nodes and parents they hang from)."""
+    first = ordered[0] if ordered else None
     shown = [p.id for p in ordered[:MAX_NODES]]
     keep = set(shown)
-    for nid in shown:  # chain nodes and parents of the shown posts come along
+    for nid in shown:
         parent = nodes[nid].parent
         while parent and parent not in keep:
             keep.add(parent)
             parent = nodes[parent].parent
-    graph_nodes = []
+    out, depth = [], 0
     for nid in keep:
-        n = nodes[nid]
-        p = n.post
+        n, p = nodes[nid], nodes[nid].post
         r = reach(p) if p else 0
-        graph_nodes.append({
-            "id": nid, "name": n.author or "（未署名）", "category": 0 if p is first else (2 if p is None else
-                                                                                    (3 if p.author_type == "gov" else 1)),
-            "value": r, "size": round(12 + 6 * math.log10(1 + r), 1) if p else 10,
-            "time": fmt(p.created_at) if p else "", "text": (p.text[:80] if p else "（转发链上的用户，未采集到其帖子）"),
-            "children": len(n.children)})
-    edges = [{"source": nodes[nid].parent, "target": nid, "via": nodes[nid].via}
-             for nid in keep if nodes[nid].parent in keep]
-    roots = [nid for nid in keep if not nodes[nid].parent]
-    depth = 0
-    for nid in keep:
-        d, parent = 0, nodes[nid].parent
+        category = 0 if p is first else (2 if p is None else (3 if p.author_type == "gov" else 1))
+        out.append({"id": nid, "name": n.author or "（未署名）", "category": category, "value": r,
+                    "size": round(12 + 6 * math.log10(1 + r), 1) if p else 10, "time": fmt(p.created_at) if p else "",
+                    "text": p.text[:80] if p else "（转发链上的用户，未采集到其帖子）", "children": len(n.children)})
+        d, parent = 0, n.parent
         while parent:
             d, parent = d + 1, nodes[parent].parent
         depth = max(depth, d)
+    edges = [{"source": nodes[nid].parent, "target": nid, "via": nodes[nid].via}
+             for nid in keep if nodes[nid].parent in keep]
+    return {"nodes": out, "edges": edges, "depth": depth, "shown": len(shown),
+            "roots": sum(1 for nid in keep if not nodes[nid].parent)}
+
+
+def summary(posts: list[Post], zone: tzinfo) -> dict[str, Any]:
+    """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges."""
+    nodes = build(posts)
+    ordered = sorted(posts, key=lambda p: (p.created_at, p.id))
+    fmt: Callable[[datetime], str] = lambda t: t.astimezone(zone).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    first = ordered[0] if ordered else None
     return {"posts": len(posts), "first": first, "first_time": fmt(first.created_at) if first else "",
-            "spreaders": spreaders, "timeline": timeline, "nodes": graph_nodes, "edges": edges,
+            "last_time": fmt(ordered[-1].created_at) if ordered else "", "reach": sum(reach(p) for p in posts),
+            "spreaders": spreaders(ordered, nodes, fmt), "timeline": timeline(ordered, zone),
             "reposts_linked": sum(1 for n in nodes.values() if n.parent and n.post is not None),
-            "chain_nodes": sum(1 for n in nodes.values() if n.post is None), "roots": len(roots), "depth": depth,
-            "shown": len(shown), "reach": sum(reach(p) for p in posts),
-            "last_time": fmt(ordered[-1].created_at) if ordered else "", "at": datetime.now(zone).strftime("%H:%M")}
+            "chain_nodes": sum(1 for n in nodes.values() if n.post is None), **graph(ordered, nodes, fmt)}

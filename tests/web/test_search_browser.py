@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.desk_posts import EVENT, seed
+from tests.web.desk_posts import seed
 
 pytestmark = pytest.mark.browser
 
