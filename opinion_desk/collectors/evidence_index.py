@@ -13,6 +13,7 @@ A capture is read back by seeking to its member's offset and inflating that one 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import zlib
@@ -30,6 +31,7 @@ CREATE INDEX IF NOT EXISTS captures_post ON captures(post_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 CHUNK = 64 * 1024
+log = logging.getLogger(__name__)
 
 
 class EvidenceIndex:
@@ -79,15 +81,19 @@ class EvidenceIndex:
         """Record the captures of one gzip member appended at byte ``member`` of ``file``."""
         rel = file.relative_to(self.root).as_posix()
         with self._lock:
-            c = self._connect()
-            assert c is not None
             try:
-                c.execute("BEGIN IMMEDIATE")
-                c.executemany("INSERT OR REPLACE INTO captures(post_id, file, member, line) VALUES (?, ?, ?, ?)",
-                              [(pid, rel, member, n) for n, pid in enumerate(post_ids)])
-                c.execute("COMMIT")
-            finally:
-                c.close()
+                c = self._connect()
+                assert c is not None
+                try:
+                    c.execute("BEGIN IMMEDIATE")
+                    c.executemany("INSERT OR REPLACE INTO captures(post_id, file, member, line) VALUES (?, ?, ?, ?)",
+                                  [(pid, rel, member, n) for n, pid in enumerate(post_ids)])
+                    c.execute("COMMIT")
+                finally:
+                    c.close()
+            except sqlite3.Error as e:  # the archive line is written (the evidence is safe); only the index lags
+                log.error("证据索引 %s 未能写入 %d 条（%s）：存档完好，运行 opinion-desk evidence reindex 可补齐",
+                          self.path, len(post_ids), e)
 
     def forget(self, files: Iterable[Path]) -> None:
         """Drop the captures of removed files (retention)."""
