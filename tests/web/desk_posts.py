@@ -70,4 +70,5 @@ def seed(app, analyzer) -> dict[str, Post]:  # noqa: ANN001
         "blast": next(p for p in demo if "化工园区附近刚才发生爆炸" in p.text),
         "first": event[0], "big_v": event[2], "gov": event[5],
     }
+    by_text["demo"] = demo  # type: ignore[assignment]
     return by_text

@@ -72,6 +72,12 @@ def test_search_post_and_event(posts, live_server, page, artifacts):
     pg.wait_for_timeout(1500)  # let the force layout settle for the screenshot
     pg.screenshot(path=str(artifacts / "event_1366.png"), full_page=True)
 
+    # an analysed complaint says why it is negative
+    wages = next(p for p in posts["demo"] if "拖欠工资" in p.text)
+    pg.goto(f"{live_server}/posts/{wages.id}")
+    assert "偏负面的词" in pg.inner_text("#post-analysis")
+    pg.screenshot(path=str(artifacts / "post_reasons_1366.png"), full_page=True)
+
     # 立案 from the post page opens the new incident
     pg.goto(f"{live_server}/posts/{posts['blast'].id}")
     pg.click("#open-incident")
