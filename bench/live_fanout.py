@@ -107,7 +107,7 @@ def session_cookie(base: str) -> str:
     return http.cookies["session"]
 
 
-def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) -> None:  # noqa: ANN001
+def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out, progress) -> None:  # noqa: ANN001
     """``n`` clients in this process; puts one stats dict per client on ``out`` when ``stop`` is set."""
     import engineio
     import socketio
@@ -149,6 +149,7 @@ def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out) ->
             if meta and mark(meta):
                 st["posts"] += len(batch)
                 st["events"] += 1
+                progress[st["client"]] = st["posts"]
 
         def on_live(status):  # noqa: ANN001, ANN202
             st["connects"] += 1
@@ -254,12 +255,13 @@ def main() -> None:
             time.sleep(3)
             ctx = mp.get_context("spawn")
             ready, stop, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+            progress = ctx.Array("q", max(1, args.clients), lock=False)  # posts received, per client
             per = [args.clients // args.procs + (1 if i < args.clients % args.procs else 0) for i in range(args.procs)]
             procs = []
             first = 0
             for n in per:
                 if n:
-                    p = ctx.Process(target=client_proc, args=(base, cookie, n, first, ready, stop, out), daemon=True)
+                    p = ctx.Process(target=client_proc, args=(base, cookie, n, first, ready, stop, out, progress), daemon=True)
                     p.start()
                     procs.append(p)
                     first += n
@@ -302,11 +304,15 @@ def main() -> None:
                 if not h.get("inbox") and not h.get("spooled"):  # the pipeline has stored everything
                     break
                 time.sleep(2)
-            time.sleep(5)
-            rss["end"] = tree_rss_mb(proc.pid)
             vol = requests.get(base + "/api/v1/stats/volume?interval=1h&minutes=120", cookies={"session": cookie},
                                timeout=60).json()
             stored = sum(n for _t, n in vol.get("buckets", [])) - 1  # the desk's own count, less the warm-up post
+            # and until every client has it all (reconnects replay what they missed), or the drain time ends
+            deadline = time.monotonic() + args.drain
+            while args.clients and min(progress[:args.clients]) < stored and time.monotonic() < deadline:
+                time.sleep(1)
+            time.sleep(2)
+            rss["end"] = tree_rss_mb(proc.pid)
             health = requests.get(base + "/api/v1/health", timeout=10).json()
             stop.set()
             stats = []
