@@ -10,7 +10,7 @@ formula-like cells neutralised (:mod:`opinion_desk.incidents.csvsafe`), times in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from ..briefings.period import desk_zone
 from ..broadcast import feed_record
 from ..errors import InputError
 from ..incidents import csvsafe
-from ..models import Post
+from ..models import Post, utcnow
 from ..store import get_store
 from ..store.base import PostQuery
 from .params import choice_arg, int_arg, time_arg
@@ -115,8 +115,9 @@ def result_record(p: Post) -> dict[str, Any]:
 @bp.get("/search")
 def page():  # noqa: ANN201
     store = get_store()
-    sources = [s for s, _n in store.top_terms(PostQuery(), "source", 100)]
-    regions = [r for r, _n in store.top_terms(PostQuery(), "region", 100)]
+    recent = PostQuery(since=utcnow() - timedelta(days=30))  # the choices: what the last 30 days hold (bounded)
+    sources = sorted({s for s, _n in store.top_terms(recent, "source", 100)} | set(_list("source")))
+    regions = sorted({r for r, _n in store.top_terms(recent, "region", 100)} | set(_list("region")))
     return render_template("search.html", sorts=SORTS, sentiments=SENTIMENTS, author_types=AUTHOR_TYPES,
                            platforms=PLATFORMS, tags=TAGS, sources=sources, regions=regions, tz_label=tz_label())
 
