@@ -32,7 +32,7 @@ STATES: dict[str, str] = {
     "publishing": "发布中",
     "published": "已发布",
     "following": "持续跟进",
-    "closed": "已关闭",
+    "closed": "已办结",
 }
 ACTIVE = tuple(s for s in STATES if s != "closed")
 

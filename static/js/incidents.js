@@ -133,7 +133,7 @@
         const s = d.summary || {};
         box.replaceChildren();
         [["事件数", s.incidents], ["接警中位数（分钟）", s.median_ack_minutes], ["首发中位数（分钟）", s.median_first_info_minutes],
-         ["按时完成", s.deadlines_met], ["超时", s.deadlines_missed], ["处置中", s.running], ["已关闭", s.closed],
+         ["按时完成", s.deadlines_met], ["超时", s.deadlines_missed], ["处置中", s.running], ["已办结", s.closed],
          ["未回应即关闭", s.closed_without_answer]].forEach(function (x) {
           const div = el("div");
           div.appendChild(el("b", null, x[1] === null || x[1] === undefined ? "—" : x[1]));
