@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, fields
 from functools import cache
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from .errors import InputError
 
-# Timestamps are stored as aware UTC; the UI shows Asia/Shanghai.
+# Timestamps are stored as aware UTC; the UI shows them in the desk's zone ([desk] timezone, see timefmt.py).
 
 
 def utcnow() -> datetime:
@@ -22,14 +22,15 @@ def post_id(source: str, source_id: str) -> str:
     return hashlib.sha1(f"{source}\x1f{source_id}".encode("utf-8")).hexdigest()[:24]
 
 
-def parse_time(value: Any, field_name: str = "created_at", where: str = "item") -> datetime:
+def parse_time(value: Any, field_name: str = "created_at", where: str = "item", tz: tzinfo | None = None) -> datetime:
     """Parse an ISO-8601 string, epoch seconds/milliseconds or datetime into aware UTC.
 
-    Naive times are taken as China Standard Time (UTC+8), the desk's home zone.
+    Naive times are taken in ``tz``, the desk's zone (``[desk] timezone``, :func:`opinion_desk.timefmt.zone`);
+    a caller without the config gets Beijing time, the desk's home zone.
     """
-    from datetime import timedelta
+    from .timefmt import zone
 
-    cst = timezone(timedelta(hours=8))
+    cst = tz or zone()
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -43,7 +44,7 @@ def parse_time(value: Any, field_name: str = "created_at", where: str = "item") 
     elif isinstance(value, str) and value.strip():
         s = value.strip()
         if s.isdigit():
-            return parse_time(int(s), field_name, where)
+            return parse_time(int(s), field_name, where, tz)
         s2 = s.replace("Z", "+00:00")
         if len(s2) >= 11 and s2[10] == " ":
             s2 = s2[:10] + "T" + s2[11:]

@@ -112,7 +112,7 @@ def test_desk_errors_are_one_clean_line(tmp_path):
 
     r = CliRunner().invoke(grp, ["boom"])
     assert r.exit_code == 1
-    assert r.output == "Error: InputError: posts.jsonl:3: field 'text': missing or empty text\n"
+    assert r.output == "错误：输入有误：posts.jsonl:3: field 'text': missing or empty text\n"
 
 
 def test_ingest_date_window_is_checked_and_read():

@@ -24,9 +24,25 @@ COMMAND_MODULES = [
 ]
 
 
+#: what kind of problem a :class:`~opinion_desk.errors.DeskError` is, in the words a person reads
+ERROR_KINDS = {"ConfigError": "配置有误", "InputError": "输入有误", "StateError": "状态库出错",
+               "StoreError": "帖子库出错", "StoreUnavailable": "帖子库暂时连不上", "ESNodeError": "Elasticsearch 出错",
+               "AnalysisError": "分析出错", "CollectorError": "采集出错", "SourceAuthError": "信息源登录失效",
+               "RuleError": "规则有误", "DeliveryError": "发送失败", "BriefingError": "简报出错",
+               "IncidentError": "事件处置出错", "ConflictError": "操作冲突"}
+
+
+class Failure(click.ClickException):
+    """A command's error as a person reads it: ``错误：…`` on stderr, exit status 1."""
+
+    def show(self, file=None) -> None:  # noqa: ANN001
+        click.echo(f"错误：{self.format_message()}", err=True, file=file)
+
+
 class DeskGroup(click.Group):
-    """Turns any :class:`~opinion_desk.errors.DeskError` a command lets through into a clean one-line error
-    (it already names the file, field or source) instead of a traceback."""
+    """Turns any :class:`~opinion_desk.errors.DeskError` a command lets through into a clean one-line error in
+    Chinese (it already names the file, field or source) instead of a traceback; every other error a command
+    raises (``click.ClickException``) is shown as ``错误：…`` too. Usage errors keep click's own format."""
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         from ..errors import DeskError
@@ -34,7 +50,13 @@ class DeskGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DeskError as e:
-            raise click.ClickException(f"{type(e).__name__}: {e}") from None
+            raise Failure(f"{ERROR_KINDS.get(type(e).__name__, '出错')}：{e}") from None
+        except click.UsageError:
+            raise
+        except click.ClickException as e:
+            if type(e) is click.ClickException:
+                raise Failure(e.message) from None
+            raise
 
 
 @click.group(cls=DeskGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})

@@ -17,7 +17,7 @@ def get_config(ctx: click.Context | None = None) -> Config:
         try:
             obj["config"] = load_config(obj.get("config_path"))
         except ConfigError as e:
-            raise click.ClickException(f"bad configuration: {e}") from None
+            raise click.ClickException(f"配置有误：{e}") from None
         root.obj = obj
     return obj["config"]
 

@@ -35,16 +35,11 @@ def evidence_group() -> None:
 
 def _local(iso: str | None, tz) -> str:  # noqa: ANN001
     """An archived ISO time in the desk's zone ([desk] timezone), e.g. ``2024-06-18 10:30:00（北京时间）``."""
-    from datetime import datetime
+    from .. import timefmt
 
     if not iso:
         return "—"
-    try:
-        t = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    label = "北京时间" if getattr(tz, "key", "") in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else getattr(tz, "key", "")
-    return f"{t.astimezone(tz):%Y-%m-%d %H:%M:%S}（{label}）"
+    return f"{timefmt.fmt(iso, tz)}（{timefmt.zone_label(tz)}）"
 
 
 @evidence_group.command("show", short_help="Print the archived raw payload(s) of one post.")
@@ -59,13 +54,13 @@ def show_cmd(ctx: click.Context, post_id: str, source: str | None, source_id: bo
     time zone), the sha256 of its raw payload (checked again now) and the payload itself. The captures are found
     through the archive's index (run `opinion-desk evidence reindex` once on an archive made before it). Exit 1
     when the archive holds none."""
-    from ..briefings.period import desk_zone
+    from .. import timefmt
     from ..collectors.evidence import digest
     from ..models import post_id as make_post_id
 
     if source_id:
         if not source:
-            raise click.UsageError("--source-id needs --source (the post id is made of both)")
+            raise click.UsageError("--source-id 需要同时给出 --source（帖子编号由两者组成）")
         post_id = make_post_id(source, post_id)
     archive, cfg = _archive(ctx)
     if not archive.root.is_dir():
@@ -73,7 +68,7 @@ def show_cmd(ctx: click.Context, post_id: str, source: str | None, source_id: bo
     if not archive.index.complete:
         raise click.ClickException(f"证据存档 {archive.root} 还没有索引（建于索引功能之前）：请先运行一次 "
                                    "opinion-desk evidence reindex")
-    tz = desk_zone(cfg)
+    tz = timefmt.zone(cfg)
     found = 0
     for path, member, rec in archive.captures(post_id):
         if source and rec.get("source") != source:
@@ -124,8 +119,8 @@ def verify_cmd(ctx: click.Context, source: str | None, day: str | None) -> None:
     archive, _cfg = _archive(ctx)
     files = archive.files(source, day)
     if not files:
-        what = " ".join(x for x in (f"source {source!r}" if source else "", f"day {day}" if day else "") if x)
-        raise click.ClickException(f"no archive files{' for ' + what if what else ''} under {archive.root}")
+        what = "、".join(x for x in (f"信息源 {source!r}" if source else "", f"日期 {day}" if day else "") if x)
+        raise click.ClickException(f"{archive.root} 下没有{what + ' 的' if what else ''}证据存档文件")
     checked, problems = 0, []
     with click.progressbar(files, label="校验证据", file=sys.stderr,
                            item_show_func=lambda f: f.name if f else "") as bar:
@@ -134,8 +129,8 @@ def verify_cmd(ctx: click.Context, source: str | None, day: str | None) -> None:
             checked += n
             problems.extend(bad)
     for p in problems:
-        click.echo(f"MISMATCH {p}")
-    click.echo(f"{len(files)} file(s), {checked} payload(s) checked, {len(problems)} problem(s)")
+        click.echo(f"不一致  {p}")
+    click.echo(f"{len(files)} 个文件，校验 {checked} 份原始数据，{len(problems)} 个问题")
     if problems:
         ctx.exit(1)
 
@@ -153,19 +148,19 @@ def prune_cmd(ctx: click.Context, days: int | None, dry_run: bool) -> None:
     archive, cfg = _archive(ctx)
     days = int(cfg["collectors"]["evidence_days"]) if days is None else days
     if days <= 0:
-        click.echo("retention is 0 days: everything is kept")
+        click.echo("保留天数为 0：全部保留，不清理")
         return
     if dry_run:
         cut = (datetime.now(timezone.utc).date() - timedelta(days=days)).isoformat()
         old = [f for f in archive.files() if DAY_FILE.match(f.name).group(1) < cut]  # type: ignore[union-attr]
         for f in old:
-            click.echo(f"would remove {f}")
-        click.echo(f"{len(old)} file(s) older than {days} days (dry run: nothing removed)")
+            click.echo(f"将删除 {f}")
+        click.echo(f"{len(old)} 个文件早于 {days} 天（试运行：未删除）")
         return
     removed = archive.prune(days)
     for f in removed:
-        click.echo(f"removed {f}")
-    click.echo(f"{len(removed)} file(s) older than {days} days removed")
+        click.echo(f"已删除 {f}")
+    click.echo(f"已删除 {len(removed)} 个早于 {days} 天的文件")
 
 
 COMMANDS = [evidence_group]

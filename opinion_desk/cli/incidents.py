@@ -67,16 +67,19 @@ def users_list(ctx: click.Context) -> None:
 
     from ..state.users import ApiToken, User
 
+    from .. import timefmt
+
+    tz = timefmt.zone(get_config(ctx))
     with open_statedb(ctx).session_scope() as s:
         for u in s.scalars(select(User).order_by(User.id)):
             d = u.to_dict()
             state = "" if u.active else "  [停用]"
-            click.echo(f"{u.username}\t{u.name}\t{','.join(d['roles'])}\t{u.email}{state}")
+            click.echo(f"{u.username}\t{u.name}\t{'、'.join(d['role_names'])}\t{u.email}{state}")
         for t in s.scalars(select(ApiToken).order_by(ApiToken.id)):
-            owner = t.user.username if t.user else "-"
-            used = t.last_used.isoformat() if t.last_used else "从未使用"
+            owner = (t.user.name or t.user.username) if t.user else "-"
+            used = f"最近使用 {timefmt.fmt(t.last_used, tz, timefmt.MINUTES)}" if t.last_used else "从未使用"
             state = "  [已吊销]" if t.revoked else ""
-            click.echo(f"token {t.id}\t{t.name}\t{t.prefix}…\t{','.join(t.scopes)}\t{owner}\t{used}{state}")
+            click.echo(f"令牌 {t.id}\t{t.name}\t{t.prefix}…\t{','.join(t.scopes)}\t{owner}\t{used}{state}")
 
 
 @users_group.command("passwd")
@@ -94,7 +97,7 @@ def users_passwd(ctx: click.Context, username: str, password: str | None) -> Non
         with open_statedb(ctx).session_scope() as s:
             u = get_user(s, username)
             if u is None:
-                raise click.ClickException(f"no user {username!r}")
+                raise click.ClickException(f"用户 {username!r} 不存在")
             set_password(u, password)
     except InputError as e:
         raise _bad(e) from None
@@ -131,9 +134,9 @@ def users_token(ctx: click.Context, name: str, scopes: tuple[str, ...], username
         if username:
             user = get_user(s, username)
             if user is None:
-                raise click.ClickException(f"no user {username!r}")
+                raise click.ClickException(f"用户 {username!r} 不存在（--user）")
         if set(scopes) - {"ingest"} and user is None:
-            raise click.ClickException("read/write tokens act as a user: give --user")
+            raise click.ClickException("read/write 令牌以某个用户的身份操作：请用 --user 指定用户")
         try:
             row, token = create_token(s, name, list(scopes), user)
         except InputError as e:
@@ -199,8 +202,8 @@ def incidents_routes(ctx: click.Context, example: bool, text: str | None) -> Non
     cfg = get_config(ctx)
     path = routing.table_path(cfg)
     if path is None:
-        raise click.ClickException(f"no jurisdiction table: {cfg['incidents']['routing_file']!r} does not exist "
-                                   f"(start from `opinion-desk incidents routes --example`)")
+        raise click.ClickException(f"没有属地管理表：{cfg['incidents']['routing_file']!r} 不存在"
+                                   f"（可从 `opinion-desk incidents routes --example` 开始编写）")
     try:
         table = routing.load(path)
     except ConfigError as e:
@@ -220,7 +223,7 @@ def incidents_routes(ctx: click.Context, example: bool, text: str | None) -> Non
 
 
 @incidents_group.command("export")
-@click.option("--month", required=True, help="Month to export, YYYY-MM (Asia/Shanghai), e.g. 2026-11.")
+@click.option("--month", required=True, help="Month to export, YYYY-MM (in [desk] timezone), e.g. 2026-11.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
               help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-",
@@ -229,10 +232,11 @@ def incidents_routes(ctx: click.Context, example: bool, text: str | None) -> Non
 def incidents_export(ctx: click.Context, month: str, fmt: str, output: str) -> None:
     """Timeliness of each incident opened in a month (acknowledge, first information, publication, deadlines)."""
     from ..incidents.timeliness import export, parse_month
+    from .. import timefmt
 
     cfg = get_config(ctx)
     try:
-        parse_month(month)
+        parse_month(month, timefmt.zone(cfg))
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--month") from None
     with open_statedb(ctx).session_scope() as s:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from .. import timefmt
 from .common import get_config, open_statedb
-
-CST = timezone(timedelta(hours=8))
 
 
 @click.group("rules")
@@ -31,23 +30,23 @@ def check_cmd(ctx: click.Context, directory: str | None) -> None:
     cfg = get_config(ctx)
     d = directory or cfg["rules"]["dir"]
     if not Path(d).is_dir():
-        raise click.ClickException(f"{d}: no such directory")
+        raise click.ClickException(f"{d}：目录不存在")
     rules, errors = load_dir(d)
     defs, problems = channel_definitions(cfg["alerting"])
     channels, more = build_channels(defs, cfg["alerting"])
     for lr in rules.values():
-        click.echo(f"ok    {lr.path}: {lr.spec.name} ({lr.spec.type})")
+        click.echo(f"正常  {lr.path}: {lr.spec.name}（{lr.spec.type}）")
         for note in lr.spec.notes:  # e.g. RE2's \w is ASCII-only, unlike Python's re
-            click.echo(f"warn  {note}")
+            click.echo(f"注意  {note}")
         for c in lr.spec.channels:
             if c not in channels:
-                click.echo(f"warn  {lr.path}:{lr.spec.lines.get('channels', 1)}: field 'channels': channel {c!r} is "
-                           f"not defined ([alerting] channels); alerts go to the dashboard only")
+                click.echo(f"注意  {lr.path}:{lr.spec.lines.get('channels', 1)}: field 'channels': 通知渠道 {c!r} "
+                           f"未定义（[alerting] channels），告警只显示在值班台上")
     for p in problems + more:
-        click.echo(f"warn  channels: {p}")
+        click.echo(f"注意  通知渠道: {p}")
     for e in errors:
-        click.echo(f"error {e}", err=True)
-    click.echo(f"{len(rules)} rules ok, {len(errors)} with errors")
+        click.echo(f"错误  {e}", err=True)
+    click.echo(f"{len(rules)} 条规则正常，{len(errors)} 条有错误")
     if errors:
         ctx.exit(1)
 
@@ -59,7 +58,7 @@ def schema_cmd(out: str | None) -> None:
     from ..detection.schema import rule_schema, write_schema
 
     if out:
-        click.echo(f"wrote {write_schema(out)}")
+        click.echo(f"已写入 {write_schema(out)}")
     else:
         click.echo(json.dumps(rule_schema(), ensure_ascii=False, indent=2))
 
@@ -79,16 +78,16 @@ def _read_posts(path: str) -> list:
                 posts.append(Post.from_dict(json.loads(raw.decode("utf-8")), where=f"{path}:{n}",
                                             default_source="file"))
             except UnicodeDecodeError as e:
-                click.echo(f"error {path}:{n}: not UTF-8 ({e.reason} at byte {e.start})", err=True)
+                click.echo(f"错误  {path}:{n}: 不是 UTF-8 文本（第 {e.start} 字节：{e.reason}）", err=True)
                 bad += 1
             except json.JSONDecodeError as e:
-                click.echo(f"error {path}:{n}: not JSON: {e.msg}", err=True)
+                click.echo(f"错误  {path}:{n}: 不是 JSON（{e.msg}）", err=True)
                 bad += 1
             except RecursionError:
-                click.echo(f"error {path}:{n}: not JSON that can be read (nested too deep)", err=True)
+                click.echo(f"错误  {path}:{n}: 嵌套过深，无法读取的 JSON", err=True)
                 bad += 1
             except InputError as e:
-                click.echo(f"error {e}", err=True)
+                click.echo(f"错误  {e}", err=True)
                 bad += 1
     return posts
 
@@ -109,7 +108,7 @@ def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: 
     from ..errors import RuleError
 
     if bool(posts_file) == bool(since):
-        raise click.UsageError("give exactly one of --posts FILE or --since SPAN")
+        raise click.UsageError("--posts 文件 与 --since 时长 须且只能给出一个")
     try:
         lr = load_rule_file(rule_file)
     except RuleError as e:
@@ -130,19 +129,20 @@ def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: 
     else:
         matches, by_id, n_posts = _replay_store(ctx, lr, since)
     records = [match_record(m, by_id) for m, _ in matches]
+    tz = timefmt.zone(get_config(ctx))
     if as_json:
         click.echo(json.dumps({"rule": lr.spec.name, "file": rule_file, "posts": n_posts, "matches": records},
                               ensure_ascii=False, indent=2))
         return
     for r in records:
-        t = datetime.fromisoformat(r["time"]).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+        t = timefmt.fmt(r["time"], tz)
         mark = "平息" if r["kind"] == "resolved" else "告警"
         click.echo(f"{t}  [{mark}] {lr.spec.name}{('「' + r['key'] + '」') if r['key'] else ''}  {r['reason']}")
         for p in r["posts"]:
-            pt = datetime.fromisoformat(p["created_at"]).astimezone(CST).strftime("%m-%d %H:%M")
+            pt = timefmt.fmt(p["created_at"], tz, "%m-%d %H:%M")
             click.echo(f"    {pt} {p['id']} {p['author'] or ''}: {p['text'][:80]}")
-    click.echo(f"{n_posts} posts replayed, {sum(1 for r in records if r['kind'] == 'match')} matches, "
-               f"{sum(1 for r in records if r['kind'] == 'resolved')} resolved (nothing was sent)")
+    click.echo(f"回放 {n_posts} 条，告警 {sum(1 for r in records if r['kind'] == 'match')} 次，"
+               f"平息 {sum(1 for r in records if r['kind'] == 'resolved')} 次（试运行：未发送任何通知）")
 
 
 def _replay_store(ctx: click.Context, lr, since: str):  # noqa: ANN001, ANN202
@@ -173,7 +173,7 @@ def _replay_store(ctx: click.Context, lr, since: str):  # noqa: ANN001, ANN202
             matches = replay([lr], store_posts(store, q, progress=progress), ordered=True)
         return matches, posts_by_id(store, matches), read[0]
     except StoreError as e:
-        raise click.ClickException(f"post store ({cfg['store']['backend']}): {e}") from None
+        raise click.ClickException(f"帖子库（{cfg['store']['backend']}）：{e}") from None
     finally:
         store.close()
 
@@ -205,8 +205,9 @@ def silence_add(ctx: click.Context, rule: str, key: str, duration: str, reason: 
         s.add(row)
         s.flush()
         made = row.to_dict()
-        click.echo(f"silence {row.id}: {rule}{('「' + key + '」') if key else ''} until "
-                   f"{(now + td).astimezone(CST):%Y-%m-%d %H:%M}")
+        tz = timefmt.zone(get_config(ctx))
+        click.echo(f"静默 {row.id}：{rule}{('「' + key + '」') if key else ''} 至 "
+                   f"{timefmt.fmt(now + td, tz, timefmt.MINUTES)}（{timefmt.zone_label(tz)}）")
     _audit_silence(ctx, "silence_add", made)
 
 
@@ -220,12 +221,19 @@ def silence_list(ctx: click.Context, show_all: bool) -> None:
     from ..state.alerts import Silence
 
     now = datetime.now(timezone.utc)
+    tz = timefmt.zone(get_config(ctx))
+    shown = 0
     with open_statedb(ctx).session_scope() as s:
         for row in s.scalars(select(Silence).order_by(Silence.id)):
             active = row.covers(row.rule, row.key, now)
             if active or show_all:
-                d = row.to_dict()
-                click.echo(f"{row.id}\t{row.rule}\t{row.key or '*'}\t{d['until']}\t{'active' if active else 'expired'}\t{row.reason}")
+                if not shown:
+                    click.echo(f"编号\t规则\t关键词\t静默至（{timefmt.zone_label(tz)}）\t状态\t原因\t设置人")
+                shown += 1
+                click.echo(f"{row.id}\t{row.rule}\t{row.key or '*'}\t{timefmt.fmt(row.until, tz, timefmt.MINUTES)}\t"
+                           f"{'生效中' if active else '已过期'}\t{row.reason or '—'}\t{row.created_by or '—'}")
+    if not shown:
+        click.echo("没有生效中的静默" if not show_all else "没有静默")
 
 
 @silence_group.command("remove")
@@ -238,11 +246,11 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
     with open_statedb(ctx).session_scope() as s:
         row = s.get(Silence, silence_id)
         if row is None:
-            raise click.ClickException(f"no silence {silence_id}")
+            raise click.ClickException(f"没有编号为 {silence_id} 的静默")
         gone = row.to_dict()
         s.delete(row)
     _audit_silence(ctx, "silence_remove", gone)
-    click.echo(f"removed silence {silence_id}")
+    click.echo(f"已取消静默 {silence_id}")
 
 
 def _audit_silence(ctx: click.Context, action: str, silence: dict) -> None:

@@ -8,6 +8,9 @@ import click
 
 from .common import get_config
 
+#: source health status -> the word a person reads
+STATUS_ZH = {"ok": "正常", "failing": "失败", "never": "未运行", "auth": "需重新登录", "disabled": "已停用"}
+
 
 @click.group("sources")
 def sources_group() -> None:
@@ -25,14 +28,15 @@ def check_cmd(ctx: click.Context, no_secrets: bool) -> None:
     cfg = get_config(ctx)
     d = sources_dir(cfg)
     if not d.is_dir():
-        raise click.ClickException(f"sources directory {d} does not exist ([collectors] sources_dir)")
+        raise click.ClickException(f"信息源目录 {d} 不存在（[collectors] sources_dir）")
     found = load_sources(d, resolve=not no_secrets)
     for spec in found.specs:
-        state = "" if spec.enabled else "  (enabled: false)"
-        click.echo(f"ok  {spec.name:<28} {spec.type:<7} every {spec.cadence:g}s  {spec.where}{state}")
+        state = "" if spec.enabled else "  （已停用 enabled: false）"
+        title = f"  {spec.title}" if spec.title else ""
+        click.echo(f"正常  {spec.name:<28}{title} {spec.type:<7} 每 {spec.cadence:g} 秒  {spec.where}{state}")
     for p in found.problems:
-        click.echo(f"ERR {p}", err=True)
-    click.echo(f"{len(found.files)} file(s), {len(found.specs)} valid source(s), {len(found.problems)} problem(s)")
+        click.echo(f"错误  {p}", err=True)
+    click.echo(f"{len(found.files)} 个文件，{len(found.specs)} 个有效信息源，{len(found.problems)} 个问题")
     if found.problems:
         ctx.exit(1)
 
@@ -45,17 +49,23 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     from .. import create_app
     from ..web.sources import source_rows
 
-    app = create_app(config=get_config(ctx))
+    from .. import timefmt
+
+    cfg = get_config(ctx)
+    tz = timefmt.zone(cfg)
+    app = create_app(config=cfg)
     with app.app_context():
         rows = source_rows(app)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    click.echo(f"（时间为{timefmt.zone_label(tz)}）")
     for r in rows:
-        last = r.get("last_success") or "从未成功"
+        last = timefmt.fmt(r["last_success"], tz) if r.get("last_success") else "从未成功"
         err = f"  原因: {r['reason']}（{r['detail']}）" if r.get("failures_in_row") else ""
-        click.echo(f"{r['name']:<28} {r.get('type', ''):<7} {r['status']:<8} 上次成功 {last}  "
-                   f"本次 {r.get('last_items', 0)} 条  连续失败 {r.get('failures_in_row', 0)}{err}")
+        name = r["name"] if r.get("label", r["name"]) == r["name"] else f"{r['label']}（{r['name']}）"
+        click.echo(f"{name}  {r.get('type_label') or r.get('type', '')}  {STATUS_ZH.get(r['status'], r['status'])}  "
+                   f"上次成功 {last}  本次 {r.get('last_items', 0)} 条  连续失败 {r.get('failures_in_row', 0)}{err}")
 
 
 @sources_group.command("run")
@@ -67,13 +77,16 @@ def run_cmd(ctx: click.Context, name: str, dry_run: bool) -> None:
     from .. import create_app
     from ..collectors import build_collector
     from ..collectors.service import SOURCES_KEY
+    from .. import timefmt
     from ..errors import CollectorError
 
-    app = create_app(config=get_config(ctx))
+    cfg = get_config(ctx)
+    tz = timefmt.zone(cfg)
+    app = create_app(config=cfg)
     spec = app.extensions[SOURCES_KEY].get(name)
     if spec is None:
-        known = ", ".join(s.name for s in app.extensions[SOURCES_KEY].specs) or "none"
-        raise click.ClickException(f"no valid source named {name!r} (known: {known}; see 'sources check')")
+        known = "、".join(s.name for s in app.extensions[SOURCES_KEY].specs) or "无"
+        raise click.ClickException(f"没有名为 {name!r} 的有效信息源（已有：{known}；见 'sources check'）")
     try:
         collector = build_collector(spec)
     except CollectorError as e:
@@ -88,10 +101,10 @@ def run_cmd(ctx: click.Context, name: str, dry_run: bool) -> None:
                                                     (f"图{len(p.images)}", p.images)) if on)
             who = f"{p.author or '-'}({p.author_type or '?'})"
             parent = f" ↩{p.reply_to}" if p.reply_to else (f" ⟲{p.repost_of}" if p.repost_of else "")
-            click.echo(f"{p.created_at.isoformat()}  {who}{flags}{parent}  {(p.title or p.text)[:60].replace(chr(10), ' ')}  {p.url}")
+            click.echo(f"{timefmt.fmt(p.created_at, tz)}  {who}{flags}{parent}  {(p.title or p.text)[:60].replace(chr(10), ' ')}  {p.url}")
         for n in res.notes:
-            click.echo(f"note: {n}", err=True)
-        click.echo(f"{len(res.posts)} post(s) (dry run: nothing indexed)")
+            click.echo(f"提示：{n}", err=True)
+        click.echo(f"{len(res.posts)} 条（试运行：未入库）")
         return
     from .. import stop_background
 
@@ -108,12 +121,12 @@ def run_cmd(ctx: click.Context, name: str, dry_run: bool) -> None:
         collector.close()
         stop_background(app)  # the pipeline's queue, then the alert outbox: nothing left running at exit
     for n in h.get("last_notes") or []:
-        click.echo(f"note: {n}", err=True)
+        click.echo(f"提示：{n}", err=True)
     if h.get("failures_in_row"):
         raise click.ClickException(f"{name}: {h['last_error']}")
     if h.get("skipped"):
         raise click.ClickException(f"{name}: 未运行：{h['skipped']}")
-    click.echo(f"{name}: {h['last_items']} post(s) collected in {h.get('last_duration')}s")
+    click.echo(f"{name}：采集 {h['last_items']} 条，用时 {h.get('last_duration')} 秒")
 
 
 COMMANDS = [sources_group]

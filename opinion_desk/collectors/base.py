@@ -37,6 +37,7 @@ class SourceSpec:
     timeout: float | None = None  # seconds one run may take (None: the collectors default)
     credentials: dict[str, str] = field(default_factory=dict)  # resolved secrets (cookie, token ...)
     description: str = ""
+    title: str = ""  # the name a person reads (``title:`` or ``display_name:`` in the YAML), e.g. 青山发布微博
     #: ``[collectors] accounts``: account name or platform id -> author type (gov, media, person, verified)
     accounts: dict[str, str] = field(default_factory=dict)
 

@@ -209,15 +209,15 @@ def check_file(path: str | Path) -> tuple[int, list[str]]:
             try:
                 rec = json.loads(line)
             except ValueError:
-                bad.append(f"{path}:{n}: not a JSON record")
+                bad.append(f"{path}:{n}: 不是 JSON 记录")
                 continue
             checked += 1
             if not isinstance(rec, dict) or "sha256" not in rec:
-                bad.append(f"{path}:{n}: no sha256 field")
+                bad.append(f"{path}:{n}: 缺少 sha256 字段")
             elif digest(rec.get("raw")) != rec["sha256"]:
-                bad.append(f"{path}:{n}: post {rec.get('post_id')} does not match its sha256 {rec['sha256']}")
+                bad.append(f"{path}:{n}: 帖子 {rec.get('post_id')} 的原始数据与其 sha256 {rec['sha256']} 不一致（内容已被改动）")
     except (OSError, EOFError, zlib.error) as e:
-        bad.append(f"{path}: damaged gzip after {checked} payload(s): {e}")
+        bad.append(f"{path}: 第 {checked} 份原始数据之后 gzip 已损坏：{e}")
     return checked, bad
 
 

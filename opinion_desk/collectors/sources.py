@@ -33,7 +33,7 @@ from ..safe_yaml import YAMLLimitError, load_file
 from .base import SourceSpec
 
 COMMON_KEYS = {"name", "type", "cadence", "jitter", "enabled", "alert_after", "credentials", "timeout",
-               "description"}
+               "description", "title", "display_name"}
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -198,7 +198,8 @@ def check_entry(item: Any, lines: dict[str, int], file: str, base_dir: Path,
     spec = SourceSpec(name=name, type=kind, cadence=durations["cadence"], jitter=durations["jitter"],
                       options=options, where=f"{file}:{line}", enabled=enabled, alert_after=alert_after,
                       timeout=durations["timeout"] or None, credentials=creds,
-                      description=str(item.get("description") or ""))
+                      description=str(item.get("description") or ""),
+                      title=str(item.get("title") or item.get("display_name") or ""))
     return spec, []
 
 

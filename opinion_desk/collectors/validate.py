@@ -113,8 +113,9 @@ class PostChecks:
 
     @classmethod
     def from_config(cls, cfg: Any) -> "PostChecks":
-        """From ``[ingest] min_date`` (a date or time, naive = Beijing time) and ``max_future`` (a duration)."""
+        """From ``[ingest] min_date`` (a date or time, naive = in the desk's zone) and ``max_future`` (a duration)."""
         from ..detection.durations import parse_duration
+        from ..timefmt import zone
 
         sec = cfg["ingest"]
         problems: list[str] = []
@@ -122,7 +123,7 @@ class PostChecks:
         max_future = cls.max_future
         raw_min = sec.get("min_date", "2000-01-01")
         try:
-            min_date = parse_time(raw_min, "min_date", "[ingest]")
+            min_date = parse_time(raw_min, "min_date", "[ingest]", zone(cfg))
         except InputError as e:
             problems.append(f"[ingest] min_date: {e.reason}")
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from sqlalchemy import select
 
@@ -25,8 +25,9 @@ class AlertBook:
     """Records alerts in the state database and calls ``alert_listeners`` / ``resolve_listeners``."""
 
     def __init__(self, statedb: StateDB, clock: Clock, alert_listeners: list[AlertListener],
-                 resolve_listeners: list[AlertListener]) -> None:
+                 resolve_listeners: list[AlertListener], tz: tzinfo = timezone.utc) -> None:
         self.db = statedb
+        self.tz = tz  # the desk's zone: alert ids carry its date and time
         self.clock = clock
         self.alert_listeners = alert_listeners
         self.resolve_listeners = resolve_listeners
@@ -64,7 +65,7 @@ class AlertBook:
                     open_alert.value = m.value
                     return None
             status = "silenced" if self.silenced(m.rule, m.key, now) else "open"
-            alert = Alert(id=new_alert_id(now), rule=m.rule, rule_type=spec.type, severity=spec.severity, key=m.key,
+            alert = Alert(id=new_alert_id(now, self.tz), rule=m.rule, rule_type=spec.type, severity=spec.severity, key=m.key,
                           status=status, reason=m.reason, first_match=m.time, last_match=m.time, created_at=now,
                           count=1, value=m.value, post_ids=list(m.post_ids)[:MAX_SAMPLES], duty=dict(spec.duty),
                           description=spec.description, channels=list(spec.channels), details=_jsonable(m.details))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from .. import timefmt
 from . import source_alerts
 from .engine import Engine
 from .noise import AlertBook
@@ -26,7 +27,8 @@ def init_app(app: Flask) -> None:
     statedb = app.extensions["opinion_desk.state"]
     engine = Engine(Path(cfg["rules"]["dir"]), statedb=statedb)
     engine.store = app.extensions.get("opinion_desk.store")
-    engine.book = AlertBook(statedb, engine.clock, engine.alert_listeners, engine.resolve_listeners)
+    engine.book = AlertBook(statedb, engine.clock, engine.alert_listeners, engine.resolve_listeners,
+                            tz=timefmt.zone(cfg))
     engine.sink = engine.book.handle
     loaded, errors = engine.reload()
     for e in errors:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from ..errors import IncidentError
 from ..state.incidents import Draft, Incident, Publication, aware
+from ..timefmt import zone
 from . import publish as channels
 from .lifecycle import Actor, get, now, record, status_zh, transition, writing
 from .publish import manual
@@ -167,7 +168,7 @@ def publish(desk: Any, inc_id: int, actor: Actor, version: int | None, rip: str 
     raise err
 
 
-def _parse_time(value: Any) -> datetime | None:
+def _parse_time(value: Any, tz: Any = None) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -178,7 +179,7 @@ def _parse_time(value: Any) -> datetime | None:
         except ValueError:
             raise IncidentError(f"发布时间格式不对：{value!r}（例：2026-11-24T10:30+08:00）") from None
     if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone(timedelta(hours=8)))  # what an officer types is Beijing time
+        t = t.replace(tzinfo=tz or zone())  # what an officer types is in the desk's zone (Beijing time)
     return t.astimezone(timezone.utc)  # stored as UTC (SQLite keeps no zone)
 
 
@@ -194,7 +195,7 @@ def record_manual(desk: Any, inc_id: int, actor: Actor, channel: str, url: str, 
     if problem:
         raise IncidentError(problem)
     url = url.strip()
-    when = _parse_time(published_at) or now()
+    when = _parse_time(published_at, zone(desk.cfg)) or now()
     if when > now() + timedelta(minutes=5):
         raise IncidentError("发布时间不能晚于当前时间")
     who = (published_by or "").strip() or actor.name or actor.username

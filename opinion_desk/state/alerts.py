@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
@@ -30,9 +30,10 @@ def aware(t: datetime | None) -> datetime | None:
     return t
 
 
-def new_alert_id(t: datetime) -> str:
-    """A stable, sortable string id: ``A20240501-083012-3f9a1c``."""
-    return "A" + t.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+def new_alert_id(t: datetime, tz: tzinfo = timezone.utc) -> str:
+    """A stable, sortable string id: ``A20240501-163012-3f9a1c``, the date and time in the desk's zone ``tz``
+    (the one a person reads everywhere else; the desk's zone has no daylight saving, so ids stay in order)."""
+    return "A" + t.astimezone(tz).strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
 
 class Alert(Base):

@@ -108,17 +108,17 @@ def check_roles(roles: Iterable[str], where: str = "roles") -> list[str]:
     out = []
     for r in roles:
         if r not in ROLES:
-            raise InputError(where, "role", f"unknown role {r!r} (one of {', '.join(ROLES)})")
+            raise InputError(where, "role", f"未知角色 {r!r}（可选：{'、'.join(ROLES)}）")
         if r not in out:
             out.append(r)
     if not out:
-        raise InputError(where, "role", "a user needs at least one role")
+        raise InputError(where, "role", "用户至少需要一个角色")
     return out
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InputError("password", "password", f"too short: at least {MIN_PASSWORD} characters")
+        raise InputError("password", "password", f"太短：至少 {MIN_PASSWORD} 个字符")
 
 
 def hash_password(password: str) -> str:
@@ -130,12 +130,12 @@ def create_user(s: Session, username: str, password: str | None, roles: Sequence
     """Add a user. ``password_hash`` (any werkzeug hash) may be given instead of ``password``."""
     username = username.strip()
     if not username or len(username) > 80:
-        raise InputError("user", "username", "missing or longer than 80 characters")
+        raise InputError("user", "username", "缺少用户名，或超过 80 个字符")
     if get_user(s, username) is not None:
-        raise InputError("user", "username", f"user {username!r} already exists")
+        raise InputError("user", "username", f"用户 {username!r} 已存在")
     if password_hash is None:
         if password is None:
-            raise InputError("user", "password", "missing password")
+            raise InputError("user", "password", "缺少密码")
         check_password(password)
         password_hash = hash_password(password)
     u = User(username=username, display_name=display_name or username, password_hash=password_hash,
@@ -182,9 +182,9 @@ def create_token(s: Session, name: str, scopes: Sequence[str], user: User | None
     scopes = list(dict.fromkeys(scopes))
     for sc in scopes:
         if sc not in SCOPES:
-            raise InputError("token", "scope", f"unknown scope {sc!r} (one of {', '.join(SCOPES)})")
+            raise InputError("token", "scope", f"未知权限范围 {sc!r}（可选：{'、'.join(SCOPES)}）")
     if not scopes:
-        raise InputError("token", "scope", "a token needs at least one scope")
+        raise InputError("token", "scope", "令牌至少需要一个权限范围")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(name=name, token_hash=token_digest(token), prefix=token[:10], scopes=scopes,
                    user_id=user.id if user else None)

@@ -26,7 +26,20 @@ def init_app(app: Flask) -> None:
     from .params import init_app as checked_params
 
     checked_params(app)  # a bad query parameter or input item is a 400 naming it, on every blueprint
+    init_display(app)
     for target in BLUEPRINTS:
         mod, _, attr = target.partition(":")
         app.register_blueprint(getattr(import_module(mod), attr))
     from . import live  # noqa: F401  (Socket.IO handlers of the /desk namespace)
+
+
+def init_display(app: Flask) -> None:
+    """What every template shows a person: times in the desk's zone (``{{ t|localtime }}``, the zone in
+    ``<meta name="desk-tz">`` for the pages' scripts) and display names of platforms and sources."""
+    from .. import display, timefmt
+
+    tz = timefmt.zone(app.config["DESK"])
+    app.jinja_env.filters["localtime"] = lambda t, pattern=timefmt.SECONDS: timefmt.fmt(t, tz, pattern)
+    app.jinja_env.filters["platform_zh"] = display.platform_name
+    app.jinja_env.globals["desk_tz"] = tz.key
+    app.jinja_env.globals["desk_tz_label"] = timefmt.zone_label(tz)

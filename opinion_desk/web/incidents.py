@@ -304,12 +304,14 @@ def api_review_queue():  # noqa: ANN201
 
 @bp.get(f"{API}/timeliness")
 def api_timeliness():  # noqa: ANN201
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime
+
+    from .. import timefmt
 
     cfg = current_app.config["DESK"]
-    month = request.args.get("month") or datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m")
+    month = request.args.get("month") or datetime.now(timefmt.zone(cfg)).strftime("%Y-%m")
     try:
-        timeliness.parse_month(month)
+        timeliness.parse_month(month, timefmt.zone(cfg))
     except ValueError as e:
         return jsonify(error=str(e), field="month"), 400
     fmt = choice_arg("format", "json", ("json", "csv"))

@@ -70,13 +70,22 @@ def choice_arg(name: str, default: str, choices: Iterable[str]) -> str:
     return v
 
 
+def _desk_zone():  # noqa: ANN202
+    """The desk's zone, in which a time typed without one is read."""
+    from flask import current_app
+
+    from ..timefmt import zone
+
+    return zone(current_app.config.get("DESK"))
+
+
 def time_arg(name: str) -> datetime | None:
     """An ISO 8601 time or epoch seconds between 1970 and 2100; absent or empty -> None."""
     v = _raw(name)
     if v is None:
         return None
     try:
-        t = parse_time(v, name, "query")
+        t = parse_time(v, name, "query", _desk_zone())
     except (InputError, OverflowError, ValueError):
         raise InputError("query", name, f"参数 {name} 不是有效时间（ISO 8601 或秒数），收到 {v[:40]!r}") from None
     if not EARLIEST <= t <= LATEST:

@@ -2,7 +2,7 @@
 ``GET /api/v1/sources/<name>``, and the page ``/sources`` (live over the ``source`` Socket.IO event). Read by
 duty officers, analysts and admins (:data:`READERS`); approvers get 403.
 
-Each row also carries what a duty officer reads first: ``label`` (the source's ``description``, else its name),
+Each row also carries what a duty officer reads first: ``label`` (the source's ``title``, else its ``description``, else its name),
 ``type_label`` and, for a failing source, ``reason`` (the failure in plain Chinese, :func:`failure_reason`) next to
 ``detail`` (the technical message, for whoever fixes it)."""
 
@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template
 
 from ..collectors.reasons import failure_reason
 from ..collectors.service import SOURCES_KEY
+from ..display import source_name
 from ..scheduler import source_health
 from ..state import get_statedb
 from ..state.core import SourceState
@@ -57,7 +58,7 @@ def source_rows(app: Flask) -> list[dict[str, Any]]:
                      enabled=bool(spec and spec.enabled), scheduled=name in sched.collectors,
                      where=spec.where if spec else "", description=spec.description if spec else "")
             failing = bool(h.get("failures_in_row"))
-            h.update(label=h["description"] or name, type_label=TYPE_LABELS.get(h["type"], h["type"]),
+            h.update(label=(spec.title if spec else "") or h["description"] or source_name(name), type_label=TYPE_LABELS.get(h["type"], h["type"]),
                      reason=failure_reason(h.get("last_error"), h.get("last_error_kind")) if failing else "",
                      detail=_detail(h.get("last_error"), name) if failing else "")
             out.append(h)

@@ -76,7 +76,7 @@
     const now = Date.now(), start = now - (now % 60000) - 59 * 60000;
     const xs = [], ys = [];
     for (let t = start; t <= now; t += 60000) {
-      xs.push(new Date(t).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }));
+      xs.push(new Date(t).toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit", timeZone: desk.tz }));
       ys.push(buckets.get(t) || 0);
     }
     chart.setOption({

@@ -2,9 +2,13 @@
 (function () {
   "use strict";
   const desk = (window.desk = window.desk || {});
-  desk.fmtTime = function (iso) {
+  // Times are shown in the desk's zone ([desk] timezone), which the server puts in <meta name="desk-tz">.
+  const tzMeta = document.querySelector('meta[name="desk-tz"]');
+  desk.tz = (tzMeta && tzMeta.content) || "Asia/Shanghai";
+  desk.tzLabel = (tzMeta && tzMeta.dataset.label) || "北京时间";
+  desk.fmtTime = function (iso, opts) {
     const d = new Date(iso);
-    return d.toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    return d.toLocaleString("zh-CN", Object.assign({ hour12: false }, opts || {}, { timeZone: desk.tz }));
   };
   // Text from posts is untrusted: always set it with textContent, never innerHTML.
   desk.el = function (tag, cls, text) {
@@ -50,7 +54,8 @@
     document.body.dataset.live = "0";
   });
   const clock = document.getElementById("clock");
-  function tick() { clock.textContent = new Date().toLocaleString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" }); }
+  function tick() { clock.textContent = desk.fmtTime(Date.now()); }
+  if (clock) clock.title = desk.tzLabel;
   tick();
   setInterval(tick, 1000);
 })();

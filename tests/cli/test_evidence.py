@@ -50,7 +50,7 @@ def test_show_prints_each_capture_with_time_and_hash(tmp_path):
     recs = [json.loads(x) for x in r.output.splitlines()]
     assert r.exit_code == 0 and [x["raw"] for x in recs][0] == mblog and len(recs) == 2
     r = run("--config", cfg, "evidence", "show", "4985", "--source-id")
-    assert r.exit_code == 2 and "--source-id needs --source" in r.output
+    assert r.exit_code == 2 and "--source-id 需要同时给出 --source" in r.output
     r = run("--config", cfg, "evidence", "show", "nope")
     assert r.exit_code == 1 and "证据存档中没有帖子 nope" in r.output
 
@@ -75,7 +75,7 @@ def test_verify_names_file_and_line_of_a_mismatch(tmp_path):
     cfg, arch, _ = setup(tmp_path)
     r = run("--config", cfg, "evidence", "verify")
     assert r.exit_code == 0, r.output
-    assert "2 file(s), 4 payload(s) checked, 0 problem(s)" in r.output
+    assert "2 个文件，校验 4 份原始数据，0 个问题" in r.output
     f = arch.path_for("weibo-kw", "2024-06-18")
     lines = gzip.decompress(f.read_bytes()).splitlines()
     rec = json.loads(lines[1])
@@ -84,12 +84,12 @@ def test_verify_names_file_and_line_of_a_mismatch(tmp_path):
     f.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
     r = run("--config", cfg, "evidence", "verify")
     assert r.exit_code == 1
-    assert f"MISMATCH {f}:2: post {rec['post_id']} does not match its sha256" in r.output
-    assert "1 problem(s)" in r.output
+    assert f"不一致  {f}:2: 帖子 {rec['post_id']} 的原始数据与其 sha256" in r.output
+    assert "1 个问题" in r.output
     # narrowed to the other source / another day
     assert run("--config", cfg, "evidence", "verify", "--source", "gov-rss").exit_code == 0
     r = run("--config", cfg, "evidence", "verify", "--day", "2024-06-19")
-    assert r.exit_code == 1 and "no archive files for day 2024-06-19" in r.output
+    assert r.exit_code == 1 and "没有日期 2024-06-19 的证据存档文件" in r.output
     r = run("--config", cfg, "evidence", "verify", "--day", "18/06/2024")
     assert r.exit_code == 2 and "YYYY-MM-DD" in r.output
 
@@ -97,11 +97,11 @@ def test_verify_names_file_and_line_of_a_mismatch(tmp_path):
 def test_prune_uses_the_configured_days(tmp_path):
     cfg, arch, _ = setup(tmp_path)  # the files are from 2024: older than 30 days
     r = run("--config", cfg, "evidence", "prune", "--dry-run")
-    assert r.exit_code == 0 and "2 file(s) older than 30 days (dry run" in r.output and len(arch.files()) == 2
+    assert r.exit_code == 0 and "2 个文件早于 30 天（试运行" in r.output and len(arch.files()) == 2
     r = run("--config", cfg, "evidence", "prune", "--days", "0")
-    assert "everything is kept" in r.output and len(arch.files()) == 2
+    assert "全部保留" in r.output and len(arch.files()) == 2
     r = run("--config", cfg, "evidence", "prune")
-    assert r.exit_code == 0 and "2 file(s) older than 30 days removed" in r.output and arch.files() == []
+    assert r.exit_code == 0 and "已删除 2 个早于 30 天的文件" in r.output and arch.files() == []
 
 
 def test_every_evidence_command_has_help():

@@ -22,7 +22,7 @@ def test_check_reports_file_line_field(tmp_path):
     cfg = write_config(tmp_path, "sources:\n  - name: a\n    type: rss\n    url: http://x/rss\n  - name: b\n    type: rss\n")
     r = CliRunner().invoke(main, ["--config", cfg, "sources", "check"])
     assert r.exit_code == 1
-    assert "ok  a" in r.output and "a.yaml:5: source 'b' field 'url': required" in r.output
+    assert "正常  a" in r.output and "a.yaml:5: source 'b' field 'url': required" in r.output
     assert CliRunner().invoke(main, ["sources", "check", "--help"]).exit_code == 0
 
 
@@ -33,14 +33,14 @@ def test_run_and_list(tmp_path):
         cfg = write_config(tmp_path, f"name: gov\ntype: rss\nurl: {site.url}/rss.xml\nfetch_full: never\n")
         r = CliRunner().invoke(main, ["--config", cfg, "sources", "run", "gov", "--dry-run"])
         assert r.exit_code == 0, r.output
-        assert "3 post(s) (dry run" in r.output
+        assert "3 条（试运行" in r.output
         r = CliRunner().invoke(main, ["--config", cfg, "sources", "run", "gov"])
         assert r.exit_code == 0, r.output
-        assert "gov: 3 post(s) collected" in r.output
+        assert "gov：采集 3 条" in r.output
         r = CliRunner().invoke(main, ["--config", cfg, "sources", "list"])
         assert r.exit_code == 0, r.output
-        assert "gov" in r.output and "ok" in r.output
+        assert "gov" in r.output and "正常" in r.output
         r = CliRunner().invoke(main, ["--config", cfg, "sources", "run", "nope"])
-        assert r.exit_code != 0 and "no valid source named 'nope'" in r.output
+        assert r.exit_code != 0 and "没有名为 'nope' 的有效信息源" in r.output
     finally:
         site.close()

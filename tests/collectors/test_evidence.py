@@ -54,12 +54,12 @@ def test_check_file_reports_bad_lines_and_a_cut_off_file(tmp_path):
     lines = gzip.decompress(f.read_bytes()).splitlines()
     lines[2] = b"{broken"
     f.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
-    assert check_file(f) == (2, [f"{f}:3: not a JSON record"])
+    assert check_file(f) == (2, [f"{f}:3: 不是 JSON 记录"])
     # a crash in the middle of an append leaves a cut-off gzip member: reported, the lines before still count
     arch.write([post("4")])
     f.write_bytes(f.read_bytes()[:-12])
     n, bad = check_file(f)
-    assert n >= 2 and bad[-1].startswith(f"{f}: damaged gzip")
+    assert n >= 2 and bad[-1].startswith(f"{f}: 第 ")
 
 
 def test_prune_removes_old_days_and_empty_folders(tmp_path):

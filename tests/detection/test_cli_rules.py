@@ -18,7 +18,7 @@ def test_rules_check_names_bad_file_and_keeps_going(tmp_path) -> None:
     (d / "b.yaml").write_text("name: 坏\ntype: spike\nthreshold_cur: many\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["rules", "check", str(d)], env={"OPINION_DESK__DESK__DATA_DIR": str(tmp_path / "var")})
     assert r.exit_code == 1
-    assert "ok    " in r.output and "b.yaml:3: field 'threshold_cur': expected integer" in r.output
+    assert "正常  " in r.output and "b.yaml:3: field 'threshold_cur': expected integer" in r.output
 
 
 def test_rules_test_dry_run_on_a_file(tmp_path) -> None:
@@ -34,14 +34,14 @@ def test_rules_test_dry_run_on_a_file(tmp_path) -> None:
     out = json.loads(r.output)
     assert len(out["matches"]) == 1 and out["matches"][0]["posts"][0]["text"] == "化工厂发生爆炸"
     r = CliRunner().invoke(main, ["rules", "test", str(rule), "--posts", str(posts)], env=env)
-    assert "[告警] 关注词" in r.output and "nothing was sent" in r.output
+    assert "[告警] 关注词" in r.output and "未发送任何通知" in r.output
 
 
 def test_silence_add_list_remove(tmp_path) -> None:
     env = {"OPINION_DESK__DESK__DATA_DIR": str(tmp_path / "var")}
     run = CliRunner().invoke
     r = run(main, ["silence", "add", "声量突增", "--for", "2h", "--reason", "已知活动"], env=env)
-    assert r.exit_code == 0 and r.output.startswith("silence 1:")
+    assert r.exit_code == 0 and r.output.startswith("静默 1：")
     assert "声量突增" in run(main, ["silence", "list"], env=env).output
     assert run(main, ["silence", "add", "x", "--for", "5 minuts"], env=env).exit_code == 2
     assert run(main, ["silence", "remove", "1"], env=env).exit_code == 0

@@ -38,7 +38,7 @@ def test_alias_bomb_refused_by_rules_check_within_a_second(tmp_path) -> None:
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr
     assert f"{d / 'bomb.yaml'}:" in r.stderr and "别名" in r.stderr
-    assert "1 rules ok, 1 with errors" in r.stdout
+    assert "1 条规则正常，1 条有错误" in r.stdout
     t = time.perf_counter()
     with pytest.raises(RuleError):
         load_rule_file(d / "bomb.yaml")
@@ -72,7 +72,7 @@ def test_re2_dialect_notes_reported_by_rules_check(tmp_path) -> None:
                               encoding="utf-8")
     r = CliRunner().invoke(main, ["rules", "check", str(d)], env={"OPINION_DESK__DESK__DATA_DIR": str(tmp_path / "v")})
     assert r.exit_code == 0, r.output
-    assert f"warn  {d / 'w.yaml'}:4: field 'filter.regex[0]':" in r.output and "只匹配 ASCII" in r.output
+    assert f"注意  {d / 'w.yaml'}:4: field 'filter.regex[0]':" in r.output and "只匹配 ASCII" in r.output
     lr = load_rule_file(d / "w.yaml")  # \uXXXX is translated to RE2's \x{XXXX}
     assert lr.spec.filter.matches(post(0, "化工爆炸", tokens=[]))
 

@@ -74,7 +74,7 @@ def test_published_answer_stops_info_clock_and_late_close_counts_missed(app, cli
         assert rows["超时后关闭"]["info_result"] == "missed" and rows["超时后关闭"]["info_met"] is False
         assert rows["已回应"]["info_result"] == "met" and rows["已回应"]["press_result"] == "missed"
         csv = timeliness.export(app.extensions["opinion_desk.state"].Session(), app.config["DESK"], "2026-11")
-        assert "info_result" in csv.splitlines()[0] and "超时" in csv and "按时" in csv
+        assert "权威信息时限结果" in csv.splitlines()[0] and "超时" in csv and "按时" in csv
         summary = client.get("/api/v1/incidents/timeliness?month=2026-11").get_json()["summary"]
         assert summary["closed"] == 1 and summary["running"] == 1
         assert summary["deadlines"]["info"]["met"] == 1 and summary["deadlines"]["info"]["missed"] == 1

@@ -53,5 +53,5 @@ def test_api_and_cli_export(app, client, tmp_path):
     r = CliRunner().invoke(cli, ["--config", str(cfg), "incidents", "export", "--month", "2026-11", "-o", str(out)])
     assert r.exit_code == 0
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("id,title,level") and len(lines) == 3
+    assert lines[0].startswith("事件编号,标题,级别,状态") and len(lines) == 3
     assert CliRunner().invoke(cli, ["--config", str(cfg), "incidents", "export", "--month", "13"]).exit_code == 2

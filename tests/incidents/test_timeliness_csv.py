@@ -38,7 +38,7 @@ def _cells(text: str) -> list[list[str]]:
 
 
 def _check(rows: list[list[str]]) -> None:
-    assert rows[0][:3] == ["id", "title", "level"]
+    assert rows[0][:4] == ["事件编号", "标题", "级别", "状态"]
     titles = [r[1] for r in rows[1:]]
     assert titles == ["'" + t for t in HOSTILE]
     for r in rows[1:]:

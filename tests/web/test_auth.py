@@ -183,7 +183,7 @@ def test_cli_users_add_list_passwd_token(tmp_path, analyzer):
     assert r.exit_code == 0, r.output
     assert run("users", "add", "wang", "--role", "duty", "--password", "duty-pass-1").exit_code != 0
     r = run("users", "add", "boss", "--role", "boss", "--password", "duty-pass-1")
-    assert r.exit_code != 0 and "unknown role" in r.output
+    assert r.exit_code != 0 and "未知角色" in r.output
     assert run("users", "add", "short", "--role", "duty", "--password", "123").exit_code != 0
     assert run("users", "passwd", "wang", "--password", "duty-pass-2").exit_code == 0
     r = run("users", "token", "crawler-1")
