@@ -41,7 +41,7 @@ def zone_label(tz: ZoneInfo) -> str:
     """How a person is told the zone: 北京时间 for China's zone, else the IANA name and its offset now."""
     if tz.key in CHINA_ZONES:
         return "北京时间"
-    return f"{tz.key} 时间（UTC{offset(tz)}）"
+    return f"{tz.key} 时间 UTC{offset(tz)}"
 
 
 def offset(tz: ZoneInfo, at: datetime | None = None) -> str:

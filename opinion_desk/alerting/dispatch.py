@@ -14,8 +14,9 @@ POST_FIELDS = ("id", "source", "platform", "author", "title", "url", "sentiment_
 
 
 class Dispatcher:
-    def __init__(self, outbox: Outbox, store: Any = None, desk_url: str = "") -> None:
+    def __init__(self, outbox: Outbox, store: Any = None, desk_url: str = "", tz: str = "") -> None:
         self.outbox = outbox
+        self.tz = tz  # the desk's zone ([desk] timezone): messages show times in it
         self.store = store
         self.desk_url = desk_url.rstrip("/")
         self._warned: set[str] = set()
@@ -33,7 +34,7 @@ class Dispatcher:
                     d.update(id=p.id, text=p.text[:300], created_at=p.created_at.isoformat())
                     posts.append(d)
         url = f"{self.desk_url}/alerts#{alert.id}" if self.desk_url else ""
-        return {"alert": alert.to_dict(), "kind": kind, "posts": posts, "desk_url": url}
+        return {"alert": alert.to_dict(), "kind": kind, "posts": posts, "desk_url": url, "tz": self.tz}
 
     def channels_for(self, alert: Alert) -> list[str]:
         names = ["dashboard"] + [c for c in (alert.channels or []) if c != "dashboard"]

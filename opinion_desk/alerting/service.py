@@ -50,7 +50,8 @@ def init_app(app: Flask) -> None:
     outbox = Outbox(app.extensions["opinion_desk.state"], channels, settings["max_attempts"],
                     float(settings["retry_base_seconds"]))
     app.extensions[EXTENSION_KEY] = outbox
-    dispatcher = Dispatcher(outbox, app.extensions.get("opinion_desk.store"), settings["desk_url"])
+    dispatcher = Dispatcher(outbox, app.extensions.get("opinion_desk.store"), settings["desk_url"],
+                            app.config["DESK"]["desk"]["timezone"])
     app.extensions["opinion_desk.dispatcher"] = dispatcher
     engine = app.extensions.get("opinion_desk.engine")
     if engine is not None:

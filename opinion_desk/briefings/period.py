@@ -80,7 +80,9 @@ class Period:
 
 
 def zone_name(tz: ZoneInfo) -> str:
-    return "北京时间" if tz.key in ("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC") else tz.key
+    from ..timefmt import zone_label
+
+    return zone_label(tz)
 
 
 def _utc(local: datetime) -> datetime:

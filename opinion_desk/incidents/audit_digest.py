@@ -28,7 +28,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 from ..errors import ConfigError
 from ..state import StateDB
 from ..state.incidents import AuditEntry
+from ..timefmt import zone
 from . import audit
 
 log = logging.getLogger(__name__)
-CST = timezone(timedelta(hours=8))
 DIGEST_FILE = "audit-digests.jsonl"
 CHANNEL = "审计摘要"  # the email channel built from [audit] digest_recipients
 
@@ -99,9 +99,9 @@ def last_day(cfg: Any) -> str | None:
 
 
 def due(cfg: Any, now: datetime | None = None) -> bool:
-    """No digest yet for today (Beijing time)."""
+    """No digest yet for today (in the desk's zone, Beijing time by default)."""
     now = now or datetime.now(timezone.utc)
-    return last_day(cfg) != now.astimezone(CST).date().isoformat()
+    return last_day(cfg) != now.astimezone(zone(cfg)).date().isoformat()
 
 
 def write_digest(cfg: Any, db: StateDB, now: datetime | None = None, mail: bool = True) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def write_digest(cfg: Any, db: StateDB, now: datetime | None = None, mail: bool 
     assert key is not None
     with db.session_scope() as s:
         h = audit.head(s)
-        rec: dict[str, Any] = {"v": 1, "at": now.isoformat(), "day": now.astimezone(CST).date().isoformat(),
+        rec: dict[str, Any] = {"v": 1, "at": now.isoformat(), "day": now.astimezone(zone(cfg)).date().isoformat(),
                                "seq": h.seq if h else 0, "hash": h.hash if h else audit.GENESIS}
     rec["sig"] = sign(key, rec)
     path = digest_path(cfg)
@@ -122,15 +122,15 @@ def write_digest(cfg: Any, db: StateDB, now: datetime | None = None, mail: bool 
         os.fsync(f.fileno())
     recipients = list(cfg["audit"]["digest_recipients"])
     if mail and recipients:
-        _queue_mail(db, rec, now)
+        _queue_mail(db, rec, now, cfg["desk"]["timezone"])
     return rec
 
 
-def _queue_mail(db: StateDB, rec: dict[str, Any], now: datetime) -> None:
+def _queue_mail(db: StateDB, rec: dict[str, Any], now: datetime, tz: str = "") -> None:
     """One outbox row for the digest channel; the running desk's outbox delivers it (and retries)."""
     from ..state.alerts import OutboxRow
 
-    payload = {"kind": "audit_digest", "digest": rec,
+    payload = {"kind": "audit_digest", "digest": rec, "tz": tz,
                "subject": f"【审计摘要】{rec['day']} 第 {rec['seq']} 条 {rec['hash'][:16]}"}
     with db.session_scope() as s:
         s.add(OutboxRow(alert_id=f"D{rec['day']}-{rec['seq']}", channel=CHANNEL, kind="audit_digest",

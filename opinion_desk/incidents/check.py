@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import tzinfo
 from typing import Any
 
 RUMOUR_SCORE = 0.6
@@ -26,7 +26,6 @@ _NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
 FACT_RE = re.compile(_NUM + r"\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")")
 DATE_RE = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 TIME_RE = re.compile(r"(\d{1,2})\s*(?:时|点|:|：)\s*(\d{1,2})?\s*分?")
-CST = timezone(timedelta(hours=8))
 
 
 def facts(text: str) -> dict[str, set[str]]:
@@ -74,7 +73,7 @@ def _get(p: Any, k: str, default: Any = None) -> Any:
     return p.get(k, default) if isinstance(p, dict) else getattr(p, k, default)
 
 
-def _when(p: Any) -> str:
+def _when(p: Any, tz: tzinfo) -> str:
     t = _get(p, "created_at")
     if t is None:
         return ""
@@ -85,7 +84,7 @@ def _when(p: Any) -> str:
             t = parse_time(t)
         except Exception:
             return t[:16].replace("T", " ")
-    return t.astimezone(CST).strftime("%m-%d %H:%M")
+    return t.astimezone(tz).strftime("%m-%d %H:%M")
 
 
 def _unseen(posts: Iterable[Any], seen: set[str]) -> Iterator[tuple[Any, str, dict[str, set[str]]]]:
@@ -102,9 +101,12 @@ def _shown(vals: Iterable[str], unit: str) -> str:
     return "、".join(sorted(vals)) + ("" if unit == "日期" else unit)
 
 
-def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any]) -> CheckResult:
+def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any], tz: tzinfo | None = None) -> CheckResult:
     """Compare ``text`` with official statements (a differing figure is a conflict) and rumours (a shared
     figure is a warning); posts or post dicts."""
+    from ..timefmt import zone
+
+    tz = tz or zone()
     mine = facts(text)
     res = CheckResult()
     seen: set[str] = set()
@@ -114,9 +116,9 @@ def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any]) -> C
             if unit in theirs and not vals & theirs[unit]:
                 author = _get(p, "author", "") or "官方"
                 res.findings.append(Finding(
-                    "conflict", pid, author, _when(p), unit, sorted(vals), sorted(theirs[unit]),
+                    "conflict", pid, author, _when(p, tz), unit, sorted(vals), sorted(theirs[unit]),
                     (_get(p, "text", "") or "")[:120],
-                    f"与{author}（{_when(p)}）的官方发布不一致：草稿写「{_shown(vals, unit)}」，"
+                    f"与{author}（{_when(p, tz)}）的官方发布不一致：草稿写「{_shown(vals, unit)}」，"
                     f"官方发布为「{_shown(theirs[unit], unit)}」"))
     for p, pid, theirs in _unseen(rumours, seen):
         res.compared += 1
@@ -125,9 +127,9 @@ def check_draft(text: str, official: Iterable[Any], rumours: Iterable[Any]) -> C
             if shared:
                 author = _get(p, "author", "") or "网民"
                 res.findings.append(Finding(
-                    "rumour", pid, author, _when(p), unit, sorted(vals), sorted(theirs[unit]),
+                    "rumour", pid, author, _when(p, tz), unit, sorted(vals), sorted(theirs[unit]),
                     (_get(p, "text", "") or "")[:120],
-                    f"草稿中的「{_shown(shared, unit)}」与疑似谣言（{author}，{_when(p)}）说法相同，请核实来源"))
+                    f"草稿中的「{_shown(shared, unit)}」与疑似谣言（{author}，{_when(p, tz)}）说法相同，请核实来源"))
     return res
 
 

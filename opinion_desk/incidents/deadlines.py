@@ -14,10 +14,11 @@ incident closed) never escalates. Pushes are written to the Escalation table and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from ..state.incidents import Incident, aware, iso
+from ..timefmt import fmt, zone
 
 KIND_ZH = {"info": "发布权威信息", "press": "举行新闻发布会", "response": "回应"}
 
@@ -123,8 +124,9 @@ def next_crossing(cfg: Any, inc: Incident) -> datetime | None:
     return min(times) if times else None
 
 
-def escalation_message(inc: Incident, frac: float, c: Clock, now: datetime) -> str:
-    due_local = c.due.astimezone(timezone(timedelta(hours=8))).strftime("%m-%d %H:%M")
+def escalation_message(inc: Incident, frac: float, c: Clock, now: datetime, tz: tzinfo | None = None) -> str:
+    """The notice a deadline's escalation sends; the due time is shown in ``tz``, the desk's zone."""
+    due_local = fmt(c.due, tz or zone(), "%m-%d %H:%M")
     if frac >= 1.0:
         late = int((now - c.due).total_seconds() // 60)
         return f"【已超时】事件#{inc.id}「{inc.title}」（{inc.level}）应于 {due_local} 前{c.label}，已超时 {late} 分钟"

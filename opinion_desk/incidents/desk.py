@@ -20,6 +20,7 @@ from .. import broadcast
 from ..errors import IncidentError
 from ..state.incidents import (Approval, Draft, Incident, IncidentAlert, IncidentNote, IncidentPost, Publication,
                                aware, iso)
+from ..timefmt import zone
 from . import deadlines, lifecycle, routing
 from .check import check_draft
 from .drafts import compose
@@ -313,7 +314,7 @@ class IncidentDesk:
         from .evidence import official_and_rumours
 
         official, rumours = official_and_rumours(self, inc_id)
-        return check_draft(text, official, rumours).to_dict()
+        return check_draft(text, official, rumours, zone(self.cfg)).to_dict()
 
     def save_draft(self, inc_id: int, actor: Actor, version: int | None, title: str, text: str,
                    topics: list[str] | None = None, digest: str = "") -> Draft:

@@ -70,7 +70,7 @@ def payload(app: Any, inc: Incident, kind: str, message: str, recipients: list[d
              "value": None, "post_ids": [], "duty": {}, "description": message, "channels": [],
              "details": {"incident_id": inc.id, "kind": kind}}
     return {"kind": "escalation", "escalation": esc, "alert": alert, "posts": [], "desk_url": link,
-            "mentions": recipients}
+            "mentions": recipients, "tz": cfg["desk"]["timezone"]}
 
 
 def channel_names(app: Any, outbox: Any) -> list[str]:

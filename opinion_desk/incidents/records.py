@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..display import user_name
 from ..state.incidents import (Approval, Draft, Escalation, Incident, IncidentAlert, IncidentNote, IncidentPost,
                                Publication, iso)
 from . import audit, deadlines
@@ -84,11 +85,16 @@ def detail(cfg: Any, s: Session, inc: Incident) -> dict[str, Any]:
     names = {u.username: u.name for u in s.scalars(select(User))}
     names["system"] = "系统"
     for a in d["approvals"]:
-        a["approver_name"] = names.get(a["approver"], a["approver"])
-    d["timeline"] = [{"seq": e.seq, "at": e.at, "actor": e.actor, "actor_name": names.get(e.actor, e.actor),
+        a["approver_name"] = user_name(a["approver"], names)
+    for x in d["drafts"]:
+        x["author_name"] = user_name(x["author"], names)
+    for n in d["notes"]:
+        n["author_name"] = user_name(n["author"], names)
+    d["created_by_name"] = user_name(inc.created_by, names)
+    d["timeline"] = [{"seq": e.seq, "at": e.at, "actor": e.actor, "actor_name": user_name(e.actor, names),
                       "action": e.action, "action_zh": ACTION_ZH.get(e.action, e.action) + _mark(e.payload), "payload": e.payload,
                       "hash": e.hash[:12]} for e in audit.entries(s, inc.id)]
-    d["assignee_name"] = names.get(inc.assignee or "", inc.assignee)
+    d["assignee_name"] = user_name(inc.assignee, names) if inc.assignee else inc.assignee
     return d
 
 

@@ -103,4 +103,10 @@ def queue(s: Session, cfg: Any, actor: Actor) -> list[dict[str, Any]]:
                     "level": inc.level, "status_zh": status_zh(inc.status), "requested_by": r.approver,
                     "reason": r.comment, "at": iso(r.at)})
     out.sort(key=lambda x: x["at"] or "")
+    from ..display import user_name
+    from ..state.users import User
+
+    names = {u.username: u.name for u in s.scalars(select(User))}
+    for x in out:  # a person reads the display name (王值班), not the login name
+        x["requested_by_name"] = user_name(x["requested_by"], names)
     return out

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from ..state.incidents import Incident
+from ..timefmt import zone
 from . import deadlines
 from .desk import IncidentDesk
 from .lifecycle import SYSTEM, now, record, writing
@@ -67,7 +68,7 @@ def tick_deadlines(desk: IncidentDesk) -> list[str]:
                     continue
                 row.escalated = sorted(set(row.escalated or []) | set(marks))  # a job's bookkeeping: no version bump
                 record(s, row, "escalate", SYSTEM, {"key": key, "due": clock.due.isoformat()})
-            desk.notify(inc, f"{clock.name}:{frac:g}", deadlines.escalation_message(inc, frac, clock, t),
+            desk.notify(inc, f"{clock.name}:{frac:g}", deadlines.escalation_message(inc, frac, clock, t, zone(desk.cfg)),
                         leaders(desk) + list(inc.contacts or []))
             pushed.append(f"{inc.id}:{key}")
     return pushed

@@ -43,3 +43,12 @@ def init_display(app: Flask) -> None:
     app.jinja_env.filters["platform_zh"] = display.platform_name
     app.jinja_env.globals["desk_tz"] = tz.key
     app.jinja_env.globals["desk_tz_label"] = timefmt.zone_label(tz)
+
+    @app.context_processor
+    def desk_names() -> dict[str, object]:  # the tables the pages' scripts name platforms and sources by
+        from ..collectors.service import SOURCES_KEY
+
+        found = app.extensions.get(SOURCES_KEY)
+        titles = display.source_titles(found.specs if found else [])
+        return {"desk_names": {"platforms": display.PLATFORMS, "sources": titles},
+                "source_zh": lambda name: display.source_name(name, titles)}

@@ -15,10 +15,11 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template
 
 from ..collectors.evidence import digest
+from ..display import platform_name
 from ..models import Post
 from ..store import get_store
 from ..store.base import PostQuery
-from .search import AUTHOR_TYPES, PLATFORMS, RUMOUR_SCORE, SENTIMENTS, reach, tz, tz_label
+from .search import AUTHOR_TYPES, RUMOUR_SCORE, SENTIMENTS, reach, tz, tz_label
 
 bp = Blueprint("posts", __name__)
 
@@ -131,7 +132,7 @@ def page(post_id: str):  # noqa: ANN201
         "post.html", p=p, time=p.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
         collected=p.collected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), tz_label=tz_label(),
         author_type=AUTHOR_TYPES.get(p.author_type, p.author_type or "未知"),
-        platform=PLATFORMS.get(p.platform, p.platform or "—"), reach=reach(p),
+        platform=platform_name(p.platform), reach=reach(p),
         sentiment=SENTIMENTS.get(p.sentiment_label, p.sentiment_label or "—"), sentiment_reason=sentiment_reason(p),
         rumour_reason=rumour_reason(p), neg_words=neg_words, pos_words=pos_words, is_rumour=(p.rumour_score or 0) >= RUMOUR_SCORE, dups=dups,
         evidence=evidence(p), store_raw=raw[:RAW_SHOWN], store_raw_hash=digest(p.raw) if p.raw is not None else "",

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from .. import display
 from ..briefings.period import desk_zone
 from ..broadcast import feed_record
 from ..errors import InputError
@@ -23,6 +24,7 @@ from ..incidents import csvsafe
 from ..models import Post, utcnow
 from ..store import get_store
 from ..store.base import PostQuery
+from ..timefmt import zone_label as display_zone_label
 from .params import choice_arg, int_arg, time_arg
 
 bp = Blueprint("search", __name__)
@@ -31,7 +33,8 @@ SORTS = {"relevance": "相关度（词语命中优先）", "newest": "时间（�
          "reach": "传播量（转发+评论+点赞）"}
 SENTIMENTS = {"neg": "负面", "neutral": "中性", "pos": "正面"}
 AUTHOR_TYPES = {"gov": "政务", "media": "媒体", "verified": "认证用户", "user": "普通用户"}
-PLATFORMS = {"weibo": "微博", "wechat": "微信", "news": "新闻", "web": "网页", "forum": "论坛", "video": "视频"}
+#: the platforms the filter offers, named as everywhere else (opinion_desk/display.py, the one table)
+PLATFORMS = {k: display.PLATFORMS[k] for k in ("weibo", "wechat", "news", "web", "gov", "forum", "video")}
 TAGS = {"rumour": "疑似谣言", "complaint": "投诉诉求"}
 #: the 投诉诉求 tag: posts holding any of these as a string (found as strings, so 欠薪 finds 被欠薪 too)
 COMPLAINT_WORDS = ("投诉", "举报", "维权", "拖欠", "欠薪", "没人管", "不作为", "乱收费", "求助", "讨说法", "索赔", "不给退")
@@ -49,8 +52,7 @@ def tz() -> ZoneInfo:
 
 def tz_label() -> str:
     """How pages name the desk's zone: 北京时间 for China's zone, else the IANA name."""
-    key = tz().key
-    return "北京时间" if key in ("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC") else f"{key} 时间"
+    return display_zone_label(tz())
 
 
 def local_time_arg(name: str) -> datetime | None:
@@ -136,13 +138,14 @@ def export_csv():  # noqa: ANN201
     q = search_query()
     q.offset, q.size = 0, 500
     store, zone = get_store(), tz()
+    titles = display.source_titles(getattr(current_app.extensions.get("opinion_desk.sources"), "specs", []))
     rows: list[dict[str, Any]] = []
     while len(rows) < EXPORT_MAX:
         res = store.search(q)
         for p in res.posts:
             rows.append({
                 "time": p.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                "platform": PLATFORMS.get(p.platform, p.platform), "source": p.source, "author": p.author,
+                "platform": display.platform_name(p.platform), "source": display.source_name(p.source, titles), "author": p.author,
                 "author_type": AUTHOR_TYPES.get(p.author_type, p.author_type), "region": p.region,
                 "sentiment": SENTIMENTS.get(p.sentiment_label, p.sentiment_label),
                 "sentiment_score": "" if p.sentiment is None else round(p.sentiment, 3),

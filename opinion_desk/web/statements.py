@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from ..incidents.publish import mode
 from ..incidents.service import get_desk
 from ..state import get_db
 from ..state.incidents import Approval, Draft, Incident, aware
+from ..timefmt import MINUTES, fmt, zone, zone_label
 
 bp = Blueprint("statements", __name__)
 
@@ -33,7 +33,7 @@ def page(token: str):  # noqa: ANN201
     inc = s.get(Incident, d.incident_id)
     at = aware(inc.published_at or inc.approved_at or d.created_at) if inc else aware(d.created_at)
     demo = mode(desk.cfg) == "demo"
-    at_text = at.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if at else ""
+    at_text = f"{fmt(at, zone(desk.cfg), MINUTES)}（{zone_label(zone(desk.cfg))}）" if at else ""
     resp = render_template("statement.html", draft=d, at_text=at_text, demo=demo, channel=request.args.get("channel", ""),
                            office=desk.cfg["incidents.weibo"].get("account") or desk.cfg["incidents.wechat"].get("account"))
     return resp, 200, {"Cache-Control": "public, max-age=60", "X-Robots-Tag": "noindex" if demo else "all"}

@@ -101,7 +101,7 @@
     const p = (a.posts || [])[0];
     if (p && !resolved) {
       const q = el("blockquote", "post");
-      q.appendChild(el("span", "who", (p.author || p.source || "") + "："));
+      q.appendChild(el("span", "who", (p.author || desk.sourceName(p.source) || "") + "："));
       q.appendChild(el("span", "text", (p.text || "").slice(0, 140)));
       b.appendChild(q);
     }

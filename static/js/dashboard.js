@@ -14,7 +14,7 @@
     li.dataset.id = p.id;
     const meta = desk.el("div", "meta");
     meta.appendChild(desk.el("span", "time", desk.fmtTime(p.created_at)));
-    meta.appendChild(desk.el("span", "src", p.source));
+    meta.appendChild(desk.el("span", "src", desk.sourceName(p.source) + (p.platform ? " · " + desk.platformName(p.platform) : "")));
     if (p.author) meta.appendChild(desk.el("span", "author", p.author));
     meta.appendChild(desk.el("span", "tag " + (p.sentiment_label || ""), LABELS[p.sentiment_label || ""] || p.sentiment_label));
     if (p.rumour_score !== null && p.rumour_score !== undefined && p.rumour_score >= RUMOUR_TAG) {

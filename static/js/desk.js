@@ -6,6 +6,11 @@
   const tzMeta = document.querySelector('meta[name="desk-tz"]');
   desk.tz = (tzMeta && tzMeta.content) || "Asia/Shanghai";
   desk.tzLabel = (tzMeta && tzMeta.dataset.label) || "北京时间";
+  // Names a person reads (opinion_desk/display.py): 微博 for "weibo", a source's title for its slug.
+  const namesEl = document.getElementById("desk-names");
+  desk.names = namesEl ? JSON.parse(namesEl.textContent) : { platforms: {}, sources: {} };
+  desk.platformName = function (slug) { return slug ? (desk.names.platforms[slug] || slug) : ""; };
+  desk.sourceName = function (name) { return name ? (desk.names.sources[name] || name) : ""; };
   desk.fmtTime = function (iso, opts) {
     const d = new Date(iso);
     return d.toLocaleString("zh-CN", Object.assign({ hour12: false }, opts || {}, { timeZone: desk.tz }));

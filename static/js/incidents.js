@@ -164,7 +164,7 @@
           const a = el("a", null, "#" + it.incident_id + " " + it.title);
           a.href = "/incidents/" + it.incident_id;
           x.appendChild(el("div", "meta", (it.kind === "draft" ? "稿件待审核（第 " + it.draft + " 稿）" : "关闭申请") + " · " +
-            it.requested_by + " · " + desk.fmtTime(it.at)));
+            (it.requested_by_name || it.requested_by) + " · " + desk.fmtTime(it.at)));
           x.appendChild(a);
           if (it.reason) x.appendChild(el("div", "text", "理由：" + it.reason));
           queue.appendChild(x);
@@ -271,7 +271,7 @@
       d.posts.forEach(function (p) {
         const x = el("li", "post s-" + (p.sentiment_label || ""));
         x.dataset.id = p.id;
-        x.appendChild(el("div", "meta", (p.author || "") + " · " + (p.platform || p.source || "") + " · " + desk.fmtTime(p.created_at) +
+        x.appendChild(el("div", "meta", (p.author || "") + " · " + (desk.platformName(p.platform) || desk.sourceName(p.source)) + " · " + desk.fmtTime(p.created_at) +
           (p.rumour_score >= 0.6 ? " · 疑似谣言" : "") + (p.author_type === "gov" ? " · 官方" : "")));
         if (p.title) x.appendChild(el("div", "title", p.title));
         x.appendChild(el("div", "text", p.text));
@@ -286,7 +286,7 @@
       drafts.slice(0, 3).forEach(function (dr) {
         const box = el("div", "draft");
         box.dataset.status = dr.status;
-        box.appendChild(el("h3", null, "第 " + dr.number + " 稿 · " + (DRAFT_ZH[dr.status] || dr.status) + " · " + dr.author));
+        box.appendChild(el("h3", null, "第 " + dr.number + " 稿 · " + (DRAFT_ZH[dr.status] || dr.status) + " · " + (dr.author_name || dr.author)));
         box.appendChild(el("div", null, "微博（" + dr.weibo_length + " 字）："));
         box.appendChild(el("div", "preview weibo-preview", dr.weibo_text));
         box.appendChild(el("div", null, "公众号：" + dr.wechat_title + " ｜ 摘要：" + dr.wechat_digest));
@@ -333,7 +333,7 @@
       });
       const notes = document.getElementById("notes");
       notes.replaceChildren();
-      d.notes.forEach(function (n) { notes.appendChild(el("li", null, n.author + " · " + desk.fmtTime(n.at) + "：" + n.text)); });
+      d.notes.forEach(function (n) { notes.appendChild(el("li", null, (n.author_name || n.author) + " · " + desk.fmtTime(n.at) + "：" + n.text)); });
       const tl = document.getElementById("timeline");
       tl.replaceChildren();
       d.timeline.forEach(function (e) {

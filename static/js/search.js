@@ -23,7 +23,7 @@
     li.dataset.id = p.id;
     const meta = desk.el("div", "meta");
     meta.appendChild(desk.el("span", "time", p.local_time));
-    meta.appendChild(desk.el("span", "src", p.source));
+    meta.appendChild(desk.el("span", "src", desk.sourceName(p.source)));
     if (p.author) meta.appendChild(desk.el("span", "author", p.author + (p.author_type ? "（" + (AUTHOR[p.author_type] || p.author_type) + "）" : "")));
     if (p.sentiment_label) meta.appendChild(desk.el("span", "tag " + p.sentiment_label, LABELS[p.sentiment_label] || p.sentiment_label));
     if (p.rumour_score !== null && p.rumour_score !== undefined && p.rumour_score >= 0.7) {

@@ -6,25 +6,23 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
 import requests
-from jinja2 import ChainableUndefined, Environment, FileSystemLoader
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, pass_context
 
 from ...errors import DeliveryError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-CST = timezone(timedelta(hours=8))
 
 
-def _local(value: str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    from datetime import datetime
+@pass_context
+def _local(ctx: Any, value: str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A time of the payload in the desk's zone: the payload's ``tz`` (``[desk] timezone``), else Beijing time."""
+    from ... import timefmt
 
-    if not value:
-        return ""
-    return datetime.fromisoformat(value).astimezone(CST).strftime(fmt)
+    return timefmt.fmt(value, timefmt.zone({"desk": {"timezone": ctx.get("tz")}}), fmt, empty="")
 
 
 # a link written in a post must never become clickable in a duty group: schemes are defanged (hxxps://) and the
