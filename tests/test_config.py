@@ -63,7 +63,7 @@ def test_config_check_command(tmp_path):
     good.write_text('[desk]\nport = 5001\n', encoding="utf-8")
     r = CliRunner().invoke(main, ["--config", str(good), "config", "check"])
     assert r.exit_code == 0, r.output
-    assert "port = 5001" in r.output and "config OK" in r.output
+    assert "port = 5001" in r.output and "配置无误" in r.output
     bad = tmp_path / "bad.toml"
     bad.write_text('[desk]\nport = 70000\n', encoding="utf-8")
     r = CliRunner().invoke(main, ["--config", str(bad), "config", "check"])

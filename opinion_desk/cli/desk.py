@@ -24,6 +24,7 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int
     from ..errors import ConfigError
     from ..livefeed import client_manager
     from ..serving import serve
+    from ..timefmt import zone, zone_label
 
     cfg = get_config(ctx)
     overrides = {}
@@ -48,9 +49,9 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int
         client_manager(cfg)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
-    queue = ", Socket.IO message queue: on" if cfg["desk"]["message_queue"] else ""
-    click.echo(f"舆情值班台 running at http://{h}:{p}/  (store: {cfg['store']['backend']}, demo: {cfg['desk']['demo']}, "
-               f"gunicorn gthread, {n} threads{queue})")
+    queue = "，Socket.IO 消息队列：开" if cfg["desk"]["message_queue"] else ""
+    click.echo(f"舆情值班台已启动：http://{h}:{p}/（帖子库 {cfg['store']['backend']}，演示 {'开' if cfg['desk']['demo'] else '关'}，"
+               f"gunicorn gthread {n} 线程{queue}，时间为{zone_label(zone(cfg))}）")
     serve(build, stop_background, host=h, port=p, threads=n)
 
 
@@ -74,11 +75,11 @@ def config_check(ctx: click.Context) -> None:
     click.echo(render(cfg), nl=False)
     problems = getattr(cfg, "problems", [])
     if problems:
-        click.echo(f"\n{len(problems)} problem(s):", err=True)
+        click.echo(f"\n{len(problems)} 个问题：", err=True)
         for p in problems:
             click.echo(f"  - {p}", err=True)
         ctx.exit(1)
-    click.echo("\n# config OK")
+    click.echo("\n# 配置无误（config OK）")
 
 
 @config_group.command("example")

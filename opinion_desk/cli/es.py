@@ -62,13 +62,12 @@ def backfill_grams_cmd() -> None:
 def fetch_cmd(home: str | None) -> None:
     """Download and unpack the pinned Elasticsearch server (no start)."""
     node = _node(None, home)
-    click.echo(f"fetching Elasticsearch {node.version} (Maven Central, ~100 MB the first time) into {node.home} ...",
-               err=True)
+    click.echo(f"正在下载 Elasticsearch {node.version}（Maven Central，首次约 100 MB）到 {node.home} …", err=True)
     try:
         path = node.fetch()
     except ESNodeError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"Elasticsearch {node.version} ready in {path}")
+    click.echo(f"Elasticsearch {node.version} 已就绪：{path}")
 
 
 @es_group.command("up")
@@ -78,8 +77,8 @@ def fetch_cmd(home: str | None) -> None:
 def up_cmd(port: int | None, home: str | None, timeout: float) -> None:
     """Start the node (fetching it first if needed), or reuse one already up; prints its URL."""
     node = _node(port, home)
-    click.echo(f"starting Elasticsearch {node.version} on 127.0.0.1:{node.port} from {node.home} "
-               f"(fetching it first if needed; up to {timeout:g} s for health) ...", err=True)
+    click.echo(f"正在启动 Elasticsearch {node.version}：127.0.0.1:{node.port}，目录 {node.home}"
+               f"（需要时先下载；最多等 {timeout:g} 秒至健康）…", err=True)
     try:
         url = node.up(timeout=timeout)
     except ESNodeError as e:
@@ -96,7 +95,7 @@ def down_cmd(home: str | None) -> None:
         stopped = node.down()
     except ESNodeError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"stopped the node of {node.home}" if stopped else f"no node running from {node.home}")
+    click.echo(f"已停止 {node.home} 的节点" if stopped else f"{node.home} 没有运行中的节点")
 
 
 @es_group.command("status")
@@ -109,9 +108,9 @@ def status_cmd(port: int | None, home: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(st, indent=2))
     else:
-        state = "up" if st["healthy"] else ("starting or unhealthy" if st["running"] else "down")
-        click.echo(f"{state}: {st['url']} (health {st['health'] or '-'}, pid {st['pid'] or '-'}, "
-                   f"version {st['version']}, home {st['home']}, fetched {'yes' if st['fetched'] else 'no'})")
+        state = "运行中" if st["healthy"] else ("启动中或不健康" if st["running"] else "未运行")
+        click.echo(f"{state}：{st['url']}（健康状态 {st['health'] or '-'}，进程 {st['pid'] or '-'}，"
+                   f"版本 {st['version']}，目录 {st['home']}，{'已下载' if st['fetched'] else '未下载'}）")
     if not st["healthy"]:
         raise SystemExit(1)
 

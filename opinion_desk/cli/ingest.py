@@ -103,12 +103,12 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
     if prog is not None and not restart and prog.load():
         if prog.state["done"]:
             s = prog.state
-            click.echo(f"{name}: already imported ({s['read']} posts read, {s['indexed']} indexed, {s['refused']} "
-                       f"refused, {s['bad']} bad lines); use --restart to import it again")
+            click.echo(f"{name}：已导入过（读取 {s['read']} 条，入库 {s['indexed']} 条，拒收 {s['refused']} 条，"
+                       f"坏行 {s['bad']} 行）；如需重新导入，请加 --restart")
             stream.close()
             ctx.exit(1 if s["refused"] or s["bad"] else 0)
-        click.echo(f"{name}: continuing an interrupted import after line {prog.state['line']} "
-                   f"(--restart starts from line 1)", err=True)
+        click.echo(f"{name}：从第 {prog.state['line']} 行之后继续上次中断的导入（--restart 从第 1 行重新开始）",
+                   err=True)
         stream.seek(prog.state["offset"])
     st = prog.state if prog is not None else {"offset": 0, "line": 0, "done": False, **{k: 0 for k in COUNTS}}
     total_bytes = None if prog is None else prog.key["size"]
@@ -123,7 +123,7 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
             st["spooled"] += res.spooled
             st["refused"] += res.rejected
             for pid, reason in res.refused.items():
-                click.echo(f"{name}:{lines_of.get(pid, '?')}: refused by the store (kept in rejected/): {reason}",
+                click.echo(f"{name}:{lines_of.get(pid, '?')}: 帖子库拒收（已保存到 rejected/）：{reason}",
                            err=True)
             pending.clear()
             lines_of.clear()
@@ -164,8 +164,8 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
     if prog is not None:
         prog.save()
     app.extensions["opinion_desk.store"].refresh()
-    click.echo(f"{name}: {st['read']} posts read, {st['indexed']} indexed, {st['spooled']} spooled, "
-               f"{st['refused']} refused by the store, {st['bad']} bad lines")
+    click.echo(f"{name}：读取 {st['read']} 条，入库 {st['indexed']} 条，暂存 {st['spooled']} 条，"
+               f"帖子库拒收 {st['refused']} 条，坏行 {st['bad']} 行")
     if st["bad"] or st["refused"]:
         ctx.exit(1)
 
@@ -190,15 +190,18 @@ def rejected_list(ctx: click.Context, limit: int) -> None:
     """Count the kept posts by reason and show the latest few."""
     from collections import Counter
 
+    from .. import timefmt
+
     _, pipeline = _pipeline(ctx)
     dead = pipeline.dead
     recs = [r for f in dead.files() for r in dead.read(f)]
-    click.echo(f"{len(recs)} rejected posts in {dead.dir}")
+    tz = timefmt.zone(get_config(ctx))
+    click.echo(f"{dead.dir} 中有 {len(recs)} 条被拒帖子")
     for reason, n in Counter(str(r.get("reason"))[:120] for r in recs).most_common(20):
         click.echo(f"  {n:6d}  {reason}")
     for r in recs[-limit:] if limit > 0 else []:
         post = r.get("post") or {}
-        click.echo(f"{r.get('at', '')}  {post.get('source', '?')}/{post.get('source_id', '?')}  ({r.get('where')}): "
+        click.echo(f"{timefmt.fmt(r.get('at'), tz)}  {post.get('source', '?')}/{post.get('source_id', '?')}  ({r.get('where')}): "
                    f"{r.get('reason')}")
 
 
@@ -215,9 +218,8 @@ def rejected_retry(ctx: click.Context) -> None:
         res = pipeline.retry_rejected(progress=bar.update)
     app.extensions["opinion_desk.store"].refresh()
     for e in res.errors[:50]:
-        click.echo(f"still refused: {e}", err=True)
-    click.echo(f"{before} rejected posts retried: {res.indexed} indexed, {res.spooled} spooled, "
-               f"{res.rejected} refused again")
+        click.echo(f"仍被拒收：{e}", err=True)
+    click.echo(f"重试 {before} 条被拒帖子：入库 {res.indexed} 条，暂存 {res.spooled} 条，再次被拒 {res.rejected} 条")
     if res.rejected:
         ctx.exit(1)
 

@@ -14,7 +14,7 @@ def test_analyze_cli_reports_bad_lines_and_keeps_good_ones(tmp_path):
     out = tmp_path / "out.jsonl"
     r = CliRunner().invoke(main, ["analyze", str(src), "-o", str(out), "--workers", "1", "--no-progress"])
     assert r.exit_code == 0, r.output
-    assert ":2: skipped: not valid JSON" in r.stderr and ":3: skipped: expected a JSON object" in r.stderr
+    assert ":2: 已跳过：不是有效的 JSON" in r.stderr and ":3: 已跳过：应为 JSON 对象" in r.stderr
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [x["id"] for x in rows] == ["a", "b"]
     for k in ("tokens", "keywords", "sentiment", "sentiment_label", "simhash", "topic_id", "rumour_score", "rumour_cues"):
@@ -31,9 +31,9 @@ def test_analyze_cli_odd_lines(tmp_path):
     out = tmp_path / "out.jsonl"
     r = CliRunner().invoke(main, ["analyze", str(src), "-o", str(out), "--workers", "1", "--no-progress"])
     assert r.exit_code == 0 and r.exception is None, r.output
-    assert ":2: skipped: not valid JSON that can be read" in r.stderr
-    assert ":3: skipped: field 'text': not Unicode" in r.stderr and ":4: skipped: field 'text': expected a string" in r.stderr
-    assert ":5: skipped: not valid JSON" in r.stderr and ":1:" not in r.stderr
+    assert ":2: 已跳过：嵌套过深" in r.stderr
+    assert ":3: 已跳过：field 'text': 不是有效的 Unicode" in r.stderr and ":4: 已跳过：field 'text': 应为字符串" in r.stderr
+    assert ":5: 已跳过：不是有效的 JSON" in r.stderr and ":1:" not in r.stderr
     assert [json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()] == ["a", "n"]
 
 

@@ -55,7 +55,7 @@ def test_import_reports_bad_lines_and_keeps_good_ones(tmp_path):
     assert f"{f}:5: field 'text': 缺少正文或正文为空" in out
     assert f"{f}:7: field 'created_at': 无法识别的时间" in out
     assert f"{f}:9: 不是 UTF-8 文本" in out
-    assert "4 posts read, 4 indexed, 0 spooled, 0 refused by the store, 4 bad lines" in out
+    assert "读取 4 条，入库 4 条，暂存 0 条，帖子库拒收 0 条，坏行 4 行" in out
     assert _count(conf) == 4
     assert _count(conf, text="食堂", sources=["file-a"]) == 4
 
@@ -95,7 +95,7 @@ def test_odd_lines_are_reported_by_number_and_the_import_goes_on(tmp_path):
         expect = f"{f}:{n}: field '{field}'" if field else f"{f}:{n}: "
         assert expect in r.output, (n, field, r.output)
     assert f"{f}:1:" not in r.output  # the BOM line is a good line
-    assert f"{good_n} posts read, {good_n} indexed, 0 spooled, 0 refused by the store, {len(bad_lines)} bad lines" \
+    assert f"读取 {good_n} 条，入库 {good_n} 条，暂存 0 条，帖子库拒收 0 条，坏行 {len(bad_lines)} 行" \
         in r.output
     assert _count(conf) == good_n
 
@@ -106,17 +106,17 @@ def test_a_finished_import_is_not_repeated_unless_restarted(tmp_path):
                                     ensure_ascii=False) + "\n" for i in range(5)), encoding="utf-8")
     conf = _conf(tmp_path)
     r1 = CliRunner().invoke(main, ["--config", str(conf), "import", str(f)])
-    assert r1.exit_code == 0 and "5 posts read, 5 indexed" in r1.output
+    assert r1.exit_code == 0 and "读取 5 条，入库 5 条" in r1.output
     r2 = CliRunner().invoke(main, ["--config", str(conf), "import", str(f)])
-    assert r2.exit_code == 0 and "already imported" in r2.output and "--restart" in r2.output
+    assert r2.exit_code == 0 and "已导入过" in r2.output and "--restart" in r2.output
     r3 = CliRunner().invoke(main, ["--config", str(conf), "import", str(f), "--restart"])
-    assert r3.exit_code == 0 and "5 posts read, 5 indexed" in r3.output
+    assert r3.exit_code == 0 and "读取 5 条，入库 5 条" in r3.output
     assert _count(conf) == 5
     with f.open("a", encoding="utf-8") as fh:  # a changed file is a new import
         fh.write(json.dumps({"id": "p5", "text": "新增", "created_at": "2026-11-24T09:00:00+08:00"},
                             ensure_ascii=False) + "\n")
     r4 = CliRunner().invoke(main, ["--config", str(conf), "import", str(f)])
-    assert r4.exit_code == 0 and "6 posts read, 6 indexed" in r4.output
+    assert r4.exit_code == 0 and "读取 6 条，入库 6 条" in r4.output
     assert _count(conf) == 6
 
 
@@ -145,7 +145,7 @@ def test_a_killed_import_resumes_where_it_stopped(tmp_path):
 
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "continuing an interrupted import after line" in r.stderr
+    assert "行之后继续上次中断的导入" in r.stderr
     assert _count(conf) == n
     archived = [rec for rec in EvidenceArchive(tmp_path / "var" / "evidence").records()]
     # each batch is archived once; only a kill between a batch's store write and its progress save (a few ms)
@@ -183,19 +183,19 @@ def test_store_refusals_fail_the_import_and_are_retried_after_the_fix(tmp_path, 
     try:
         r = CliRunner().invoke(main, ["--config", str(conf), "import", str(f)])
         assert r.exit_code == 1, r.output
-        assert "5 posts read, 3 indexed, 0 spooled, 2 refused by the store, 0 bad lines" in r.output
-        assert f"{f}:3: refused by the store" in r.output and f"{f}:4: refused by the store" in r.output
+        assert "读取 5 条，入库 3 条，暂存 0 条，帖子库拒收 2 条，坏行 0 行" in r.output
+        assert f"{f}:3: 帖子库拒收" in r.output and f"{f}:4: 帖子库拒收" in r.output
         assert "mapper_parsing_exception" in r.output or "document_parsing_exception" in r.output
         r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "list"])
-        assert r.exit_code == 0 and "2 rejected posts" in r.output
+        assert r.exit_code == 0 and "有 2 条被拒帖子" in r.output
         r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "retry"])
-        assert r.exit_code == 1 and "2 rejected posts retried: 0 indexed, 0 spooled, 2 refused again" in r.output
+        assert r.exit_code == 1 and "重试 2 条被拒帖子：入库 0 条，暂存 0 条，再次被拒 2 条" in r.output
         es.indices.delete(index=f"{prefix}-2026.10")  # the fix
         r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "retry"])
-        assert r.exit_code == 0 and "2 rejected posts retried: 2 indexed, 0 spooled, 0 refused again" in r.output
+        assert r.exit_code == 0 and "重试 2 条被拒帖子：入库 2 条，暂存 0 条，再次被拒 0 条" in r.output
         assert _count(conf) == 5
         r = CliRunner().invoke(main, ["--config", str(conf), "rejected", "list"])
-        assert "0 rejected posts" in r.output
+        assert "有 0 条被拒帖子" in r.output
     finally:
         for name in es.indices.get(index=f"{prefix}-*").body:
             es.indices.delete(index=name)

@@ -44,5 +44,5 @@ def test_a_thousand_mixed_lines(tmp_path):
     for line, field in bad.items():
         want = f"{f}:{line}: field '{field}" if field else f"{f}:{line}: "
         assert want in r.output, (line, field)
-    assert f"{good} posts read, {good} indexed, 0 spooled, 0 refused by the store, {len(bad)} bad lines" in r.output
+    assert f"读取 {good} 条，入库 {good} 条，暂存 0 条，帖子库拒收 0 条，坏行 {len(bad)} 行" in r.output
     assert _count(conf) == good

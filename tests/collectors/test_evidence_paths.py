@@ -56,7 +56,7 @@ def test_old_name_based_folders_are_still_read_verified_and_pruned(tmp_path):
     cfg = tmp_path / "desk.toml"
     cfg.write_text(f'[desk]\ndata_dir = "{tmp_path}"\n', encoding="utf-8")
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "verify", "--source", "rss/gov"])
-    assert r.exit_code == 0 and "2 file(s), 2 payload(s) checked, 0 problem(s)" in r.output
+    assert r.exit_code == 0 and "2 个文件，校验 2 份原始数据，0 个问题" in r.output
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "show", rec["post_id"]])
     assert r.exit_code == 1 and "evidence reindex" in r.output  # an archive older than its index
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "reindex"])
@@ -84,4 +84,4 @@ def test_evidence_show_with_a_hostile_source_option(tmp_path):
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "show", "x", "--source", "../.."])
     assert r.exit_code == 1 and "证据存档中没有帖子 x" in r.output
     r = CliRunner().invoke(main, ["--config", str(cfg), "evidence", "verify", "--source", ".."])
-    assert r.exit_code == 1 and "no archive files" in r.output
+    assert r.exit_code == 1 and "证据存档文件" in r.output
