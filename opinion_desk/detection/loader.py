@@ -18,14 +18,15 @@ from jsonschema import Draft202012Validator
 
 from ..errors import RuleError
 from ..safe_yaml import Limits, YAMLLimitError, load_file, loads
+from . import message
 from .durations import parse_duration
 from .regex import compile_rule_regex
-from .rule import PostFilter, RuleSpec
+from .rule import QUERY_KEYS, PostFilter, RuleSpec
 from .schema import base_schema, schema_for
 from .types import RULE_TYPES
 from .types.base import RuleType
 
-DURATION_FIELDS = ("timeframe", "realert", "aggregation", "resolve_after")
+DURATION_FIELDS = ("timeframe", "realert", "aggregation", "resolve_after", "exponential_realert")
 DEFAULT_TIMEFRAME = timedelta(minutes=10)
 LIMITS = Limits(max_bytes=64 * 1024, max_depth=20, max_aliases=50, max_nodes=20_000)  # a rule is a page of YAML
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def _schema_message(err: Any) -> str:
         return f"expected {want}, got {type(err.instance).__name__} {err.instance!r}"
     if v == "enum":
         return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    if v == "anyOf" and tuple(err.absolute_path)[-1:] == ("query_key",):
+        return f"query_key 取值 {err.instance!r} 无效：应为一个字段或字段列表（至多 4 个），可用字段：{'、'.join(QUERY_KEYS)}"
     if v == "required":
         return err.message.replace("is a required property", "is required")
     return err.message
@@ -127,6 +130,10 @@ def _check(data: Any, node: yaml.Node | None, file: str) -> RuleSpec:
             notes += [str(fail(("filter", "regex", i), n)) for n in compile_rule_regex(rx)[1]]
         except ValueError as e:
             raise fail(("filter", "regex", i), str(e)) from None
+    for path, reason in message.check(data, tuple(getattr(cls, "MATCH_FIELDS", ()))):
+        raise fail(path, reason)
+    if "exponential_realert" in data and durations["exponential_realert"] < (durations.get("realert") or timedelta(minutes=30)):
+        raise fail(("exponential_realert",), "exponential_realert 是 realert 加倍的上限，不能小于 realert")
     options = {k: v for k, v in data.items() if k in cls.OPTIONS}
     spec = RuleSpec(
         name=data["name"], type=data["type"], file=file,
@@ -135,6 +142,7 @@ def _check(data: Any, node: yaml.Node | None, file: str) -> RuleSpec:
         channels=list(data.get("channels") or ["dashboard"]),
         query_key=data.get("query_key", "none"),
         realert=durations.get("realert") or timedelta(minutes=30),
+        exponential_realert=durations.get("exponential_realert"), message=message.spec_message(data),
         aggregation=durations.get("aggregation"),
         resolve_after=durations.get("resolve_after") or timedelta(minutes=30),
         description=data.get("description", ""),

@@ -11,7 +11,10 @@ from ..models import Post
 from .regex import compile_rule_regex
 
 SEVERITIES = {"low": "一般", "medium": "较大", "high": "重大", "critical": "特别重大"}
-QUERY_KEYS = ("none", "topic", "keyword", "region", "source", "author", "platform", "hashtag", "simhash")
+QUERY_KEYS = ("none", "topic", "keyword", "region", "source", "author", "platform", "hashtag", "simhash",
+              "author_id", "author_type", "sentiment", "event_id", "mid", "repost_of", "topic_id", "mention", "title")
+MAX_QUERY_KEYS = 4  # fields in a compound query_key
+KEY_SEP = " / "  # between the values of a compound key ("青山县 / weibo")
 
 
 class PostFilter:
@@ -106,8 +109,9 @@ class RuleSpec:
     timeframe: timedelta
     severity: str = "medium"
     channels: list[str] = field(default_factory=lambda: ["dashboard"])
-    query_key: str = "none"
+    query_key: str | list[str] = "none"  # a field, or a list of fields (a compound key)
     realert: timedelta = timedelta(minutes=30)
+    exponential_realert: timedelta | None = None  # realert doubles while firing, up to this (ElastAlert)
     aggregation: timedelta | None = None
     resolve_after: timedelta = timedelta(minutes=30)
     description: str = ""
@@ -115,13 +119,24 @@ class RuleSpec:
     enabled: bool = True
     filter: PostFilter = field(default_factory=lambda: PostFilter({}))
     options: dict[str, Any] = field(default_factory=dict)
+    message: dict[str, Any] = field(default_factory=dict)  # alert_subject/alert_text (+ _args): detection/message.py
     raw: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)  # "field.path" -> line, for errors found later
     notes: list[str] = field(default_factory=list)  # warnings for `rules check` (e.g. RE2 dialect differences)
 
     def keys_of(self, post: Post) -> list[str]:
-        """The ``query_key`` values of a post (a post may count under several keywords or hashtags)."""
+        """The ``query_key`` values of a post (a post may count under several keywords or hashtags). A list of
+        fields is a compound key: one value per combination, joined by " / " ("青山县 / weibo")."""
         qk = self.query_key
+        if isinstance(qk, (list, tuple)):
+            combos = [""]
+            for i, f in enumerate(qk):
+                vals = self._field_keys(post, f)
+                combos = [(c + KEY_SEP + v) if i else v for c in combos for v in vals][:50]
+            return combos
+        return self._field_keys(post, qk)
+
+    def _field_keys(self, post: Post, qk: str) -> list[str]:
         if qk == "none":
             return [""]
         if qk == "keyword":
@@ -129,11 +144,16 @@ class RuleSpec:
             return words or [""]
         if qk == "hashtag":
             return list(post.hashtags) or [""]
+        if qk == "mention":
+            return list(post.mentions[:5]) or [""]
         if qk == "simhash":
             return [post.simhash or post.id]
-        value = {"topic": post.topic_label or post.topic_id, "region": post.region, "source": post.source,
-                 "author": post.author or post.author_id, "platform": post.platform}[qk]
-        return [value or ""]
+        if qk == "event_id":  # set by event grouping when present; else the post is its own event
+            return [str(getattr(post, "event_id", "") or post.simhash or post.id)]
+        getters = {"topic": lambda: post.topic_label or post.topic_id, "author": lambda: post.author or post.author_id,
+                   "sentiment": lambda: post.sentiment_label}
+        value = getters[qk]() if qk in getters else getattr(post, qk, "")
+        return [str(value or "")]
 
 
 @dataclass
@@ -151,8 +171,23 @@ class Match:
     value: float | None = None
     kind: str = "match"
     details: dict[str, Any] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)  # sample_of() of the first posts (the engine)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "key": self.key, "time": self.time.isoformat(), "kind": self.kind,
                 "reason": self.reason, "value": self.value, "post_ids": list(self.post_ids),
                 "details": dict(self.details)}
+
+
+SAMPLE_FIELDS = ("source", "platform", "author", "title", "url", "sentiment_label", "rumour_score")
+
+
+def sample_of(post: Post) -> dict[str, Any]:
+    """What a message shows of a sample post, taken when the engine counted it (not read back from the store,
+    which may not have made it searchable yet)."""
+    d: dict[str, Any] = {k: getattr(post, k, None) for k in SAMPLE_FIELDS}
+    d.update(id=post.id, text=(post.text or "")[:300], created_at=post.created_at.isoformat())
+    ev = getattr(post, "event_id", None)
+    if ev:
+        d["event_id"] = ev
+    return d

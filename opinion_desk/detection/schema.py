@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .rule import QUERY_KEYS, SEVERITIES
+from .rule import MAX_QUERY_KEYS, QUERY_KEYS, SEVERITIES
 from .types import RULE_TYPES
 from .types.base import DURATION
 
@@ -43,9 +43,19 @@ COMMON: dict[str, Any] = {
     "enabled": {"type": "boolean"},
     "severity": {"enum": list(SEVERITIES), "description": "low 一般 / medium 较大 / high 重大 / critical 特别重大"},
     "channels": {**STRINGS, "description": "channel names (dashboard, and those defined by the admin)"},
-    "query_key": {"enum": list(QUERY_KEYS), "description": "count separately per this post field"},
+    "query_key": {"anyOf": [{"enum": list(QUERY_KEYS)},
+                            {"type": "array", "items": {"enum": list(QUERY_KEYS)}, "minItems": 1,
+                             "maxItems": MAX_QUERY_KEYS, "uniqueItems": True}],
+                  "description": "count separately per this post field, or per combination of a list of fields"},
     "timeframe": DURATION,
     "realert": DURATION,
+    "exponential_realert": {**DURATION, "description": "while the rule keeps firing, realert doubles up to this"},
+    "alert_subject": {"type": "string", "minLength": 1, "maxLength": 200,
+                      "description": "message title; {0} {1} from alert_subject_args, or {count} {key} {rule} ..."},
+    "alert_subject_args": {**STRINGS, "maxItems": 10, "description": "match fields for {0} {1} ... of alert_subject"},
+    "alert_text": {"type": "string", "minLength": 1, "maxLength": 2000,
+                   "description": "message text (replaces the reason); {0} from alert_text_args, or named fields"},
+    "alert_text_args": {**STRINGS, "maxItems": 10, "description": "match fields for {0} {1} ... of alert_text"},
     "aggregation": DURATION,
     "resolve_after": DURATION,
     "filter": FILTER,

@@ -16,7 +16,7 @@ def run(lr, posts, until_minute=None, step=1.0):
     """Feed posts minute by minute with a tick each minute; returns the matches."""
     out = []
     clock = ManualClock(T0)
-    eng = Engine(clock=clock, sink=lambda m, spec: out.append(m))
+    eng = Engine(clock=clock, sink=lambda m, spec: out.append(m) if m.kind != "update" else None)
     eng.add_rule(lr)
     posts = sorted(posts, key=lambda p: p.created_at)
     end = until_minute if until_minute is not None else (posts[-1].created_at - T0).total_seconds() / 60 + 1
@@ -37,7 +37,8 @@ def run(lr, posts, until_minute=None, step=1.0):
 
 def test_registry() -> None:
     assert set(RULE_TYPES) == {"spike", "frequency", "flatline", "new_term", "keyword", "sentiment_surge", "rumour",
-                               "cardinality"}
+                               "cardinality", "blacklist", "whitelist", "change", "percentage_match",
+                               "metric_aggregation"}
 
 
 def test_keyword_is_jieba_aware() -> None:

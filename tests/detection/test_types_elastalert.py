@@ -1,0 +1,276 @@
+"""The ElastAlert2 features analysts miss most: query_key on any field or a list of fields, the blacklist,
+whitelist, change, percentage_match and metric_aggregation types, per-rule message templates and
+exponential_realert — each through the engine, on event time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from opinion_desk.detection import message, realert
+from opinion_desk.detection.clock import ManualClock
+from opinion_desk.detection.engine import Engine
+from opinion_desk.detection.loader import load_rule_file, parse_rule
+from opinion_desk.detection.types import RULE_TYPES
+from opinion_desk.errors import RuleError
+
+from .helpers import T0, post, rule
+
+
+def run(lr, posts, until_minute=None):
+    """Posts minute by minute, a tick each minute; the matches."""
+    out = []
+    clock = ManualClock(T0)
+    eng = Engine(clock=clock, sink=lambda m, spec: out.append(m))
+    eng.add_rule(lr)
+    posts = sorted(posts, key=lambda p: p.created_at)
+    end = until_minute if until_minute is not None else (posts[-1].created_at - T0).total_seconds() / 60 + 1
+    t, i = 0.0, 0
+    while t <= end:
+        now = T0 + timedelta(minutes=t)
+        batch = []
+        while i < len(posts) and posts[i].created_at <= now:
+            batch.append(posts[i])
+            i += 1
+        clock.set(now)
+        if batch:
+            eng.on_posts(batch)
+        eng.tick(now)
+        t += 1
+    return out
+
+
+def test_registered() -> None:
+    assert {"blacklist", "whitelist", "change", "percentage_match", "metric_aggregation"} <= set(RULE_TYPES)
+
+
+# -- query_key --------------------------------------------------------------------------------------
+def test_query_key_any_field_and_compound() -> None:
+    lr = rule("name: f\ntype: frequency\ntimeframe: 10m\nnum_events: 2\nquery_key: [region, platform]\n")
+    ps = [post(0, region="青山县", platform="weibo"), post(1, region="青山县", platform="weibo"),
+          post(1, region="青山县", platform="wechat"), post(2, region="绿水县", platform="weibo")]
+    assert [m.key for m in run(lr, ps)] == ["青山县 / weibo"]
+    lr = rule("name: f\ntype: frequency\ntimeframe: 10m\nnum_events: 2\nquery_key: author_type\n")
+    assert [m.key for m in run(lr, [post(0, author_type="gov"), post(1, author_type="gov")])] == ["gov"]
+
+
+def test_query_key_list_fields_multiply() -> None:
+    spec = parse_rule("name: f\ntype: frequency\nnum_events: 2\nquery_key: [hashtag, region]\n", "r.yaml")
+    assert spec.keys_of(post(0, hashtags=["泄洪", "青山"], region="青山县")) == ["泄洪 / 青山县", "青山 / 青山县"]
+
+
+def test_query_key_unknown_field_is_named_in_chinese() -> None:
+    with pytest.raises(RuleError) as e:
+        parse_rule("name: f\ntype: frequency\nnum_events: 2\nquery_key: [region, colour]\n", "r.yaml")
+    assert e.value.line == 4 and e.value.field == "query_key" and "无效" in e.value.reason
+
+
+# -- blacklist / whitelist --------------------------------------------------------------------------
+def test_blacklist_inline_and_file(tmp_path) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "accounts.txt").write_text("# 重点账号\n造谣小号A\n\n营销号B  # 注释\n", encoding="utf-8")
+    f = tmp_path / "b.yaml"
+    f.write_text("name: 黑名单\ntype: blacklist\ncompare_key: author\nblacklist: [某某]\n"
+                 "blacklist_file: lists/accounts.txt\n", encoding="utf-8")
+    lr = load_rule_file(f)
+    ms = run(lr, [post(0, author="营销号B"), post(1, author="路人"), post(2, author="某某"), post(3, author="造谣小号A")])
+    assert [m.key for m in ms] == ["营销号B", "某某", "造谣小号A"]
+    assert "在黑名单中" in ms[0].reason and ms[0].details["compare_value"] == "营销号B"
+
+
+def test_blacklist_list_field_and_query_key() -> None:
+    lr = rule("name: b\ntype: blacklist\ncompare_key: hashtags\nblacklist: [谣言话题]\nquery_key: region\n")
+    ms = run(lr, [post(0, hashtags=["日常", "谣言话题"], region="青山县"), post(1, hashtags=["日常"])])
+    assert [(m.key, m.details["compare_value"]) for m in ms] == [("青山县", "谣言话题")]
+
+
+@pytest.mark.parametrize("name,why", [("../outside.txt", "规则目录内"), ("/etc/passwd", "绝对路径"),
+                                      ("missing.txt", "无法读取"), ("big.txt", "过大"), ("gbk.txt", "第 2 行不是 UTF-8")])
+def test_blacklist_file_is_loaded_safely(tmp_path, name, why) -> None:
+    d = tmp_path / "rules"
+    d.mkdir()
+    (tmp_path / "outside.txt").write_text("x\n", encoding="utf-8")
+    (d / "big.txt").write_bytes(b"a\n" * 600_000)
+    (d / "gbk.txt").write_bytes("甲\n".encode() + "乙\n".encode("gbk"))
+    f = d / "b.yaml"
+    f.write_text(f"name: 黑名单\ntype: blacklist\ncompare_key: author\nblacklist_file: {name}\n", encoding="utf-8")
+    with pytest.raises(RuleError) as e:
+        load_rule_file(f)
+    assert e.value.line == 4 and e.value.field == "blacklist_file" and why in e.value.reason
+
+
+def test_blacklist_needs_a_list() -> None:
+    with pytest.raises(RuleError) as e:
+        rule("name: b\ntype: blacklist\ncompare_key: author\n")
+    assert "blacklist_file" in e.value.reason
+
+
+def test_whitelist_and_ignore_null() -> None:
+    lr = rule("name: w\ntype: whitelist\ncompare_key: author\nwhitelist: [青山县人民政府, 青山发布]\n"
+              "filter: {keywords: [青山县政府通报]}\n")
+    ps = [post(0, "青山县政府通报", tokens=["青山县政府通报"], author="青山发布"),
+          post(1, "青山县政府通报", tokens=["青山县政府通报"], author="青山县发布厅"),
+          post(2, "青山县政府通报", tokens=["青山县政府通报"], author="")]
+    assert [m.key for m in run(lr, ps)] == ["青山县发布厅"]
+    lr = rule("name: w\ntype: whitelist\ncompare_key: region\nwhitelist: [青山县]\nignore_null: false\n")
+    assert len(run(lr, [post(0, region=""), post(1, region="青山县")])) == 1
+
+
+# -- change -----------------------------------------------------------------------------------------
+def test_change_per_key_within_timeframe() -> None:
+    lr = rule("name: c\ntype: change\nquery_key: author\ncompare_key: region\ntimeframe: 1h\n")
+    ps = [post(0, author="甲", region="北京"), post(5, author="甲", region="北京"), post(10, author="甲", region="广东"),
+          post(11, author="乙", region="上海"), post(12, author="甲", region=""),  # ignore_null
+          post(100, author="乙", region="浙江")]  # 89 minutes later: the old value was forgotten
+    ms = run(lr, ps)
+    assert [(m.key, m.details["old_value"], m.details["new_value"]) for m in ms] == [("甲", "北京", "广东")]
+    assert "由「北京」变为「广东」" in ms[0].reason and len(ms[0].post_ids) == 2
+
+
+def test_change_ignores_late_posts_and_needs_query_key() -> None:
+    lr = rule("name: c\ntype: change\nquery_key: author\ncompare_key: [region, author_type]\ntimeframe: 1h\n")
+    late = post(1, author="甲", region="北京", author_type="user")
+    ms = run(lr, [post(2, author="甲", region="广东", author_type="user"), post(3, author="甲", region="广东",
+                                                                              author_type="verified")])
+    assert [m.details["new_value"] for m in ms] == ["广东 / verified"]
+    assert lr.rtype.on_post(late, ["甲"], T0) == []  # older than the last one seen: not compared
+    with pytest.raises(RuleError):
+        rule("name: c\ntype: change\ncompare_key: region\n")
+
+
+# -- percentage_match -------------------------------------------------------------------------------
+def test_percentage_match_max_and_min_denominator() -> None:
+    lr = rule("name: p\ntype: percentage_match\ntimeframe: 30m\nmatch_bucket_filter: {sentiment: [neg]}\n"
+              "max_percentage: 60\nmin_denominator: 10\nresolve_after: 10m\n")
+    calm = [post(m, sentiment_label="neg" if m % 2 else "pos") for m in range(0, 10)]  # 50 %
+    angry = [post(10 + k * 0.5, sentiment_label="neg") for k in range(10)]  # share climbs past 60 %
+    ms = run(lr, calm + angry, until_minute=90)
+    fired = [m for m in ms if m.kind == "match"]
+    assert len(fired) == 1 and fired[0].details["percentage"] > 60 and fired[0].details["total"] >= 10
+    assert "高于上限 60%" in fired[0].reason
+    assert [m.kind for m in ms][-1] == "resolved"
+    few = [post(0, sentiment_label="neg") for _ in range(5)]
+    assert run(rule("name: p\ntype: percentage_match\nmatch_bucket_filter: {sentiment: [neg]}\nmax_percentage: 60\n"
+                    "min_denominator: 10\n"), few) == []
+
+
+def test_percentage_match_min_percentage_and_needs_a_bound() -> None:
+    lr = rule("name: p\ntype: percentage_match\ntimeframe: 1h\nquery_key: topic\n"
+              "match_bucket_filter: {author_types: [gov, media]}\nmin_percentage: 10\nmin_denominator: 5\n")
+    ms = run(lr, [post(k, topic_label="泄洪", author_type="user") for k in range(6)])
+    assert [m.key for m in ms] == ["泄洪"] and ms[0].details["percentage"] == 0
+    with pytest.raises(RuleError):
+        rule("name: p\ntype: percentage_match\nmatch_bucket_filter: {sentiment: [neg]}\n")
+    with pytest.raises(RuleError) as e:
+        rule("name: p\ntype: percentage_match\nmatch_bucket_filter: {colour: [red]}\nmax_percentage: 5\n")
+    assert e.value.field and e.value.field.startswith("match_bucket_filter")
+
+
+# -- metric_aggregation -----------------------------------------------------------------------------
+@pytest.mark.parametrize("agg,threshold,expect", [("max", "max_threshold: 1000", 5000), ("sum", "max_threshold: 5500", 5600),
+                                                   ("avg", "max_threshold: 1000", 1400), ("min", "min_threshold: 50", 0),
+                                                   ("value_count", "max_threshold: 3", 4)])
+def test_metric_aggregation_numeric(agg, threshold, expect) -> None:
+    lr = rule(f"name: m\ntype: metric_aggregation\ntimeframe: 1h\nmetric_agg_key: reposts\nmetric_agg_type: {agg}\n"
+              f"{threshold}\n")
+    ps = [post(0, reposts=0), post(1, reposts=200), post(2, reposts=400), post(3, reposts=5000)]
+    ms = run(lr, ps)
+    assert ms and ms[0].kind == "match" and ms[0].details["metric_value"] == pytest.approx(expect)
+
+
+def test_metric_aggregation_counts_a_recollected_post_once_with_its_latest_figures() -> None:
+    lr = rule("name: m\ntype: metric_aggregation\ntimeframe: 1h\nmetric_agg_key: reposts\nmetric_agg_type: sum\n"
+              "max_threshold: 900\nquery_key: region\n")
+    p1 = post(0, reposts=100, region="青山县")
+    again = post(0, reposts=1000, region="青山县")
+    again.source_id = p1.source_id
+    ms = run(lr, [p1, again])
+    assert [(m.key, m.value) for m in ms] == [("青山县", 1000)]
+
+
+def test_metric_aggregation_cardinality_and_checks() -> None:
+    lr = rule("name: m\ntype: metric_aggregation\ntimeframe: 10m\nmetric_agg_key: author\n"
+              "metric_agg_type: cardinality\nmax_threshold: 2\nmin_doc_count: 3\n")
+    ms = run(lr, [post(0, author="甲"), post(1, author="乙"), post(2, author="甲"), post(3, author="丙")])
+    assert ms[0].details["metric_value"] == 3 and "不同取值数" in ms[0].reason
+    for bad in ("metric_agg_key: author\nmetric_agg_type: max\nmax_threshold: 1\n",
+                "metric_agg_key: reposts\nmetric_agg_type: sum\n"):
+        with pytest.raises(RuleError):
+            rule(f"name: m\ntype: metric_aggregation\n{bad}")
+
+
+def test_new_types_save_and_restore_state() -> None:
+    for text in ("name: c\ntype: change\nquery_key: author\ncompare_key: region\n",
+                 "name: p\ntype: percentage_match\nmatch_bucket_filter: {sentiment: [neg]}\nmax_percentage: 5\n",
+                 "name: m\ntype: metric_aggregation\nmetric_agg_key: likes\nmetric_agg_type: max\nmax_threshold: 5\n"):
+        a, b = rule(text), rule(text)
+        a.rtype.on_post(post(0, author="甲", region="北京", likes=9, sentiment_label="neg"), ["k"], T0)
+        b.rtype.load_state(__import__("json").loads(__import__("json").dumps(a.rtype.state())))
+        assert b.rtype.state() == a.rtype.state()
+
+
+# -- message templates ------------------------------------------------------------------------------
+def test_templates_render_positional_and_named_fields() -> None:
+    spec = parse_rule("name: 转发过万\ntype: metric_aggregation\nmetric_agg_key: reposts\nmetric_agg_type: max\n"
+                      "max_threshold: 10000\nquery_key: region\n"
+                      "alert_subject: '【{0}】{rule}：最高转发 {metric_value:.0f}'\nalert_subject_args: [key]\n"
+                      "alert_text: '{1} 出现 {count} 次；样例：{samples[0].author}：{samples[0].text}（{0}）'\n"
+                      "alert_text_args: ['samples[0].url', key]\n", "r.yaml")
+    alert = {"rule": "转发过万", "key": "青山县", "count": 2, "value": 12000.0, "severity_zh": "较大",
+             "details": {"metric_value": 12000.0}, "first_match": "2024-05-01T00:00:00+00:00"}
+    posts = [{"author": "网友", "text": "[点此](http://x.cn)", "url": "http://x.cn/1"}]
+    out = message.render_message(spec.message, alert, posts)
+    assert out["subject"] == "【青山县】转发过万：最高转发 12000"
+    assert out["text"] == "青山县 出现 2 次；样例：网友：[点此](http://x.cn)（http://x.cn/1）"
+    assert message.render_message(spec.message, alert, [])["text"].startswith("青山县 出现 2 次；样例：<缺失>")
+
+
+@pytest.mark.parametrize("tpl,why", [("{foo}", "未知字段 'foo'"), ("{0.__class__}", "写法无效"),
+                                     ("{rule.__globals__}", "没有下级字段"), ("{count!r}", "不支持转换"),
+                                     ("{count:>99999}", "不支持的格式"), ("{samples[7].text}", "超出范围"),
+                                     ("{samples[0].password}", "没有字段"), ("{1}", "至少 2 项"), ("{", "模板格式错误")])
+def test_templates_refused_at_load_name_the_file_line_and_field(tpl, why) -> None:
+    text = f"name: t\ntype: frequency\nnum_events: 2\nalert_text_args: [count]\nalert_text: {tpl!r}\n"
+    with pytest.raises(RuleError) as e:
+        parse_rule(text, "rules/t.yaml")
+    assert (e.value.file, e.value.line, e.value.field) == ("rules/t.yaml", 5, "alert_text") and why in e.value.reason
+
+
+def test_template_args_are_checked_too() -> None:
+    with pytest.raises(RuleError) as e:
+        parse_rule("name: t\ntype: frequency\nnum_events: 2\nalert_subject: '{0}'\nalert_subject_args: [count, nope]\n",
+                   "t.yaml")
+    assert e.value.field == "alert_subject_args[1]" and "未知字段 'nope'" in e.value.reason
+    with pytest.raises(RuleError):  # the type's own fields are known only to that type
+        parse_rule("name: t\ntype: frequency\nnum_events: 2\nalert_text: '{metric_value}'\n", "t.yaml")
+
+
+def test_rendered_values_are_bounded_and_never_objects() -> None:
+    ctx = message.context({"rule": "r", "details": {"x": {"a": 1}}}, [{"text": "长" * 5000}])
+    assert message.render("{samples[0].text}", [], ctx) == "长" * message.MAX_VALUE
+    assert message.lookup(ctx, "rule") == "r" and message.render("{0}", ["x"], ctx) == message.MISSING
+
+
+# -- exponential_realert ----------------------------------------------------------------------------
+def test_exponential_realert_doubles_while_firing_and_resets_after_quiet() -> None:
+    spec = parse_rule("name: k\ntype: keyword\nrealert: 10m\nexponential_realert: 1h\n", "k.yaml")
+    m = timedelta(minutes=1)
+    t0 = T0
+    d1 = realert.details(spec, None, None, t0)  # first notice
+    assert d1 == {"realert_seconds": 600}
+    d2 = realert.details(spec, t0, d1, t0 + 11 * m)  # fired again right after realert: doubles
+    assert realert.interval(spec, d2) == timedelta(minutes=20)
+    d3 = realert.details(spec, t0 + 11 * m, d2, t0 + 32 * m)
+    d4 = realert.details(spec, t0 + 32 * m, d3, t0 + 73 * m)
+    assert realert.interval(spec, d3) == timedelta(minutes=40) and realert.interval(spec, d4) == timedelta(hours=1)
+    d5 = realert.details(spec, t0 + 73 * m, d4, t0 + 400 * m)  # quiet for more than twice the interval: reset
+    assert realert.interval(spec, d5) == timedelta(minutes=10)
+    plain = parse_rule("name: k\ntype: keyword\nrealert: 10m\n", "k.yaml")
+    assert realert.details(plain, t0, d4, t0 + 11 * m) == {} and realert.interval(plain, d4) == timedelta(minutes=10)
+
+
+def test_exponential_realert_below_realert_is_refused() -> None:
+    with pytest.raises(RuleError) as e:
+        parse_rule("name: k\ntype: keyword\nrealert: 1h\nexponential_realert: 10m\n", "k.yaml")
+    assert e.value.line == 4 and e.value.field == "exponential_realert"
