@@ -28,6 +28,7 @@ from ..errors import StoreError, StoreUnavailable
 from ..models import Post
 from . import check_term_field, interval_step, post_from_doc, split_terms, to_us, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
+from . import rollup
 from .grams import bigrams, gram_terms, needles, query_parts
 
 SCHEMA_SQL = """
@@ -47,9 +48,9 @@ CREATE INDEX IF NOT EXISTS posts_author ON posts(author, created_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(terms, detail=none);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_grams USING fts5(grams, detail=none);
 """
-#: PRAGMA user_version: 2 = posts_grams and posts.body filled for every post (a file made before is filled once
-#: at open)
-SCHEMA_VERSION = 2
+#: PRAGMA user_version: 2 = posts_grams and posts.body filled for every post; 3 = the rollup tables
+#: (:mod:`.rollup`) filled (a file made before is filled once at open)
+SCHEMA_VERSION = 3
 #: a post's reach (reposts + comments + likes), the "reach" sort
 REACH_SQL = ("(COALESCE(json_extract({a}.doc, '$.reposts'), 0) + COALESCE(json_extract({a}.doc, '$.comments'), 0)"
              " + COALESCE(json_extract({a}.doc, '$.likes'), 0))")
@@ -89,9 +90,23 @@ class SQLiteStore(PostStore):
         self._memory_lock = threading.RLock()
         self._closed = False
         with self._write_lock, self._conn() as c:
-            c.executescript(SCHEMA_SQL)
-            if c.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            c.executescript(SCHEMA_SQL + rollup.SCHEMA_SQL)
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if version < 2:
                 self._fill_grams(c)
+            if version < 3:
+                self._fill_rollups(c)
+
+    def _fill_rollups(self, c: sqlite3.Connection) -> None:
+        """Once per file made before the rollup tables: count every post already stored into them."""
+        import logging
+
+        if c.execute("SELECT 1 FROM posts LIMIT 1").fetchone():
+            logging.getLogger(__name__).warning("SQLite store %s: filling the rollup tables (once)", self.path)
+        c.execute("BEGIN IMMEDIATE")
+        rollup.fill(c)
+        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        c.execute("COMMIT")
 
     def _fill_grams(self, c: sqlite3.Connection) -> None:
         """Once per file made before ``posts_grams``: index the bigrams of every post already stored."""
@@ -120,7 +135,7 @@ class SQLiteStore(PostStore):
             c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES (?, ?)", batch)
             c.executemany("UPDATE posts SET body=? WHERE rowid=?", bodies)
             last = rows[-1][0]
-        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        c.execute("PRAGMA user_version = 2")
         c.execute("COMMIT")
 
     # connections -----------------------------------------------------------------------------------------
@@ -222,7 +237,9 @@ class SQLiteStore(PostStore):
                 c.execute("BEGIN IMMEDIATE")
                 c.executemany("DELETE FROM posts_fts WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
                 c.executemany("DELETE FROM posts_grams WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
+                rollup.apply_ids(c, [i for (i,) in ids], -1)  # the rows replaced leave the rollups
                 c.executemany(UPSERT_SQL, rows)
+                rollup.apply_ids(c, [i for (i,) in ids], 1)
                 c.executemany("INSERT INTO posts_fts(rowid, terms) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
                               terms)
                 c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
@@ -251,6 +268,7 @@ class SQLiteStore(PostStore):
                 c.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)", (us,))
                 c.execute("DELETE FROM posts_grams WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)",
                           (us,))
+                rollup.apply(c, "WHERE p.created_at < ?", [us], -1)
                 n = c.execute("DELETE FROM posts WHERE created_at < ?", (us,)).rowcount
                 c.execute("COMMIT")
             except sqlite3.Error as e:
@@ -376,13 +394,41 @@ class SQLiteStore(PostStore):
 
     def date_histogram(self, query: PostQuery, interval: str = "1h") -> list[tuple[datetime, int]]:
         step = interval_step(interval)
-        where, args = self._where(query)
-        rows = self._query(f"SELECT (created_at / {step}) * {step} AS b, COUNT(*) FROM posts{where} GROUP BY b",
-                           args)
-        return zero_fill({int(b): n for b, n in rows}, interval, query)
+
+        def scan(q: PostQuery) -> dict[int, int]:
+            where, args = self._where(q)
+            rows = self._query(f"SELECT (created_at / {step}) * {step} AS b, COUNT(*) FROM posts{where} GROUP BY b",
+                               args)
+            return {int(b): n for b, n in rows}
+
+        if not rollup.time_only(query, labels_ok=True):
+            return zero_fill(scan(query), interval, query)
+        since = None if query.since is None else to_us(query.since)
+        until = None if query.until is None else to_us(query.until)
+        try:
+            with self._conn() as c:
+                counts = rollup.histogram(c, query, step, since, until, scan)
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store {self.path}: query failed: {e}") from None
+        return zero_fill(counts, interval, query)
 
     def top_terms(self, query: PostQuery, field: str = "tokens", size: int = 10) -> list[tuple[str, int]]:
         check_term_field(field)
+        if rollup.time_only(query, labels_ok=False):
+            since = None if query.since is None else to_us(query.since)
+            until = None if query.until is None else to_us(query.until)
+            try:
+                with self._conn() as c:
+                    got = rollup.top(c, query, field, size, since, until,
+                                     lambda q: self._top_scan(q, field, 1_000_000))
+            except sqlite3.Error as e:
+                raise StoreError(f"SQLite store {self.path}: query failed: {e}") from None
+            if got is not None:
+                return got
+        return self._top_scan(query, field, size)
+
+    def _top_scan(self, query: PostQuery, field: str, size: int) -> list[tuple[str, int]]:
+        """top_terms read from the matching posts."""
         where, args = self._where(query, alias="p")
         if field in LIST_FIELDS:
             sql = (f"SELECT j.value AS t, COUNT(DISTINCT p.rowid) AS n FROM posts p, json_each(p.{field}) j{where}"
