@@ -1,9 +1,8 @@
 """帖子详情: /posts/<id> — the original link, the author and author type, the analysis with its reasons, the
 near-duplicates (SimHash within 3 bits, within 3 days), the event it belongs to, its pictures, the archived raw
 payload with its sha256 (found through the evidence index, :mod:`opinion_desk.collectors.evidence_index`), and the
-actions: 立案 from this post, or note it on an open incident.
-
-There is no route to mark a post as an incident's official answer, so the page offers none.
+actions: 立案 from this post, add it to an incident (snapshotted as evidence, audited) and mark it as an incident's
+official answer (a manual publication on its platform's channel; :mod:`opinion_desk.incidents.attach`).
 """
 
 from __future__ import annotations
@@ -12,13 +11,15 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from ..collectors.evidence import digest
+from ..errors import IncidentError
 from ..display import platform_name
 from ..models import Post
 from ..store import get_store
 from ..store.base import PostQuery
+from .auth import require_role
 from .search import AUTHOR_TYPES, RUMOUR_SCORE, SENTIMENTS, reach, tz, tz_label
 
 bp = Blueprint("posts", __name__)
@@ -146,3 +147,42 @@ def api_evidence(post_id: str):  # noqa: ANN201
     if p is None:
         return jsonify(error=f"没有帖子 {post_id}"), 404
     return jsonify(post_id=p.id, **evidence(p))
+
+
+@bp.errorhandler(IncidentError)
+def _refused(e: IncidentError):  # noqa: ANN202
+    return jsonify(error=str(e)), (403 if str(e).startswith("权限不足") else 400)
+
+
+def _incident_arg() -> int:
+    data = request.get_json(silent=True)
+    v = data.get("incident_id") if isinstance(data, dict) else None
+    try:
+        inc = int(v)
+    except (TypeError, ValueError):
+        raise IncidentError("请选择事件（incident_id 应为事件编号）") from None
+    if inc < 1:
+        raise IncidentError("请选择事件（incident_id 应为事件编号）")
+    return inc
+
+
+@bp.post("/api/v1/posts/<post_id>/incident")
+@require_role("duty", "approver")
+def api_add_to_incident(post_id: str):  # noqa: ANN201
+    """Add the post to an incident: ``{"incident_id": N}``; snapshotted as evidence and audited."""
+    from ..incidents.attach import add_post
+    from ..incidents.service import get_desk
+    from .incidents import _actor
+
+    return jsonify(add_post(get_desk(), _incident_arg(), _actor(), post_id)), 201
+
+
+@bp.post("/api/v1/posts/<post_id>/official-answer")
+@require_role("duty", "approver")
+def api_official_answer(post_id: str):  # noqa: ANN201
+    """Mark the post as an incident's official answer: ``{"incident_id": N}`` (a manual publication)."""
+    from ..incidents.attach import official_answer
+    from ..incidents.service import get_desk
+    from .incidents import _actor
+
+    return jsonify(official_answer(get_desk(), _incident_arg(), _actor(), post_id)), 201

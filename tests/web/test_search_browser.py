@@ -56,8 +56,8 @@ def test_search_post_and_event(posts, live_server, page, artifacts):
     assert digest(posts["first"].raw) in ev and "校验一致" in ev and '"mid": "5100"' in ev
     assert pg.get_attribute("#orig-link", "href") == "https://weibo.com/7000000002/5100"
     assert "谣言" in pg.inner_text("#post-analysis")
-    pg.wait_for_function("document.querySelectorAll('#note-incident option').length >= 1 && "
-                         "!document.querySelector('#note-incident').textContent.includes('加载中')")
+    pg.wait_for_function("document.querySelectorAll('#attach-incident option').length >= 1 && "
+                         "!document.querySelector('#attach-incident').textContent.includes('加载中')")
     pg.screenshot(path=str(artifacts / "post_detail_1366.png"), full_page=True)
 
     # its event: the propagation graph is drawn
