@@ -108,14 +108,14 @@ def _entries(path: Path) -> tuple[list[tuple[dict[str, Any], dict[str, int]]], l
         items = data["sources"]
         node = next(v for k, v in root.value if getattr(k, "value", None) == "sources")
         if not isinstance(items, list):
-            return [], [SourceProblem(f, node.start_mark.line + 1, "sources", "expected a list of sources")]
+            return [], [SourceProblem(f, node.start_mark.line + 1, "sources", "应为信息源列表")]
         extra = sorted(set(data) - {"sources"})
-        problems = [SourceProblem(f, root.start_mark.line + 1, k, "unknown top-level key (only 'sources')")
+        problems = [SourceProblem(f, root.start_mark.line + 1, k, "未知的顶层键（只能是 'sources'）")
                     for k in extra]
         return [(it, _line_map(n)) for it, n in zip(items, node.value)], problems
     if isinstance(data, dict):
         return [(data, _line_map(root))], []
-    return [], [SourceProblem(f, 1, None, "expected a source mapping or 'sources: [...]'")]
+    return [], [SourceProblem(f, 1, None, "应为一个信息源（映射）或 'sources: [...]'")]
 
 
 def resolve_credentials(creds: dict[str, Any], base_dir: Path) -> dict[str, str]:
@@ -149,7 +149,7 @@ def check_entry(item: Any, lines: dict[str, int], file: str, base_dir: Path,
 
     line = lines.get("")
     if not isinstance(item, dict):
-        return None, [SourceProblem(file, line, None, f"expected a mapping, got {type(item).__name__}")]
+        return None, [SourceProblem(file, line, None, f"应为映射，收到 {type(item).__name__}")]
     name = item.get("name")
     probs: list[SourceProblem] = []
 
@@ -158,11 +158,11 @@ def check_entry(item: Any, lines: dict[str, int], file: str, base_dir: Path,
                                    reason, name if isinstance(name, str) else None))
 
     if not isinstance(name, str) or not NAME_RE.match(name):
-        bad("name", f"missing or bad name {name!r} (letters, digits, '-', '_', '.')")
+        bad("name", f"缺少名称或名称不合法 {name!r}（只能用字母、数字、'-'、'_'、'.'）")
     kind = item.get("type")
     cls = None
     if not isinstance(kind, str) or kind not in REGISTRY:
-        bad("type", f"missing or unknown type {kind!r}; known: {', '.join(sorted(REGISTRY))}")
+        bad("type", f"缺少类型或类型未知 {kind!r}；可选：{', '.join(sorted(REGISTRY))}")
     else:
         cls = collector_class(kind)
     durations: dict[str, float] = {}
@@ -172,18 +172,18 @@ def check_entry(item: Any, lines: dict[str, int], file: str, base_dir: Path,
         except ValueError as e:
             bad(key, str(e))
     if "cadence" in durations and durations["cadence"] < 10 and item.get("type") != "replay":
-        bad("cadence", f"{durations['cadence']:g}s is too often for a real site (at least 10s)")
+        bad("cadence", f"{durations['cadence']:g} 秒对真实网站太频繁（至少 10 秒）")
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
-        bad("enabled", f"expected true or false, got {enabled!r}")
+        bad("enabled", f"应为 true 或 false，收到 {enabled!r}")
     alert_after = item.get("alert_after")
     if alert_after is not None and (not isinstance(alert_after, int) or isinstance(alert_after, bool)
                                     or alert_after < 1):
-        bad("alert_after", f"expected a whole number >= 1, got {alert_after!r}")
+        bad("alert_after", f"应为不小于 1 的整数，收到 {alert_after!r}")
     creds_raw = item.get("credentials") or {}
     creds: dict[str, str] = {}
     if not isinstance(creds_raw, dict):
-        bad("credentials", "expected a mapping like {cookie_env: WEIBO_COOKIE}")
+        bad("credentials", "应为映射，如 {cookie_env: WEIBO_COOKIE}")
     elif resolve and enabled is not False:  # a disabled source may lack its secrets
         try:
             creds = resolve_credentials(creds_raw, base_dir)
@@ -222,7 +222,7 @@ def load_sources(sources_dir: str | Path, resolve: bool = True) -> SourceSet:
                 continue
             if spec.name in seen:
                 out.problems.append(SourceProblem(str(path), lines.get("name"), "name",
-                                                  f"duplicate name (first declared at {seen[spec.name]})",
+                                                  f"名称重复（首次声明于 {seen[spec.name]}）",
                                                   spec.name))
                 continue
             seen[spec.name] = spec.where

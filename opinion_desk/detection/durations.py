@@ -21,7 +21,7 @@ for _names, _secs in (
 
 _ONE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zA-Z\u4e00-\u9fff]+)")
 MAPPING_KEYS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 7 * 86400}
-HELP = "want e.g. 30s, 5m, 1h, 7d, '90 minutes', '5分钟' or {minutes: 5}"
+HELP = "应为如 30s、5m、1h、7d、'90 minutes'、'5分钟' 或 {minutes: 5}"
 MAX_SECONDS = 3660 * 86400  # ten years: longer is a typo (and past what a timedelta can hold)
 PATTERN = r"^\s*(\d+(\.\d+)?\s*[a-zA-Z\u4e00-\u9fff]+\s*)+$"
 
@@ -34,32 +34,32 @@ def parse_duration(value: Any) -> timedelta:
         total = 0.0
         for k, v in value.items():
             if k not in MAPPING_KEYS or isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ValueError(f"bad duration {value!r} ({HELP})")
+                raise ValueError(f"无法识别的时长 {value!r}（{HELP}）")
             total += MAPPING_KEYS[k] * float(v)
         return _bounded(total, value)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"bad duration {value!r} ({HELP})")
+        raise ValueError(f"无法识别的时长 {value!r}（{HELP}）")
     s = value.strip().lower()
     pos = 0
     total = 0.0
     for m in _ONE.finditer(s):
         if s[pos:m.start()].strip():
-            raise ValueError(f"bad duration {value!r} ({HELP})")
+            raise ValueError(f"无法识别的时长 {value!r}（{HELP}）")
         unit = m.group(2)
         if unit not in UNITS:
-            raise ValueError(f"bad duration {value!r}: unknown unit '{m.group(2)}' ({HELP})")
+            raise ValueError(f"无法识别的时长 {value!r}：未知单位 '{m.group(2)}'（{HELP}）")
         total += float(m.group(1)) * UNITS[unit]
         pos = m.end()
     if pos == 0 or s[pos:].strip():
-        raise ValueError(f"bad duration {value!r} ({HELP})")
+        raise ValueError(f"无法识别的时长 {value!r}（{HELP}）")
     return _bounded(total, value)
 
 
 def _bounded(total: float, value: Any) -> timedelta:
     if not total > 0:  # also NaN
-        raise ValueError(f"duration {value!r} must be longer than zero")
+        raise ValueError(f"时长 {value!r} 必须大于零")
     if total > MAX_SECONDS:
-        raise ValueError(f"duration {value!r} is too long (at most {MAX_SECONDS // 86400} days)")
+        raise ValueError(f"时长 {value!r} 太长（最多 {MAX_SECONDS // 86400} 天）")
     return timedelta(seconds=total)
 
 

@@ -69,7 +69,7 @@ def add_silence():  # noqa: ANN201
     """``{"rule": NAME or "*", "key": "", "duration": "2h", "reason": "..."}``; recorded under the user's name."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return jsonify(error="body must be a JSON object"), 400
+        return jsonify(error="请求体应为 JSON 对象"), 400
     rule = str(data.get("rule") or "*")
     for field in ("rule", "key", "reason"):  # a lone surrogate cannot be stored (nor audited)
         try:
@@ -81,7 +81,7 @@ def add_silence():  # noqa: ANN201
     except ValueError as e:
         return jsonify(error=f"field 'duration': {e}", field="duration"), 400
     if dur > timedelta(days=30):
-        return jsonify(error="field 'duration': at most 30 days", field="duration"), 400
+        return jsonify(error="field 'duration': 最长 30 天", field="duration"), 400
     now = datetime.now(timezone.utc)
     user = current_user()
     s = Silence(rule=rule, key=str(data.get("key") or ""), until=now + dur, reason=str(data.get("reason") or ""),

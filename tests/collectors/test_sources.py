@@ -67,7 +67,7 @@ def test_duplicate_names_across_files(tmp_path):
         (tmp_path / f).write_text("name: same\ntype: rss\nurl: http://x/rss\n", encoding="utf-8")
     found = load_sources(tmp_path)
     assert len(found.specs) == 1
-    assert "duplicate name (first declared at" in str(found.problems[0]) and "b.yaml:1" in str(found.problems[0])
+    assert "名称重复（首次声明于" in str(found.problems[0]) and "b.yaml:1" in str(found.problems[0])
 
 
 def test_shipped_examples_are_valid():

@@ -16,7 +16,7 @@ def test_accepted_forms(text, secs) -> None:
 def test_bad_durations_say_what_is_accepted(bad) -> None:
     with pytest.raises(ValueError) as e:
         parse_duration(bad)
-    assert "duration" in str(e.value)
+    assert "时长" in str(e.value)
 
 
 def test_format_in_chinese() -> None:
