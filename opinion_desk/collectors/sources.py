@@ -5,6 +5,7 @@ A file holds one source (a mapping with ``name`` and ``type``) or several (``sou
     sources:
       - name: weibo-county            # unique across all files; posts carry it as their ``source``
         type: weibo                   # one of the collector kinds (REGISTRY)
+        title: 县域微博关键词         # the name people read on pages and in the CLI (or display_name:)
         cadence: 5m                   # seconds, or "90s" / "5m" / "2h"
         jitter: 30s                   # random delay added to each run (spreads the load)
         enabled: true

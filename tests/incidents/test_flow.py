@@ -45,6 +45,7 @@ def test_whole_path_to_verified(app, login_as, flood_posts, weibo, wechat):
     assert r.status_code == 201, r.get_json()
     d = r.get_json()
     draft = d["drafts"][-1]
+    assert draft["author"] == "test-duty" and draft["author_name"] == "值班员小王"  # a person reads the name
     # the draft's long form keeps #话题# for a post made by hand; statuses/share refuses them, so what the desk
     # shares is a summary without them (asserted after publishing, below)
     assert draft["weibo_text"].startswith("#青山发布# #人民路积水#【关于人民路积水情况的通报】")
