@@ -211,3 +211,12 @@ def render_message(message: dict[str, Any], alert: dict[str, Any], posts: list[d
 def spec_message(data: dict[str, Any]) -> dict[str, Any]:
     """The template fields of a rule file's data."""
     return {k: data[k] for pair in PAIRS for k in pair if k in data}
+
+
+def for_alert(message: dict[str, Any], alert: dict[str, Any], posts: list[dict[str, Any]], tz: Any) -> dict[str, str]:
+    """The rendered subject and text of an alert (kept in its details as ``message``), times in the desk's zone."""
+    if not message:
+        return {}
+    from .. import timefmt
+
+    return render_message(message, alert, posts, lambda v: timefmt.fmt(v, tz, "%Y-%m-%d %H:%M", empty=""))

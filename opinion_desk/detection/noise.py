@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..state import StateDB
 from ..state.alerts import Alert, Silence, aware, new_alert_id
 from .clock import Clock
+from . import message, realert
 from .rule import Match, RuleSpec
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,15 @@ class AlertBook:
             return self.resolve(m, spec)
         now = self.clock()
         notify = None
+        previous: tuple = (None, None)  # the key's last notice and its details (exponential_realert)
         with self.db.session_scope() as s:
             open_alert = s.scalars(select(Alert).where(Alert.rule == m.rule, Alert.key == m.key,
                                                        Alert.status.in_(("open", "silenced")))
                                    .order_by(Alert.created_at.desc()).limit(1)).first()
             if open_alert is not None:
                 since = aware(open_alert.notified_at or open_alert.created_at)
-                if now - since < spec.realert or (open_alert.notified_at is None and spec.aggregation):
+                previous = (since, dict(open_alert.details or {}))
+                if now - since < realert.interval(spec, previous[1]) or (open_alert.notified_at is None and spec.aggregation):
                     open_alert.count += 1
                     open_alert.last_match = m.time
                     ids = list(open_alert.post_ids or [])
@@ -68,7 +71,9 @@ class AlertBook:
             alert = Alert(id=new_alert_id(now, self.tz), rule=m.rule, rule_type=spec.type, severity=spec.severity, key=m.key,
                           status=status, reason=m.reason, first_match=m.time, last_match=m.time, created_at=now,
                           count=1, value=m.value, post_ids=list(m.post_ids)[:MAX_SAMPLES], duty=dict(spec.duty),
-                          description=spec.description, channels=list(spec.channels), details=_jsonable(m.details))
+                          description=spec.description, channels=list(spec.channels),
+                          details=_jsonable({**m.details, **realert.details(spec, *previous, now)}))
+            _render(alert, spec, self.tz)
             if status == "open" and not spec.aggregation:
                 alert.notified_at = now
                 notify = alert
@@ -113,6 +118,14 @@ class AlertBook:
                 fn(alert)
             except Exception:  # one listener (a channel, incidents) failing never stops the others
                 log.exception("alert listener %r failed for %s", fn, alert.id)
+
+
+def _render(alert: Alert, spec: RuleSpec, tz: tzinfo) -> None:
+    """The rule's own subject and text (alert_subject / alert_text), rendered into the alert's details."""
+    if spec.message:
+        d = alert.to_dict()
+        alert.details = {**(alert.details or {}),
+                         "message": message.for_alert(spec.message, d, list(d["details"].get("samples") or []), tz)}
 
 
 def _jsonable(d: dict) -> dict:

@@ -274,3 +274,52 @@ def test_exponential_realert_below_realert_is_refused() -> None:
     with pytest.raises(RuleError) as e:
         parse_rule("name: k\ntype: keyword\nrealert: 1h\nexponential_realert: 10m\n", "k.yaml")
     assert e.value.line == 4 and e.value.field == "exponential_realert"
+
+
+def test_exponential_realert_through_the_alert_book(tmp_path) -> None:
+    from opinion_desk.detection.noise import AlertBook
+    from opinion_desk.state import StateDB
+
+    db = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
+    db.create_all()
+    clock = ManualClock(T0)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "kw.yaml").write_text("name: 关注词\ntype: keyword\nrealert: 10m\nexponential_realert: 1h\n"
+                                                "filter: {keywords: [爆炸]}\n", encoding="utf-8")
+    eng = Engine(tmp_path / "rules", clock=clock, statedb=db)
+    eng.book = AlertBook(db, clock, eng.alert_listeners, eng.resolve_listeners)
+    eng.sink = eng.book.handle
+    eng.reload()
+    heard: list[float] = []
+    eng.alert_listeners.append(lambda a: heard.append((a.created_at - T0).total_seconds() / 60))
+    for minute in (0, 11, 22, 33, 50, 75, 100, 140, 300, 305, 312):
+        clock.set(T0 + timedelta(minutes=minute))
+        eng.on_posts([post(minute, tokens=["爆炸"])])
+    # 10 min, then 20, 40, 60 (the cap) while it keeps firing; after a quiet spell back to 10
+    assert heard == [0, 11, 33, 75, 140, 300, 312]
+
+
+def test_alert_book_renders_the_rule_message_into_the_alert(tmp_path) -> None:
+    from opinion_desk.detection.noise import AlertBook
+    from opinion_desk.state import StateDB
+    from opinion_desk.state.alerts import Alert
+
+    db = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
+    db.create_all()
+    clock = ManualClock(T0)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "b.yaml").write_text(
+        "name: 重点账号\ntype: blacklist\ncompare_key: author\nblacklist: [造谣小号A]\n"
+        "alert_subject: '重点账号「{compare_value}」发帖'\nalert_text: '{key} 于 {time} 发帖（第 {count} 次）'\n",
+        encoding="utf-8")
+    eng = Engine(tmp_path / "rules", clock=clock, statedb=db)
+    eng.book = AlertBook(db, clock, eng.alert_listeners, eng.resolve_listeners)
+    eng.sink = eng.book.handle
+    eng.reload()
+    heard = []
+    eng.alert_listeners.append(lambda a: heard.append(a.to_dict()))
+    eng.on_posts([post(0, author="造谣小号A")])
+    msg = heard[0]["details"]["message"]
+    assert msg == {"subject": "重点账号「造谣小号A」发帖", "text": "造谣小号A 于 2024-05-01 00:00 发帖（第 1 次）"}
+    with db.session_scope() as s:
+        assert s.query(Alert).one().details["message"] == msg

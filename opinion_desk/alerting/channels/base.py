@@ -84,6 +84,9 @@ def title(payload: dict[str, Any]) -> str:
         e = payload["escalation"]
         return f"【{e['kind_zh']}】事件#{e['incident_id']}「{e['title']}」（{e['level']}）"
     a = payload["alert"]
+    subject = ((a.get("details") or {}).get("message") or {}).get("subject")  # the rule's alert_subject
+    if subject and payload["kind"] != "resolved":
+        return plain(subject)
     key = f"「{plain(a['key'])}」" if a.get("key") else ""
     if payload["kind"] == "resolved":
         return f"【舆情平息】{a['rule']}{key}"
