@@ -63,20 +63,33 @@ def _dotted(path: tuple) -> str:
     return s
 
 
+_TYPES_ZH = {"integer": "整数", "number": "数字", "string": "文字", "boolean": "true/false", "array": "列表",
+             "object": "映射", "null": "空"}
+
+
 def _schema_message(err: Any) -> str:
-    v = err.validator
+    """A schema error in Chinese (field names and allowed values as written in the rule file)."""
+    v, val, inst = err.validator, err.validator_value, err.instance
     if v == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-        return f"unknown field {', '.join(repr(e) for e in extra)}"
+        extra = sorted(set(inst) - set(err.schema.get("properties", {})))
+        return f"未知字段 {', '.join(repr(e) for e in extra)}"
     if v == "type":
-        want = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
-        return f"expected {want}, got {type(err.instance).__name__} {err.instance!r}"
+        wants = [val] if isinstance(val, str) else list(val)
+        want = " 或 ".join(f"{w}（{_TYPES_ZH.get(w, w)}）" for w in wants)
+        return f"应为 {want}，实际是 {type(inst).__name__} {inst!r}"
     if v == "enum":
-        return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+        return f"{inst!r} 不是可选值之一（{', '.join(map(str, val))}）"
     if v == "anyOf" and tuple(err.absolute_path)[-1:] == ("query_key",):
-        return f"query_key 取值 {err.instance!r} 无效：应为一个字段或字段列表（至多 4 个），可用字段：{'、'.join(QUERY_KEYS)}"
+        return f"query_key 取值 {inst!r} 无效：应为一个字段或字段列表（至多 4 个），可用字段：{'、'.join(QUERY_KEYS)}"
     if v == "required":
-        return err.message.replace("is a required property", "is required")
+        missing = [r for r in val if isinstance(inst, dict) and r not in inst]
+        return f"缺少必填字段 {', '.join(repr(m) for m in missing)}"
+    zh = {"minimum": f"不能小于 {val}", "maximum": f"不能大于 {val}", "exclusiveMinimum": f"须大于 {val}",
+          "exclusiveMaximum": f"须小于 {val}", "minLength": f"不能为空（至少 {val} 个字）", "maxLength": f"过长（至多 {val} 个字）",
+          "minItems": f"至少要有 {val} 项", "maxItems": f"至多 {val} 项", "uniqueItems": "列表中有重复项",
+          "minProperties": f"至少要写 {val} 个字段"}
+    if v in zh:
+        return f"{inst!r} {zh[v]}" if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") else zh[v]
     return err.message
 
 
@@ -91,7 +104,7 @@ def parse_rule(text: str, file: str) -> RuleSpec:
 
 def _check(data: Any, node: yaml.Node | None, file: str) -> RuleSpec:
     if node is None or not isinstance(data, dict):
-        raise RuleError(file, "a rule file must be a YAML mapping (name: ..., type: ...)", 1)
+        raise RuleError(file, "规则文件必须是 YAML 映射（name: ...、type: ...）", 1)
     lines = _line_map(node)
 
     def fail(path: tuple, reason: str) -> RuleError:
@@ -103,7 +116,7 @@ def _check(data: Any, node: yaml.Node | None, file: str) -> RuleSpec:
     for err in Draft202012Validator(base_schema()).iter_errors(data):
         path = tuple(err.absolute_path)
         if err.validator == "enum" and path == ("type",):
-            raise fail(path, f"unknown rule type {data.get('type')!r} (known: {', '.join(sorted(RULE_TYPES))})")
+            raise fail(path, f"未知的规则类型 {data.get('type')!r}（可用：{', '.join(sorted(RULE_TYPES))}）")
         raise fail(path, _schema_message(err))
     errors = sorted(Draft202012Validator(schema_for(data["type"])).iter_errors(data),
                     key=lambda e: lines.get(tuple(e.absolute_path), 0))
@@ -161,7 +174,7 @@ def build(spec: RuleSpec) -> RuleType:
     try:
         return RULE_TYPES[spec.type](spec)
     except (ValueError, TypeError, KeyError, OverflowError) as e:
-        raise RuleError(spec.file, f"cannot build the {spec.type} rule: {e}", 1) from None
+        raise RuleError(spec.file, f"无法建立 {spec.type} 规则：{e}", spec.lines.get("type", 1)) from None
 
 
 def load_rule_file(path: str | Path) -> LoadedRule:
@@ -200,7 +213,7 @@ def load_dir(directory: str | Path) -> tuple[dict[str, LoadedRule], list[RuleErr
             errors.append(e)
             continue
         if lr.spec.name in rules:
-            errors.append(RuleError(str(p), f"rule name {lr.spec.name!r} is already used by {rules[lr.spec.name].path}",
+            errors.append(RuleError(str(p), f"规则名 {lr.spec.name!r} 已被 {rules[lr.spec.name].path} 使用",
                                     lr.spec.lines.get("name", 1), "name"))
             continue
         rules[lr.spec.name] = lr

@@ -18,7 +18,7 @@ def test_rules_check_names_bad_file_and_keeps_going(tmp_path) -> None:
     (d / "b.yaml").write_text("name: 坏\ntype: spike\nthreshold_cur: many\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["rules", "check", str(d)], env={"OPINION_DESK__DESK__DATA_DIR": str(tmp_path / "var")})
     assert r.exit_code == 1
-    assert "正常  " in r.output and "b.yaml:3: field 'threshold_cur': expected integer" in r.output
+    assert "正常  " in r.output and "b.yaml:3: field 'threshold_cur': 应为 integer（整数）" in r.output
 
 
 def test_rules_test_dry_run_on_a_file(tmp_path) -> None:

@@ -15,16 +15,16 @@ from opinion_desk.errors import RuleError
 REPO = Path(__file__).resolve().parents[2]
 
 BAD = {
-    "unknown_type": ("name: a\ntype: spikee\n", 2, "type", "unknown rule type 'spikee'"),
+    "unknown_type": ("name: a\ntype: spikee\n", 2, "type", "未知的规则类型 'spikee'"),
     "bad_duration": ("name: a\ntype: spike\n# c\ntimeframe: 5 minuts\n", 4, "timeframe", "无法识别的时长 '5 minuts'"),
     "bad_regex": ("name: a\ntype: keyword\nfilter:\n  regex:\n    - ok\n    - '(abc'\n", 6, "filter.regex[1]", "does not compile"),
-    "wrong_type": ("name: a\ntype: frequency\nnum_events: many\n", 3, "num_events", "expected integer, got str 'many'"),
+    "wrong_type": ("name: a\ntype: frequency\nnum_events: many\n", 3, "num_events", "应为 integer（整数），实际是 str 'many'"),
     "not_yaml": ("name: a\ntype: [spike\n  x: :\n", 3, None, "not valid YAML"),
-    "unknown_field": ("name: a\ntype: spike\nspike_heigth: 3\n", 3, "spike_heigth", "unknown field"),
+    "unknown_field": ("name: a\ntype: spike\nspike_heigth: 3\n", 3, "spike_heigth", "未知字段"),
     "bad_option_duration": ("name: a\ntype: new_term\nterms_window: 7 dayz\n", 3, "terms_window", "无法识别的时长"),
-    "missing_required": ("name: a\ntype: cardinality\n", 1, None, "'max_cardinality' is required"),
-    "bad_label": ("name: a\ntype: spike\nfilter:\n  sentiment: [angry]\n", 4, "filter.sentiment[0]", "'angry' is not one of"),
-    "not_a_mapping": ("- name: a\n", 1, None, "must be a YAML mapping"),
+    "missing_required": ("name: a\ntype: cardinality\n", 1, None, "缺少必填字段 'max_cardinality'"),
+    "bad_label": ("name: a\ntype: spike\nfilter:\n  sentiment: [angry]\n", 4, "filter.sentiment[0]", "'angry' 不是可选值之一"),
+    "not_a_mapping": ("- name: a\n", 1, None, "必须是 YAML 映射"),
 }
 
 

@@ -323,3 +323,30 @@ def test_alert_book_renders_the_rule_message_into_the_alert(tmp_path) -> None:
     assert msg == {"subject": "重点账号「造谣小号A」发帖", "text": "造谣小号A 于 2024-05-01 00:00 发帖（第 1 次）"}
     with db.session_scope() as s:
         assert s.query(Alert).one().details["message"] == msg
+
+
+def test_rules_check_names_file_line_and_field_in_chinese(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from opinion_desk.cli import main
+
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "names.txt").write_text("造谣小号A\n", encoding="utf-8")
+    (d / "a.yaml").write_text("name: 黑名单\ntype: blacklist\ncompare_key: author\nblacklist_file: names.txt\n"
+                              "alert_text: '{compare_value} 发帖 {count} 次'\n", encoding="utf-8")
+    (d / "b.yaml").write_text("name: 指标\ntype: metric_aggregation\nmetric_agg_key: reposts\nmetric_agg_type: median\n"
+                              "max_threshold: 5\n", encoding="utf-8")
+    (d / "c.yaml").write_text("name: 占比\ntype: percentage_match\nmatch_bucket_filter: {sentiment: [neg]}\n",
+                              encoding="utf-8")
+    (d / "d.yaml").write_text("name: 变化\ntype: change\ncompare_key: region\nalert_text: '{old_value}→{new_valu}'\n"
+                              "query_key: author\n", encoding="utf-8")
+    (d / "e.yaml").write_text("name: 名单\ntype: whitelist\ncompare_key: author\nwhitelist_file: ../x.txt\n",
+                              encoding="utf-8")
+    r = CliRunner().invoke(main, ["rules", "check", str(d)], env={"OPINION_DESK__DESK__DATA_DIR": str(tmp_path / "var")})
+    assert r.exit_code == 1
+    assert "正常  " in r.output and "a.yaml" in r.output
+    assert "b.yaml:4: field 'metric_agg_type': 'median' 不是可选值之一" in r.output
+    assert "c.yaml:2: field 'max_percentage': percentage_match 需要 min_percentage 或 max_percentage" in r.output
+    assert "d.yaml:4: field 'alert_text': 未知字段 'new_valu'" in r.output
+    assert "e.yaml:4: field 'whitelist_file': 名单文件须在规则目录内" in r.output

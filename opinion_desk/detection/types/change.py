@@ -13,7 +13,7 @@ from ...models import Post
 from ..durations import format_duration
 from ..rule import Match, RuleSpec
 from .base import RuleType, key_label, ts
-from .fields import VALUE_FIELDS, label, values
+from .fields import VALUE_FIELDS, label, rule_error, values
 
 MAX_KEYS = 100_000  # keys remembered; the oldest are forgotten first
 
@@ -35,7 +35,7 @@ class ChangeRule(RuleType):
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
         if spec.query_key in ("none", None):
-            raise ValueError("change 规则需要 query_key（比较谁的取值变化）")
+            raise rule_error(spec, "query_key", "change 规则需要 query_key（比较谁的取值变化）")
         ck = self.o["compare_key"]
         self.fields: list[str] = [ck] if isinstance(ck, str) else list(ck)
         self.last: dict[str, tuple[str, float, str]] = {}  # key -> (value, time, post id)

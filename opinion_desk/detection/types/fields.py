@@ -52,3 +52,11 @@ def number(post: Post, name: str) -> float | None:
 
 def label(name: str) -> str:
     return (VALUE_FIELDS.get(name) or NUMERIC_FIELDS.get(name) or (name,))[0]
+
+
+def rule_error(spec: Any, field: str, reason: str) -> Exception:
+    """A :class:`RuleError` (Chinese ``reason``) naming the rule file, the line of ``field`` (or of the rule's
+    ``type`` when the field is absent) and the field."""
+    from ...errors import RuleError
+
+    return RuleError(spec.file, reason, spec.lines.get(field) or spec.lines.get("type", 1), field)

@@ -16,7 +16,7 @@ from ...errors import RuleError
 from ...models import Post
 from ..rule import Match, RuleSpec
 from .base import RuleType, key_label
-from .fields import VALUE_FIELDS, label, values
+from .fields import VALUE_FIELDS, label, rule_error, values
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_VALUES = 50_000
@@ -84,8 +84,7 @@ class ListRule(RuleType):
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
         if self.kind not in self.o and f"{self.kind}_file" not in self.o:
-            raise RuleError(spec.file, f"{self.kind} 规则需要 {self.kind}（值列表）或 {self.kind}_file（名单文件）",
-                            spec.lines.get("compare_key", 1), self.kind)
+            raise rule_error(spec, self.kind, f"{self.kind} 规则需要 {self.kind}（值列表）或 {self.kind}_file（名单文件）")
         self.values: set[str] = {str(v).strip() for v in self.o.get(self.kind) or []}
         if f"{self.kind}_file" in self.o:
             self.values |= read_values(spec, f"{self.kind}_file")

@@ -14,7 +14,7 @@ from ...models import Post
 from ..durations import format_duration, parse_duration
 from ..rule import Match, RuleSpec
 from .base import DURATION, RuleType, key_label, positive, ts
-from .fields import NUMERIC_FIELDS, VALUE_FIELDS, label, number, values
+from .fields import NUMERIC_FIELDS, VALUE_FIELDS, label, number, rule_error, values
 
 AGG_ZH = {"min": "最小值", "max": "最大值", "avg": "平均值", "sum": "合计", "cardinality": "不同取值数",
           "value_count": "有值帖子数"}
@@ -42,9 +42,9 @@ class MetricAggregationRule(RuleType):
         super().__init__(spec)
         self.key, self.agg = self.o["metric_agg_key"], self.o["metric_agg_type"]
         if "max_threshold" not in self.o and "min_threshold" not in self.o:
-            raise ValueError("metric_aggregation 需要 max_threshold 或 min_threshold（至少一个）")
+            raise rule_error(spec, "max_threshold", "metric_aggregation 需要 max_threshold 或 min_threshold（至少一个）")
         if self.agg in ("min", "max", "avg", "sum") and self.key not in NUMERIC_FIELDS:
-            raise ValueError(f"{self.agg} 只能用于数值字段（{'、'.join(sorted(NUMERIC_FIELDS))}），"
+            raise rule_error(spec, "metric_agg_type", f"{self.agg} 只能用于数值字段（{'、'.join(sorted(NUMERIC_FIELDS))}），"
                              f"{self.key} 请用 cardinality 或 value_count")
         self.span = parse_duration(self.o["buffer_time"]) if "buffer_time" in self.o else spec.timeframe
         self.posts: dict[str, dict[str, tuple[float, Any]]] = {}  # key -> post id -> (time, value)

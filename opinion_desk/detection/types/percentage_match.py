@@ -12,6 +12,7 @@ from ...models import Post
 from ..durations import format_duration, parse_duration
 from ..rule import Match, PostFilter, RuleSpec
 from .base import DURATION, Window, WindowRule, bucket_for, key_label, positive
+from .fields import rule_error
 
 _LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 BUCKET_FILTER = {
@@ -44,7 +45,7 @@ class PercentageMatchRule(WindowRule):
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
         if "min_percentage" not in self.o and "max_percentage" not in self.o:
-            raise ValueError("percentage_match 需要 min_percentage 或 max_percentage（至少一个）")
+            raise rule_error(spec, "max_percentage", "percentage_match 需要 min_percentage 或 max_percentage（至少一个）")
         self.span = parse_duration(self.o["buffer_time"]) if "buffer_time" in self.o else spec.timeframe
         self.bucket_filter = PostFilter(dict(self.o["match_bucket_filter"]))
         self.window = Window(bucket_for(self.span), self.span * 2)  # every post the rule sees
