@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -103,21 +104,5 @@ def test_timeliness_export_months_and_times_in_the_desks_zone(app, cfg_file):
     assert {x["状态"] for x in rows} == {"待接警"}
     assert rows[0]["权威信息时限（Asia/Tokyo 时间 UTC+09:00）"] == "2026-11-12 10:00"
     r = CliRunner().invoke(cli, ["--config", cfg_file, "incidents", "export", "--month", "2026-11", "--format", "json"])
-    import json
-
     d = json.loads(r.stdout)
     assert d["timezone"] == "Asia/Tokyo" and d["incidents"][0]["opened_at"] == "2026-11-10T10:00:00+09:00"
-
-
-def test_cli_errors_are_chinese(app, cfg_file):
-    run = CliRunner().invoke
-    r = run(cli, ["--config", cfg_file, "users", "passwd", "nobody", "--password", "long-enough-1"])
-    assert r.exit_code == 1 and r.output == "错误：用户 'nobody' 不存在\n"
-    r = run(cli, ["--config", cfg_file, "users", "add", "wang", "--role", "duty", "--password", "short"])
-    assert r.exit_code == 1 and r.output.startswith("错误：") and "field 'password'" in r.output and "太短" in r.output
-    r = run(cli, ["--config", cfg_file, "silence", "remove", "99"])
-    assert r.exit_code == 1 and r.output == "错误：没有编号为 99 的静默\n"
-    r = run(cli, ["--config", cfg_file, "sources", "run", "nope"])
-    assert r.exit_code == 1 and "没有名为 'nope' 的有效信息源" in r.output
-    for out in (r.output,):
-        assert "Error" not in out

@@ -59,10 +59,14 @@ def audit_digest_cmd(ctx: click.Context, no_mail: bool) -> None:
 @click.option("--action", default=None, help="Only this action (e.g. login_failed, silence_add, rules_changed).")
 @click.pass_context
 def audit_log(ctx: click.Context, limit: int, action: str | None) -> None:
-    """Print the latest entries as JSON lines (oldest first)."""
+    """Print the latest entries as JSON lines (oldest first); ``at`` as stored (UTC, part of the hash chain), and
+    ``at_local`` in the desk's zone ([desk] timezone)."""
     from sqlalchemy import select
 
+    from .. import timefmt
     from ..state.incidents import AuditEntry
+
+    tz = timefmt.zone(get_config(ctx))
 
     with open_statedb(ctx).session_scope() as s:
         q = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
@@ -70,7 +74,8 @@ def audit_log(ctx: click.Context, limit: int, action: str | None) -> None:
             q = q.where(AuditEntry.action == action)
         rows = list(s.scalars(q))
         for e in reversed(rows):
-            click.echo(json.dumps(e.to_dict(), ensure_ascii=False))
+            d = e.to_dict()
+            click.echo(json.dumps({**d, "at_local": timefmt.fmt(d["at"], tz)}, ensure_ascii=False))
 
 
 COMMANDS = [audit_group]

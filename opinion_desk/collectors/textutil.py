@@ -9,7 +9,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
-CST = timezone(timedelta(hours=8))
+CST = timezone(timedelta(hours=8))  # the sites' own clock (Chinese sites write Beijing time), not the desk's display zone
 BLOCK_TAGS = {"p", "div", "section", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "article"}
 #: where government and news CMSs (TRS, Hanweb...) put the article body, most specific first
 ARTICLE_SELECTORS = ("#js_content", ".rich_media_content", "#zoom", ".TRS_Editor", "#UCAP-CONTENT",

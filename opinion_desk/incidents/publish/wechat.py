@@ -35,7 +35,7 @@ from ..lifecycle import now as clock
 from . import NOT_CONNECTED, AccountCheck, LiveCheck, MassSends, PublishContext, PublishError, PublishResult, not_configured
 
 TOKEN_ERRORS = {40001, 40014, 42001}
-CST = timezone(timedelta(hours=8))
+CST = timezone(timedelta(hours=8))  # WeChat counts its mass-send quota by the Beijing day, whatever the desk shows
 STATUS_ZH = {2: "原创校验失败", 3: "常规失败", 4: "平台审核不通过", 5: "发布后被删除", 6: "文章被封禁"}
 QUOTA = {"subscription": ("day", 1, "订阅号"), "service": ("month", 4, "服务号")}
 ZH = {
