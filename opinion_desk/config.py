@@ -105,6 +105,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "rules": {
         "dir": Key(str, "rules", "directory of the YAML rule files"),
         "tick_seconds": Key((int, float), 10, "how often window rules are evaluated"),
+        "allowed_lateness": Key(str, "2h", "a post this much older than now is still current: counted in its own time's window and alerted (shown as late); older posts are history"),
+        "alert_history": Key(bool, False, "history (imports, replays, a crawler catching up: posts older than allowed_lateness) raises alerts too; false = it only builds the windows and baselines"),
     },
     "auth": {
         "secure_cookies": Key(bool, False, "send the session cookie only over HTTPS (set true behind TLS)"),
@@ -175,6 +177,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "outbox_seconds": Key((int, float), 15, "how often the outbox retries due deliveries"),
         "max_attempts": Key(int, 8, "deliveries tried this many times before they are marked failed"),
         "retry_base_seconds": Key((int, float), 30, "first retry delay; doubles each attempt (capped at 1 h)"),
+        "group_wait": Key(str, "30s", "alerts of several rules on one event (a shared post) within this wait go out as one message per channel; 0s = each alert at once"),
     },
     "audit": {
         "digest_recipients": Key(list, [], "leaders who receive the daily signed digest of the audit chain by email (needs [alerting] smtp_host), e.g. [\"zhuren@example.gov.cn\"]"),
@@ -386,6 +389,13 @@ def _check_ingest_window(get: Any, err: Any) -> None:
             parse_duration(mf)
         except ValueError:
             err("ingest", "max_future", f"{mf!r} 不是时长（如 \"1d\"、\"12h\"）")
+    for sec, key in (("rules", "allowed_lateness"), ("alerting", "group_wait")):
+        v = get(sec, key)
+        if isinstance(v, str) and v.strip() not in ("0", "0s"):
+            try:
+                parse_duration(v)
+            except ValueError:
+                err(sec, key, f"{v!r} 不是时长（如 \"2h\"、\"30s\"）")
 
 
 POSITIVE = [("rules", "tick_seconds"), ("incidents", "tick_seconds"), ("alerting", "outbox_seconds"),

@@ -4,6 +4,7 @@ dispatcher subscribed to the rule engine's alert and resolve listeners."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,14 @@ def channel_definitions(settings: dict[str, Any]) -> tuple[dict[str, Any], list[
     return defs, problems
 
 
+def group_wait(settings: dict[str, Any]) -> timedelta:
+    """``[alerting] group_wait`` ("30s"; "0s" or "0" sends every alert at once)."""
+    from ..detection.durations import parse_duration
+
+    v = str(settings.get("group_wait", "30s")).strip()
+    return timedelta(0) if v in ("0", "0s", "") else parse_duration(v)
+
+
 def get_outbox(app: Flask | None = None) -> Outbox:
     return (app or current_app).extensions[EXTENSION_KEY]
 
@@ -51,7 +60,7 @@ def init_app(app: Flask) -> None:
                     float(settings["retry_base_seconds"]))
     app.extensions[EXTENSION_KEY] = outbox
     dispatcher = Dispatcher(outbox, app.extensions.get("opinion_desk.store"), settings["desk_url"],
-                            app.config["DESK"]["desk"]["timezone"])
+                            app.config["DESK"]["desk"]["timezone"], group_wait=group_wait(settings))
     app.extensions["opinion_desk.dispatcher"] = dispatcher
     engine = app.extensions.get("opinion_desk.engine")
     if engine is not None:

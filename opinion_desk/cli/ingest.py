@@ -164,6 +164,9 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
     if prog is not None:
         prog.save()
     app.extensions["opinion_desk.store"].refresh()
+    engine = app.extensions.get("opinion_desk.engine")
+    if engine is not None:  # the windows and baselines the import built are kept for the desk
+        engine.save_state()
     click.echo(f"{name}：读取 {st['read']} 条，入库 {st['indexed']} 条，暂存 {st['spooled']} 条，"
                f"帖子库拒收 {st['refused']} 条，坏行 {st['bad']} 行")
     if st["bad"] or st["refused"]:

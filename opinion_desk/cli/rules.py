@@ -93,26 +93,40 @@ def _read_posts(path: str) -> list:
 
 
 @rules_group.command("test")
-@click.argument("rule_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("rule_file", type=click.Path(exists=True))
 @click.option("--posts", "posts_file", type=click.Path(exists=True, dir_okay=False), help="JSONL file of posts to replay.")
 @click.option("--since", default=None, help="Replay the store's posts of this last span instead, e.g. 7d, 24h.")
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @click.option("--analyze/--no-analyze", default=True, show_default=True,
               help="Analyse posts from the file that carry no tokens (segmentation, sentiment, topic, rumour).")
+@click.option("--raw", is_flag=True,
+              help="List every time a condition became true, without the desk's realert, updates and silences.")
 @click.pass_context
 def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: str | None, as_json: bool,
-             analyze: bool) -> None:
-    """Dry-run RULE_FILE over posts: prints each match with its time and the posts behind it; sends nothing."""
-    from ..detection.loader import load_rule_file
-    from ..detection.replay import match_record, replay
+             analyze: bool, raw: bool) -> None:
+    """Dry-run RULE_FILE (or every rule of a directory) over posts, as the live desk would: its tick
+    ([rules] tick_seconds), allowed lateness, realert, updates of a growing alert and active silences. Prints
+    each notice the desk would send (告警 / 更新 / 平息) with its time and posts; sends nothing."""
+    from ..detection.loader import load_dir, load_rule_file
+    from ..detection.replay import match_record
     from ..errors import RuleError
 
     if bool(posts_file) == bool(since):
         raise click.UsageError("--posts 文件 与 --since 时长 须且只能给出一个")
-    try:
-        lr = load_rule_file(rule_file)
-    except RuleError as e:
-        raise click.ClickException(str(e)) from None
+    if Path(rule_file).is_dir():
+        loaded, errors = load_dir(rule_file)
+        for e in errors:
+            click.echo(f"错误  {e}", err=True)
+        rules = sorted(loaded.values(), key=lambda lr: lr.path)
+        if not rules:
+            raise click.ClickException(f"{rule_file}：没有可用的规则")
+    else:
+        try:
+            rules = [load_rule_file(rule_file)]
+        except RuleError as e:
+            raise click.ClickException(str(e)) from None
+    lr = rules[0]
+    run = _live_replay(ctx, rules, raw)
     if posts_file:
         posts = _read_posts(posts_file)
         if analyze and any(not p.tokens for p in posts):
@@ -124,33 +138,64 @@ def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: 
             for i in range(0, len(need), 500):
                 annotate(need[i:i + 500], analyzers.Analyzer())
         by_id = {p.id: p for p in posts}
-        matches = replay([lr], posts)
+        matches = run(posts)
         n_posts = len(posts)
     else:
-        matches, by_id, n_posts = _replay_store(ctx, lr, since)
+        matches, by_id, n_posts = _replay_store(ctx, rules, since, run)
     records = [match_record(m, by_id) for m, _ in matches]
     tz = timefmt.zone(get_config(ctx))
     if as_json:
-        click.echo(json.dumps({"rule": lr.spec.name, "file": rule_file, "posts": n_posts, "matches": records},
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"rule": lr.spec.name, "rules": [x.spec.name for x in rules], "file": rule_file,
+                               "posts": n_posts, "matches": records}, ensure_ascii=False, indent=2))
         return
+    marks = {"resolved": "平息", "update": "更新"}
     for r in records:
         t = timefmt.fmt(r["time"], tz)
-        mark = "平息" if r["kind"] == "resolved" else "告警"
-        click.echo(f"{t}  [{mark}] {lr.spec.name}{('「' + r['key'] + '」') if r['key'] else ''}  {r['reason']}")
+        click.echo(f"{t}  [{marks.get(r['kind'], '告警')}] {r['rule']}{('「' + r['key'] + '」') if r['key'] else ''}  "
+                   f"{r['reason']}")
         for p in r["posts"]:
             pt = timefmt.fmt(p["created_at"], tz, "%m-%d %H:%M")
             click.echo(f"    {pt} {p['id']} {p['author'] or ''}: {p['text'][:80]}")
     click.echo(f"回放 {n_posts} 条，告警 {sum(1 for r in records if r['kind'] == 'match')} 次，"
+               f"更新 {sum(1 for r in records if r['kind'] == 'update')} 次，"
                f"平息 {sum(1 for r in records if r['kind'] == 'resolved')} 次（试运行：未发送任何通知）")
 
 
-def _replay_store(ctx: click.Context, lr, since: str):  # noqa: ANN001, ANN202
+def _live_replay(ctx: click.Context, rules: list, raw: bool):  # noqa: ANN202
+    """A replay as the live desk runs: its tick, lateness and history settings, and (unless ``raw``) its noise
+    control with the silences now in force."""
+    from datetime import timedelta
+
+    from ..detection.replay import replay
+    from ..detection.service import engine_options
+
+    cfg = get_config(ctx)
+    step = timedelta(seconds=float(cfg["rules"]["tick_seconds"]))
+    options = engine_options(cfg)
+    silences: list = []
+    if not raw:
+        from sqlalchemy import select
+
+        from ..state.alerts import Silence
+
+        try:
+            with open_statedb(ctx).session_scope() as s:
+                silences = list(s.scalars(select(Silence)))
+        except Exception:  # no state database yet: no silences
+            silences = []
+
+    def run(posts, ordered: bool = False):  # noqa: ANN001, ANN202
+        return replay(rules, posts, step=step, ordered=ordered, noise=not raw, silences=silences, **options)
+
+    return run
+
+
+def _replay_store(ctx: click.Context, rules: list, since: str, run):  # noqa: ANN001, ANN202
     """Replay the store's posts of the last ``since`` through ``lr``, one page at a time (memory stays bounded
     whatever the span); returns the matches, the posts behind them (fetched by id) and how many were read."""
     from tqdm import tqdm
 
-    from ..detection.replay import parse_since, posts_by_id, replay, store_posts, store_query
+    from ..detection.replay import parse_since, posts_by_id, store_posts, store_query
     from ..errors import StoreError
     from ..store import open_store
 
@@ -162,7 +207,7 @@ def _replay_store(ctx: click.Context, lr, since: str):  # noqa: ANN001, ANN202
         raise click.BadParameter(str(e), param_hint="--since") from None
     store = open_store(cfg)
     try:
-        q = store_query([lr.spec], start, now)
+        q = store_query([lr.spec for lr in rules], start, now)
         total = store.count(q)
         read = [0]
         with tqdm(total=total, desc="读取", unit="条", file=sys.stderr, disable=None) as bar:
@@ -170,7 +215,7 @@ def _replay_store(ctx: click.Context, lr, since: str):  # noqa: ANN001, ANN202
                 read[0] += n
                 bar.update(n)
 
-            matches = replay([lr], store_posts(store, q, progress=progress), ordered=True)
+            matches = run(store_posts(store, q, progress=progress), ordered=True)
         return matches, posts_by_id(store, matches), read[0]
     except StoreError as e:
         raise click.ClickException(f"帖子库（{cfg['store']['backend']}）：{e}") from None

@@ -3,9 +3,19 @@ hook) and on a short tick (:meth:`Engine.tick`, a scheduler job), reloads rule f
 each rule's window state in the state database so it survives a restart.
 
 Which keys are firing is the engine's business, not the rule type's: a window condition that becomes true is a
-match; while it stays true nothing more is sent; once it has stayed false for the rule's ``resolve_after``
-(hold-down) the key is quiet again and, for resolvable types (spike, sentiment_surge, flatline), a resolved
-notice (舆情平息) goes out.
+match; while it stays true, a match that grows (more posts, a higher value) is sent as an ``update`` of the same
+alert (the alert book folds it in and re-notifies by ``realert``); once it has stayed false for the rule's
+``resolve_after`` (hold-down) the key is quiet again and a resolved notice (舆情平息) goes out, for every window
+rule.
+
+Time: windows count posts by their own time (``created_at``). A post up to ``lateness`` (``[rules]
+allowed_lateness``) older than the clock is current: when the condition does not hold now, it is checked again
+at the late posts' own time, so a slow crawler's burst still alerts, with its lateness in the reason. An older
+post is history (an import, a replay of a month, a crawler catching up): it is counted (baselines, new_term's
+known words) but raises nothing unless ``alert_history``.
+
+Every match carries its sample posts (:func:`~.rule.sample_of`) from the engine's own recent posts, so a message
+built before the store has made the posts searchable (Elasticsearch's refresh) still shows them.
 """
 
 from __future__ import annotations
@@ -14,8 +24,9 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +34,27 @@ from ..errors import RuleError
 from ..models import Post
 from .clock import Clock, system_clock
 from .loader import LoadedRule, load_rule_file, rule_files
-from .rule import Match, RuleSpec
+from .rule import Match, RuleSpec, sample_of
 
 log = logging.getLogger(__name__)
 
 MatchSink = Callable[[Match, RuleSpec], Any]
 PRUNE_EVERY_POSTS = 2000  # on_posts prunes the windows this often, so an import (no ticks) stays bounded
 PRUNE_EVERY_SECONDS = 60.0
+SAMPLE_CACHE = 5000  # recent counted posts kept as samples for matches (text, author...: see rule.sample_of)
+SAMPLES_PER_MATCH = 5
+LATE_AFTER = timedelta(seconds=1)  # a post this much older than the clock is checked at its own time too
 
 
 class Engine:
     """Evaluate rules. ``sink`` receives every match (the :class:`AlertBook` in the app, a list in dry runs)."""
 
     def __init__(self, rules_dir: str | Path | None = None, clock: Clock = system_clock,
-                 statedb: Any = None, sink: MatchSink | None = None) -> None:
+                 statedb: Any = None, sink: MatchSink | None = None, lateness: timedelta = timedelta(hours=2),
+                 alert_history: bool = False) -> None:
+        self.lateness = lateness  # posts older than the clock by more than this are history
+        self.alert_history = alert_history  # history raises alerts too (otherwise it only builds the windows)
+        self._samples: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.rules_dir = Path(rules_dir) if rules_dir else None
         self.clock = clock
         self.statedb = statedb
@@ -135,17 +153,19 @@ class Engine:
     # -- evaluation ------------------------------------------------------------------------------
     def on_posts(self, posts: Iterable[Post]) -> list[Match]:
         """The pipeline hook: count each post in every rule that wants it; single-post matches and window
-        conditions that became true are sent at once."""
+        conditions that became true (or grew) are sent at once. History (older than ``lateness``) is counted
+        but raises nothing unless ``alert_history``."""
         posts = list(posts)
         out: list[Match] = []
         with self._lock:
             now = self.clock()
+            horizon = now - self.lateness
             self.posts_seen += len(posts)
             for lr in list(self.by_path.values()):
                 spec, rt = lr.spec, lr.rtype
                 if not spec.enabled:
                     continue
-                touched: set[str] = set()
+                touched: dict[str, datetime] = {}  # key -> latest own time of this batch's current posts
                 counted = False
                 for post in posts:
                     if rt.windowed and post.time_unknown:
@@ -154,27 +174,66 @@ class Engine:
                         if not spec.filter.matches(post):
                             continue
                         keys = spec.keys_of(post)
-                        out.extend(rt.on_post(post, keys, now))
+                        found = rt.on_post(post, keys, now)
+                        self._keep_sample(post)
                         counted = True
-                        if rt.windowed:
-                            touched.update(rt.touched_keys(post, keys))
+                        current = self.alert_history or post.created_at >= horizon
+                        if current:
+                            out.extend(found)
+                        if rt.windowed and current:
+                            for k in rt.touched_keys(post, keys):
+                                if k not in touched or touched[k] < post.created_at:
+                                    touched[k] = post.created_at
                     except Exception:
                         log.exception("rule %s failed on post %s", spec.name, post.id)
                 if counted and rt.windowed:
                     self._dirty.add(spec.name)
                 if touched:
-                    act = self.active.setdefault(spec.name, {})
-                    for key in sorted(touched):
-                        st = act.get(key)
-                        if st is not None:
-                            continue
-                        m = self._check(rt, key, now)
-                        if m is not None:
-                            act[key] = {"since": now.isoformat(), "below": None}
-                            out.append(m)
+                    out.extend(self._check_touched(lr, touched, now))
             self._maybe_prune(now)
+            for m in out:
+                self._attach_samples(m)
         self._emit(out)
         return out
+
+    def _check_touched(self, lr: LoadedRule, touched: dict[str, datetime], now: datetime) -> list[Match]:
+        """Check the keys a batch touched: at ``now``, else (a late batch) at the late posts' own time. A key
+        that starts firing is a match; a firing key whose value grew is an ``update``."""
+        spec, rt = lr.spec, lr.rtype
+        act = self.active.setdefault(spec.name, {})
+        out: list[Match] = []
+        for key in sorted(touched):
+            m = self._check(rt, key, now)
+            t = touched[key]
+            if m is None and not rt.absence and now - t >= LATE_AFTER:
+                m = self._check(rt, key, t)
+                if m is not None:
+                    late = now - t
+                    m.details["lateness_seconds"] = round(late.total_seconds())
+                    m.reason += f"（迟到数据：晚到 {_fmt(late)}，按帖子发布时间计入窗口）"
+            if m is None:
+                continue
+            st = act.get(key)
+            if st is None:
+                act[key] = {"since": now.isoformat(), "below": None, "value": m.value}
+                out.append(m)
+            elif m.value is not None and (st.get("value") is None or m.value > st["value"]):
+                st["value"], st["below"] = m.value, None
+                m.kind = "update"
+                out.append(m)
+        return out
+
+    def _keep_sample(self, post: Post) -> None:
+        if post.id in self._samples:
+            self._samples.move_to_end(post.id)
+            return
+        self._samples[post.id] = sample_of(post)
+        if len(self._samples) > SAMPLE_CACHE:
+            self._samples.popitem(last=False)
+
+    def _attach_samples(self, m: Match) -> None:
+        if not m.samples:
+            m.samples = [self._samples[pid] for pid in m.post_ids[:SAMPLES_PER_MATCH] if pid in self._samples]
 
     def _maybe_prune(self, now: datetime) -> None:
         """Prune every rule's windows every few thousand posts or a minute, as the tick does: an import runs
@@ -187,8 +246,8 @@ class Engine:
             self._prune(lr, now)
 
     def _prune(self, lr: LoadedRule, now: datetime) -> None:
-        try:
-            changed = lr.rtype.prune(now)
+        try:  # a window keeps ``lateness`` more than it needs, so a late post is still counted with its peers
+            changed = lr.rtype.prune(now - self.lateness if lr.rtype.keeps_late else now)
         except Exception:
             log.exception("pruning %s failed", lr.spec.name)
             return
@@ -214,7 +273,7 @@ class Engine:
                     st = act.get(key)
                     if m is not None:
                         if st is None:
-                            act[key] = {"since": now.isoformat(), "below": None}
+                            act[key] = {"since": now.isoformat(), "below": None, "value": m.value}
                             out.append(m)
                         else:
                             st["below"] = None
@@ -222,13 +281,14 @@ class Engine:
                         if st["below"] is None:
                             st["below"] = now.isoformat()
                         elif now - datetime.fromisoformat(st["below"]) >= spec.resolve_after:
-                            del act[key]
-                            if rt.resolvable:
-                                out.append(Match(rule=spec.name, key=key, time=now, kind="resolved", reason=(
-                                    f"{('「' + key + '」') if key else ''}已连续{_fmt(spec.resolve_after)}低于阈值，舆情平息")))
+                            del act[key]  # every window rule resolves (frequency, rumour... too)
+                            out.append(Match(rule=spec.name, key=key, time=now, kind="resolved", reason=(
+                                f"{('「' + key + '」') if key else ''}已连续{_fmt(spec.resolve_after)}低于阈值，舆情平息")))
                 if repr(act) != before:
                     self._dirty.add(spec.name)
                 self._prune(lr, now)  # saved only when something changed, not every rule every tick
+            for m in out:
+                self._attach_samples(m)
         self._emit(out)
         if self.book is not None:
             try:
@@ -322,12 +382,28 @@ class Engine:
         except Exception:
             log.exception("priming rule %s from the store failed", lr.spec.name)
 
+    def baseline(self, lr: LoadedRule, now: datetime) -> dict[str, Any] | None:
+        """``None`` when the rule needs no baseline or has it; else how much history is still missing, said as
+        the rules page says it ("基线数据不足，还需 2小时")."""
+        try:
+            missing = lr.rtype.baseline_missing(now)
+        except Exception:
+            log.exception("rule %s: baseline", lr.spec.name)
+            return None
+        if missing is None:
+            return None
+        missing = timedelta(minutes=-(-missing.total_seconds() // 60))  # whole minutes, rounded up
+        return {"ready": False, "missing_seconds": round(missing.total_seconds()),
+                "message": f"基线数据不足，还需 {_fmt(missing)}"}
+
     def status(self) -> dict[str, Any]:
+        now = self.clock()
         with self._lock:
             return {
                 "rules": [{"name": lr.spec.name, "type": lr.spec.type, "file": os.path.basename(lr.path),
                            "severity": lr.spec.severity, "channels": lr.spec.channels, "enabled": lr.spec.enabled,
-                           "firing": sorted(self.active.get(lr.spec.name, {}))} for lr in self.by_path.values()],
+                           "firing": sorted(self.active.get(lr.spec.name, {})),
+                           "baseline": self.baseline(lr, now)} for lr in self.by_path.values()],
                 "errors": [{"file": e.file, "line": e.line, "field": e.field, "reason": e.reason,
                             "message": str(RuleError(os.path.basename(e.file), e.reason, e.line, e.field))}
                            for e in self.errors.values()],

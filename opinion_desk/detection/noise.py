@@ -1,5 +1,7 @@
 """Noise control between a rule's matches and the duty officer: silences, ``realert`` folding, aggregation and
-the resolved notice. Turns :class:`Match` es into :class:`~opinion_desk.state.alerts.Alert` rows and tells the
+the resolved notice. A match of a key whose alert is still open folds into it (count, value, reason, samples);
+an ``update`` (a firing window that grew) does too, and re-notifies once ``realert`` has passed since the last
+notice; a plain match after ``realert`` opens a new alert. Turns :class:`Match` es into :class:`~opinion_desk.state.alerts.Alert` rows and tells the
 listeners (alert channels, incidents) about new and resolved alerts."""
 
 from __future__ import annotations
@@ -60,19 +62,27 @@ class AlertBook:
             if open_alert is not None:
                 since = aware(open_alert.notified_at or open_alert.created_at)
                 previous = (since, dict(open_alert.details or {}))
-                if now - since < realert.interval(spec, previous[1]) or (open_alert.notified_at is None and spec.aggregation):
-                    open_alert.count += 1
-                    open_alert.last_match = m.time
-                    ids = list(open_alert.post_ids or [])
-                    open_alert.post_ids = (ids + [i for i in m.post_ids if i not in ids])[-MAX_SAMPLES:]
-                    open_alert.value = m.value
-                    return None
+                due = now - since >= realert.interval(spec, previous[1]) and not (open_alert.notified_at is None and spec.aggregation)
+                if not due or m.kind == "update":
+                    _fold(open_alert, m)
+                    if not due or open_alert.status != "open":
+                        return None
+                    open_alert.notified_at = now  # the grown alert is told again, as realert allows
+                    open_alert.details = {**(open_alert.details or {}), "updated_at": now.isoformat(),
+                                          **realert.details(spec, *previous, now)}
+                    _render(open_alert, spec, self.tz)
+                    notify = open_alert
+        if notify is not None:
+            self._call(self.alert_listeners, notify)
+            return notify
+        with self.db.session_scope() as s:
             status = "silenced" if self.silenced(m.rule, m.key, now) else "open"
             alert = Alert(id=new_alert_id(now, self.tz), rule=m.rule, rule_type=spec.type, severity=spec.severity, key=m.key,
                           status=status, reason=m.reason, first_match=m.time, last_match=m.time, created_at=now,
                           count=1, value=m.value, post_ids=list(m.post_ids)[:MAX_SAMPLES], duty=dict(spec.duty),
                           description=spec.description, channels=list(spec.channels),
-                          details=_jsonable({**m.details, **realert.details(spec, *previous, now)}))
+                          details=_jsonable({**m.details, "samples": list(m.samples),
+                                             **realert.details(spec, *previous, now)}))
             _render(alert, spec, self.tz)
             if status == "open" and not spec.aggregation:
                 alert.notified_at = now
@@ -118,6 +128,24 @@ class AlertBook:
                 fn(alert)
             except Exception:  # one listener (a channel, incidents) failing never stops the others
                 log.exception("alert listener %r failed for %s", fn, alert.id)
+
+
+def _fold(alert: Alert, m: Match) -> None:
+    """A later match of an open alert: one more match, its value, reason and newest samples."""
+    alert.count += 1
+    alert.last_match = m.time
+    ids = list(alert.post_ids or [])
+    alert.post_ids = (ids + [i for i in m.post_ids if i not in ids])[-MAX_SAMPLES:]
+    alert.value = m.value
+    if m.kind == "update":
+        alert.reason = m.reason
+    details = dict(alert.details or {})
+    if m.samples:
+        have = {d.get("id") for d in m.samples}
+        details["samples"] = (list(m.samples) + [d for d in details.get("samples", []) if d.get("id") not in have])[:10]
+    for k, v in _jsonable(m.details).items():
+        details[k] = v
+    alert.details = details
 
 
 def _render(alert: Alert, spec: RuleSpec, tz: tzinfo) -> None:

@@ -1,7 +1,13 @@
 """Dry runs: replay posts (a file, or the store since a time) through rules on event time, sending nothing.
 
 The engine's clock follows the posts' ``created_at``; between posts the window rules are ticked every ``step``
-of event time, and after the last post for the rule's timeframe plus hold-down, so resolutions show too.
+of event time (``rules test`` uses the live desk's ``[rules] tick_seconds``; ticks fall on multiples of the step
+since the epoch), and after the last post for the rule's timeframe plus hold-down, so resolutions show too.
+
+With ``noise=True`` the matches go through the live desk's noise control (:class:`~.noise.AlertBook`: realert
+folding, updates of a growing alert, aggregation, silences) in a scratch state database, and the replay returns
+exactly the notices the desk would send (new alerts, re-notified updates, resolved notices), each at the time it
+would be sent. Without it, every condition that became true (and every resolution) is returned.
 
 Replays from the store (:func:`store_posts`) read the posts oldest first, one page at a time, and
 :func:`replay` consumes them as a stream (``ordered=True``): memory stays at one page plus the rules' windows,
@@ -15,8 +21,10 @@ sentiment, regions, minimum rumour score) are pushed down into the store query (
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from ..models import Post
@@ -30,19 +38,76 @@ PAGE = 500
 
 def replay(rules: list[LoadedRule], posts: Iterable[Post], step: timedelta = timedelta(seconds=60),
            batch: timedelta = timedelta(seconds=0), progress: Callable[[int], None] | None = None,
-           tail: bool = True, ordered: bool = False) -> list[tuple[Match, RuleSpec]]:
+           tail: bool = True, ordered: bool = False, noise: bool = False, silences: Iterable[Any] = (),
+           **engine_options: Any) -> list[tuple[Match, RuleSpec]]:
     """Matches of ``rules`` over ``posts`` (sorted by time here unless ``ordered``: then they are consumed as a
-    stream, oldest first). ``batch`` > 0 groups posts arriving within it (faster replays of big streams)."""
+    stream, oldest first). ``batch`` > 0 groups posts arriving within it (faster replays of big streams).
+    ``noise``: the notices the live desk would send instead (see the module's docstring); ``silences``
+    (:class:`~opinion_desk.state.alerts.Silence` rows) apply then. ``engine_options``: ``lateness``,
+    ``alert_history`` as the live desk's ``[rules]``."""
     out: list[tuple[Match, RuleSpec]] = []
     stream: Iterator[Post] = iter(posts if ordered else sorted(posts, key=lambda p: p.created_at))
     first = next(stream, None)
     if first is None:
         return out
     clock = ManualClock(first.created_at)
-    engine = Engine(clock=clock, sink=lambda m, spec: out.append((m, spec)))
+    if noise:
+        with tempfile.TemporaryDirectory(prefix="opinion-desk-replay-") as tmp:
+            engine = _noisy_engine(clock, rules, out, Path(tmp), silences, engine_options)
+            try:
+                _run(engine, clock, rules, first, stream, step, batch, progress, tail)
+            finally:
+                engine.book.db.dispose()
+        return out
+    engine = Engine(clock=clock, sink=lambda m, spec: out.append((m, spec)) if m.kind != "update" else None,
+                    **engine_options)
+    _run(engine, clock, rules, first, stream, step, batch, progress, tail)
+    return out
+
+
+def _noisy_engine(clock: ManualClock, rules: list[LoadedRule], out: list[tuple[Match, RuleSpec]], tmp: Path,
+                  silences: Iterable[Any], engine_options: dict[str, Any]) -> Engine:
+    """An engine whose matches go through an :class:`AlertBook` on a scratch state database; ``out`` gets one
+    record per notice the book sends."""
+    from ..state import StateDB
+    from ..state.alerts import Alert, Silence
+    from .noise import AlertBook
+
+    db = StateDB(f"sqlite:///{tmp / 'replay.db'}")
+    db.create_all()
+    with db.session_scope() as s:
+        for x in silences:
+            s.add(Silence(rule=x.rule, key=x.key, until=x.until, reason=x.reason, created_by=x.created_by,
+                          created_at=x.created_at))
+    specs = {lr.spec.name: lr.spec for lr in rules}
+
+    def told(kind: str) -> Callable[[Alert], None]:
+        def listener(a: Alert) -> None:
+            now = clock()
+            k = kind
+            if kind == "match" and (a.details or {}).get("updated_at") == now.isoformat():
+                k = "update"
+            d = dict(a.details or {})
+            out.append((Match(rule=a.rule, key=a.key, time=now, reason=a.reason if kind == "match"
+                              else d.get("resolved_reason", a.reason), post_ids=list(a.post_ids or []),
+                              value=a.value, kind=k, details=d, samples=list(d.get("samples") or [])),
+                        specs[a.rule]))
+        return listener
+
+    engine = Engine(clock=clock, **engine_options)
+    engine.book = AlertBook(db, clock, [told("match")], [told("resolved")])
+    engine.sink = engine.book.handle
     for lr in rules:
         engine.add_rule(lr)
-    next_tick = first.created_at + step
+    return engine
+
+
+def _run(engine: Engine, clock: ManualClock, rules: list[LoadedRule], first: Post, stream: Iterator[Post],
+         step: timedelta, batch: timedelta, progress: Callable[[int], None] | None, tail: bool) -> None:
+    for lr in rules:
+        if lr.spec.name not in engine.rules:
+            engine.add_rule(lr)
+    next_tick = first_tick(first.created_at, step)
     pending: list[Post] = []
     last = first
     i = 0
@@ -71,7 +136,14 @@ def replay(rules: list[LoadedRule], posts: Iterable[Post], step: timedelta = tim
             clock.set(next_tick)
             engine.tick(next_tick)
             next_tick += step
-    return out
+
+
+def first_tick(t: datetime, step: timedelta) -> datetime:
+    """The first tick after ``t`` on the grid of ``step`` since the epoch (the live desk's ticks, to within one
+    step; a test's stepped clock uses the same grid)."""
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    n = (t - epoch) // step + 1
+    return epoch + step * n
 
 
 def _chain(first: Post, rest: Iterator[Post]) -> Iterator[Post]:

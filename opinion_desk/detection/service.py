@@ -21,11 +21,19 @@ def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions[EXTENSION_KEY]
 
 
+def engine_options(cfg: dict) -> dict:
+    """The engine's time settings from ``[rules]``: the live desk and ``rules test`` use the same."""
+    from .durations import parse_duration
+
+    return {"lateness": parse_duration(cfg["rules"]["allowed_lateness"]),
+            "alert_history": bool(cfg["rules"]["alert_history"])}
+
+
 def init_app(app: Flask) -> None:
     """Load the rules, restore their state and hook the engine onto the pipeline."""
     cfg = app.config["DESK"]
     statedb = app.extensions["opinion_desk.state"]
-    engine = Engine(Path(cfg["rules"]["dir"]), statedb=statedb)
+    engine = Engine(Path(cfg["rules"]["dir"]), statedb=statedb, **engine_options(cfg))
     engine.store = app.extensions.get("opinion_desk.store")
     engine.book = AlertBook(statedb, engine.clock, engine.alert_listeners, engine.resolve_listeners,
                             tz=timefmt.zone(cfg))

@@ -30,7 +30,7 @@ def app_config(app_config, tmp_path, smtp_server, wecom):
     host, port, _box = smtp_server
     app_config["rules"] = {"dir": str(rules)}
     app_config["alerting"] = {"smtp_host": host, "smtp_port": port, "mail_to": ["duty@example.gov.cn"],
-                              "desk_url": "http://desk.local",
+                              "desk_url": "http://desk.local", "group_wait": "1s",
                               "channels": {"值班群": {"type": "wecom", "url": wecom.url}}}
     return app_config
 

@@ -94,10 +94,10 @@ def desk_config(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         store.close()
 
 
-def run_rule(cfg: str, tmp_path: Path, text: str) -> dict:
+def run_rule(cfg: str, tmp_path: Path, text: str, *extra: str) -> dict:
     rule = tmp_path / "rule.yaml"
     rule.write_text(text, encoding="utf-8")
-    r = CliRunner().invoke(main, ["--config", cfg, "rules", "test", str(rule), "--since", "7d", "--json"],
+    r = CliRunner().invoke(main, ["--config", cfg, "rules", "test", str(rule), "--since", "7d", "--json", *extra],
                            env={"OPINION_DESK_CONFIG": ""})
     assert r.exit_code == 0, r.output
     return json.loads(r.stdout)
@@ -105,7 +105,7 @@ def run_rule(cfg: str, tmp_path: Path, text: str) -> dict:
 
 def test_replay_reads_every_post_of_the_span_once(desk_config: str, tmp_path: Path) -> None:
     _, expect = corpus()
-    out = run_rule(desk_config, tmp_path, KEYWORD)
+    out = run_rule(desk_config, tmp_path, KEYWORD, "--raw")  # every match, not only the notices
     assert out["posts"] == expect["span"]
     matches = out["matches"]
     assert len(matches) == expect["explosions"]  # no post twice at a page boundary, none skipped, none too old

@@ -105,7 +105,9 @@ class RuleType:
     DEFAULTS: ClassVar[dict[str, Any]] = {}
     DURATION_OPTIONS: ClassVar[tuple[str, ...]] = ()  # option names holding durations (parsed at build)
     windowed: ClassVar[bool] = True  # has window state and a condition checked by the engine
-    resolvable: ClassVar[bool] = False  # the engine sends a resolved notice (舆情平息) after the hold-down
+    resolvable: ClassVar[bool] = True  # kept for older types: the engine resolves every window rule now
+    absence: ClassVar[bool] = False  # the condition is "too few posts" (flatline): never checked at a late time
+    keeps_late: ClassVar[bool] = True  # pruned ``allowed_lateness`` later, so late posts still meet their peers
 
     def __init__(self, spec: RuleSpec) -> None:
         self.spec = spec
@@ -152,6 +154,20 @@ class RuleType:
 
     def prime(self, store: Any, now: datetime) -> None:
         """Optionally fill history from the post store at start (e.g. the terms a new_term rule knows)."""
+
+    def baseline_span(self) -> timedelta | None:
+        """How long the rule must have watched (event time) before its condition means anything: a baseline
+        (spike's reference, sentiment_surge's reference, new_term's min_history, flatline's timeframe).
+        ``None``: no baseline, the rule may fire on its first posts."""
+        return None
+
+    def baseline_missing(self, now: datetime) -> timedelta | None:
+        """How much baseline history is still missing at ``now`` (``None`` when ready or not needed)."""
+        span = self.baseline_span()
+        if span is None:
+            return None
+        have = now - self.started if self.started is not None else timedelta(0)
+        return span - have if have < span else None
 
     # -- helpers ---------------------------------------------------------------------------------
     def warmed_up(self, now: datetime, span: timedelta) -> bool:

@@ -1,12 +1,13 @@
 """``flatline``: a source or topic gone quiet — fewer than ``threshold`` posts within the timeframe.
 
 Watched keys are those seen so far plus ``expect`` (names that must keep posting even if never seen). Nothing
-fires before the rule has watched for one timeframe.
+fires before the rule has watched for one timeframe. A key is watched once a post of it arrives less than one
+timeframe old: history (an import of last month's posts) does not make every old source "silent" now.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ...models import Post
@@ -24,6 +25,7 @@ class FlatlineRule(WindowRule):
     }
     DEFAULTS = {"threshold": 1, "expect": []}
     resolvable = True
+    absence = True
 
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
@@ -33,10 +35,15 @@ class FlatlineRule(WindowRule):
 
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
         self.note_start(post.created_at)
+        current = now - post.created_at < self.spec.timeframe
         for k in keys:
-            self.known.add(k)
+            if current:
+                self.known.add(k)
             self.window.add(k, post.created_at, post.id)
         return []
+
+    def baseline_span(self) -> timedelta:
+        return self.spec.timeframe
 
     def check(self, key: str, now: datetime) -> Match | None:
         tf = self.spec.timeframe

@@ -27,6 +27,7 @@ class NewTermRule(RuleType):
     DEFAULTS = {"field": "keywords", "terms_window": "7d", "min_count": 5, "min_history": "1d", "min_length": 2,
                 "ignore": []}
     DURATION_OPTIONS = ("terms_window", "min_history")
+    keeps_late = False  # terms_window is the horizon of known words, not a window late posts join
 
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
@@ -61,6 +62,9 @@ class NewTermRule(RuleType):
                 if last is None or int(t) != int(last):
                     self._changed.add(term)
         return []
+
+    def baseline_span(self) -> timedelta:
+        return self.min_history
 
     def touched_keys(self, post: Post, keys: list[str]) -> list[str]:
         return [t for t in self.terms(post) if t in self.candidates]

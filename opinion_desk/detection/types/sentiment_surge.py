@@ -1,6 +1,8 @@
 """``sentiment_surge``: the share of negative posts in the window against its baseline (the ``reference``
 span before the window). Fires when the share is at least ``min_share`` and ``ratio`` times the baseline share,
-with at least ``min_posts`` posts in the window."""
+with at least ``min_posts`` posts in the window. Nothing fires before the rule has watched for ``reference`` plus
+one timeframe (a fresh desk has no baseline: "基线 0%" would be no baseline at all); a baseline of fewer than
+``min_reference_posts`` posts is too thin to compare, and the share alone (``min_share``) decides, said so."""
 
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ class SentimentSurgeRule(RuleType):
         self.neg = Window(bucket_for(spec.timeframe), span)
         self.labels = set(self.o["labels"])
 
+    def baseline_span(self) -> timedelta:
+        return self.ref + self.spec.timeframe
+
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
         self.note_start(post.created_at)
         negative = post.sentiment_label in self.labels
@@ -48,6 +53,8 @@ class SentimentSurgeRule(RuleType):
 
     def check(self, key: str, now: datetime) -> Match | None:
         tf = self.spec.timeframe
+        if not self.warmed_up(now, self.baseline_span()):
+            return None
         n = self.total.total(key, now - tf, now)
         if n < self.o["min_posts"]:
             return None
@@ -56,10 +63,13 @@ class SentimentSurgeRule(RuleType):
         base = self.neg.total(key, now - tf - self.ref, now - tf) / rn if rn else 0.0
         if share < self.o["min_share"]:
             return None
-        if rn >= self.o["min_reference_posts"] and share < self.o["ratio"] * base:
+        thin = rn < self.o["min_reference_posts"]
+        if not thin and share < self.o["ratio"] * base:
             return None
+        versus = (f"基线时段仅 {int(rn)} 条，不足 {self.o['min_reference_posts']} 条，按最低占比 "
+                  f"{self.o['min_share']:.0%} 判断" if thin else f"基线 {base:.0%}")
         return self.match(key, now, f"{key_label(key)}负面情绪激增：近{format_duration(tf)}负面占比 {share:.0%}"
-                          f"（{int(n)} 条），基线 {base:.0%}", self.neg.recent_ids(key, now - tf), round(share, 3),
+                          f"（{int(n)} 条），{versus}", self.neg.recent_ids(key, now - tf), round(share, 3),
                           share=share, baseline=base, posts=n)
 
     def tracked_keys(self) -> list[str]:

@@ -46,6 +46,9 @@ class SpikeRule(WindowRule):
             return self.tf * int(self.o["baseline_windows"])
         return timedelta(days=int(self.o["baseline_days"])) + self.tf
 
+    def baseline_span(self) -> timedelta:
+        return self.reference_span() + self.tf
+
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
         self.note_start(post.created_at)
         for k in keys:
@@ -64,7 +67,7 @@ class SpikeRule(WindowRule):
         return float(statistics.median(vals))
 
     def check(self, key: str, now: datetime) -> Match | None:
-        if not self.warmed_up(now, self.reference_span() + self.tf):
+        if not self.warmed_up(now, self.baseline_span()):
             return None
         cur = self.window.total(key, now - self.tf, now)
         ref = self.reference(key, now)

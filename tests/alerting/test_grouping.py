@@ -1,0 +1,87 @@
+"""One event, one message per channel: a post holding two watch words (two rules, and a rule keyed by word) is
+folded within ``[alerting] group_wait`` into one message on each stand-in robot and one email, titled by the most
+severe rule and summarising every match; the desk still lists each alert."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from .conftest import DING_SECRET, FEISHU_SECRET
+
+WORDS = """
+name: 重点关注词
+type: keyword
+severity: medium
+query_key: keyword
+channels: [dashboard, email, 值班群, 钉钉群, 飞书群]
+filter:
+  keywords: [爆炸, 起火]
+"""
+SAFETY = """
+name: 安全生产
+type: keyword
+severity: high
+channels: [dashboard, email, 值班群, 钉钉群, 飞书群]
+filter:
+  keywords: [化工厂]
+"""
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path, smtp_server, wecom, dingtalk, feishu):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "words.yaml").write_text(WORDS, encoding="utf-8")
+    (rules / "safety.yaml").write_text(SAFETY, encoding="utf-8")
+    host, port, _box = smtp_server
+    app_config["rules"] = {"dir": str(rules)}
+    app_config["alerting"] = {
+        "smtp_host": host, "smtp_port": port, "mail_to": ["duty@example.gov.cn"], "group_wait": "2s",
+        "channels": {"值班群": {"type": "wecom", "url": wecom.url},
+                     "钉钉群": {"type": "dingtalk", "url": dingtalk.url, "secret": DING_SECRET},
+                     "飞书群": {"type": "feishu", "url": feishu.url, "secret": FEISHU_SECRET}}}
+    return app_config
+
+
+def test_a_post_with_two_watch_words_is_one_message_per_channel(live_server, ingest_headers, desk_cookie, app,
+                                                                 smtp_server, wecom, dingtalk, feishu) -> None:
+    item = {"id": "g-1", "text": "城南化工厂发生爆炸后起火，现场浓烟滚滚",
+            "created_at": datetime.now(timezone.utc).isoformat()}
+    r = requests.post(f"{live_server}/api/v1/posts", json=[item], headers=ingest_headers, timeout=10)
+    assert r.status_code == 202
+    _h, _p, box = smtp_server
+    for robot in (wecom, dingtalk, feishu):
+        assert robot.event.wait(30)
+    assert box.event.wait(30)
+    time.sleep(3)  # anything else would have come by now (one more group wait)
+    assert [len(x.received) for x in (wecom, dingtalk, feishu)] == [1, 1, 1]
+    assert len(box.messages) == 1
+    md = wecom.received[0]["body"]["markdown"]["content"]
+    assert "同一事件命中 3 条规则" in md and "安全生产" in md and "爆炸" in md and "起火" in md
+    assert md.count("城南化工厂发生爆炸") == 1  # the post, once
+    msg = box.messages[0]["msg"]
+    assert msg["Subject"].startswith("【重大预警】安全生产、重点关注词")
+    # the desk lists every alert, and the dashboard heard each one
+    alerts = requests.get(f"{live_server}/api/v1/alerts", headers={"Cookie": f"session={desk_cookie}"},
+                          timeout=10).json()
+    rows = alerts["alerts"] if isinstance(alerts, dict) else alerts
+    assert sorted((a["rule"], a["key"]) for a in rows) == [("安全生产", ""), ("重点关注词", "爆炸"), ("重点关注词", "起火")]
+    outbox = app.extensions["opinion_desk.outbox"]
+    assert sum(len([x for x in outbox.rows(a["id"]) if x["channel"] == "dashboard"]) for a in rows) == 3
+
+
+def test_alerts_on_different_posts_are_not_folded(live_server, ingest_headers, smtp_server, wecom) -> None:
+    now = datetime.now(timezone.utc).isoformat()
+    items = [{"id": "g-2", "text": "城东仓库起火", "created_at": now}, {"id": "g-3", "text": "城西发生爆炸", "created_at": now}]
+    r = requests.post(f"{live_server}/api/v1/posts", json=items, headers=ingest_headers, timeout=10)
+    assert r.status_code == 202
+    deadline = time.time() + 30
+    while len(wecom.received) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.5)
+    assert len(wecom.received) == 2
+    assert all("同一事件" not in m["body"]["markdown"]["content"] for m in wecom.received)
