@@ -78,6 +78,12 @@ def eval_sentiment(data_dir: Path = DEFAULT_DATA_DIR, snownlp_sample: int = 300,
                 res.update(sample=int(mask.sum()), ours_sample=round(ours_s, 4), snownlp_sample=round(snow_s, 4),
                            snownlp_posts_per_s=round(rate, 1))
                 line += f" {int(mask.sum()):6d} {ours_s:7.4f} {snow_s:8.4f}"
+            lo, hi = scorer.band  # the error balance with the desk's labels (neutral band), as an officer sees them
+            pn = int(np.sum(y & (p < lo)))
+            np_ = int(np.sum(~y & (p >= hi)))
+            res.update(pos_to_neg=pn, neg_to_pos=np_, pos_to_neg_rate=round(pn / max(1, int(y.sum())), 4),
+                       neg_to_pos_rate=round(np_ / max(1, int((~y).sum())), 4))
+            line += f" errors pos->neg {res['pos_to_neg_rate']:.3f} neg->pos {res['neg_to_pos_rate']:.3f}"
             results[f"{group}/{variant}"] = res
             log(line)
     # three-way labels with the calibrated neutral band, on human-labelled held-out rows
@@ -244,3 +250,110 @@ def eval_topics(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> dict[str
         log(f"{variant:10} posts {res['posts']:6d} topics {res['topics']:6d} purity {res['purity']:.3f} "
             f"inverse purity {res['inverse_purity']:.3f} NMI {res['nmi']:.3f}")
     return results
+
+
+# -- events ------------------------------------------------------------------------------------------------
+def cascade_stream(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The posts of the cascades as a collector delivers them, on one timeline: each repost with its own words and
+    ``repost_of`` = the original's mid (Weibo's ``retweeted_status``), a reply also with ``reply_to`` = its parent;
+    never the original's text pasted in. ``event`` is the truth (the cascade)."""
+    stream = []
+    for e in events:
+        root = next((p["mid"] for p in e["posts"] if p.get("is_root")), "")
+        for p in e["posts"]:
+            post = {"id": str(p["mid"]), "mid": str(p["mid"]), "text": p["text"], "ts": p["ts"],
+                    "event": str(e["event_id"])}
+            if not p.get("is_root"):
+                post["repost_of"] = root
+                if p.get("parent"):
+                    post["reply_to"] = str(p["parent"])
+            stream.append(post)
+    stream.sort(key=lambda r: r["ts"])
+    return stream
+
+
+def eval_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> dict[str, Any]:
+    """Event grouping (:mod:`analyzers.events`) against the 100 repost cascades laid on one timeline, as the
+    collectors deliver them (own words + the reference to the original). Purity: share of posts in their event's
+    majority cascade; inverse purity: share of posts in their cascade's majority event."""
+    from .pipeline import Analyzer
+
+    events = read_jsonl(Path(data_dir) / "event_streams_dev.jsonl")
+    stream = cascade_stream(events)
+    anns = Analyzer().analyze(stream)
+    truth = [p["event"] for p in stream]
+    pred = [a.event_id or f"none:{i}" for i, a in enumerate(anns)]
+    res = {"posts": len(stream), "cascades": len(events), "events": len(set(pred)),
+           "purity": round(_purity(truth, pred), 4), "inverse_purity": round(_purity(pred, truth), 4),
+           "nmi": round(_nmi(truth, pred), 4)}
+    log(f"== events: {len(events)} repost cascades on one timeline (repost text + repost_of/reply_to, no root text)")
+    log(f"posts {res['posts']} cascades {res['cascades']} events {res['events']} purity {res['purity']:.4f} "
+        f"inverse purity {res['inverse_purity']:.4f} NMI {res['nmi']:.4f}")
+    return res
+
+
+# -- rumour as an event: 诉求 and official notices, first-hour spread, a 1 % base-rate stream ------------------
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "analyzers" / "fixtures"
+
+
+def _lines(path: Path) -> list[str]:
+    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> dict[str, Any]:
+    """The 疑似谣言 tag as the desk uses it (:func:`analyzers.rumour.cascade_assessment`: text score + first-hour
+    spread + doubt replies + no official answer), measured on cascades never trained on (held-out ids), in a stream
+    where rumour-cascade posts are about 1 % of posts (every sentiment row: everyday posts the rumour model never saw),
+    and the post-level tag (rumour_score >= 0.7) on the hand-written official notices and complaints."""
+    from .pipeline import Analyzer
+    from .rumour import TAG_THRESHOLD, AppealLexicon, cascade_assessment
+
+    a = Analyzer()
+    appeal = AppealLexicon()
+    doubt_of = lambda t: bool(appeal.groups(t).get("doubt"))  # noqa: E731
+    res: dict[str, Any] = {}
+    log("== rumour as an event (text + first-hour spread + doubt replies, no official answer)")
+    for name in ("official_notices", "complaints"):
+        texts = _lines(FIXTURES / f"{name}.txt")
+        anns = a.analyze([{"id": str(i), "text": t} for i, t in enumerate(texts)])
+        tagged = sum(x.rumour_score >= TAG_THRESHOLD for x in anns)
+        appeals = sum(x.complaint_score >= 0.5 for x in anns)
+        res[name] = {"n": len(texts), "tagged_rumour": tagged, "rate": round(tagged / len(texts), 4),
+                     "shown_as_appeal": appeals}
+        log(f"{name:17} n={len(texts):3d} tagged 疑似谣言 {tagged} ({tagged / len(texts):.1%}), shown as 诉求 {appeals}")
+    events = read_jsonl(Path(data_dir) / "event_streams_dev.jsonl")
+    casc = []
+    for e in events:
+        root = next(p for p in e["posts"] if p.get("is_root"))
+        first = [p["text"] for p in e["posts"] if not p.get("is_root") and p["ts"] - root["ts"] <= 3600]
+        score = a.analyze([{"id": "r", "text": root["text"]}])[0].rumour_score
+        tag, strength, reasons = cascade_assessment(score, first, doubt_of, official=False)
+        claim = score >= 0.5 or sum(map(doubt_of, first)) >= 3 and sum(map(doubt_of, first)) >= 0.1 * max(1, len(first))
+        casc.append({"held": is_held_out(str(e["event_id"])), "gold": e["label"] == "rumour", "tag": tag,
+                     "claim": claim, "posts": 1 + len(first), "text_only": score >= 0.5})
+    for split, held in (("held-out", True), ("training (text model saw these roots)", False)):
+        cs = [c for c in casc if c["held"] == held]
+        acc = np.mean([c["claim"] == c["gold"] for c in cs])
+        acc_text = np.mean([c["text_only"] == c["gold"] for c in cs])
+        res[f"cascades/{split}"] = {"n": len(cs), "accuracy": round(float(acc), 4), "text_only": round(float(acc_text), 4)}
+        log(f"cascade accuracy, {split}: n={len(cs)} text+spread {acc:.3f} (root text alone {acc_text:.3f})")
+    # the stream: held-out cascades' first hour + every sentiment row as an everyday post of its own
+    held = [c for c in casc if c["held"]]
+    everyday = read_jsonl(Path(data_dir) / "sentiment_dev.jsonl")
+    ev_anns = a.analyze([{"id": str(r["id"]), "text": r["text"]} for r in everyday])
+    ev_text_tag = np.array([x.rumour_score >= TAG_THRESHOLD for x in ev_anns])
+    rum_posts = sum(c["posts"] for c in held if c["gold"])
+    non_posts = sum(c["posts"] for c in held if not c["gold"]) + len(everyday)
+    tp = sum(c["posts"] for c in held if c["gold"] and c["tag"])
+    fp = sum(c["posts"] for c in held if not c["gold"] and c["tag"])  # a singleton everyday post never spreads
+    prec = tp / max(1, tp + fp)
+    rec_c = np.mean([c["tag"] for c in held if c["gold"]])
+    res["stream"] = {"rumour_posts": rum_posts, "other_posts": non_posts,
+                     "base_rate": round(rum_posts / (rum_posts + non_posts), 4), "precision": round(prec, 4),
+                     "recall_cascades": round(float(rec_c), 4), "recall_posts": round(tp / max(1, rum_posts), 4),
+                     "everyday_text_score_ge_0.7": round(float(ev_text_tag.mean()), 4)}
+    s = res["stream"]
+    log(f"stream: {rum_posts} rumour-cascade posts among {rum_posts + non_posts} ({s['base_rate']:.2%}); 疑似谣言 tag "
+        f"precision {prec:.3f}, recall {rec_c:.3f} of rumour cascades ({s['recall_posts']:.3f} of their posts); "
+        f"everyday posts with text score >= 0.7: {s['everyday_text_score_ge_0.7']:.2%} (no spread: not tagged)")
+    return res

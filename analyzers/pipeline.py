@@ -19,11 +19,12 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .dedupe import SimHasher
+from .events import EventGrouper, refs_of
 from .features import HashedModels, TokenHashes, featurize
 from .keywords import KeywordExtractor, KeywordPrep
 from .keywords import prepare as prepare_keywords
 from .parallel import no_gc
-from .rumour import RumourScorer
+from .rumour import AppealLexicon, RumourScorer, appeal_assessment
 from .segmentation import Parsed, Segmenter
 from .sentiment import SentimentScorer
 from .topics import TopicClusterer
@@ -43,8 +44,12 @@ class Annotation:
     simhash: str = "0" * 16
     topic_id: str = ""
     topic_label: str = ""
+    event_id: str = ""
+    event_label: str = ""
     rumour_score: float = 0.0
     rumour_cues: list[str] = field(default_factory=list)
+    rumour_reasons: list[str] = field(default_factory=list)  # why the score: cues, the 诉求/official class
+    complaint_score: float = 0.0  # 诉求 (complaint / request) cues, 0..1; >= 0.5 reads as a 诉求, not a rumour
     hashtags: list[str] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
     emoticons: list[str] = field(default_factory=list)
@@ -61,6 +66,8 @@ class Partials(list):
 
     hashes: list[int]
     prep: KeywordPrep
+    refs: list[tuple[str, str, str, str, str]]  # events.refs_of per post
+    hours: list[int]  # the post's epoch hour (``ts`` // 3600) when given, else 0
 
     @classmethod
     def of(cls, records: Iterable[dict[str, Any]]) -> "Partials":
@@ -77,6 +84,7 @@ class Partials(list):
         out = cls(recs)
         out.hashes = hashes
         out.prep = prepare_keywords([r["tokens"] for r in recs], lens)
+        out.refs, out.hours = [("",) * 5] * len(recs), [0] * len(recs)
         return out
 
 
@@ -105,9 +113,15 @@ def _record(pid: str, tokens: list[str], cues: list[str] | None, hashtags: list[
     """A partial record: :class:`Annotation`'s fields in order, ``keywords`` left for :meth:`Analyzer.finish`
     (no placeholder lists: fewer containers for the garbage collector to scan)."""
     return {"id": pid, "tokens": tokens, "keywords": None, "sentiment": 0.5, "sentiment_label": "neutral",
-            "simhash": "0000000000000000", "topic_id": "", "topic_label": "", "rumour_score": 0.0,
-            "rumour_cues": cues, "hashtags": hashtags, "mentions": mentions, "emoticons": emoticons,
+            "simhash": "0000000000000000", "topic_id": "", "topic_label": "", "event_id": "",
+            "event_label": "", "rumour_score": 0.0,
+            "rumour_cues": cues, "rumour_reasons": [], "complaint_score": 0.0, "hashtags": hashtags, "mentions": mentions, "emoticons": emoticons,
             "links": links, "error": error}
+
+
+def _hour_of(post: Any) -> int:
+    ts = post.get("ts") if type(post) is dict else None
+    return int(ts) // 3600 if isinstance(ts, (int, float)) and not isinstance(ts, bool) else 0
 
 
 def _post_id(post: Any, i: int) -> str:
@@ -132,11 +146,13 @@ class Analyzer:
         self.segmenter = Segmenter(user_dict, backend=backend)
         self.sentiment = SentimentScorer(sentiment_model)
         self.rumour = RumourScorer(rumour_model)
+        self.appeal = AppealLexicon()
         self.hashes = TokenHashes()  # stable token hashes shared by the features and SimHash
         self.simhasher = SimHasher(hashes=self.hashes)
         self._models: HashedModels | None = None
         self.keywords = KeywordExtractor(top_k=top_k)
         self.topics = TopicClusterer(threshold=topic_threshold)
+        self.events = EventGrouper()
         self.state_path = state_path
         if state_path and Path(state_path).is_file():
             self.load_state(state_path)
@@ -158,13 +174,15 @@ class Analyzer:
 
     def learned_state(self) -> dict[str, Any]:
         return {"format": "opinion-desk-analyzer-state/1", "idf": self.keywords.state(),
-                "topics": self.topics.state()}
+                "topics": self.topics.state(), "events": self.events.state()}
 
     def _apply_learned(self, state: Mapping[str, Any]) -> None:
         if "idf" in state:
             self.keywords.load_state(state["idf"])
         if "topics" in state:
             self.topics.load_state(state["topics"])
+        if "events" in state:
+            self.events.load_state(state["events"])
 
     def save_state(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Persist the IDF counts and topic clusters (gzipped JSON), atomically."""
@@ -199,6 +217,8 @@ class Analyzer:
         out = Partials(recs)
         out.hashes = hashes
         out.prep = prepare_keywords([r["tokens"] for r in recs], lens)
+        out.refs = [refs_of(p) for p in posts]
+        out.hours = [_hour_of(p) for p in posts]
         return out
 
     def _stateless_batch(self, posts: Sequence[Any], offset: int, out: list[dict[str, Any]], hashes: list[int],
@@ -248,8 +268,11 @@ class Analyzer:
         np.logical_not(keep, out=keep)
         keep |= (np.bincount(owner[keep], minlength=n) == 0)[owner]
         hs = self.simhasher.from_hashes(fh[keep], np.bincount(owner[keep], minlength=n))
-        for k, s, lab, r, c, h in zip(ok, np.round(sent, 4).tolist(), labels, np.round(rum, 4).tolist(), cues, hs):
+        groups, appeal = self.rumour.cues.group, self.appeal.groups
+        for k, s, lab, r, c, h, p in zip(ok, np.round(sent, 4).tolist(), labels, np.round(rum, 4).tolist(), cues, hs,
+                                         parsed):
             rec = out[k]
+            r, rec["complaint_score"], rec["rumour_reasons"] = appeal_assessment(r, c, groups, appeal(p.text))
             rec["sentiment"], rec["sentiment_label"], rec["rumour_score"], rec["rumour_cues"] = s, lab, r, c
             rec["simhash"] = f"{h:016x}"
             hashes[k] = h
@@ -261,14 +284,17 @@ class Analyzer:
         toks = [rec["tokens"] for rec in partials]
         kws = self.keywords.extract_prepared(partials.prep, toks)
         assign = self.topics.assign
+        event = self.events.assign
         anns: list[Annotation] = []
         new = object.__new__
-        for rec, scored, h in zip(partials, kws, partials.hashes):
+        for rec, scored, h, refs, hour in zip(partials, kws, partials.hashes, partials.refs, partials.hours):
             ann = new(Annotation)
             ann.__dict__ = rec
             rec["keywords"] = [t for t, _ in scored]
             if rec["error"] is None and rec["tokens"]:
                 rec["topic_id"], rec["topic_label"] = assign(rec["id"], h, scored)
+            rec["event_id"], rec["event_label"] = event(rec["id"], refs, rec["links"], rec["topic_id"],
+                                                        rec["topic_label"], hour)
             anns.append(ann)
         return anns
 

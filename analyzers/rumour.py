@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -64,3 +64,71 @@ class RumourScorer:
             return np.array([min(1.0, 0.2 * len(c)) for c in cues]), cues
         rows, buckets = featurize(parsed, cues, self.cues.group, self._hashes)
         return model.proba(rows, buckets, len(parsed)), cues
+
+
+# -- what a rumour is not: 诉求 (complaints, requests) and official notices; doubt replies; the reasons ----------
+CLAIM_GROUPS = ("hearsay", "insider", "spread", "alarm")
+TAG_THRESHOLD = 0.7  # the text score from which a post reads as a rumour claim (the rule's default threshold)
+APPEAL_THRESHOLD = 0.5  # complaint_score from which a post is a 诉求, shown as such and never as a rumour
+
+
+class AppealLexicon(CueLexicon):
+    """Cues of complaints, requests, official notices and doubt replies (``resources/appeal_cues.txt``)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        super().__init__(path or RESOURCES / "appeal_cues.txt")
+
+    def groups(self, text: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for c in self.match(text):
+            out.setdefault(self.group[c], []).append(c)
+        return out
+
+
+def appeal_assessment(score: float, cues: Sequence[str], cue_group: dict[str, str],
+                      appeal: dict[str, list[str]]) -> tuple[float, float, list[str]]:
+    """(rumour_score, complaint_score, rumour_reasons) of one post from its text score, rumour cues and the
+    :class:`AppealLexicon` groups. A 诉求 (complaint/request, complaint_score >= APPEAL_THRESHOLD) or an official
+    notice keeps its text score in the reasons but scores at most 0.3: it is not an unverified claim."""
+    n_comp = len(appeal.get("complaint", ())) + len(appeal.get("request", ()))
+    complaint = min(1.0, 0.3 * n_comp + (0.2 if appeal.get("request") else 0.0))
+    claim = [c for c in cues if cue_group.get(c) in CLAIM_GROUPS]
+    reasons: list[str] = []
+    out = score
+    if complaint >= APPEAL_THRESHOLD and not claim:
+        out = min(score, 0.3)
+        reasons.append(f"诉求类（{'、'.join((appeal.get('complaint', []) + appeal.get('request', []))[:4])}），"
+                       f"不计为谣言；文本分 {score:.2f}")
+    elif appeal.get("official"):
+        out = min(score, 0.3)
+        reasons.append(f"官方通报用语（{'、'.join(appeal['official'][:3])}），不计为谣言；文本分 {score:.2f}")
+    elif score >= TAG_THRESHOLD:
+        reasons.append(f"文本谣言分 {score:.2f}")
+        if claim:
+            reasons.append("说法线索：" + "、".join(claim[:5]))
+        else:
+            reasons.append("无传言/扩散线索：仅凭文本模型")
+    if appeal.get("doubt"):
+        reasons.append("质疑用语：" + "、".join(appeal["doubt"][:3]))
+    return round(out, 4), round(complaint, 4), reasons
+
+
+def cascade_assessment(text_score: float, first_hour: Sequence[str], doubt_of: Any, official: bool
+                       ) -> tuple[bool, float, list[str]]:
+    """(疑似谣言?, strength, reasons) of one event from its first post's rumour score, the texts of the posts of its
+    first hour (reposts and replies) and whether an official post answered it. ``doubt_of(text)`` tells a doubt
+    reply. Rule (fixed before looking at held-out cascades): a claim (score >= 0.5) or a claim questioned by many
+    (>= 3 doubt replies and >= 10 % of the first hour), that spread (>= 3 posts in the first hour), without an
+    official answer."""
+    n = len(first_hour)
+    doubts = sum(1 for t in first_hour if doubt_of(t))
+    ratio = doubts / n if n else 0.0
+    claim = text_score >= 0.5 or (doubts >= 3 and ratio >= 0.1)
+    reasons = [f"首帖谣言分 {text_score:.2f}", f"首小时转发/评论 {n} 条", f"质疑回复 {doubts} 条（{ratio:.0%}）"]
+    if official:
+        reasons.append("已有官方回应")
+    spread = n >= 3
+    if not spread:
+        reasons.append("尚未扩散（首小时不足 3 条）")
+    strength = max(text_score, min(1.0, ratio * 2.5)) if doubts >= 3 else text_score
+    return bool(claim and spread and not official), round(strength, 4), reasons

@@ -89,6 +89,44 @@ def _translation_table() -> dict[int, str]:
     return table
 
 
+class PlaceContext:
+    """Re-cuts an ordinary phrase that the place dictionary split into a county name: ``明 / 天全县`` ->
+    ``明天 / 全县`` when ``明天`` is a context word (``resources/place_context.txt``) and the place is
+    ``天全县``. Texts without such a sequence (one regex search) are passed through unchanged."""
+
+    def __init__(self, places: Iterable[str], words: Iterable[str]) -> None:
+        places = [p for p in places if len(p) >= 2]
+        by_first: dict[str, list[str]] = {}
+        for w in words:
+            if len(w) == 2:
+                by_first.setdefault(w[1], []).append(w)
+        self.heads = {w for ws in by_first.values() for w in ws}
+        self.places = frozenset(p for p in places if p[0] in by_first)
+        triggers = {w + p[1:] for p in self.places for w in by_first[p[0]]}
+        self.regex = re.compile("|".join(map(re.escape, sorted(triggers, key=len, reverse=True)))) if triggers else None
+
+    def wrap(self, cut):  # type: ignore[no-untyped-def]
+        if self.regex is None:
+            return cut
+        search, places, heads = self.regex.search, self.places, self.heads
+
+        def repaired(text: str, *a, **kw):  # type: ignore[no-untyped-def]
+            toks = cut(text, *a, **kw)
+            if not search(text):
+                return toks
+            toks = list(toks)
+            out: list[str] = []
+            for t in toks:
+                if t in places and out and len(out[-1]) == 1 and out[-1] + t[0] in heads:
+                    out[-1] += t[0]
+                    out.extend(cut(t[1:], *a, **kw))
+                else:
+                    out.append(t)
+            return out
+
+        return repaired
+
+
 def parse_dict_line(line: str) -> tuple[str, int | None, str | None] | None:
     """One ``word [freq] [tag]`` line of a jieba user dictionary."""
     parts = line.split()
@@ -171,7 +209,7 @@ class Segmenter:
             for word, freq, tag in entries:
                 tk.add_word(word, freq, tag)
             hmm = self.hmm
-            self._cut = partial(tk.cut, hmm=hmm)
+            self._cut = self._place_context(entries).wrap(partial(tk.cut, hmm=hmm))
         else:
             import jieba
 
@@ -181,7 +219,7 @@ class Segmenter:
             for word, freq, tag in entries:
                 tk.add_word(word, freq, tag)
             hmm = self.hmm
-            self._cut = partial(tk.lcut, HMM=hmm)
+            self._cut = self._place_context(entries).wrap(partial(tk.lcut, HMM=hmm))
         self.tokenizer = tk
         self.backend = backend
         self.stopwords = self._stop_arg if self._stop_arg is not None else load_stopwords()
@@ -189,6 +227,10 @@ class Segmenter:
         table = self.table
         self._swap = partial(re.compile("[" + "".join(map(re.escape, map(chr, sorted(table)))) + "]").sub,
                              lambda m: table[ord(m.group())])  # ~3x faster than str.translate here: few chars change
+
+    @staticmethod
+    def _place_context(entries: list[tuple[str, int | None, str | None]]) -> PlaceContext:
+        return PlaceContext((w for w, _, tag in entries if tag == "ns"), _read_lines(RESOURCES / "place_context.txt"))
 
     def ensure_loaded(self) -> "Segmenter":
         if self._cut is None:

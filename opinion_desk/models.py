@@ -123,6 +123,10 @@ class Post:
     topic_label: str = ""
     rumour_score: float | None = None
     rumour_cues: list[str] = field(default_factory=list)
+    rumour_reasons: list[str] = field(default_factory=list)  # why the score / tag: cues, class, spread figures
+    complaint_score: float = 0.0  # 诉求 cues (投诉、求助、反映问题), 0..1; >= 0.5 reads as a 诉求, not a rumour
+    event_id: str = ""  # the event (reposts and replies with their original, then content): analyzers.events
+    event_label: str = ""
     hashtags: list[str] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
     # the raw payload as collected: evidence of what was said (posts are deleted within hours)

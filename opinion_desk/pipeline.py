@@ -66,7 +66,8 @@ class _Queued:
 
 def annotate(posts: Sequence[Post], analyzer: Any) -> list[Post]:
     """Copy the analyzer's annotations onto the posts (in place); returns the posts."""
-    anns = analyzer.analyze([{"id": p.id, "text": p.text, "title": p.title} for p in posts])
+    anns = analyzer.analyze([{"id": p.id, "text": p.text, "title": p.title, "mid": p.mid, "repost_of": p.repost_of,
+                              "reply_to": p.reply_to, "ts": int(p.created_at.timestamp())} for p in posts])
     for p, a in zip(posts, anns):
         d = a.to_dict() if hasattr(a, "to_dict") else dict(a)
         p.tokens = _terms(d.get("tokens"))
@@ -78,6 +79,10 @@ def annotate(posts: Sequence[Post], analyzer: Any) -> list[Post]:
         p.topic_label = d.get("topic_label") or ""
         p.rumour_score = d.get("rumour_score")
         p.rumour_cues = list(d.get("rumour_cues") or [])
+        p.rumour_reasons = list(d.get("rumour_reasons") or [])
+        p.complaint_score = float(d.get("complaint_score") or 0.0)
+        p.event_id = d.get("event_id") or ""
+        p.event_label = d.get("event_label") or ""
         p.hashtags = _terms(d.get("hashtags"))
         p.mentions = _terms(d.get("mentions"))
     return list(posts)

@@ -240,6 +240,8 @@ class IncidentDesk:
             lowering = inc.level in levels and levels.index(level) > levels.index(inc.level)
             if lowering and not actor.has_role("approver"):
                 raise IncidentError(f"权限不足：降低事件级别（{inc.level}→{level}）会延长处置时限，需要审核领导角色")
+            if not lowering and deadlines.is_major(self.cfg, level) and not actor.has_role("approver"):
+                raise IncidentError(f"权限不足：升为「{level}」级会启动重大突发事件时限（含新闻发布会），需要审核领导角色")
             info_due, press_due = deadlines.compute(self.cfg, level, aware(inc.opened_at))
             old_info, old_press = aware(inc.info_due), aware(inc.press_due)
             changed = info_due != old_info or press_due != old_press

@@ -53,6 +53,8 @@ MAPPINGS: dict[str, Any] = {
         "raw": {"type": "object", "enabled": False},
         "images": {"type": "object", "enabled": False},  # [{url, alt}]: shown, never searched
         "mid": KW, "repost_of": KW, "reply_to": KW,  # the propagation path: who reposted / answered whom
+        "event_id": KW, "event_label": KW, "complaint_score": {"type": "float"},  # issue 13: events, 诉求
+        "rumour_reasons": {"type": "keyword", "index": False},
         "time_unknown": {"type": "boolean"}, "truncated": {"type": "boolean"},
         # character bigrams of the title and text, one array value per whitespace run (grams.py): string search
         "grams": {"type": "text", "analyzer": "whitespace", "norms": False},
@@ -61,7 +63,8 @@ MAPPINGS: dict[str, Any] = {
     "_source": {"excludes": ["grams"]},  # derived from the text: not kept twice
 }
 #: fields added after the first indices were made (issue 17); put on existing indices at start
-ADDED_FIELDS = ("images", "mid", "repost_of", "reply_to", "time_unknown", "truncated", "grams", "reach")
+ADDED_FIELDS = ("images", "mid", "repost_of", "reply_to", "time_unknown", "truncated", "grams", "reach", "event_id",
+                "event_label", "complaint_score", "rumour_reasons")
 FILTER_FIELDS = (("source", "sources"), ("sentiment_label", "sentiment_labels"), ("topic_id", "topic_ids"),
                  ("author", "authors"), ("author_type", "author_types"), ("region", "regions"))
 BULK_CHUNK = 500

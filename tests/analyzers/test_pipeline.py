@@ -7,7 +7,8 @@ import analyzers
 from analyzers import Analyzer, Annotation
 
 FIELDS = {"id", "tokens", "keywords", "sentiment", "sentiment_label", "simhash", "topic_id", "topic_label",
-          "rumour_score", "rumour_cues", "hashtags", "mentions", "emoticons", "links", "error"}
+          "event_id", "event_label", "rumour_score", "rumour_cues", "rumour_reasons", "complaint_score", "hashtags",
+          "mentions", "emoticons", "links", "error"}
 
 
 def test_annotation_contract(analyzer, fixture_posts):

@@ -64,11 +64,17 @@ def test_assign_refusals(app, login_as):
 
 
 def test_raising_the_level_recomputes_the_deadlines_from_the_opening(app, login_as):
-    duty = login_as("duty")
+    duty, boss = login_as("duty"), login_as("approver")
     inc = _open(duty, level="一般")
     opened = datetime.fromisoformat(inc["opened_at"])
     assert [c["name"] for c in inc["clocks"]] == ["info"]
+    # a major level starts the clocks of a major emergency: only an approver raises to it (issue 13)
     r = duty.post(f"{API}/{inc['id']}/level", json={"version": inc["version"], "level": "重大"})
+    assert r.status_code == 403 and "审核领导" in r.get_json()["error"]
+    r = duty.post(f"{API}/{inc['id']}/level", json={"version": inc["version"], "level": "较大"})
+    assert r.status_code == 200, r.get_json()
+    inc = r.get_json()
+    r = boss.post(f"{API}/{inc['id']}/level", json={"version": inc["version"], "level": "重大"})
     assert r.status_code == 200, r.get_json()
     d = r.get_json()
     assert d["level"] == "重大" and d["major"]
@@ -76,8 +82,8 @@ def test_raising_the_level_recomputes_the_deadlines_from_the_opening(app, login_
     assert datetime.fromisoformat(d["press_due"]) == opened + timedelta(hours=24)
     assert [c["label"] for c in d["clocks"]] == ["发布权威信息", "举行新闻发布会"]
     p = _payload(d, "level")
-    assert p["old"] == "一般" and p["level"] == "重大"
-    assert datetime.fromisoformat(p["old_info_due"]) == opened + timedelta(hours=48)
+    assert p["old"] == "较大" and p["level"] == "重大"
+    assert [e for e in d["timeline"] if e["action"] == "level"][-1]["actor"] == "test-approver"  # audited
     assert datetime.fromisoformat(p["info_due"]) == opened + timedelta(hours=5) and p["old_press_due"] is None
     r = duty.post(f"{API}/{inc['id']}/level", json={"version": d["version"], "level": "重大"})
     assert r.status_code == 400 and "已是" in r.get_json()["error"]
@@ -104,7 +110,8 @@ def test_level_change_resets_escalations_for_the_new_clock(app):
     duty = Actor("test-duty", "值班员小王", ["duty"])
     inc = desk.open(duty, title="人民路积水", level="一般", opened_at=datetime.now(timezone.utc) - timedelta(hours=30))
     assert tick_deadlines(desk) == [f"{inc.id}:info:0.5"]  # 30 of 48 h
-    desk.set_level(inc.id, duty, None, "重大")  # now 30 h past a 5 h deadline and 6 h past the 24 h one
+    boss = Actor("test-approver", "审核领导", ["approver"])  # only an approver raises to a major level
+    desk.set_level(inc.id, boss, None, "重大")  # now 30 h past a 5 h deadline and 6 h past the 24 h one
     with app.extensions["opinion_desk.state"].session_scope() as s:
         assert s.get(Incident, inc.id).escalated == []
     assert sorted(tick_deadlines(desk)) == [f"{inc.id}:info:1", f"{inc.id}:press:1"]

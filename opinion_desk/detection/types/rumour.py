@@ -1,6 +1,10 @@
 """``rumour``: posts with a rumour score over ``threshold`` spreading fast (``min_posts`` such posts within the
 timeframe, or one post with ``min_reposts`` reposts) while no official answer has appeared on the same
-query_key value (a post by an author of ``official_author_types`` or from ``official_sources``)."""
+query_key value (a post by an author of ``official_author_types`` or from ``official_sources``).
+
+A 诉求 (complaint or request: ``complaint_score`` >= ``appeal_threshold``) is never counted as a rumour. The alert's
+severity comes from :mod:`opinion_desk.detection.severity` (size, speed and rumour strength of the key, capped by the
+rule's ``severity``) in ``details["severity"]``; ``details["reasons"]`` carries the top post's rumour reasons."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from ...models import Post
 from ..durations import format_duration
 from ..rule import Match, RuleSpec
+from ..severity import EventFigures, describe, severity
 from .base import Window, WindowRule, bucket_for, key_label, positive, ts
 
 
@@ -22,15 +27,17 @@ class RumourRule(WindowRule):
         "min_reposts": positive("integer", 1, description="or one such post with this many reposts"),
         "official_author_types": {"type": "array", "items": {"type": "string"}},
         "official_sources": {"type": "array", "items": {"type": "string"}},
+        "appeal_threshold": positive(maximum=1, description="complaint_score from which a post is a 诉求, not a rumour"),
     }
     DEFAULTS = {"threshold": 0.7, "min_posts": 5, "min_reposts": 500, "official_author_types": ["gov"],
-                "official_sources": []}
+                "official_sources": [], "appeal_threshold": 0.5}
 
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
         self.window = Window(bucket_for(spec.timeframe), spec.timeframe * 2)
         self.answered: dict[str, float] = {}  # key -> time of the official answer
         self.max_reposts: dict[str, tuple[int, str]] = {}
+        self.top: dict[str, tuple[float, list[str]]] = {}  # key -> (highest rumour score, that post's reasons)
 
     def official(self, post: Post) -> bool:
         return (post.author_type in self.o["official_author_types"]) or (post.source in self.o["official_sources"])
@@ -42,6 +49,11 @@ class RumourRule(WindowRule):
             return []
         if post.rumour_score is None or post.rumour_score < self.o["threshold"]:
             return []
+        if (getattr(post, "complaint_score", 0.0) or 0.0) >= self.o["appeal_threshold"]:
+            return []  # a 诉求: shown as such, answered, never a rumour alert
+        for k in keys:
+            if post.rumour_score >= self.top.get(k, (0.0, []))[0]:
+                self.top[k] = (float(post.rumour_score), list(getattr(post, "rumour_reasons", []) or [])[:4])
         for k in keys:
             self.window.add(k, post.created_at, post.id)
             if post.reposts > self.max_reposts.get(k, (0, ""))[0]:
@@ -60,8 +72,12 @@ class RumourRule(WindowRule):
             ids = self.window.recent_ids(key, now - tf)
             if pid and pid not in ids:
                 ids.insert(0, pid)
+            hours = max(tf.total_seconds() / 3600, 1 / 60)
+            top, reasons = self.top.get(key, (0.0, []))
+            fig = EventFigures(size=max(int(n), reposts), per_hour=max(n, reposts) / hours, sensitivity=top)
             return self.match(key, now, f"{key_label(key)}疑似谣言扩散：近{format_duration(tf)} {int(n)} 条高谣言分信息，"
-                              f"最高转发 {reposts}，尚无官方回应", ids, n, max_reposts=reposts)
+                              f"最高转发 {reposts}，尚无官方回应", ids, n, max_reposts=reposts,
+                              severity=severity(self.spec.severity, fig), figures=describe(fig), reasons=reasons)
         return None
 
     def prune(self, now: datetime) -> bool:
@@ -69,6 +85,7 @@ class RumourRule(WindowRule):
         live = set(self.window.keys())
         n = len(self.max_reposts)
         self.max_reposts = {k: v for k, v in self.max_reposts.items() if k in live}
+        self.top = {k: v for k, v in self.top.items() if k in live}
         return changed or len(self.max_reposts) != n
 
     def state(self) -> dict[str, Any]:

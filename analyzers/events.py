@@ -1,0 +1,151 @@
+"""Events (事件): posts grouped the way a duty officer thinks of them.
+
+A post joins, in this order:
+
+1. the event of the post it reposts or answers (``repost_of`` / ``reply_to``, the platform ids Weibo gives as
+   ``retweeted_status`` and a comment's parent), or of an earlier post that referred to its own ``mid``
+   (a repost collected before its original);
+2. the event of the original quoted at the end of a Weibo ``//@name: ...`` chain (matched on the original's text);
+3. the event of a post sharing the same link;
+4. the event of its topic (:mod:`analyzers.topics`: near-duplicate SimHash, then keyword similarity), when the
+   post has content of its own;
+5. else it founds a new event.
+
+An event id is ``e`` + 10 hex characters derived from the founding post (or from the original's ``mid`` when a
+repost arrives first, so the original joins the same id later): stable across restarts when :meth:`state` is kept.
+Each event keeps its label, its first post, its size and its size per hour (the last ``max_hours`` hours).
+Stateful: apply in one place, in post order. Memory is bounded (``max_events`` events, ``max_keys`` references).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from typing import Any, Sequence
+
+CHAIN_RE = re.compile(r"//\s*@[^:：\s]{1,30}\s*[:：]")
+_SPACE_RE = re.compile(r"[\s\u3000]+")
+
+
+def new_event_id(key: str) -> str:
+    return "e" + hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
+def text_key(text: str) -> str:
+    """A short key of a post's own words (spaces dropped), for matching the original of a ``//@`` chain."""
+    t = _SPACE_RE.sub("", text or "")
+    return hashlib.sha1(t.encode("utf-8", "surrogatepass")).hexdigest()[:16] if len(t) >= 6 else ""
+
+
+def refs_of(post: Any) -> tuple[str, str, str, str, str]:
+    """(mid, repost_of, reply_to, own-text key, quoted-original key) of one input post mapping."""
+    if not isinstance(post, dict):
+        return "", "", "", "", ""
+    text = post.get("text") or ""
+    if not isinstance(text, str):
+        text = ""
+    parts = CHAIN_RE.split(text)
+    own = parts[0]
+    quoted = text_key(parts[-1]) if len(parts) > 1 else ""
+    return (str(post.get("mid") or ""), str(post.get("repost_of") or ""), str(post.get("reply_to") or ""),
+            text_key(own), quoted)
+
+
+class EventGrouper:
+    def __init__(self, max_events: int = 50_000, max_keys: int = 400_000, max_hours: int = 72) -> None:
+        self.max_events = max_events
+        self.max_keys = max_keys
+        self.max_hours = max_hours
+        # eid -> [label, first post id, size, last seq, {hour: count}]
+        self.events: OrderedDict[str, list[Any]] = OrderedDict()
+        self.keys: OrderedDict[str, str] = OrderedDict()  # "m:<mid>", "t:<text key>", "u:<url>", "c:<topic>" -> eid
+        self.seq = 0
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def _get(self, key: str) -> str | None:
+        eid = self.keys.get(key)
+        if eid is not None and eid in self.events:
+            return eid
+        return None
+
+    def _put(self, key: str, eid: str) -> None:
+        self.keys[key] = eid
+        self.keys.move_to_end(key)
+        if len(self.keys) > self.max_keys:
+            for _ in range(len(self.keys) - self.max_keys):
+                self.keys.popitem(last=False)
+
+    def assign(self, post_id: str, refs: Sequence[str], links: Sequence[str], topic_id: str, label: str,
+               hour: int = 0) -> tuple[str, str]:
+        """(event_id, event_label) of one post. ``refs`` is :func:`refs_of`'s tuple; ``hour`` the post's hour
+        (epoch seconds // 3600) for the size-over-time series."""
+        mid, repost_of, reply_to, own_key, quoted = (tuple(refs) + ("",) * 5)[:5]
+        self.seq += 1
+        eid = None
+        for k in (f"m:{mid}" if mid else "", f"m:{repost_of}" if repost_of else "",
+                  f"m:{reply_to}" if reply_to else "", f"t:{quoted}" if quoted else ""):
+            if k and (eid := self._get(k)):
+                break
+        if eid is None:
+            for u in links:
+                if eid := self._get(f"u:{u}"):
+                    break
+        referring = bool(repost_of or reply_to or quoted)
+        if eid is None and topic_id and not referring:
+            eid = self._get(f"c:{topic_id}")
+        if eid is None:
+            founder = repost_of or reply_to or post_id  # a repost seen first founds its original's event
+            eid, k = new_event_id(founder), 0
+            while eid in self.events:
+                k += 1
+                eid = new_event_id(f"{founder}:{k}")
+            self.events[eid] = ["", repost_of or reply_to or post_id, 0, 0, {}]
+        ev = self.events[eid]
+        self.events.move_to_end(eid)
+        ev[2] += 1
+        ev[3] = self.seq
+        series = ev[4]
+        series[hour] = series.get(hour, 0) + 1
+        if len(series) > self.max_hours:
+            for h in sorted(series)[: len(series) - self.max_hours]:
+                del series[h]
+        if label and (not ev[0] or not referring and ev[1] == post_id):
+            ev[0] = label
+        for k in (f"m:{mid}" if mid else "", f"m:{repost_of}" if repost_of else "",
+                  f"m:{reply_to}" if reply_to else "", f"t:{own_key}" if own_key and not referring else "",
+                  f"t:{quoted}" if quoted else "", *(f"u:{u}" for u in links)):
+            if k:
+                self._put(k, eid)
+        if topic_id and not referring and self._get(f"c:{topic_id}") is None:
+            self._put(f"c:{topic_id}", eid)
+        if len(self.events) > self.max_events * 1.1:
+            while len(self.events) > self.max_events:
+                self.events.popitem(last=False)  # least recently grown
+        return eid, ev[0]
+
+    def info(self, eid: str) -> dict[str, Any] | None:
+        """An event's label, first post, size and size per hour (epoch hour -> posts), or None."""
+        ev = self.events.get(eid)
+        if ev is None:
+            return None
+        return {"event_id": eid, "label": ev[0], "first_post": ev[1], "size": ev[2],
+                "by_hour": dict(sorted(ev[4].items()))}
+
+    # -- state -------------------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"seq": self.seq,
+                "events": [[eid, ev[0], ev[1], ev[2], ev[3], [[h, c] for h, c in ev[4].items()]]
+                           for eid, ev in self.events.items()],
+                "keys": list(self.keys.items())}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict):
+            raise TypeError("the event state must be a dict")
+        events: OrderedDict[str, list[Any]] = OrderedDict()
+        for eid, label, first, size, last, series in state.get("events", []):
+            events[str(eid)] = [str(label), str(first), int(size), int(last), {int(h): int(c) for h, c in series}]
+        keys = OrderedDict((str(k), str(v)) for k, v in state.get("keys", []))
+        self.events, self.keys, self.seq = events, keys, int(state.get("seq", 0))
