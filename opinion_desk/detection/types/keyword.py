@@ -14,6 +14,7 @@ class KeywordRule(RuleType):
     name = "keyword"
     summary = "关键词：帖子命中关注词即告警（按分词匹配）"
     OPTIONS = {}
+    MATCH_FIELDS = ("words",)  # for alert_text: the watch words the post carries
     windowed = False
 
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
