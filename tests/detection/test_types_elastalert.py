@@ -350,3 +350,46 @@ def test_rules_check_names_file_line_and_field_in_chinese(tmp_path) -> None:
     assert "c.yaml:2: field 'max_percentage': percentage_match 需要 min_percentage 或 max_percentage" in r.output
     assert "d.yaml:4: field 'alert_text': 未知字段 'new_valu'" in r.output
     assert "e.yaml:4: field 'whitelist_file': 名单文件须在规则目录内" in r.output
+
+
+def test_change_keeps_its_last_values_as_rows_across_a_restart(tmp_path) -> None:
+    from opinion_desk.state import StateDB
+
+    db = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
+    db.create_all()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "c.yaml").write_text("name: 属地变化\ntype: change\nquery_key: author\ncompare_key: region\n"
+                                               "timeframe: 1d\n", encoding="utf-8")
+    clock = ManualClock(T0)
+    seen = []
+    eng = Engine(tmp_path / "rules", clock=clock, statedb=db, sink=lambda m, spec: seen.append(m))
+    eng.reload()
+    eng.on_posts([post(0, author="甲", region="北京"), post(0, author="乙", region="上海")])
+    eng.tick(T0)
+    clock.set(T0 + timedelta(minutes=5))
+    eng2 = Engine(tmp_path / "rules", clock=clock, statedb=db, sink=lambda m, spec: seen.append(m))
+    eng2.reload()
+    eng2.on_posts([post(5, author="甲", region="广东")])
+    assert [(m.key, m.details["old_value"]) for m in seen] == [("甲", "北京")]
+
+
+def test_metric_aggregation_window_survives_a_restart(tmp_path) -> None:
+    from opinion_desk.state import StateDB
+
+    db = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
+    db.create_all()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "m.yaml").write_text("name: 转发合计\ntype: metric_aggregation\ntimeframe: 1h\n"
+                                               "metric_agg_key: reposts\nmetric_agg_type: sum\nmax_threshold: 1000\n",
+                                               encoding="utf-8")
+    clock = ManualClock(T0)
+    seen = []
+    eng = Engine(tmp_path / "rules", clock=clock, statedb=db, sink=lambda m, spec: seen.append(m))
+    eng.reload()
+    eng.on_posts([post(0, reposts=600)])
+    eng.tick(T0)
+    clock.set(T0 + timedelta(minutes=5))
+    eng2 = Engine(tmp_path / "rules", clock=clock, statedb=db, sink=lambda m, spec: seen.append(m))
+    eng2.reload()
+    eng2.on_posts([post(5, reposts=600)])
+    assert [m.value for m in seen] == [1200]

@@ -39,6 +39,7 @@ class ChangeRule(RuleType):
         ck = self.o["compare_key"]
         self.fields: list[str] = [ck] if isinstance(ck, str) else list(ck)
         self.last: dict[str, tuple[str, float, str]] = {}  # key -> (value, time, post id)
+        self._changed: set[str] = set()  # keys whose last value changed since the last save (saved as rows)
 
     def value(self, post: Post) -> str | None:
         parts = ["、".join(values(post, f)) for f in self.fields]
@@ -57,6 +58,7 @@ class ChangeRule(RuleType):
             if old is not None and t < old[1]:
                 continue
             self.last[k] = (v, t, post.id)
+            self._changed.add(k)
             if old is None or old[0] == v or t - old[1] > self.spec.timeframe.total_seconds():
                 continue
             what = " / ".join(label(f) for f in self.fields)
@@ -66,6 +68,7 @@ class ChangeRule(RuleType):
         if len(self.last) > MAX_KEYS:
             for k, _ in sorted(self.last.items(), key=lambda kv: kv[1][1])[: len(self.last) - MAX_KEYS]:
                 del self.last[k]
+                self._changed.add(k)
         return out
 
     def touched_keys(self, post: Post, keys: list[str]) -> list[str]:
@@ -73,14 +76,33 @@ class ChangeRule(RuleType):
 
     def prune(self, now: datetime) -> bool:
         cut = ts(now) - self.spec.timeframe.total_seconds()
-        n = len(self.last)
-        self.last = {k: v for k, v in self.last.items() if v[1] >= cut}
-        return len(self.last) != n
+        gone = [k for k, v in self.last.items() if v[1] < cut]
+        for k in gone:
+            del self.last[k]
+        self._changed.update(gone)
+        return bool(gone)
 
     def state(self) -> dict[str, Any]:
         return {**self.base_state(), "last": {k: list(v) for k, v in self.last.items()}}
 
     def load_state(self, data: dict[str, Any]) -> None:
         self.load_base_state(data)
-        self.last.update({k: (str(v[0]), float(v[1]), str(v[2])) for k, v in (data.get("last") or {}).items()})
+        for k, v in (data.get("last") or {}).items():
+            self.last[k] = (str(v[0]), float(v[1]), str(v[2]))
+            self._changed.add(k)
+
+    # one row per key, saved as changes (an author-keyed rule remembers many accounts)
+    def saved_state(self) -> dict[str, Any]:
+        return self.base_state()
+
+    def row_changes(self) -> tuple[dict[str, Any], set[str]]:
+        changed = {k: list(self.last[k]) for k in self._changed if k in self.last}
+        removed = {k for k in self._changed if k not in self.last}
+        self._changed = set()
+        return changed, removed
+
+    def load_rows(self, rows: dict[str, Any]) -> None:
+        for k, v in rows.items():
+            if k not in self.last and isinstance(v, list) and len(v) == 3:
+                self.last[k] = (str(v[0]), float(v[1]), str(v[2]))
 

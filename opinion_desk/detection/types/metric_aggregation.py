@@ -18,7 +18,7 @@ from .fields import NUMERIC_FIELDS, VALUE_FIELDS, label, number, rule_error, val
 
 AGG_ZH = {"min": "最小值", "max": "最大值", "avg": "平均值", "sum": "合计", "cardinality": "不同取值数",
           "value_count": "有值帖子数"}
-MAX_POSTS_PER_KEY = 20_000  # posts kept per key in the window; the oldest go first
+MAX_POSTS_PER_KEY = 5_000  # posts kept per key in the window; the oldest go first (bounds memory and the saved row)
 
 
 class MetricAggregationRule(RuleType):
@@ -48,6 +48,7 @@ class MetricAggregationRule(RuleType):
                              f"{self.key} 请用 cardinality 或 value_count")
         self.span = parse_duration(self.o["buffer_time"]) if "buffer_time" in self.o else spec.timeframe
         self.posts: dict[str, dict[str, tuple[float, Any]]] = {}  # key -> post id -> (time, value)
+        self._changed: set[str] = set()  # keys changed since the last save (one saved row per key)
 
     def value_of(self, post: Post) -> Any:
         if self.key in NUMERIC_FIELDS:
@@ -61,6 +62,7 @@ class MetricAggregationRule(RuleType):
         for k in keys:
             row = self.posts.setdefault(k, {})
             row[post.id] = (t, v)
+            self._changed.add(k)
             if len(row) > MAX_POSTS_PER_KEY:
                 for pid, _ in sorted(row.items(), key=lambda kv: kv[1][0])[: len(row) - MAX_POSTS_PER_KEY]:
                     del row[pid]
@@ -108,7 +110,9 @@ class MetricAggregationRule(RuleType):
         changed = False
         for k in list(self.posts):
             row = {pid: tv for pid, tv in self.posts[k].items() if tv[0] > cut}
-            changed |= len(row) != len(self.posts[k])
+            if len(row) != len(self.posts[k]):
+                changed = True
+                self._changed.add(k)
             if row:
                 self.posts[k] = row
             else:
@@ -123,3 +127,18 @@ class MetricAggregationRule(RuleType):
         self.load_base_state(data)
         for k, row in (data.get("posts") or {}).items():
             self.posts[k] = {pid: (float(tv[0]), tv[1]) for pid, tv in row.items()}
+            self._changed.add(k)
+
+    def saved_state(self) -> dict[str, Any]:
+        return self.base_state()  # the keys are rows
+
+    def row_changes(self) -> tuple[dict[str, Any], set[str]]:
+        changed = {k: {pid: list(tv) for pid, tv in self.posts[k].items()} for k in self._changed if k in self.posts}
+        removed = {k for k in self._changed if k not in self.posts}
+        self._changed = set()
+        return changed, removed
+
+    def load_rows(self, rows: dict[str, Any]) -> None:
+        for k, row in rows.items():
+            if k not in self.posts and isinstance(row, dict):
+                self.posts[k] = {pid: (float(tv[0]), tv[1]) for pid, tv in row.items()}
