@@ -100,6 +100,15 @@ def eval_sentiment(data_dir: Path = DEFAULT_DATA_DIR, snownlp_sample: int = 300,
                        "macro_f1": round(float(np.mean(f1s)), 4), "band": [lo, hi]}
     log(f"3-way pos/neg/neutral on {len(smp)} held-out SMP2020 rows (band {lo}..{hi}): "
         f"accuracy {results['smp3']['acc']:.4f}, macro-F1 {results['smp3']['macro_f1']:.4f}")
+    groups = np.array([sentiment_group(r) for r in smp])
+    for g in ("usual", "virus"):  # the labels an officer sees, per group, beside the balance of their errors
+        m = groups == g
+        pn = float(np.mean(pred[m & (gold == "pos")] == "neg"))
+        np_ = float(np.mean(pred[m & (gold == "neg")] == "pos"))
+        results[f"smp3/{g}"] = {"n": int(m.sum()), "acc": round(float(np.mean(pred[m] == gold[m])), 4),
+                                "pos_to_neg": round(pn, 4), "neg_to_pos": round(np_, 4)}
+        log(f"  3-way {g:6} n={int(m.sum()):5d} accuracy {results[f'smp3/{g}']['acc']:.4f} "
+            f"errors pos->neg {pn:.3f} neg->pos {np_:.3f}")
     return results
 
 

@@ -70,3 +70,17 @@ def test_eval_topics_scores_clustering_against_cascades(tmp_path):
     res = eval_topics(tmp_path, log=out.append)
     assert res["with root"]["topics"] == 2 and res["with root"]["purity"] == res["with root"]["nmi"] == 1.0
     assert res["own words"]["topics"] > 2 and "NMI" in out[-1]
+
+
+def test_analyze_cli_groups_reposts_into_their_originals_event(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in [
+        {"id": "a", "mid": "M1", "text": "紧急扩散！青山水库今晚泄洪，下游赶紧转移"},
+        {"id": "b", "mid": "M2", "repost_of": "M1", "text": "转发微博"},
+        {"id": "c", "mid": "M3", "text": "今天的晚霞真好看[哈哈]"},
+    ]) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["analyze", str(src), "--workers", "1", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    out = {d["id"]: d for d in map(json.loads, [ln for ln in r.stdout.splitlines() if ln.startswith("{")])}
+    assert out["a"]["event_id"] == out["b"]["event_id"] != out["c"]["event_id"]
+    assert "rumour_reasons" in out["a"] and "complaint_score" in out["a"]
