@@ -117,6 +117,8 @@ class AlertBook:
                 window = spec.aggregation if spec and spec.aggregation else timedelta(0)
                 if now - aware(alert.created_at) >= window:
                     alert.notified_at = now
+                    if spec is not None:
+                        _render(alert, spec, self.tz)  # the message tells the count of the whole window
                     due.append(alert)
         for alert in due:
             self._call(self.alert_listeners, alert)

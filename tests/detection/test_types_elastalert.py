@@ -393,3 +393,27 @@ def test_metric_aggregation_window_survives_a_restart(tmp_path) -> None:
     eng2.reload()
     eng2.on_posts([post(5, reposts=600)])
     assert [m.value for m in seen] == [1200]
+
+
+def test_an_aggregated_alert_message_tells_the_whole_window(tmp_path) -> None:
+    from opinion_desk.detection.noise import AlertBook
+    from opinion_desk.state import StateDB
+
+    db = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
+    db.create_all()
+    clock = ManualClock(T0)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "k.yaml").write_text("name: 关注词\ntype: keyword\naggregation: 5m\nfilter: {keywords: [爆炸]}\n"
+                                               "alert_text: '{count} 条涉及 {words}'\n", encoding="utf-8")
+    eng = Engine(tmp_path / "rules", clock=clock, statedb=db)
+    eng.book = AlertBook(db, clock, eng.alert_listeners, eng.resolve_listeners)
+    eng.sink = eng.book.handle
+    eng.reload()
+    heard = []
+    eng.alert_listeners.append(lambda a: heard.append(a.to_dict()["details"]["message"]["text"]))
+    for minute in (0, 1, 2):
+        clock.set(T0 + timedelta(minutes=minute))
+        eng.on_posts([post(minute, tokens=["爆炸"])])
+    clock.set(T0 + timedelta(minutes=6))
+    eng.tick(T0 + timedelta(minutes=6))
+    assert heard == ["3 条涉及 爆炸"]
