@@ -417,3 +417,10 @@ def test_an_aggregated_alert_message_tells_the_whole_window(tmp_path) -> None:
     clock.set(T0 + timedelta(minutes=6))
     eng.tick(T0 + timedelta(minutes=6))
     assert heard == ["3 条涉及 爆炸"]
+
+
+def test_blacklist_link_domains_cover_subdomains() -> None:
+    lr = rule("name: b\ntype: blacklist\ncompare_key: link_domains\nblacklist: [evil.cn]\n")
+    ps = [post(0, "详见 https://m.Evil.cn/x?a=1 转发", tokens=[]), post(1, "官网 https://www.gov.cn/a", tokens=[]),
+          post(2, "https://notevil.cn/ 无关", tokens=[])]
+    assert [m.key for m in run(lr, ps)] == ["m.evil.cn"]

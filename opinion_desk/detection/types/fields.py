@@ -3,6 +3,7 @@ the Chinese name people read in alerts. List fields (keywords, hashtags, mention
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ VALUE_FIELDS: dict[str, tuple[str, _G]] = {
     "keywords": ("关键词", lambda p: list(p.keywords)),
     "hashtags": ("话题标签", lambda p: list(p.hashtags)),
     "mentions": ("提及账号", lambda p: list(p.mentions)),
+    "link_domains": ("链接域名", lambda p: link_domains(f"{p.title}\n{p.text}")),
 }
 NUMERIC_FIELDS: dict[str, tuple[str, _G]] = {
     "reposts": ("转发数", lambda p: p.reposts),
@@ -33,6 +35,15 @@ NUMERIC_FIELDS: dict[str, tuple[str, _G]] = {
     "rumour_score": ("谣言分", lambda p: p.rumour_score),
     "sentiment": ("情感分", lambda p: p.sentiment),
 }
+
+
+_LINK = re.compile(r"(?i)\bhttps?://([a-z0-9.-]+)")
+
+
+def link_domains(text: str) -> list[str]:
+    """The hosts of the web addresses written in a text (lower case, without ``www.``), each once."""
+    hosts = (h.strip(".").lower().removeprefix("www.") for h in _LINK.findall(text or ""))
+    return list(dict.fromkeys(h for h in hosts if "." in h))
 
 
 def values(post: Post, name: str) -> list[str]:
