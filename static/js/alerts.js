@@ -207,7 +207,8 @@
       const names = document.getElementById("rule-names"); if (names) names.textContent = "";
       (d.rules || []).forEach(function (r) {
         ul.appendChild(el("li", r.firing.length ? "firing" : "", r.name + "（" + (TYPE_ZH[r.type] || r.type) + "）" +
-          (r.enabled === false ? " 已停用" : "") + (r.firing.length ? " 触发中：" + (r.firing.join("、") || "全部") : "")));
+          (r.enabled === false ? " 已停用" : "") + (r.firing.length ? " 触发中：" + (r.firing.join("、") || "全部") : "") +
+          (r.baseline ? " · " + r.baseline.message : "")));  // a rule still learning its baseline says so
         if (names) { const o = document.createElement("option"); o.value = r.name; names.appendChild(o); }
       });
       if (!(d.rules || []).length) ul.appendChild(el("li", "empty", "未加载任何规则"));
