@@ -424,3 +424,12 @@ def test_blacklist_link_domains_cover_subdomains() -> None:
     ps = [post(0, "详见 https://m.Evil.cn/x?a=1 转发", tokens=[]), post(1, "官网 https://www.gov.cn/a", tokens=[]),
           post(2, "https://notevil.cn/ 无关", tokens=[])]
     assert [m.key for m in run(lr, ps)] == ["m.evil.cn"]
+
+
+def test_every_type_declares_the_details_its_messages_may_name() -> None:
+    for name, cls in RULE_TYPES.items():
+        for f in getattr(cls, "MATCH_FIELDS", ()):
+            assert f not in message.COMMON_FIELDS, (name, f)
+    spec = parse_rule("name: s\ntype: spike\nalert_text: '近期 {current:.0f} 条，参照 {reference:.1f}'\n", "s.yaml")
+    ctx = message.context({"details": {"current": 42.0, "reference": 3.0}}, [])
+    assert message.render(spec.message["alert_text"], [], ctx) == "近期 42 条，参照 3.0"

@@ -16,6 +16,7 @@ from .base import DURATION, EPOCH, RuleType, positive, ts
 class NewTermRule(RuleType):
     name = "new_term"
     summary = "新词爆发：近 N 天未出现过的词在短时间内大量出现"
+    MATCH_FIELDS = ("first_seen",)  # details an alert_text may name
     OPTIONS = {
         "field": {"enum": ["keywords", "tokens", "hashtags"], "description": "post field the terms come from"},
         "terms_window": DURATION,

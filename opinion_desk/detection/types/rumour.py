@@ -21,6 +21,7 @@ from .base import Window, WindowRule, bucket_for, key_label, positive, ts
 class RumourRule(WindowRule):
     name = "rumour"
     summary = "疑似谣言扩散：高谣言分帖子快速扩散且尚无官方回应"
+    MATCH_FIELDS = ("max_reposts", "figures", "reasons")  # details an alert_text may name
     OPTIONS = {
         "threshold": positive(maximum=1, description="rumour score (0..1) that counts a post"),
         "min_posts": positive("integer", 1, description="such posts within the timeframe"),

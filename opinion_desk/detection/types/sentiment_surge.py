@@ -18,6 +18,7 @@ from .base import DURATION, RuleType, Window, bucket_for, key_label, positive
 class SentimentSurgeRule(RuleType):
     name = "sentiment_surge"
     summary = "负面情绪激增：窗口内负面占比相对基线显著上升"
+    MATCH_FIELDS = ("share", "baseline", "posts")  # details an alert_text may name
     OPTIONS = {
         "labels": {"type": "array", "items": {"type": "string"}, "description": "sentiment labels counted as negative"},
         "min_posts": positive("integer", 1, description="fewest posts in the window"),

@@ -19,6 +19,7 @@ from .base import Window, WindowRule, bucket_for, key_label, positive
 class SpikeRule(WindowRule):
     name = "spike"
     summary = "声量突增/骤降：当前窗口与参照窗口相比"
+    MATCH_FIELDS = ("current", "reference", "direction")  # details an alert_text may name
     OPTIONS = {
         "spike_height": positive(exclusiveMinimum=1, minimum=1, description="current / reference ratio that fires"),
         "spike_type": {"enum": ["up", "down", "both"], "description": "direction"},
