@@ -85,7 +85,7 @@ def test_re2_dialect_notes_reported_by_rules_check(tmp_path) -> None:
 def test_absurd_durations_are_named(text: str, line: int, field: str) -> None:
     with pytest.raises(RuleError) as e:
         parse_rule(text, "rules/a.yaml")
-    assert (e.value.line, e.value.field) == (line, field) and "too long" in e.value.reason
+    assert (e.value.line, e.value.field) == (line, field) and "太长" in e.value.reason
 
 
 def test_deep_nesting_is_named(tmp_path) -> None:
