@@ -89,6 +89,9 @@
       const main = document.querySelector("main");
       if (main) main.insertBefore(box, main.firstChild); else document.body.appendChild(box);
     }
+    if (!resolved) box.querySelectorAll('.alert-banner[data-kind="alert"]').forEach(function (x) {
+      if (x.dataset.alertId === a.id) x.remove();  // an update of a grown alert replaces its banner
+    });
     const b = el("div", "alert-banner sev-" + (a.severity || "medium") + (resolved ? " resolved" : ""));
     b.dataset.alertId = a.id; b.dataset.rule = a.rule; b.dataset.kind = resolved ? "resolved" : "alert";
     const head = el("div", "head");
@@ -134,6 +137,9 @@
     const list = document.getElementById("alerts-panel");
     if (list) {
       const empty = list.querySelector("li.empty"); if (empty) empty.remove();
+      if (!resolved) list.querySelectorAll('li[data-kind="alert"]').forEach(function (x) {
+        if (x.dataset.alertId === a.id) x.remove();  // the grown alert's newer count replaces the older line
+      });
       const li = el("li", "sev-" + a.severity + (resolved ? " resolved" : ""));
       li.dataset.alertId = a.id; li.dataset.kind = resolved ? "resolved" : "alert";
       li.appendChild(el("time", null, desk.fmtTime(resolved ? (a.resolved_at || a.last_match) : (a.first_match || a.created_at))));
