@@ -153,6 +153,10 @@ def test_cmd(ctx: click.Context, rule_file: str, posts_file: str | None, since: 
         t = timefmt.fmt(r["time"], tz)
         click.echo(f"{t}  [{marks.get(r['kind'], '告警')}] {r['rule']}{('「' + r['key'] + '」') if r['key'] else ''}  "
                    f"{r['reason']}")
+        msg = (r.get("details") or {}).get("message") or {}
+        if msg and r["kind"] != "resolved":  # what the rule's alert_subject / alert_text make of it
+            click.echo(f"    消息：{msg.get('subject') or ''}{' | ' if msg.get('subject') and msg.get('text') else ''}"
+                       f"{(msg.get('text') or '').replace(chr(10), ' ')}")
         for p in r["posts"]:
             pt = timefmt.fmt(p["created_at"], tz, "%m-%d %H:%M")
             click.echo(f"    {pt} {p['id']} {p['author'] or ''}: {p['text'][:80]}")

@@ -433,3 +433,24 @@ def test_every_type_declares_the_details_its_messages_may_name() -> None:
     spec = parse_rule("name: s\ntype: spike\nalert_text: '近期 {current:.0f} 条，参照 {reference:.1f}'\n", "s.yaml")
     ctx = message.context({"details": {"current": 42.0, "reference": 3.0}}, [])
     assert message.render(spec.message["alert_text"], [], ctx) == "近期 42 条，参照 3.0"
+
+
+def test_rules_test_shows_the_message_the_rule_would_send(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from opinion_desk.cli import main
+
+    f = tmp_path / "k.yaml"
+    f.write_text("name: 关注词\ntype: keyword\nrealert: 10m\nexponential_realert: 1h\nfilter: {keywords: [爆炸]}\n"
+                 "alert_subject: '【速核】{words}'\nalert_text: '{samples[0].author}：{samples[0].text}'\n", encoding="utf-8")
+    rows = [{"id": str(i), "source": "t", "author": f"网友{i}", "text": "化工厂发生爆炸", "tokens": ["化工厂", "发生爆炸"],
+             "created_at": (T0 + timedelta(minutes=m)).isoformat()} for i, m in enumerate((0, 11, 22, 33, 50))]
+    posts = tmp_path / "p.jsonl"
+    posts.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    env = {"OPINION_DESK__DESK__DATA_DIR": str(tmp_path / "var")}
+    r = CliRunner().invoke(main, ["rules", "test", str(f), "--posts", str(posts)], env=env)
+    assert r.exit_code == 0, r.output
+    assert "消息：【速核】爆炸 | 网友0：化工厂发生爆炸" in r.output
+    assert "告警 3 次" in r.output  # 0, 11 (realert 10m), 33 (doubled to 20m); 22 and 50 fold (40m)
