@@ -217,7 +217,9 @@ class Engine:
             if st is None:
                 act[key] = {"since": now.isoformat(), "below": None, "value": m.value}
                 out.append(m)
-            elif m.value is not None and (st.get("value") is None or m.value > st["value"]):
+            elif st.get("value") is None:  # firing since before a restart (no value saved): the baseline of growth
+                st["value"] = m.value
+            elif m.value is not None and m.value > st["value"]:
                 st["value"], st["below"] = m.value, None
                 m.kind = "update"
                 out.append(m)
