@@ -145,7 +145,8 @@ def _check(data: Any, node: yaml.Node | None, file: str) -> RuleSpec:
             raise fail(("filter", "regex", i), str(e)) from None
     for path, reason in message.check(data, tuple(getattr(cls, "MATCH_FIELDS", ()))):
         raise fail(path, reason)
-    if "exponential_realert" in data and durations["exponential_realert"] < (durations.get("realert") or timedelta(minutes=30)):
+    realert = durations.get("realert") or timedelta(minutes=30)
+    if "exponential_realert" in data and durations["exponential_realert"] < realert:
         raise fail(("exponential_realert",), "exponential_realert 是 realert 加倍的上限，不能小于 realert")
     options = {k: v for k, v in data.items() if k in cls.OPTIONS}
     spec = RuleSpec(
