@@ -32,6 +32,8 @@ POST_FIELDS = ("id", "text", "title", "author", "source", "platform", "url", "se
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\[\d{1,3}\]|\.[A-Za-z_][A-Za-z0-9_]*")
 _SPEC = re.compile(r"(?:[<>^]?\d{1,2})?(?:\.\d)?[fd%]?")
 PAIRS = (("alert_subject", "alert_subject_args"), ("alert_text", "alert_text_args"))
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u2028\u2029]")
 
 
 def _steps(path: str) -> list[str | int]:
@@ -201,10 +203,11 @@ def render_message(message: dict[str, Any], alert: dict[str, Any], posts: list[d
     ctx = context(alert, posts, when)
     out = {}
     if message.get("alert_subject"):
-        out["subject"] = render(message["alert_subject"], list(message.get("alert_subject_args") or []), ctx,
-                                MAX_SUBJECT).replace("\n", " ")
+        subject = render(message["alert_subject"], list(message.get("alert_subject_args") or []), ctx, MAX_SUBJECT)
+        out["subject"] = _CONTROL.sub(" ", subject)  # one line: an e-mail Subject refuses CR and LF
     if message.get("alert_text"):
-        out["text"] = render(message["alert_text"], list(message.get("alert_text_args") or []), ctx, MAX_TEXT)
+        text = render(message["alert_text"], list(message.get("alert_text_args") or []), ctx, MAX_TEXT)
+        out["text"] = _CONTROL_BUT_NEWLINE.sub(" ", text.replace("\r\n", "\n"))
     return out
 
 

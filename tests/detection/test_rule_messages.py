@@ -165,3 +165,10 @@ def test_rules_test_shows_the_message_the_rule_would_send(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     assert "消息：【速核】爆炸 | 网友0：化工厂发生爆炸" in r.output
     assert "告警 3 次" in r.output  # 0, 11 (realert 10m), 33 (doubled to 20m); 22 and 50 fold (40m)
+
+
+def test_a_subject_is_one_line_whatever_the_post_holds() -> None:
+    spec = parse_rule("name: t\ntype: keyword\nalert_subject: '{samples[0].text}'\nalert_text: '{samples[0].text}'\n",
+                      "t.yaml")
+    out = message.render_message(spec.message, {"rule": "t"}, [{"text": "第一行\r\n第二行\x00\u2028三"}])
+    assert out == {"subject": "第一行  第二行  三", "text": "第一行\n第二行  三"}
