@@ -284,3 +284,23 @@ def test_blacklist_link_domains_cover_subdomains() -> None:
     ps = [post(0, "详见 https://m.Evil.cn/x?a=1 转发", tokens=[]), post(1, "官网 https://www.gov.cn/a", tokens=[]),
           post(2, "https://notevil.cn/ 无关", tokens=[])]
     assert [m.key for m in run(lr, ps)] == ["m.evil.cn"]
+
+
+def test_an_edited_list_file_is_picked_up_and_a_broken_edit_keeps_the_old_list(tmp_path, monkeypatch) -> None:
+    import os
+
+    from opinion_desk.detection.types import lists
+
+    monkeypatch.setattr(lists, "RECHECK_SECONDS", 0.0)
+    names = tmp_path / "names.txt"
+    names.write_text("甲\n", encoding="utf-8")
+    f = tmp_path / "b.yaml"
+    f.write_text("name: 黑名单\ntype: blacklist\ncompare_key: author\nblacklist_file: names.txt\n", encoding="utf-8")
+    lr = load_rule_file(f)
+    assert lr.rtype.on_post(post(0, author="乙"), ["乙"], T0) == []
+    names.write_text("甲\n乙\n", encoding="utf-8")
+    os.utime(names, (1, 1_000_000))
+    assert len(lr.rtype.on_post(post(1, author="乙"), ["乙"], T0)) == 1
+    names.write_bytes("丙\n".encode("gbk"))
+    os.utime(names, (1, 2_000_000))
+    assert len(lr.rtype.on_post(post(2, author="乙"), ["乙"], T0)) == 1  # the broken file is not taken

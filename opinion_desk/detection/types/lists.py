@@ -1,13 +1,16 @@
 """What ``blacklist`` and ``whitelist`` share: the ``compare_key`` field and a list of values, written in the
 rule or kept in a file beside it (``blacklist_file`` / ``whitelist_file``, one value per line, ``#`` comments).
 
-The file is read when the rule loads: only a file inside the rules directory (no absolute path, no ``..`` out
+The file is read when the rule loads, and again when it changes (looked at every few seconds as posts arrive; a
+broken edit keeps the previous list): only a file inside the rules directory (no absolute path, no ``..`` out
 of it), UTF-8 text of at most :data:`MAX_FILE_BYTES` and :data:`MAX_VALUES` values. A problem is a
 :class:`RuleError` naming the rule file, the line of the field and the line of the list file.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,6 +22,8 @@ from .base import RuleType, key_label
 from .fields import VALUE_FIELDS, label, rule_error, values
 
 MAX_FILE_BYTES = 1024 * 1024
+RECHECK_SECONDS = 10.0  # how often a list file is looked at for changes
+log = logging.getLogger(__name__)
 MAX_VALUES = 50_000
 COMPARE_KEY = {"enum": sorted(VALUE_FIELDS), "description": "the post field compared with the list"}
 
@@ -85,16 +90,46 @@ class ListRule(RuleType):
         super().__init__(spec)
         if self.kind not in self.o and f"{self.kind}_file" not in self.o:
             raise rule_error(spec, self.kind, f"{self.kind} 规则需要 {self.kind}（值列表）或 {self.kind}_file（名单文件）")
-        self.values: set[str] = {str(v).strip() for v in self.o.get(self.kind) or []}
+        self.inline: set[str] = {str(v).strip() for v in self.o.get(self.kind) or []}
+        self.values = set(self.inline)
+        self._file_sig: tuple[float, int] | None = None
+        self._checked = time.monotonic()
         if f"{self.kind}_file" in self.o:
+            self._file_sig = self._sig()
             self.values |= read_values(spec, f"{self.kind}_file")
         self.field = self.o["compare_key"]
+
+    def _sig(self) -> tuple[float, int] | None:
+        try:
+            st = (Path(self.spec.file).resolve().parent / str(self.o[f"{self.kind}_file"])).stat()
+            return (st.st_mtime, st.st_size)
+        except OSError:
+            return None
+
+    def refresh(self) -> None:
+        """Re-read the list file when it changed (checked at most every :data:`RECHECK_SECONDS`); a broken edit
+        keeps the previous list and is logged."""
+        if self._file_sig is None and f"{self.kind}_file" not in self.o:
+            return
+        if time.monotonic() - self._checked < RECHECK_SECONDS:
+            return
+        self._checked = time.monotonic()
+        sig = self._sig()
+        if sig == self._file_sig:
+            return
+        self._file_sig = sig
+        try:
+            self.values = self.inline | read_values(self.spec, f"{self.kind}_file")
+            log.info("rule %s: %s reloaded (%d values)", self.spec.name, self.o[f"{self.kind}_file"], len(self.values))
+        except RuleError as e:
+            log.warning("名单文件有误，继续使用上一版本：%s", e)
 
     def hit(self, found: list[str]) -> list[str]:
         """The compared values that make the post a match (none: no match)."""
         raise NotImplementedError
 
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
+        self.refresh()
         hits = self.hit(values(post, self.field))
         if not hits:
             return []
