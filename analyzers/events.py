@@ -52,8 +52,15 @@ def refs_of(post: Any) -> tuple[str, str, str, str, str]:
             text_key(own), quoted)
 
 
+# Memory caps (bench/import_memory.py): a reference key costs ~170 bytes (its text and its ordered-dict entry), an
+# event ~500 (label, first post, its hourly sizes); at these caps about 25 + 15 MB. The least recently set key and
+# the least recently grown event go first (a key is renewed each time a post sets it).
+MAX_EVENTS = 30_000
+MAX_KEYS = 150_000
+
+
 class EventGrouper:
-    def __init__(self, max_events: int = 50_000, max_keys: int = 400_000, max_hours: int = 72) -> None:
+    def __init__(self, max_events: int = MAX_EVENTS, max_keys: int = MAX_KEYS, max_hours: int = 72) -> None:
         self.max_events = max_events
         self.max_keys = max_keys
         self.max_hours = max_hours

@@ -80,7 +80,7 @@ class TokenHashes:
     """A bounded cache token -> :func:`hash_tokens` value, shared by the featurizer and SimHash: a warm batch is one
     dict lookup per token, and the tokens not seen before are hashed together in one vectorised call."""
 
-    def __init__(self, cache_size: int = 300_000) -> None:
+    def __init__(self, cache_size: int = 100_000) -> None:  # cleared when full; ~100 bytes an entry
         self.cache: dict[str, int] = {}
         self.cache_size = cache_size
 

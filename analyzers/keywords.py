@@ -23,10 +23,14 @@ from .segmentation import RESOURCES
 
 NOT_KEYWORD_RE = re.compile(r"^(?:[@\[]|[0-9.]+$|[a-z]$)")
 LONG_TEXT_CHARS = 400  # texts at least this long (articles) get TextRank keywords
+# Memory: the learned table keeps at most this many terms (about 130 bytes each: the word, its dict entry and
+# counts). Past it, the terms that can never be keywords (numbers, single characters; their counts are never
+# used) and those seen in only one post go, then the rarest, down to three quarters of the cap.
+IDF_TERMS = 200_000
 _chain = chain.from_iterable
 
 
-@lru_cache(maxsize=300_000)
+@lru_cache(maxsize=100_000)  # a bounded cache (numbers and ids keep arriving): ~15 MB when full
 def _is_candidate(tok: str) -> bool:
     """A keyword is at least two characters (single characters such as 县, 市, 人 say nothing about a post),
     not a mention or emoticon, not a bare number or letter."""
@@ -98,7 +102,7 @@ class KeywordExtractor:
     batch at once with the exact result of observing and extracting post by post.
     """
 
-    def __init__(self, top_k: int = 5, prior_path: str | Path | None = None, max_terms: int = 400_000) -> None:
+    def __init__(self, top_k: int = 5, prior_path: str | Path | None = None, max_terms: int = IDF_TERMS) -> None:
         self.top_k = top_k
         self.prior_path = Path(prior_path) if prior_path else RESOURCES / "idf_prior.json.gz"
         self.max_terms = max_terms
@@ -173,9 +177,19 @@ class KeywordExtractor:
         self._loaded = True
 
     def _prune(self) -> None:
-        if len(self.terms) > self.max_terms:
-            d = self._df
-            self._reset({t: int(d[i]) for i, t in enumerate(self.terms) if d[i] > 1})
+        """Bound the table (see :data:`IDF_TERMS`): past ``max_terms`` keep only keyword candidates seen in more than
+        one post, and of those at most three quarters of the cap, the most frequent (ties: the earliest seen).
+        Scores of the terms kept are unchanged; a dropped term seen again counts from zero."""
+        v = len(self.terms)
+        if v <= self.max_terms:
+            return
+        d = self._df[:v]
+        keep = np.flatnonzero((d > 1) & self._cand[:v])
+        low = max(1, self.max_terms * 3 // 4)
+        if len(keep) > low:
+            keep = np.sort(keep[np.argsort(-d[keep], kind="stable")[:low]])
+        terms = self.terms
+        self._reset(dict(zip([terms[i] for i in keep.tolist()], d[keep].tolist())))
 
     def observe(self, tokens: Sequence[str]) -> None:
         """Count one document in the IDF table."""

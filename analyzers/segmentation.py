@@ -42,6 +42,9 @@ _PUA = range(0xE000, 0xF900)  # private-use characters: never in a normalised te
 _MARK, _END = "\ue000", "\ue001"
 _CUT_TEMPLATE = _MARK + r"\g<inner>" + _END  # an entity -> its mark, then a hashtag's words, then an end mark
 _chain = chain.from_iterable
+# Memory: the raw token -> normalised tokens cache is cleared when it passes this many entries (numbers, links
+# and ids keep arriving, each once); about 120 bytes an entry, so ~12 MB when full.
+TOKEN_CACHE = 100_000
 
 
 class _TokenNorms(dict):
@@ -55,7 +58,7 @@ class _TokenNorms(dict):
             out = (tok,)
         else:
             out = tuple([m.lower() for m in LATIN_SPLIT_RE.findall(tok)])
-        if len(self) > 300_000:
+        if len(self) > TOKEN_CACHE:
             self.clear()
         self[tok] = out
         return out

@@ -42,20 +42,22 @@ MAX_REPLAY_BYTES = 8 << 20  # a longer gap is answered with resync
 
 
 class ReplayBuffer:
-    """The last events, bounded by age and by total JSON size; each kept as its JSON text (compact, and the size
-    is exact). Not thread-safe: the manager's lock guards it."""
+    """The last events, bounded by age and by total JSON size; each kept as its JSON text in UTF-8 bytes (compact,
+    and the size is the memory it takes: a ``str`` of Chinese text takes 2 bytes a character, 4 with one emoji in
+    it, so a cap counted in characters held 2-4x its figure). Not thread-safe: the manager's lock guards it."""
 
     def __init__(self, seconds: float, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
         self.clock = clock
-        self.items: deque[tuple[int, float, str, str]] = deque()  # (seq, time, event, data as JSON)
+        self.items: deque[tuple[int, float, str, bytes]] = deque()  # (seq, time, event, data as UTF-8 JSON)
         self.bytes = 0
         self.dropped_seq = 0  # the highest seq no longer kept
 
     def append(self, seq: int, event: str, data: Any) -> int:
         """Keep an event; returns its size."""
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        text = text.encode("utf-8", "surrogatepass")
         self.items.append((seq, self.clock(), event, text))
         self.bytes += len(text)
         self.trim()
@@ -72,10 +74,10 @@ class ReplayBuffer:
         """The events after ``seq``, oldest first; None when some of them are no longer kept (or they are more
         than ``max_bytes``)."""
         kept = self.since_json(seq, max_bytes)
-        return None if kept is None else [(s, e, json.loads(text)) for s, e, text in kept]
+        return None if kept is None else [(s, e, _loads(text)) for s, e, text in kept]
 
-    def since_json(self, seq: int, max_bytes: int | None = None) -> list[tuple[int, str, str]] | None:
-        """:meth:`since` with each event's data as the JSON text it is kept as."""
+    def since_json(self, seq: int, max_bytes: int | None = None) -> list[tuple[int, str, bytes]] | None:
+        """:meth:`since` with each event's data as the UTF-8 JSON it is kept as."""
         self.trim()
         if seq < self.dropped_seq:
             return None
@@ -128,7 +130,7 @@ class SequencedManager(socketio.Manager):
         (``{"event": "live"|"resync", ...}``). ``auth`` is the client's ``{"epoch", "seq"}`` of its last event."""
         since = _position(auth)
         with self._lock:
-            missed: list[tuple[int, str, str]] | None = []
+            missed: list[tuple[int, str, bytes]] | None = []
             if since is not None:
                 missed = (self.buffer.since_json(since[1], self.max_replay_bytes)
                           if since[0] == self.epoch and since[1] <= self.seq else None)
@@ -151,12 +153,12 @@ class SequencedManager(socketio.Manager):
                 self._grace[eio_sid] = len(missed or ())
         return status
 
-    def _replay_packet(self, seq: int, event: str, text: str, namespace: str) -> list[Any]:
+    def _replay_packet(self, seq: int, event: str, text: bytes, namespace: str) -> list[Any]:
         """The Engine.IO packets of a kept event, made once for every client that replays it."""
         hit = self._replay_packets.get(seq)
         if hit is None:
             pkt = self.server.packet_class(socketio_packet.EVENT, namespace=namespace,
-                                           data=[event, json.loads(text), {"seq": seq, "epoch": self.epoch}])
+                                           data=[event, _loads(text), {"seq": seq, "epoch": self.epoch}])
             encoded = pkt.encode()
             hit = ([eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list)
                                                                       else [encoded])], len(text))
@@ -197,6 +199,10 @@ class SequencedManager(socketio.Manager):
             self.server.eio.disconnect(eio_sid)
         except Exception:  # noqa: BLE001 - it may be gone already
             log.debug("live feed: disconnecting %s failed", eio_sid, exc_info=True)
+
+
+def _loads(text: bytes) -> Any:
+    return json.loads(text.decode("utf-8", "surrogatepass"))
 
 
 def _position(auth: Any) -> tuple[str, int] | None:

@@ -22,7 +22,7 @@ def test_replay_buffer_keeps_minutes_and_bytes():
     clock = Clock()
     buf = ReplayBuffer(seconds=60, max_bytes=100, clock=clock)
     for seq in range(1, 4):
-        assert buf.append(seq, "posts", [{"text": "舆情"}]) == len('[{"text":"舆情"}]')
+        assert buf.append(seq, "posts", [{"text": "舆情"}]) == len('[{"text":"舆情"}]'.encode())  # UTF-8 bytes kept
     assert [s for s, _e, _d in buf.since(1)] == [2, 3]
     assert buf.since(0)[0] == (1, "posts", [{"text": "舆情"}])
     clock.t += 61  # older than a minute: gone, and a client that needs them is told so

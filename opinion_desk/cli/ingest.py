@@ -97,6 +97,12 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
     cfg = get_config(ctx)
     app = create_app(config=cfg)
     pipeline = app.extensions["opinion_desk.pipeline"]
+    if not cfg["desk"]["message_queue"]:
+        # no browser can reach this process's live feed (no message queue to the desk's): numbering and keeping
+        # each batch for replay would only hold up to [desk] replay_max_mb of it in memory for nobody
+        from .. import broadcast
+
+        pipeline.hooks = [h for h in pipeline.hooks if h is not broadcast.posts]
     name = "<stdin>" if file == "-" else file
     stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     prog = None if file == "-" else Progress(cfg.data_path("imports"), Path(file))

@@ -118,3 +118,16 @@ def test_cardinality_keys_are_rows(tmp_path) -> None:
     assert eng.rules["多账号"].rtype.row_changes()[0].keys() == {"话题1"}
     again, _ = make(tmp_path, clock)
     assert again.rules["多账号"].rtype.seen.keys() == {"话题0", "话题1", "话题2"}
+
+
+def test_an_import_saves_the_rule_state_as_it_goes(tmp_path, monkeypatch) -> None:
+    """No tick runs during an import: on_posts saves every SAVE_EVERY_POSTS posts, so the changes waiting to be
+    written (new_term's terms) stay few and the rows are on disk before the import ends."""
+    monkeypatch.setattr(engine_mod, "SAVE_EVERY_POSTS", 200)
+    write(tmp_path, "b.yaml", NEW_TERM)
+    clock = ManualClock(T0 + timedelta(hours=2))
+    eng, db = make(tmp_path, clock)
+    for b in range(10):
+        eng.on_posts([post(m / 100, "帖子", keywords=[f"词{b}-{m}"]) for m in range(100)])
+        assert len(eng.rules["新词"].rtype._changed) <= 200
+    assert len(_rows(db, "新词")) >= 800  # saved without a tick
