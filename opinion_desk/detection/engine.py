@@ -45,6 +45,8 @@ SAMPLE_CACHE = 5000  # recent counted posts kept as samples for matches (text, a
 SAMPLES_PER_MATCH = 5
 LATE_AFTER = timedelta(minutes=1)  # a post this much older than the clock is late: checked at its own time too
 # (younger is a crawler's usual delay: checked at the clock only, and no "迟到" in the reason)
+SAVE_EVERY_POSTS = 20_000  # on_posts saves the rule state this often when no tick did (an import): the changes
+# waiting to be written (new_term's changed terms) would otherwise grow with every distinct word imported
 
 
 class Engine:
@@ -73,6 +75,7 @@ class Engine:
         self._dirty: set[str] = set()
         self.posts_seen = 0
         self._pruned_at: tuple[int, float] = (0, 0.0)  # (posts_seen, monotonic time) of the last prune
+        self._saved_at = 0  # posts_seen at the last save_state
 
     # -- rules -----------------------------------------------------------------------------------
     @property
@@ -195,6 +198,11 @@ class Engine:
             for m in out:
                 self._attach_samples(m)
         self._emit(out)
+        if self.statedb is not None and self.posts_seen - self._saved_at >= SAVE_EVERY_POSTS:
+            try:
+                self.save_state()
+            except Exception:  # the next save (or tick) writes these rules again
+                log.exception("saving the rule state failed")
         return out
 
     def _check_touched(self, lr: LoadedRule, touched: dict[str, datetime], now: datetime) -> list[Match]:
@@ -327,6 +335,7 @@ class Engine:
         from ..state.alerts import RuleState
 
         with self._lock:
+            self._saved_at = self.posts_seen
             dirty, self._dirty = self._dirty, set()
             rows = {lr.spec.name: (lr.spec.type, lr.rtype.saved_state(), lr.rtype.row_changes())
                     for lr in self.by_path.values() if lr.spec.name in dirty}
