@@ -66,9 +66,9 @@ class Option:
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "whole number", float: "number", bool: "true/false", list: "list", dict: "mapping"}
+    names = {str: "文本", int: "整数", float: "数字", bool: "true/false", list: "列表", dict: "映射"}
     ts = t if isinstance(t, tuple) else (t,)
-    return " or ".join(names.get(x, x.__name__) for x in ts)
+    return "或".join(names.get(x, x.__name__) for x in ts)
 
 
 class Collector(ABC):
@@ -102,25 +102,25 @@ class Collector(ABC):
         probs: list[tuple[str, str]] = []
         for k in cls.required:
             if k not in options:
-                probs.append((k, f"required for type {cls.kind!r}"))
+                probs.append((k, f"类型 {cls.kind!r} 必须填写此项"))
         if cls.options is not None:
             for k, v in options.items():
                 decl = cls.options.get(k)
                 if decl is None:
-                    probs.append((k, f"unknown option for type {cls.kind!r}; known: {', '.join(sorted(cls.options))}"))
+                    probs.append((k, f"类型 {cls.kind!r} 没有这个选项；可用：{', '.join(sorted(cls.options))}"))
                     continue
                 ts = decl.type if isinstance(decl.type, tuple) else (decl.type,)
                 if (isinstance(v, bool) and bool not in ts) or not isinstance(v, ts):
-                    probs.append((k, f"expected {_type_name(decl.type)}, got {v!r}"))
+                    probs.append((k, f"应为{_type_name(decl.type)}，收到 {v!r}"))
                 elif decl.choices and v not in decl.choices:
-                    probs.append((k, f"{v!r} is not one of {', '.join(map(str, decl.choices))}"))
+                    probs.append((k, f"{v!r} 不是可选值之一（可选：{', '.join(map(str, decl.choices))}）"))
             for k, decl in cls.options.items():
                 if decl.required and k not in options:
-                    probs.append((k, f"required for type {cls.kind!r}: {decl.doc}"))
+                    probs.append((k, f"类型 {cls.kind!r} 必须填写此项：{decl.doc}"))
         if credentials is not None:
             for c in cls.needs_credentials:
                 if not credentials.get(c):
-                    probs.append(("credentials", f"type {cls.kind!r} needs '{c}' (e.g. credentials: {{{c}_env: VAR}})"))
+                    probs.append(("credentials", f"类型 {cls.kind!r} 需要 '{c}'（如 credentials: {{{c}_env: VAR}}）"))
         probs.extend(cls.check_extra(options))
         return probs
 

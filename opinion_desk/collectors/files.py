@@ -65,7 +65,7 @@ class FileCollector(Collector):
             value = options.get(opt)
             for k in value if isinstance(value, dict) else {}:
                 if k not in _post_fields():
-                    out.append((opt, f"'{k}' is not a post field; known: {', '.join(_post_fields())}"))
+                    out.append((opt, f"'{k}' 不是帖子字段；可用：{', '.join(_post_fields())}"))
         return out
 
     def _path_context(self, path: str) -> dict[str, Any]:

@@ -127,15 +127,15 @@ class WeiboCollector(Collector):
     def check_extra(cls, options: dict[str, Any]) -> list[tuple[str, str]]:
         mode = options.get("mode")
         if mode == "user" and not options.get("uids"):
-            return [("uids", "mode 'user' needs at least one uid")]
+            return [("uids", "mode 'user' 至少需要一个 uid")]
         if mode == "search" and not options.get("keywords"):
-            return [("keywords", "mode 'search' needs at least one keyword")]
+            return [("keywords", "mode 'search' 至少需要一个关键词")]
         if mode == "watch" and not options.get("watch"):
-            return [("watch", "mode 'watch' needs at least one post (mid or m.weibo.cn/detail/<mid> link)")]
+            return [("watch", "mode 'watch' 至少需要一条微博（mid 或 m.weibo.cn/detail/<mid> 链接）")]
         watch = options.get("watch")
         bad = [w for w in (watch if isinstance(watch, list) else []) if not watch_mid(w)]
         if bad:
-            return [("watch", f"not a Weibo mid or m.weibo.cn/detail/<mid> link: {bad[0]!r}")]
+            return [("watch", f"不是微博 mid 或 m.weibo.cn/detail/<mid> 链接：{bad[0]!r}")]
         return []
 
     def __init__(self, spec) -> None:  # noqa: ANN001

@@ -22,7 +22,7 @@ def test_check_reports_file_line_field(tmp_path):
     cfg = write_config(tmp_path, "sources:\n  - name: a\n    type: rss\n    url: http://x/rss\n  - name: b\n    type: rss\n")
     r = CliRunner().invoke(main, ["--config", cfg, "sources", "check"])
     assert r.exit_code == 1
-    assert "正常  a" in r.output and "a.yaml:5: source 'b' field 'url': required" in r.output
+    assert "正常  a" in r.output and "a.yaml:5: source 'b' field 'url': 类型 'rss' 必须填写此项" in r.output
     assert CliRunner().invoke(main, ["sources", "check", "--help"]).exit_code == 0
 
 

@@ -55,8 +55,8 @@ def test_problems_name_file_line_and_field(tmp_path, monkeypatch):
                for m in msgs), msgs
     assert any(m.startswith(f"{tmp_path}/b.yaml:2: source 'wb' field 'uids'") for m in msgs), msgs
     assert any(m.startswith(f"{tmp_path}/b.yaml:9: source 'feed' field 'cadence'") for m in msgs), msgs
-    assert any("b.yaml:10: source 'feed' field 'urll': unknown option" in m for m in msgs), msgs
-    assert any("b.yaml" in m and "field 'url': required" in m for m in msgs), msgs
+    assert any("b.yaml:10: source 'feed' field 'urll': 类型 'rss' 没有这个选项" in m for m in msgs), msgs
+    assert any("b.yaml" in m and "field 'url': 类型 'rss' 必须填写此项" in m for m in msgs), msgs
     assert any("b.yaml:12: source 'feed' field 'type'" in m and "twitter" in m for m in msgs), msgs
     assert any(m.startswith(f"{tmp_path}/c.yaml:") and "not valid YAML" in m for m in msgs), msgs
     assert found.specs == []

@@ -105,7 +105,7 @@ def test_missing_cookie_is_an_option_problem():
     from opinion_desk.collectors.weibo import WeiboCollector
 
     probs = WeiboCollector.check_options({"mode": "user"}, {})
-    assert ("uids", "mode 'user' needs at least one uid") in probs
+    assert ("uids", "mode 'user' 至少需要一个 uid") in probs
     assert any(f == "credentials" and "cookie" in r for f, r in probs)
 
 

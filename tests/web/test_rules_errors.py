@@ -33,7 +33,7 @@ def test_refused_rules_are_listed(app_config, tmp_path, analyzer) -> None:
         errs = {os.path.basename(e["file"]): e for e in d["errors"]}
         assert set(errs) == {"a.yaml", "bomb.yaml"}
         assert errs["a.yaml"]["line"] == 3 and errs["a.yaml"]["field"] == "timeframe"
-        assert "too long" in errs["a.yaml"]["message"] and "继续运行上一版本" in errs["a.yaml"]["message"]
+        assert "太长" in errs["a.yaml"]["message"] and "继续运行上一版本" in errs["a.yaml"]["message"]
     finally:
         stop_background(app)
 
