@@ -159,12 +159,10 @@ def histogram(c: sqlite3.Connection, q: PostQuery, step: int, since: int | None,
     return dict(counts)
 
 
-def top(c: sqlite3.Connection, q: PostQuery, field: str, size: int, since: int | None, until: int | None,
-        scan: Callable[[PostQuery], list[tuple[str, int]]]) -> list[tuple[str, int]] | None:
+def top(c: sqlite3.Connection, field: str, size: int, since: int | None,
+        until: int | None) -> list[tuple[str, int]] | None:
     """The top ``size`` values of ``field`` from the rollups, or None when the posts should be read instead
     (a field without rollups, or a range under :data:`SCAN_BELOW_US`)."""
-    from .. import store as _store
-
     if field not in FIELDS:
         return None
     if since is None and until is None:
@@ -174,12 +172,17 @@ def top(c: sqlite3.Connection, q: PostQuery, field: str, size: int, since: int |
     if since is not None and until is not None and until - since < SCAN_BELOW_US:
         return None
     lo, hi, edges = split(since, until, HOUR)
-    counts: Counter = Counter()
     rng, args = _range("hour", lo, hi, HOUR)
-    for t, n in c.execute(f"SELECT term, SUM(n) FROM rollup_hour WHERE field=?{rng} AND term <> '' GROUP BY term",
-                          [field, *args]):
-        counts[str(t)] += int(n)
-    for a, b in edges:
-        for t, n in scan(replace(q, since=_store.from_us(a), until=_store.from_us(b))):
-            counts[t] += n
-    return sorted(((t, n) for t, n in counts.items() if n > 0), key=lambda x: (-x[1], x[0]))[:size]
+    parts = [f"SELECT term AS t, n FROM rollup_hour WHERE field=?{rng} AND term <> ''"]
+    args = [field, *args]
+    for a, b in edges:  # the partial hours at the ends, from the posts (at most an hour each)
+        if field in LIST_FIELDS:
+            parts.append(f"SELECT j.value AS t, COUNT(DISTINCT p.rowid) AS n FROM posts p, json_each(p.{field}) j "
+                         "WHERE p.created_at >= ? AND p.created_at < ? AND j.value <> '' GROUP BY j.value")
+        else:
+            parts.append(f"SELECT p.{field} AS t, COUNT(*) AS n FROM posts p WHERE p.created_at >= ? "
+                         f"AND p.created_at < ? AND p.{field} <> '' GROUP BY p.{field}")
+        args += [a, b]
+    rows = c.execute(f"SELECT t, SUM(n) AS s FROM ({' UNION ALL '.join(parts)}) GROUP BY t HAVING s > 0 "
+                     "ORDER BY s DESC, t ASC LIMIT ?", [*args, int(size)]).fetchall()
+    return [(str(t), int(n)) for t, n in rows]

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS posts (
     topic_id TEXT NOT NULL, sentiment_label TEXT NOT NULL, rumour_score REAL,
     tokens TEXT NOT NULL, keywords TEXT NOT NULL, hashtags TEXT NOT NULL,   -- JSON arrays
     doc TEXT NOT NULL,                    -- Post.to_dict() as JSON
-    body TEXT NOT NULL DEFAULT ''         -- title + newline + text: what a string search checks
+    body TEXT NOT NULL DEFAULT '',        -- title + newline + text: what a string search checks
+    platform TEXT NOT NULL DEFAULT '', reach INTEGER NOT NULL DEFAULT 0  -- reposts + comments + likes
 );
 CREATE INDEX IF NOT EXISTS posts_created ON posts(created_at);
 CREATE INDEX IF NOT EXISTS posts_source ON posts(source, created_at);
@@ -49,14 +51,23 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(terms, detail=none);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_grams USING fts5(grams, detail=none);
 """
 #: PRAGMA user_version: 2 = posts_grams and posts.body filled for every post; 3 = the rollup tables
-#: (:mod:`.rollup`) filled (a file made before is filled once at open)
-SCHEMA_VERSION = 3
+#: (:mod:`.rollup`) filled; 4 = the platform and reach columns filled (a file made before is filled once at open)
+SCHEMA_VERSION = 4
+#: indexes of the filters and sorts a search uses (made after the columns they need exist)
+INDEX_SQL = """
+CREATE INDEX IF NOT EXISTS posts_reach ON posts(reach, created_at);
+CREATE INDEX IF NOT EXISTS posts_sentiment ON posts(sentiment_label, created_at);
+CREATE INDEX IF NOT EXISTS posts_author_type ON posts(author_type, created_at);
+CREATE INDEX IF NOT EXISTS posts_region ON posts(region, created_at);
+CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, created_at);
+CREATE INDEX IF NOT EXISTS posts_rumour ON posts(rumour_score);
+"""
 #: a post's reach (reposts + comments + likes), the "reach" sort
 REACH_SQL = ("(COALESCE(json_extract({a}.doc, '$.reposts'), 0) + COALESCE(json_extract({a}.doc, '$.comments'), 0)"
-             " + COALESCE(json_extract({a}.doc, '$.likes'), 0))")
+             " + COALESCE(json_extract({a}.doc, '$.likes'), 0))")  # filled into posts.reach once for older files
 
 COLUMNS = ("id", "created_at", "source", "author", "author_type", "region", "topic_id", "sentiment_label",
-           "rumour_score", "tokens", "keywords", "hashtags", "doc", "body")
+           "rumour_score", "tokens", "keywords", "hashtags", "doc", "body", "platform", "reach")
 UPSERT_SQL = (f"INSERT INTO posts({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
               f"ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in COLUMNS[1:]))
 LIST_FIELDS = ("tokens", "keywords", "hashtags")
@@ -96,6 +107,24 @@ class SQLiteStore(PostStore):
                 self._fill_grams(c)
             if version < 3:
                 self._fill_rollups(c)
+            if version < 4:
+                self._fill_columns(c)
+            c.executescript(INDEX_SQL)
+            if version < 4 or not c.execute("SELECT 1 FROM sqlite_master WHERE name='sqlite_stat1'").fetchone():
+                c.execute("ANALYZE posts")  # the planner's statistics (a low-cardinality index is not chosen)
+
+    def _fill_columns(self, c: sqlite3.Connection) -> None:
+        """Once per file made before the platform and reach columns: fill them from each post's JSON."""
+        have = {r[1] for r in c.execute("PRAGMA table_info(posts)")}
+        c.execute("BEGIN IMMEDIATE")
+        if "platform" not in have:
+            c.execute("ALTER TABLE posts ADD COLUMN platform TEXT NOT NULL DEFAULT ''")
+        if "reach" not in have:
+            c.execute("ALTER TABLE posts ADD COLUMN reach INTEGER NOT NULL DEFAULT 0")
+        c.execute(f"UPDATE posts SET platform = COALESCE(json_extract(doc, '$.platform'), ''), "
+                  f"reach = {REACH_SQL.format(a='posts')}")
+        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        c.execute("COMMIT")
 
     def _fill_rollups(self, c: sqlite3.Connection) -> None:
         """Once per file made before the rollup tables: count every post already stored into them."""
@@ -105,7 +134,7 @@ class SQLiteStore(PostStore):
             logging.getLogger(__name__).warning("SQLite store %s: filling the rollup tables (once)", self.path)
         c.execute("BEGIN IMMEDIATE")
         rollup.fill(c)
-        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        c.execute("PRAGMA user_version = 3")
         c.execute("COMMIT")
 
     def _fill_grams(self, c: sqlite3.Connection) -> None:
@@ -219,7 +248,8 @@ class SQLiteStore(PostStore):
                              p.sentiment_label, p.rumour_score, json.dumps(list(p.tokens), ensure_ascii=False),
                              json.dumps(list(p.keywords), ensure_ascii=False),
                              json.dumps(list(p.hashtags), ensure_ascii=False), json.dumps(d, ensure_ascii=False),
-                             f"{p.title}\n{p.text}"))
+                             f"{p.title}\n{p.text}", p.platform or "",
+                             int(p.reposts or 0) + int(p.comments or 0) + int(p.likes or 0)))
                 terms.append((d["id"], self._terms(p)))
                 grams.append((d["id"], _grams(p)))
             except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as e:
@@ -271,6 +301,7 @@ class SQLiteStore(PostStore):
                 rollup.apply(c, "WHERE p.created_at < ?", [us], -1)
                 n = c.execute("DELETE FROM posts WHERE created_at < ?", (us,)).rowcount
                 c.execute("COMMIT")
+                c.execute("ANALYZE posts")  # the daily retention run keeps the planner's statistics current
             except sqlite3.Error as e:
                 c.execute("ROLLBACK") if c.in_transaction else None
                 raise StoreError(f"SQLite store {self.path}: retention delete failed: {e}") from None
@@ -307,7 +338,7 @@ class SQLiteStore(PostStore):
                 cond.append(f"{alias}.rowid IN ({' UNION '.join(sels)})")
                 args.extend(sargs)
         if q.platforms:
-            cond.append(f"json_extract({alias}.doc, '$.platform') IN ({', '.join('?' * len(q.platforms))})")
+            cond.append(f"{alias}.platform IN ({', '.join('?' * len(q.platforms))})")
             args.extend(q.platforms)
         if q.min_rumour_score is not None:
             cond.append(f"{alias}.rumour_score >= ?")
@@ -360,7 +391,7 @@ class SQLiteStore(PostStore):
         if q.sort == "oldest":
             return "created_at ASC, id ASC", []
         if q.sort == "reach":
-            return f"{REACH_SQL.format(a='posts')} DESC, created_at DESC, id ASC", []
+            return "reach DESC, created_at DESC, id ASC", []
         if q.sort == "relevance" and q.text.strip():
             word, wargs = self._word_match(q.text, "posts")
             parts = query_parts(q.text)
@@ -383,12 +414,17 @@ class SQLiteStore(PostStore):
     def search(self, query: PostQuery) -> SearchResult:
         where, args = self._where(query)
         order, oargs = self._order(query)
-        total = self._query(f"SELECT COUNT(*) FROM posts{where}", args)[0][0]
+        total = self.count(query)
         rows = self._query(f"SELECT doc FROM posts{where} ORDER BY {order} LIMIT ? OFFSET ?",
                            [*args, *oargs, max(0, query.size), max(0, query.offset)])
         return SearchResult(total=total, posts=[post_from_doc(json.loads(r[0])) for r in rows])
 
     def count(self, query: PostQuery) -> int:
+        bare = replace(query, text="", since=None, until=None)
+        if query.text.strip() and rollup.time_only(bare, labels_ok=False) and query.since is query.until is None:
+            cond, args = self._text_match(query.text, "posts")  # words only: count the index's rowids
+            if cond.startswith("posts.rowid IN ("):
+                return self._query(f"SELECT COUNT(*) FROM ({cond[len('posts.rowid IN ('):-1]})", args)[0][0]
         where, args = self._where(query)
         return self._query(f"SELECT COUNT(*) FROM posts{where}", args)[0][0]
 
@@ -419,8 +455,7 @@ class SQLiteStore(PostStore):
             until = None if query.until is None else to_us(query.until)
             try:
                 with self._conn() as c:
-                    got = rollup.top(c, query, field, size, since, until,
-                                     lambda q: self._top_scan(q, field, 1_000_000))
+                    got = rollup.top(c, field, size, since, until)
             except sqlite3.Error as e:
                 raise StoreError(f"SQLite store {self.path}: query failed: {e}") from None
             if got is not None:
