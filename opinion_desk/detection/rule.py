@@ -12,7 +12,8 @@ from .regex import compile_rule_regex
 
 SEVERITIES = {"low": "一般", "medium": "较大", "high": "重大", "critical": "特别重大"}
 QUERY_KEYS = ("none", "topic", "keyword", "region", "source", "author", "platform", "hashtag", "simhash",
-              "author_id", "author_type", "sentiment", "event_id", "mid", "repost_of", "topic_id", "mention", "title")
+              "author_id", "author_type", "sentiment", "event_id", "mid", "repost_of", "topic_id", "mention", "title",
+              "keywords")
 MAX_QUERY_KEYS = 4  # fields in a compound query_key
 KEY_SEP = " / "  # between the values of a compound key ("青山县 / weibo")
 
@@ -144,6 +145,8 @@ class RuleSpec:
             return words or [""]
         if qk == "hashtag":
             return list(post.hashtags) or [""]
+        if qk == "keywords":  # the post's own top keywords (``keyword`` prefers the rule's watch words)
+            return list(post.keywords[:5]) or [""]
         if qk == "mention":
             return list(post.mentions[:5]) or [""]
         if qk == "simhash":

@@ -304,3 +304,10 @@ def test_an_edited_list_file_is_picked_up_and_a_broken_edit_keeps_the_old_list(t
     names.write_bytes("丙\n".encode("gbk"))
     os.utime(names, (1, 2_000_000))
     assert len(lr.rtype.on_post(post(2, author="乙"), ["乙"], T0)) == 1  # the broken file is not taken
+
+
+def test_query_key_keywords_is_the_posts_own() -> None:
+    spec = parse_rule("name: f\ntype: frequency\nnum_events: 2\nquery_key: [keywords, region]\n"
+                      "filter: {keywords: [医院]}\n", "r.yaml")
+    assert spec.keys_of(post(0, tokens=["医院"], keywords=["挂号", "排队"], region="青山县")) == [
+        "挂号 / 青山县", "排队 / 青山县"]
