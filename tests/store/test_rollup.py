@@ -76,3 +76,21 @@ def test_a_file_made_before_the_rollups_is_filled_at_open(tmp_path) -> None:
     check(s)
     assert s.top_terms(PostQuery(), "keywords", 3)[0][1] > 0
     s.close()
+
+
+def test_a_file_made_before_the_platform_and_reach_columns_is_filled_at_open(tmp_path) -> None:
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    ps = posts(50)
+    for i, p in enumerate(ps):
+        p.reposts, p.likes, p.platform = i, i % 7, ["weibo", "news"][i % 2]
+    s.index(ps)
+    s.close()
+    c = sqlite3.connect(tmp_path / "p.db")
+    c.executescript("DROP INDEX posts_reach; DROP INDEX posts_platform; ALTER TABLE posts DROP COLUMN reach; "
+                    "ALTER TABLE posts DROP COLUMN platform; PRAGMA user_version = 3;")
+    c.close()
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    top = s.search(PostQuery(sort="reach", size=3)).posts
+    assert [p.source_id for p in top] == ["48", "47", "46"]  # reposts + likes: 54, 52, 50
+    assert s.count(PostQuery(platforms=["news"])) == 25
+    s.close()
