@@ -253,13 +253,13 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError([f"config file not found"], str(p)) from None
+            raise ConfigError(["配置文件不存在"], str(p)) from None
         except tomllib.TOMLDecodeError as e:
-            raise ConfigError([f"not valid TOML: {e}"], str(p)) from None
+            raise ConfigError([f"不是有效的 TOML：{e}"], str(p)) from None
         for sec, values in _flatten_toml(data).items():
             if sec not in SCHEMA:
-                problems.append(f"{p}: key(s) {sorted(values)} outside any section" if not sec
-                                else f"{p}: unknown section [{sec}]")
+                problems.append(f"{p}: 键 {sorted(values)} 不在任何 [节] 之下" if not sec
+                                else f"{p}: 未知的节 [{sec}]")
                 continue
             for k, v in values.items():
                 cfg[sec][k] = v
@@ -270,11 +270,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
             continue
         parts = name[len(ENV_PREFIX):].lower().split("__")
         if len(parts) < 2:
-            problems.append(f"environment {name}: want {ENV_PREFIX}SECTION__KEY")
+            problems.append(f"环境变量 {name}：格式应为 {ENV_PREFIX}SECTION__KEY")
             continue
         sec, key = ".".join(parts[:-1]), parts[-1]
         if sec not in SCHEMA:
-            problems.append(f"environment {name}: unknown section [{sec}]")
+            problems.append(f"环境变量 {name}：未知的节 [{sec}]")
             continue
         cfg[sec][key] = _parse_env_value(raw)
         cfg.origin[f"{sec}.{key}"] = f"environment {name}"
@@ -298,7 +298,7 @@ def validate(cfg: Config) -> list[str]:
         for k, v in values.items():
             where = cfg.origin.get(f"{sec}.{k}", "?")
             if k not in keys:
-                problems.append(f"[{sec}] {k}: unknown key (from {where})")
+                problems.append(f"[{sec}] {k}: 未知的键（来自 {where}）")
                 continue
             spec = keys[k]
             ok_types = spec.type if isinstance(spec.type, tuple) else (spec.type,)
@@ -308,13 +308,13 @@ def validate(cfg: Config) -> list[str]:
                 ok = isinstance(v, ok_types)
             if not ok:
                 shown = REDACTED if spec.secret else repr(v)  # a mistyped secret is still a secret
-                problems.append(f"[{sec}] {k}: expected {_type_name(spec.type)}, got {type(v).__name__} {shown} (from {where})")
+                problems.append(f"[{sec}] {k}: 应为 {_type_name(spec.type)}，收到 {type(v).__name__} {shown}（来自 {where}）")
                 continue
             if spec.choices and v not in spec.choices:
-                problems.append(f"[{sec}] {k}: {v!r} is not one of {list(spec.choices)} (from {where})")
+                problems.append(f"[{sec}] {k}: {v!r} 不是可选值之一 {list(spec.choices)}（来自 {where}）")
     port = cfg["desk"].get("port")
     if isinstance(port, int) and not (0 < port < 65536):
-        problems.append(f"[desk] port: {port} is not a TCP port (from {cfg.origin.get('desk.port')})")
+        problems.append(f"[desk] port: {port} 不是有效的 TCP 端口（来自 {cfg.origin.get('desk.port')}）")
     problems.extend(validate_values(cfg, problems))
     return problems
 

@@ -38,16 +38,16 @@ def test_every_error_is_named(tmp_path):
     text = str(ei.value)
     assert str(f) in text
     assert "[store] backend" in text and "mongo" in text
-    assert "[store] bogus: unknown key" in text
-    assert "[desk] port: expected int" in text
-    assert "unknown section [nosuch]" in text
+    assert "[store] bogus: 未知的键" in text
+    assert "[desk] port: 应为 int" in text
+    assert "未知的节 [nosuch]" in text
     assert len(ei.value.problems) == 4
 
 
 def test_not_toml_names_the_file(tmp_path):
     f = tmp_path / "broken.toml"
     f.write_text("[desk\nport = 1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="broken.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match="broken.toml: 不是有效的 TOML"):
         load_config(f, env={})
 
 
@@ -68,7 +68,7 @@ def test_config_check_command(tmp_path):
     bad.write_text('[desk]\nport = 70000\n', encoding="utf-8")
     r = CliRunner().invoke(main, ["--config", str(bad), "config", "check"])
     assert r.exit_code == 1
-    assert "[desk] port: 70000 is not a TCP port" in r.output
+    assert "[desk] port: 70000 不是有效的 TCP 端口" in r.output
 
 
 def test_every_command_has_help():

@@ -92,5 +92,5 @@ def test_config_check_never_prints_a_secret(tmp_path):
 def test_a_mistyped_secret_is_not_echoed_in_the_error(tmp_path):
     problems = _problems(tmp_path, '[ingest]\ntokens = "plain-token-42"\n[alerting]\nsmtp_password = 12345678\n')
     text = "\n".join(problems)
-    assert "[ingest] tokens: expected list" in text and "[alerting] smtp_password: expected str" in text
+    assert "[ingest] tokens: 应为 list" in text and "[alerting] smtp_password: 应为 str" in text
     assert "plain-token-42" not in text and "12345678" not in text
