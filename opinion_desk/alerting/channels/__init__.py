@@ -33,11 +33,11 @@ def build_channels(definitions: dict[str, dict[str, Any]], settings: dict[str, A
         channels["email"] = EmailChannel("email", {"to": [], "people_only": True}, settings)
     for name, conf in (definitions or {}).items():
         if not isinstance(conf, dict):
-            problems.append(f"channel '{name}': expected a table of settings")
+            problems.append(f"channel '{name}': 应为一张设置表")
             continue
         kind = conf.get("type")
         if kind not in CHANNEL_TYPES:
-            problems.append(f"channel '{name}': field 'type': {kind!r} is not one of {', '.join(CHANNEL_TYPES)}")
+            problems.append(f"channel '{name}': field 'type': {kind!r} 不是可选的渠道类型（可选：{', '.join(CHANNEL_TYPES)}）")
             continue
         try:
             channels[name] = CHANNEL_TYPES[kind](name, conf, settings)

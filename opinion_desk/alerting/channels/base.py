@@ -121,7 +121,7 @@ class Channel:
     def __init__(self, name: str, conf: dict[str, Any], settings: dict[str, Any] | None = None) -> None:
         missing = [k for k in self.REQUIRED if not conf.get(k)]
         if missing:
-            raise ValueError(f"channel '{name}' ({self.kind}): missing {', '.join(missing)}")
+            raise ValueError(f"channel '{name}'（{self.kind}）：缺少 {', '.join(missing)}")
         self.name = name
         self.conf = conf
         self.settings = settings or {}  # the [alerting] config section

@@ -22,7 +22,7 @@ class EmailChannel(Channel):
 
     def __init__(self, name: str, conf: dict[str, Any], settings: dict[str, Any] | None = None) -> None:
         if not conf.get("to") and not conf.get("people_only"):
-            raise ValueError(f"channel '{name}' ({self.kind}): missing to")
+            raise ValueError(f"channel '{name}'（{self.kind}）：缺少 to（收件人）")
         super().__init__(name, conf, settings)
 
     def recipients(self, payload: dict[str, Any]) -> list[str]:
