@@ -16,6 +16,7 @@ whole minutes/hours inside it, read from the rollups, and the partial edges befo
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
@@ -30,6 +31,8 @@ FIELDS = ("sentiment_label", "source", "region", "keywords")
 LIST_FIELDS = ("keywords",)
 #: below this range, a hot-words query reads the posts of the range (a few hundred rows at most)
 SCAN_BELOW_US = 3 * HOUR
+#: whole-hour sums kept by :func:`top` (a few ranges and fields)
+CACHED = 8
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS rollup_minute (minute INTEGER NOT NULL, label TEXT NOT NULL, n INTEGER NOT NULL,
@@ -159,10 +162,11 @@ def histogram(c: sqlite3.Connection, q: PostQuery, step: int, since: int | None,
     return dict(counts)
 
 
-def top(c: sqlite3.Connection, field: str, size: int, since: int | None,
-        until: int | None) -> list[tuple[str, int]] | None:
+def top(c: sqlite3.Connection, field: str, size: int, since: int | None, until: int | None,
+        cache: dict[tuple[Any, ...], dict[str, int]], generation: int) -> list[tuple[str, int]] | None:
     """The top ``size`` values of ``field`` from the rollups, or None when the posts should be read instead
-    (a field without rollups, or a range under :data:`SCAN_BELOW_US`)."""
+    (a field without rollups, or a range under :data:`SCAN_BELOW_US`). ``cache`` keeps the sums of the range's
+    whole hours, keyed by ``generation`` (the store bumps it when a write or a delete touches a past hour)."""
     if field not in FIELDS:
         return None
     if since is None and until is None:
@@ -172,17 +176,24 @@ def top(c: sqlite3.Connection, field: str, size: int, since: int | None,
     if since is not None and until is not None and until - since < SCAN_BELOW_US:
         return None
     lo, hi, edges = split(since, until, HOUR)
-    rng, args = _range("hour", lo, hi, HOUR)
-    parts = [f"SELECT term AS t, n FROM rollup_hour WHERE field=?{rng} AND term <> ''"]
-    args = [field, *args]
+    key = (field, lo, hi, generation)
+    inner = cache.get(key)
+    if inner is None:  # the whole hours' sums: the same until the hour turns or an older hour is written
+        rng, args = _range("hour", lo, hi, HOUR)
+        inner = dict(c.execute(f"SELECT term, SUM(n) FROM rollup_hour WHERE field=?{rng} AND term <> '' "
+                               "GROUP BY term HAVING SUM(n) > 0", [field, *args]))
+        while len(cache) >= CACHED:
+            cache.pop(next(iter(cache)))
+        cache[key] = inner
+    edge: Counter = Counter()
     for a, b in edges:  # the partial hours at the ends, from the posts (at most an hour each)
         if field in LIST_FIELDS:
-            parts.append(f"SELECT j.value AS t, COUNT(DISTINCT p.rowid) AS n FROM posts p, json_each(p.{field}) j "
-                         "WHERE p.created_at >= ? AND p.created_at < ? AND j.value <> '' GROUP BY j.value")
+            sql = (f"SELECT j.value, COUNT(DISTINCT p.rowid) FROM posts p, json_each(p.{field}) j "
+                   "WHERE p.created_at >= ? AND p.created_at < ? AND j.value <> '' GROUP BY j.value")
         else:
-            parts.append(f"SELECT p.{field} AS t, COUNT(*) AS n FROM posts p WHERE p.created_at >= ? "
-                         f"AND p.created_at < ? AND p.{field} <> '' GROUP BY p.{field}")
-        args += [a, b]
-    rows = c.execute(f"SELECT t, SUM(n) AS s FROM ({' UNION ALL '.join(parts)}) GROUP BY t HAVING s > 0 "
-                     "ORDER BY s DESC, t ASC LIMIT ?", [*args, int(size)]).fetchall()
-    return [(str(t), int(n)) for t, n in rows]
+            sql = (f"SELECT p.{field}, COUNT(*) FROM posts p WHERE p.created_at >= ? AND p.created_at < ? "
+                   f"AND p.{field} <> '' GROUP BY p.{field}")
+        for t, n in c.execute(sql, (a, b)):
+            edge[str(t)] += int(n)
+    best = heapq.nsmallest(size, ((-(inner.get(t, 0) + edge.get(t, 0)), t) for t in {*inner, *edge}))
+    return [(t, -n) for n, t in best if n < 0]

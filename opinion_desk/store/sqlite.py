@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,8 @@ class SQLiteStore(PostStore):
         self._memory = self.path == ":memory:"
         self._memory_lock = threading.RLock()
         self._closed = False
+        self._top_cache: dict[tuple[Any, ...], dict[str, int]] = {}  # see rollup.top
+        self._generation = 0  # bumped when a write or delete touches an hour before the current one
         with self._write_lock, self._conn() as c:
             c.executescript(SCHEMA_SQL + rollup.SCHEMA_SQL)
             version = c.execute("PRAGMA user_version").fetchone()[0]
@@ -275,6 +277,8 @@ class SQLiteStore(PostStore):
                 c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
                               grams)
                 c.execute("COMMIT")
+                if min(r[1] for r in rows) < to_us(datetime.now(timezone.utc)) // rollup.HOUR * rollup.HOUR:
+                    self._generation += 1  # a past hour changed (after the commit): cached whole-hour sums are stale
             except (sqlite3.Error, UnicodeEncodeError, OverflowError) as e:
                 c.execute("ROLLBACK") if c.in_transaction else None
                 if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)
@@ -301,7 +305,9 @@ class SQLiteStore(PostStore):
                 rollup.apply(c, "WHERE p.created_at < ?", [us], -1)
                 n = c.execute("DELETE FROM posts WHERE created_at < ?", (us,)).rowcount
                 c.execute("COMMIT")
-                c.execute("ANALYZE posts")  # the daily retention run keeps the planner's statistics current
+                self._generation += 1
+                if n:
+                    c.execute("ANALYZE posts")  # the daily retention run keeps the planner's statistics current
             except sqlite3.Error as e:
                 c.execute("ROLLBACK") if c.in_transaction else None
                 raise StoreError(f"SQLite store {self.path}: retention delete failed: {e}") from None
@@ -455,7 +461,7 @@ class SQLiteStore(PostStore):
             until = None if query.until is None else to_us(query.until)
             try:
                 with self._conn() as c:
-                    got = rollup.top(c, field, size, since, until)
+                    got = rollup.top(c, field, size, since, until, self._top_cache, self._generation)
             except sqlite3.Error as e:
                 raise StoreError(f"SQLite store {self.path}: query failed: {e}") from None
             if got is not None:
