@@ -90,9 +90,11 @@ def start_desk(tmp: Path, rules: str | None) -> tuple[subprocess.Popen, str, Pat
         try:
             if requests.get(base + "/api/v1/health", timeout=5).status_code == 200:
                 return proc, base, log
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting to answer in time
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is None:
+                proc.kill()
             raise SystemExit(f"bench: the desk did not start:\n{log.read_text(errors='replace')}")
         time.sleep(0.5)
 
