@@ -92,10 +92,12 @@ def appeal_assessment(score: float, cues: Sequence[str], cue_group: dict[str, st
     notice keeps its text score in the reasons but scores at most 0.3: it is not an unverified claim."""
     n_comp = len(appeal.get("complaint", ())) + len(appeal.get("request", ()))
     complaint = min(1.0, 0.3 * n_comp + (0.2 if appeal.get("request") else 0.0))
+    if appeal.get("official"):  # an official answer quoting the complaint (关于网友反映的…问题) is not a 诉求
+        complaint = min(complaint, 0.3)
     claim = [c for c in cues if cue_group.get(c) in CLAIM_GROUPS]
     reasons: list[str] = []
     out = score
-    if complaint >= APPEAL_THRESHOLD and not claim:
+    if complaint >= APPEAL_THRESHOLD and not claim and not appeal.get("official"):
         out = min(score, 0.3)
         reasons.append(f"诉求类（{'、'.join((appeal.get('complaint', []) + appeal.get('request', []))[:4])}），"
                        f"不计为谣言；文本分 {score:.2f}")
