@@ -40,3 +40,16 @@ def test_an_index_made_before_the_new_fields_learns_them(es_url):
     finally:
         s.delete_all()
         s.close()
+
+
+def test_event_and_rumour_reasons_round_trip(store):
+    """Issue 13: the event a post belongs to, its 诉求 score and why its rumour score is what it is."""
+    t = datetime(2024, 6, 18, 12, 40, tzinfo=timezone.utc)
+    p = Post(source="wb", source_id="4999000000001005", text="人民医院门口又堵了半小时，停车太难了[怒]", created_at=t,
+             collected_at=t, event_id="e0123456789", event_label="医院/停车", complaint_score=0.6,
+             rumour_score=0.3, rumour_reasons=["诉求类（又堵、停车太难），不计为谣言；文本分 0.74"])
+    store.index([p])
+    store.refresh()
+    got = store.get(p.id)
+    assert got is not None and got.event_id == "e0123456789" and got.event_label == "医院/停车"
+    assert got.complaint_score == 0.6 and got.rumour_reasons == p.rumour_reasons
