@@ -267,6 +267,7 @@ def silence_list(ctx: click.Context, show_all: bool) -> None:
     """List silences (active ones unless --all)."""
     from sqlalchemy import select
 
+    from ..display import user_name
     from ..state.alerts import Silence
 
     now = datetime.now(timezone.utc)
@@ -280,7 +281,7 @@ def silence_list(ctx: click.Context, show_all: bool) -> None:
                     click.echo(f"编号\t规则\t关键词\t静默至（{timefmt.zone_label(tz)}）\t状态\t原因\t设置人")
                 shown += 1
                 click.echo(f"{row.id}\t{row.rule}\t{row.key or '*'}\t{timefmt.fmt(row.until, tz, timefmt.MINUTES)}\t"
-                           f"{'生效中' if active else '已过期'}\t{row.reason or '—'}\t{row.created_by or '—'}")
+                           f"{'生效中' if active else '已过期'}\t{row.reason or '—'}\t{user_name(row.created_by, {})}")
     if not shown:
         click.echo("没有生效中的静默" if not show_all else "没有静默")
 

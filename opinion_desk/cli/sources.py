@@ -59,6 +59,9 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    if not rows:
+        click.echo("还没有信息源（见 sources/*.yaml 与 'sources check'）")
+        return
     click.echo(f"（时间为{timefmt.zone_label(tz)}）")
     for r in rows:
         last = timefmt.fmt(r["last_success"], tz) if r.get("last_success") else "从未成功"
