@@ -83,18 +83,22 @@ def test_overdue_assign_level_dashboard_password(app, live_server, browser, page
         assert duty.locator("#inc-assignee").inner_text() == "李主任"
         assert duty.locator("#inc-dept").inner_text() == "县教育局"
 
+        # raising to a major level starts the 5 h / 24 h clocks: only an approver may, the duty officer is refused
         duty.select_option("#level-select", "重大")
-        duty.locator("#level-save").click()
-        duty.wait_for_selector("#inc-level:text('重大')", timeout=10000)
-        clocks = duty.locator("#clocks").inner_text()
-        assert "发布权威信息：剩余 4 小时" in clocks and "举行新闻发布会：剩余 23 小时" in clocks
-        # lowering lengthens the deadlines: a duty officer is refused, nothing changes
-        duty.select_option("#level-select", "一般")
         duty.locator("#level-save").click()
         duty.wait_for_selector("#action-msg .msg.err", timeout=10000)
         assert "审核领导" in duty.locator("#action-msg").inner_text()
-        assert duty.locator("#inc-level").inner_text() == "重大"
-        duty.wait_for_function("() => document.getElementById('level-select').value === '重大'", timeout=5000)
+        assert duty.locator("#inc-level").inner_text() == "一般"
+        duty.select_option("#level-select", "较大")
+        duty.locator("#level-save").click()
+        duty.wait_for_selector("#inc-level:text('较大')", timeout=10000)
+        # lowering lengthens the deadlines: a duty officer is refused, nothing changes
+        duty.select_option("#level-select", "一般")
+        duty.locator("#level-save").click()
+        duty.wait_for_selector("#action-msg .msg.err:has-text('降低事件级别')", timeout=10000)
+        assert "审核领导" in duty.locator("#action-msg").inner_text()
+        assert duty.locator("#inc-level").inner_text() == "较大"
+        duty.wait_for_function("() => document.getElementById('level-select').value === '较大'", timeout=5000)
         timeline = duty.locator("#timeline").inner_text()
         assert "指派" in timeline and "调整级别" in timeline
         duty.screenshot(path=str(artifacts / "incident_manage.png"), full_page=True)
