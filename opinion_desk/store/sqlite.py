@@ -51,8 +51,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(terms, detail=none);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_grams USING fts5(grams, detail=none);
 """
 #: PRAGMA user_version: 2 = posts_grams and posts.body filled for every post; 3 = the rollup tables
-#: (:mod:`.rollup`) filled; 4 = the platform and reach columns filled (a file made before is filled once at open)
-SCHEMA_VERSION = 4
+#: (:mod:`.rollup`) filled; 4 = the platform and reach columns filled; 5 = the facet indexes built and analysed
+#: (a file made before is filled once at open)
+SCHEMA_VERSION = 5
 #: indexes of the filters and sorts a search uses (made after the columns they need exist)
 INDEX_SQL = """
 CREATE INDEX IF NOT EXISTS posts_reach ON posts(reach, created_at);
@@ -61,6 +62,8 @@ CREATE INDEX IF NOT EXISTS posts_author_type ON posts(author_type, created_at);
 CREATE INDEX IF NOT EXISTS posts_region ON posts(region, created_at);
 CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, created_at);
 CREATE INDEX IF NOT EXISTS posts_rumour ON posts(rumour_score);
+CREATE INDEX IF NOT EXISTS posts_facets ON posts(source, sentiment_label, author_type, created_at);
+CREATE INDEX IF NOT EXISTS posts_region_platform ON posts(region, platform, created_at);
 """
 #: a post's reach (reposts + comments + likes), the "reach" sort
 REACH_SQL = ("(COALESCE(json_extract({a}.doc, '$.reposts'), 0) + COALESCE(json_extract({a}.doc, '$.comments'), 0)"
@@ -112,8 +115,9 @@ class SQLiteStore(PostStore):
             if version < 4:
                 self._fill_columns(c)
             c.executescript(INDEX_SQL)
-            if version < 4 or not c.execute("SELECT 1 FROM sqlite_master WHERE name='sqlite_stat1'").fetchone():
+            if version < 5 or not c.execute("SELECT 1 FROM sqlite_master WHERE name='sqlite_stat1'").fetchone():
                 c.execute("ANALYZE posts")  # the planner's statistics (a low-cardinality index is not chosen)
+                c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _fill_columns(self, c: sqlite3.Connection) -> None:
         """Once per file made before the platform and reach columns: fill them from each post's JSON."""

@@ -86,7 +86,8 @@ def test_a_file_made_before_the_platform_and_reach_columns_is_filled_at_open(tmp
     s.index(ps)
     s.close()
     c = sqlite3.connect(tmp_path / "p.db")
-    c.executescript("DROP INDEX posts_reach; DROP INDEX posts_platform; ALTER TABLE posts DROP COLUMN reach; "
+    c.executescript("DROP INDEX posts_reach; DROP INDEX posts_platform; DROP INDEX posts_region_platform; "
+                    "ALTER TABLE posts DROP COLUMN reach; "
                     "ALTER TABLE posts DROP COLUMN platform; PRAGMA user_version = 3;")
     c.close()
     s = SQLiteStore(tmp_path / "p.db", segment=str.split)
