@@ -71,6 +71,10 @@ class Dispatcher:
                 d = {k: getattr(p, k) for k in POST_FIELDS if k != "id"}
                 d.update(id=p.id, text=p.text[:300], created_at=p.created_at.isoformat())
                 posts.append(d)
+        # a grown alert keeps its first post ids but carries its latest samples: when the store cannot give the
+        # first ones yet (Elasticsearch before its refresh), the message shows the carried ones instead of none
+        shown = {d.get("id") for d in posts}
+        posts += [dict(d) for pid, d in carried.items() if pid not in shown][:max(0, 3 - len(posts))]
         url = f"{self.desk_url}/alerts#{alert.id}" if self.desk_url else ""
         return {"alert": alert.to_dict(), "kind": kind, "posts": posts, "desk_url": url, "tz": self.tz}
 
