@@ -77,7 +77,8 @@ class AlertBook:
             return notify
         with self.db.session_scope() as s:
             status = "silenced" if self.silenced(m.rule, m.key, now) else "open"
-            alert = Alert(id=new_alert_id(now, self.tz), rule=m.rule, rule_type=spec.type, severity=spec.severity, key=m.key,
+            alert = Alert(id=new_alert_id(now, self.tz), rule=m.rule, rule_type=spec.type, key=m.key,
+                          severity=m.details.get("severity") or spec.severity,  # the event's own (severity.py)
                           status=status, reason=m.reason, first_match=m.time, last_match=m.time, created_at=now,
                           count=1, value=m.value, post_ids=list(m.post_ids)[:MAX_SAMPLES], duty=dict(spec.duty),
                           description=spec.description, channels=list(spec.channels),
