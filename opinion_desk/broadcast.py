@@ -23,7 +23,8 @@ from .models import Post
 
 FEED_FIELDS = ("id", "source", "platform", "author", "title", "url", "sentiment", "sentiment_label",
                "topic_id", "topic_label", "rumour_score", "rumour_cues", "keywords", "hashtags",
-               "author_type", "images", "time_unknown", "truncated", "mid", "repost_of", "reply_to")
+               "author_type", "images", "time_unknown", "truncated", "mid", "repost_of", "reply_to",
+               "complaint_score", "rumour_reasons", "event_id", "event_label")
 
 
 def feed_record(p: Post) -> dict[str, Any]:

@@ -35,7 +35,7 @@ SENTIMENTS = {"neg": "负面", "neutral": "中性", "pos": "正面"}
 AUTHOR_TYPES = {"gov": "政务", "media": "媒体", "verified": "认证用户", "user": "普通用户"}
 #: the platforms the filter offers, named as everywhere else (opinion_desk/display.py, the one table)
 PLATFORMS = {k: display.PLATFORMS[k] for k in ("weibo", "wechat", "news", "web", "gov", "forum", "video")}
-TAGS = {"rumour": "疑似谣言", "complaint": "投诉诉求"}
+TAGS = {"rumour": "谣言线索", "complaint": "投诉诉求"}
 #: the 投诉诉求 tag: posts holding any of these as a string (found as strings, so 欠薪 finds 被欠薪 too)
 COMPLAINT_WORDS = ("投诉", "举报", "维权", "拖欠", "欠薪", "没人管", "不作为", "乱收费", "求助", "讨说法", "索赔", "不给退")
 RUMOUR_SCORE = 0.7  # as the shipped rumour rule (rules/30-rumour.yaml threshold) and the dashboard's tag

@@ -4,7 +4,6 @@
   const desk = window.desk;
   const FEED_MAX = 200;
   const LABELS = { pos: "正面", neg: "负面", neutral: "中性", "": "未知" };
-  const RUMOUR_TAG = 0.7; // as the shipped rumour rule (rules/30-rumour.yaml threshold)
   const feed = document.getElementById("feed");
   const feedCount = document.getElementById("feed-count");
   let seen = 0;
@@ -17,11 +16,7 @@
     meta.appendChild(desk.el("span", "src", desk.sourceName(p.source) + (p.platform ? " · " + desk.platformName(p.platform) : "")));
     if (p.author) meta.appendChild(desk.el("span", "author", p.author));
     meta.appendChild(desk.el("span", "tag " + (p.sentiment_label || ""), LABELS[p.sentiment_label || ""] || p.sentiment_label));
-    if (p.rumour_score !== null && p.rumour_score !== undefined && p.rumour_score >= RUMOUR_TAG) {
-      const r = desk.el("span", "tag rumour", "疑似谣言 " + Math.round(p.rumour_score * 100) + "%");
-      if (p.rumour_cues && p.rumour_cues.length) r.title = "线索：" + p.rumour_cues.join("、");
-      meta.appendChild(r);
-    }
+    desk.signalTags(p).forEach(function (t) { meta.appendChild(t); });
     if (p.topic_label) meta.appendChild(desk.el("span", "topic", "话题：" + p.topic_label));
     li.appendChild(meta);
     if (p.time_unknown) meta.appendChild(desk.el("span", "tag flag", "时间未知"));

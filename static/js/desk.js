@@ -22,6 +22,23 @@
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   };
+  // A post's signal tags in every list: 诉求 (a complaint or request to answer, analyzers/rumour.py appeal cues)
+  // comes first and is never also a rumour; one post's text score is only a 谣言线索 (a cue) — 疑似谣言 is the
+  // event-level judgement of the rumour rule (spread, doubt replies, no official answer), shown on its alert.
+  desk.RUMOUR_CUE = 0.7; // as the shipped rumour rule (rules/30-rumour.yaml threshold)
+  desk.APPEAL = 0.5; // as the rumour rule's appeal_threshold
+  desk.signalTags = function (p) {
+    const tags = [];
+    if (typeof p.complaint_score === "number" && p.complaint_score >= desk.APPEAL) {
+      tags.push(desk.el("span", "tag appeal", "诉求"));
+    } else if (typeof p.rumour_score === "number" && p.rumour_score >= desk.RUMOUR_CUE && p.author_type !== "gov") {
+      const t = desk.el("span", "tag rumour", "谣言线索 " + Math.round(p.rumour_score * 100) + "%");
+      const why = (p.rumour_reasons && p.rumour_reasons.length ? p.rumour_reasons : p.rumour_cues) || [];
+      if (why.length) t.title = "依据：" + why.map(function (r) { return typeof r === "string" ? r : JSON.stringify(r); }).join("；");
+      tags.push(t);
+    }
+    return tags;
+  };
   // Every state-changing fetch from a page carries the session's CSRF token (see opinion_desk/web/auth.py).
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   desk.csrf = csrfMeta ? csrfMeta.content : "";

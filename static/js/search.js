@@ -26,9 +26,7 @@
     meta.appendChild(desk.el("span", "src", desk.sourceName(p.source)));
     if (p.author) meta.appendChild(desk.el("span", "author", p.author + (p.author_type ? "（" + (AUTHOR[p.author_type] || p.author_type) + "）" : "")));
     if (p.sentiment_label) meta.appendChild(desk.el("span", "tag " + p.sentiment_label, LABELS[p.sentiment_label] || p.sentiment_label));
-    if (p.rumour_score !== null && p.rumour_score !== undefined && p.rumour_score >= 0.7) {
-      meta.appendChild(desk.el("span", "tag rumour", "疑似谣言 " + Math.round(p.rumour_score * 100) + "%"));
-    }
+    desk.signalTags(p).forEach(function (t) { meta.appendChild(t); });
     meta.appendChild(desk.el("span", "reach", "传播量 " + p.reach));
     if (p.topic_id) {
       const a = desk.el("a", "topic", "事件：" + (p.topic_label || p.topic_id));
