@@ -2,7 +2,7 @@
 
 Filters: words (found as words or as strings, :mod:`opinion_desk.store.grams`), time range (the form's local
 times are in the desk's zone, ``[desk] timezone``), source, platform, sentiment, event (topic id), region, author
-type, and the tags 疑似谣言 (rumour score at or above the shipped rumour rule's 0.7) and 投诉诉求 (any of
+type, and the tags 谣言线索 (rumour score at or above the shipped rumour rule's 0.7) and 投诉诉求 (any of
 :data:`COMPLAINT_WORDS` in the title or text). Paged; sorted by relevance
 (word matches first), time or reach (reposts + comments + likes). The export is CSV with a BOM, Chinese headers and
 formula-like cells neutralised (:mod:`opinion_desk.incidents.csvsafe`), times in the desk's zone.
