@@ -39,7 +39,7 @@ def test_sources_run_ends_cleanly_and_its_exit_code_says_failure(tmp_path, caplo
     before = set(threading.enumerate())  # other tests' apps may leave their own threads
     r = CliRunner().invoke(cli, ["--config", str(cfg), "sources", "run", "imp"])
     assert r.exit_code == 0, r.output
-    assert "imp: 12 post(s) collected" in r.output
+    assert "imp：采集 12 条" in r.output
     logged = "\n".join(rec.getMessage() for rec in caplog.records)
     assert "outbox round failed" not in logged and "cannot schedule new futures" not in logged
     assert "which is not defined" not in logged  # the shipped rules name only defined channels
