@@ -33,6 +33,7 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.common import tree_rss_mb  # noqa: E402
 DATA = REPO.parent / "shared" / "data" / "weibo"
 CACHE = REPO / ".cache" / "dashboard_scale"
 CLI = [sys.executable, "-c", "from opinion_desk.cli import main; main()"]
@@ -170,22 +171,6 @@ def es_delete(url: str, prefix: str) -> None:
 
 
 # the desk --------------------------------------------------------------------------------------------------
-def tree_rss_mb(pid: int) -> float:
-    pids = [pid]
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            pids += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
-    except OSError:
-        pass
-    total = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 def start_desk(data: Path, store_toml: str) -> tuple[subprocess.Popen, str]:

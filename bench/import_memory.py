@@ -26,12 +26,14 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from bench.common import tree_rss_mb  # noqa: E402
 DATA = REPO.parent / "shared" / "data" / "weibo"
 CLI = [sys.executable, "-c", "from opinion_desk.cli import main; main()"]
 PLACES = ["青山县", "东城区", "南湖镇", "西岭乡", "北关街道", "河口市", "石桥村", "新城区", "临江县", "白沙镇"]
@@ -86,23 +88,6 @@ def write_posts(path: Path, n: int, seed: int = 15) -> int:
 
 
 # -- RSS -------------------------------------------------------------------------------------------------------
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and its descendants, MB (/proc)."""
-    total, todo, seen = 0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            for tid in os.listdir(f"/proc/{p}/task"):
-                todo += [int(c) for c in Path(f"/proc/{p}/task/{tid}/children").read_text().split()]
-        except OSError:
-            pass
-    return total / 1024
 
 
 def run_sampled(cmd: list[str], env: dict, cwd: Path, progress, n: int, label: str) -> dict:  # noqa: ANN001

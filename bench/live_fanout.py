@@ -20,7 +20,6 @@ import os
 import queue
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,9 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from bench.common import free_port, tree_rss_mb  # noqa: E402
 TOKEN = "bench-token"
 USER, PASSWORD = "bench-admin", "bench-password-123"
 CLI = [sys.executable, "-c", "from opinion_desk.cli import main; main()"]
@@ -42,29 +44,8 @@ TEXTS = ["青山县人民路积水严重，网友请求尽快排水，附近小�
          "今天的菜市场改造进度如何？摊贩说临时市场离小区太远"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and its children (the gunicorn master and its worker), MB."""
-    pids = [pid]
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            pids += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
-    except OSError:
-        pass
-    total = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 def start_desk(tmp: Path, rules: str | None) -> tuple[subprocess.Popen, str, Path]:
