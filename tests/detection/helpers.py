@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
+from opinion_desk.detection.clock import ManualClock
+from opinion_desk.detection.engine import Engine
 from opinion_desk.detection.loader import LoadedRule, build, parse_rule
 from opinion_desk.models import Post
 
@@ -21,3 +23,28 @@ def post(minute: float, text: str = "帖子", **kw) -> Post:
 def rule(yaml_text: str, file: str = "rules/t.yaml") -> LoadedRule:
     spec = parse_rule(yaml_text, file)
     return LoadedRule(spec=spec, rtype=build(spec), path=file, digest="x")
+
+
+def run(lr: LoadedRule, posts: list[Post], until_minute: float | None = None, step: float = 1.0,
+        updates: bool = False) -> list:
+    """Feed posts minute by minute with a tick each step; returns the matches (``updates``: also the updates
+    of a growing match)."""
+    out = []
+    clock = ManualClock(T0)
+    eng = Engine(clock=clock, sink=lambda m, spec: out.append(m) if updates or m.kind != "update" else None)
+    eng.add_rule(lr)
+    posts = sorted(posts, key=lambda p: p.created_at)
+    end = until_minute if until_minute is not None else (posts[-1].created_at - T0).total_seconds() / 60 + 1
+    t, i = 0.0, 0
+    while t <= end:
+        now = T0 + timedelta(minutes=t)
+        batch = []
+        while i < len(posts) and posts[i].created_at <= now:
+            batch.append(posts[i])
+            i += 1
+        clock.set(now)
+        if batch:
+            eng.on_posts(batch)
+        eng.tick(now)
+        t += step
+    return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 from opinion_desk.detection.severity import EventFigures, describe, severity
 
 from .helpers import post, rule
-from .test_types import run
+from .helpers import run
 
 
 def test_a_small_cluster_is_routine_whatever_the_rule_says() -> None:

@@ -4,35 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from opinion_desk.detection.clock import ManualClock
-from opinion_desk.detection.engine import Engine
 from opinion_desk.detection.rule import PostFilter
 from opinion_desk.detection.types import RULE_TYPES
 
-from .helpers import T0, post, rule
-
-
-def run(lr, posts, until_minute=None, step=1.0):
-    """Feed posts minute by minute with a tick each minute; returns the matches."""
-    out = []
-    clock = ManualClock(T0)
-    eng = Engine(clock=clock, sink=lambda m, spec: out.append(m) if m.kind != "update" else None)
-    eng.add_rule(lr)
-    posts = sorted(posts, key=lambda p: p.created_at)
-    end = until_minute if until_minute is not None else (posts[-1].created_at - T0).total_seconds() / 60 + 1
-    t, i = 0.0, 0
-    while t <= end:
-        now = T0 + timedelta(minutes=t)
-        batch = []
-        while i < len(posts) and posts[i].created_at <= now:
-            batch.append(posts[i])
-            i += 1
-        clock.set(now)
-        if batch:
-            eng.on_posts(batch)
-        eng.tick(now)
-        t += step
-    return out
+from .helpers import T0, post, rule, run
 
 
 def test_registry() -> None:

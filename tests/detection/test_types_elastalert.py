@@ -15,29 +15,12 @@ from opinion_desk.detection.types import RULE_TYPES
 from opinion_desk.errors import RuleError
 
 from .helpers import T0, post, rule
+from .helpers import run as _run
 
 
 def run(lr, posts, until_minute=None):
-    """Posts minute by minute, a tick each minute; the matches."""
-    out = []
-    clock = ManualClock(T0)
-    eng = Engine(clock=clock, sink=lambda m, spec: out.append(m))
-    eng.add_rule(lr)
-    posts = sorted(posts, key=lambda p: p.created_at)
-    end = until_minute if until_minute is not None else (posts[-1].created_at - T0).total_seconds() / 60 + 1
-    t, i = 0.0, 0
-    while t <= end:
-        now = T0 + timedelta(minutes=t)
-        batch = []
-        while i < len(posts) and posts[i].created_at <= now:
-            batch.append(posts[i])
-            i += 1
-        clock.set(now)
-        if batch:
-            eng.on_posts(batch)
-        eng.tick(now)
-        t += 1
-    return out
+    """The matches, the updates of a growing match included."""
+    return _run(lr, posts, until_minute, updates=True)
 
 
 def test_registered() -> None:
