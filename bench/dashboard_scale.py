@@ -33,7 +33,7 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.common import tree_rss_mb  # noqa: E402
+from bench.common import free_port, tree_rss_mb  # noqa: E402
 DATA = REPO.parent / "shared" / "data" / "weibo"
 CACHE = REPO / ".cache" / "dashboard_scale"
 CLI = [sys.executable, "-c", "from opinion_desk.cli import main; main()"]
@@ -174,11 +174,7 @@ def es_delete(url: str, prefix: str) -> None:
 
 
 def start_desk(data: Path, store_toml: str) -> tuple[subprocess.Popen, str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     for sub in ("rules", "sources"):
         (data / sub).mkdir(exist_ok=True)
     conf = data / "desk.toml"
