@@ -368,6 +368,13 @@ def validate_values(cfg: Config, earlier: list[str]) -> list[str]:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
             err(sec, key, f"{v} 须大于 0")
     _check_ingest_window(get, err)
+    url = get("state", "url")
+    if isinstance(url, str) and url:  # a PostgreSQL URL without its driver: named here, not at the first query
+        from .state.url import problem
+
+        why = problem(url)
+        if why:
+            err("state", "url", why)
     return out
 
 

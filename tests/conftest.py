@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite: the app on a fresh data dir, its client, a live server, shared data.
 
 Elasticsearch fixtures (``es_url``) come from :mod:`tests.es_fixture`; a test that needs the node fails, never
-skips, when it cannot start.
+skips, when it cannot start. PostgreSQL (``pg_url``, ``state_url`` over SQLite and PostgreSQL) and Redis
+(``redis_url``) come from :mod:`tests.pg_fixture` and :mod:`tests.redis_fixture`, on the same terms.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from opinion_desk import create_app, stop_background
 
-pytest_plugins = ["tests.es_fixture"]
+pytest_plugins = ["tests.es_fixture", "tests.pg_fixture", "tests.redis_fixture"]
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "opinion_desk.cli.incidents",  # users, incidents export|routes
     "opinion_desk.cli.briefings",  # briefing make|list (舆情简报)
     "opinion_desk.cli.audit",  # audit verify|digest|log
+    "opinion_desk.cli.state",  # state upgrade|current (the state database's schema revision)
 ]
 
 
