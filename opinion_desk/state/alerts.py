@@ -59,8 +59,12 @@ class Alert(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     channels: Mapped[list] = mapped_column(JSON, default=list)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # what identifies the match that opened it (see detection.noise.match_key): unique, so the same match recorded
+    # twice (two processes, a replay after a crash) is one alert; NULL on alerts older than the key
+    match_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    __table_args__ = (Index("alerts_rule_key_status", "rule", "key", "status"),)
+    __table_args__ = (Index("alerts_rule_key_status", "rule", "key", "status"),
+                      Index("alerts_match_key", "match_key", unique=True))
 
     def to_dict(self) -> dict[str, Any]:
         from ..detection.rule import SEVERITIES
@@ -134,6 +138,10 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the process sending it now (committed before the send, so no other process sends it too) and until when;
+    # a claim that expires (its sender died) is taken again
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "alert_id": self.alert_id, "channel": self.channel, "kind": self.kind,
