@@ -1,7 +1,12 @@
 """The delivery outbox: one row per (alert, channel) in the state database, delivered by a worker thread that
 wakes when a row is added and by the scheduler's retry job. Each channel is delivered on its own thread, so a
 slow or failing channel (an SMTP timeout, a robot that refuses) never holds up the others. Failures are retried
-with exponential backoff until ``max_attempts``; a non-retryable failure stops at once."""
+with exponential backoff until ``max_attempts``; a non-retryable failure stops at once.
+
+Several desk processes may deliver from one outbox: a row is claimed (``claimed_by``, ``claimed_until``, one more
+attempt) by a conditional ``UPDATE`` committed before the send, so only one process sends it; a claim whose sender
+died expires after ``claim_seconds`` and the row is taken again (a sender killed between the send and recording
+it may so send a row twice; nothing else does)."""
 
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from ..errors import DeliveryError
 from ..state import StateDB
 from ..state.alerts import OutboxRow
+from ..state.leases import holder_id
 from .channels import Channel
 
 log = logging.getLogger(__name__)
@@ -28,8 +34,11 @@ def _now() -> datetime:
 
 class Outbox:
     def __init__(self, statedb: StateDB, channels: dict[str, Channel], max_attempts: int = 8,
-                 retry_base: float = 30.0, clock: Callable[[], datetime] = _now, autostart: bool = True) -> None:
+                 retry_base: float = 30.0, clock: Callable[[], datetime] = _now, autostart: bool = True,
+                 holder: str | None = None, claim_seconds: float = 120.0) -> None:
         self.db = statedb
+        self.holder = holder or holder_id()  # written into the rows this process is sending
+        self.claim_seconds = claim_seconds  # longer than any channel's send (their timeouts are ~10 s)
         self.channels = channels
         self.max_attempts = max_attempts
         self.retry_base = retry_base
@@ -78,8 +87,8 @@ class Outbox:
         """Start delivering every due row, one thread per channel; returns how many channels started."""
         now = self.clock()
         with self.db.session_scope() as s:
-            rows = s.scalars(select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.next_try <= now)
-                             .order_by(OutboxRow.id)).all()
+            rows = s.scalars(select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.next_try <= now,
+                                                     _unclaimed(now)).order_by(OutboxRow.id)).all()
             by_channel: dict[str, list[int]] = {}
             for r in rows:
                 by_channel.setdefault(r.channel, []).append(r.id)
@@ -111,12 +120,29 @@ class Outbox:
                 self._busy.discard(channel)
             self._wake.set()  # rows may have arrived for this channel meanwhile
 
+    def claim(self, row_id: int) -> bool:
+        """Claim a due, unclaimed row for this process, counting the attempt; committed before the send."""
+        now = self.clock()
+        c = OutboxRow.__table__.c
+        with self.db.engine.begin() as conn:
+            return conn.execute(
+                update(OutboxRow.__table__)
+                .where(c.id == row_id, c.status == "pending", c.next_try <= now, _unclaimed(now))
+                .values(claimed_by=self.holder, claimed_until=now + timedelta(seconds=self.claim_seconds),
+                        attempts=c.attempts + 1)).rowcount == 1
+
     def deliver_one(self, row_id: int) -> str:
+        """Send one due row unless another process has it; returns its status (``"claimed"``: another process
+        is sending it, ``"missing"``: no such row)."""
+        if not self.claim(row_id):
+            with self.db.session_scope() as s:
+                row = s.get(OutboxRow, row_id)
+                if row is None:
+                    return "missing"
+                return "claimed" if row.status == "pending" and row.claimed_by else row.status
         with self.db.session_scope() as s:
             row = s.get(OutboxRow, row_id)
-            if row is None or row.status != "pending":
-                return row.status if row else "missing"
-            name, payload, attempts = row.channel, dict(row.payload), row.attempts
+            name, payload = row.channel, dict(row.payload)
         ch = self.channels.get(name)
         error: DeliveryError | None = None
         if ch is None:
@@ -132,9 +158,13 @@ class Outbox:
         now = self.clock()
         with self.db.session_scope() as s:
             row = s.get(OutboxRow, row_id)
-            row.attempts = attempts + 1
+            mine = row.claimed_by == self.holder
+            if mine:
+                row.claimed_by, row.claimed_until = None, None
             if error is None:
                 row.status, row.sent_at, row.last_error = "sent", now, None
+            elif not mine:  # our claim ran out and another process has the row: its result counts
+                log.warning("delivery %s to %s failed after its claim expired: %s", row.alert_id, name, error)
             else:
                 row.last_error = str(error)
                 if not error.retryable or row.attempts >= self.max_attempts:
@@ -163,3 +193,8 @@ class Outbox:
         if worker is not None and worker.is_alive() and worker is not threading.current_thread():
             worker.join(wait)
         self._pool.shutdown(wait=wait > 0, cancel_futures=True)
+
+
+def _unclaimed(now: datetime):  # noqa: ANN202  (a SQL condition)
+    """Rows no live claim holds: never claimed, finished, or their sender died."""
+    return or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now)
