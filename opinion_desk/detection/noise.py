@@ -2,15 +2,22 @@
 the resolved notice. A match of a key whose alert is still open folds into it (count, value, reason, samples);
 an ``update`` (a firing window that grew) does too, and re-notifies once ``realert`` has passed since the last
 notice; a plain match after ``realert`` opens a new alert. Turns :class:`Match` es into :class:`~opinion_desk.state.alerts.Alert` rows and tells the
-listeners (alert channels, incidents) about new and resolved alerts."""
+listeners (alert channels, incidents) about new and resolved alerts.
+
+One match is one alert: an alert carries the :func:`match_key` of the match that opened it under a UNIQUE index,
+so the same match recorded twice (by two processes, or replayed after a crash) inserts once; the second insert's
+``IntegrityError`` means "already recorded" and its listeners are not called again. The same match arriving again
+while its alert is open does not fold into it either."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..state import StateDB
 from ..state.alerts import Alert, Silence, aware, new_alert_id
@@ -22,6 +29,13 @@ log = logging.getLogger(__name__)
 
 AlertListener = Callable[[Alert], None]
 MAX_SAMPLES = 50
+
+
+def match_key(m: Match) -> str:
+    """What identifies one match: its rule, query-key value and event time (a window rule's match time is the
+    time of the post that crossed the threshold, a tick rule's the tick), as 64 hex digits."""
+    t = m.time.astimezone(timezone.utc).isoformat() if m.time.tzinfo else m.time.isoformat()
+    return hashlib.sha256("\x1f".join((m.rule, m.key, t)).encode("utf-8")).hexdigest()
 
 
 class AlertBook:
@@ -53,12 +67,15 @@ class AlertBook:
         if m.kind == "resolved":
             return self.resolve(m, spec)
         now = self.clock()
+        mkey = match_key(m)
         notify = None
         previous: tuple = (None, None)  # the key's last notice and its details (exponential_realert)
         with self.db.session_scope() as s:
             open_alert = s.scalars(select(Alert).where(Alert.rule == m.rule, Alert.key == m.key,
                                                        Alert.status.in_(("open", "silenced")))
                                    .order_by(Alert.created_at.desc()).limit(1)).first()
+            if open_alert is not None and open_alert.match_key == mkey:
+                return None  # the match that opened it, seen again (a replay): nothing new
             if open_alert is not None:
                 since = aware(open_alert.notified_at or open_alert.created_at)
                 previous = (since, dict(open_alert.details or {}))
@@ -75,9 +92,25 @@ class AlertBook:
         if notify is not None:
             self._call(self.alert_listeners, notify)
             return notify
+        try:
+            alert, notify = self._record(m, spec, now, mkey, previous)
+        except IntegrityError:
+            with self.db.session_scope() as s:
+                if s.scalars(select(Alert.id).where(Alert.match_key == mkey)).first() is None:
+                    raise  # not a match recorded twice (an id clash): let it be seen
+            log.info("match of %s for %r at %s already recorded: one alert", m.rule, m.key, m.time)
+            return None
+        if notify is not None:
+            self._call(self.alert_listeners, notify)
+        return alert
+
+    def _record(self, m: Match, spec: RuleSpec, now: datetime, mkey: str,
+                previous: tuple) -> tuple[Alert, Alert | None]:
+        """Insert the new alert of ``m`` (committed); returns it and, when it is to be told now, it again."""
+        notify = None
         with self.db.session_scope() as s:
             status = "silenced" if self.silenced(m.rule, m.key, now) else "open"
-            alert = Alert(id=new_alert_id(now, self.tz), rule=m.rule, rule_type=spec.type, key=m.key,
+            alert = Alert(id=new_alert_id(now, self.tz), rule=m.rule, rule_type=spec.type, key=m.key, match_key=mkey,
                           severity=m.details.get("severity") or spec.severity,  # the event's own (severity.py)
                           status=status, reason=m.reason, first_match=m.time, last_match=m.time, created_at=now,
                           count=1, value=m.value, post_ids=list(m.post_ids)[:MAX_SAMPLES], duty=dict(spec.duty),
@@ -89,9 +122,7 @@ class AlertBook:
                 alert.notified_at = now
                 notify = alert
             s.add(alert)
-        if notify is not None:
-            self._call(self.alert_listeners, notify)
-        return alert
+        return alert, notify
 
     def resolve(self, m: Match, spec: RuleSpec) -> Alert | None:
         now = self.clock()
