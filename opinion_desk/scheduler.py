@@ -18,6 +18,13 @@ Per source (one interval job each, with the source's cadence and jitter):
   ``alert_after`` failures in a row, or on the first run whose login expired (``alert_kind: "auth"``, at once),
   and ``recovered: true`` on the first success after an alert.
 
+Several processes (``--role worker``): given a :class:`~opinion_desk.state.leases.Leases`, every collector and each
+job added with :meth:`DeskScheduler.add_singleton_job` runs only in the process holding the lease of its name
+(``source:<name>`` for a collector, the job id otherwise). A renew job (every ``renew_seconds``, a third of the TTL
+by default) keeps the leases held and tries to take those of the others, so a dead holder's jobs move within
+TTL + one renewal (15 s + 5 s); a lease lost (taken after this process stalled past its TTL) stops the job's runs
+from the next one on, within one renewal. Without leases (one process, ``--role all``) every job runs here.
+
 Time comes from an injectable ``clock`` (tests step it by hand).
 """
 
@@ -38,11 +45,17 @@ from .errors import CollectorError, SourceAuthError
 from .pipeline import Pipeline
 from .state import StateDB
 from .state.core import SourceState
+from .state.leases import Leases
 
 log = logging.getLogger(__name__)
 
 SourceListener = Callable[[str, dict[str, Any]], None]
 RECENT_KEEP = 30
+
+
+def source_lease(name: str) -> str:
+    """The lease of a collector (one per source)."""
+    return f"source:{name}"
 
 
 class _CutOff(Exception):
@@ -111,7 +124,8 @@ class DeskScheduler:
     """Owns the APScheduler instance and the per-source jobs."""
 
     def __init__(self, pipeline: Pipeline, statedb: StateDB, *, clock: Callable[[], datetime] = _now,
-                 alert_after: int = 3, backoff_max: float = 3600.0, run_timeout: float = 300.0) -> None:
+                 alert_after: int = 3, backoff_max: float = 3600.0, run_timeout: float = 300.0,
+                 leases: Leases | None = None, renew_seconds: float | None = None) -> None:
         self.pipeline = pipeline
         self.statedb = statedb
         self.clock = clock
@@ -123,6 +137,11 @@ class DeskScheduler:
         self.collectors: dict[str, Collector] = {}
         self.source_listeners: list[SourceListener] = []
         self._run_locks: dict[str, threading.Lock] = {}  # held while a run (or its cut-off thread) is alive
+        self.leases = leases  # None: this process runs every job
+        self.singletons: set[str] = set()  # lease names of the jobs that run only where the lease is held
+        if leases is not None:
+            every = renew_seconds or leases.ttl.total_seconds() / 3
+            self.aps.add_job(self.renew_leases, "interval", seconds=every, id="leases:renew", replace_existing=True)
 
     # -- collectors ------------------------------------------------------------------------------
     def add_collector(self, collector: Collector, start_now: bool = True) -> None:
@@ -130,9 +149,16 @@ class DeskScheduler:
         self.collectors[spec.name] = collector
         self._run_locks[spec.name] = threading.Lock()
         jitter = int(spec.jitter) if spec.jitter else None
-        self.aps.add_job(self.run_source, "interval", args=[spec.name], seconds=spec.cadence, jitter=jitter,
+        run: Callable[..., Any] = self.run_source
+        if self.leases is not None:
+            self.singletons.add(source_lease(spec.name))
+            run = self._run_source_if_held
+        self.aps.add_job(run, "interval", args=[spec.name], seconds=spec.cadence, jitter=jitter,
                          id=f"source:{spec.name}", replace_existing=True,
                          next_run_time=self.clock() if start_now else None)
+
+    def _run_source_if_held(self, name: str) -> dict[str, Any] | None:
+        return self.run_source(name) if self.holds(source_lease(name)) else None
 
     def alert_after_for(self, name: str) -> int:
         c = self.collectors.get(name)
@@ -289,6 +315,46 @@ class DeskScheduler:
 
         self.aps.add_job(guarded, "interval", seconds=seconds, id=job_id, replace_existing=True)
 
+    def add_singleton_job(self, job_id: str, func: Callable[[], Any], seconds: float) -> None:
+        """A periodic job that runs only in the process holding the lease ``job_id`` (every process, without
+        leases); failures are logged and retried at its next time."""
+        if self.leases is None:
+            self.add_interval_job(job_id, func, seconds)
+            return
+        self.singletons.add(job_id)
+
+        def if_held() -> None:
+            if self.holds(job_id):
+                func()
+
+        self.add_interval_job(job_id, if_held, seconds)
+
+    # -- leases ------------------------------------------------------------------------------------
+    def holds(self, lease: str) -> bool:
+        """Whether this process may run the singleton ``lease`` now: held (renewed in time), or taken now
+        because it was free or expired. Always True without leases."""
+        if self.leases is None or self.leases.holds(lease):
+            return True
+        try:
+            return self.leases.acquire(lease)
+        except Exception:  # the state database is away: not ours until it answers
+            log.exception("taking the lease %s failed", lease)
+            return False
+
+    def renew_leases(self) -> set[str]:
+        """Renew the leases held and try to take the singletons' others; returns the names held."""
+        if self.leases is None:
+            return set()
+        try:
+            held = self.leases.renew()
+            for name in sorted(self.singletons - held):
+                if self.leases.acquire(name):
+                    log.info("took over %s (holder %s)", name, self.leases.holder)
+            return self.leases.held()
+        except Exception:  # the leases lapse by themselves (holds() turns False after the TTL)
+            log.exception("renewing leases failed")
+            return self.leases.held()
+
     def run_at(self, job_id: str, func: Callable[[], Any], when: datetime) -> None:
         """A one-shot job at ``when`` (replacing an earlier one of the same id); failures are logged."""
 
@@ -308,6 +374,11 @@ class DeskScheduler:
     def shutdown(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        if self.leases is not None:
+            try:
+                self.leases.release()  # the other workers take the singletons at their next renewal
+            except Exception:
+                log.exception("releasing leases failed")
         for c in self.collectors.values():
             try:
                 c.close()

@@ -225,3 +225,126 @@ def test_the_cursor_stays_when_the_posts_could_be_kept_nowhere(tmp_path, analyze
     assert c.cursors == [{}, {}]  # the second run started where the first had: the failed run moved nothing
     assert pipeline.dead.count() == 1 and store.count(PostQuery()) == 1
     statedb.dispose()
+
+
+# -- several processes: lease-gated singleton jobs -----------------------------------------------------
+def job(sched: DeskScheduler, job_id: str) -> Any:
+    """Run one scheduled job's function as APScheduler would."""
+    j = sched.aps.get_job(job_id)
+    return j.func(*j.args)
+
+
+@pytest.fixture
+def pair(tmp_path, analyzer, state_url):
+    """Two worker processes' schedulers (each its own engine and Leases) on one state database."""
+    from opinion_desk.state.leases import Leases
+
+    store = SQLiteStore(tmp_path / "posts.db")
+    clock = Clock()
+    dbs = [StateDB(state_url) for _ in range(2)]
+    dbs[0].upgrade()
+    scheds = [DeskScheduler(Pipeline(store, lambda: analyzer, tmp_path / f"spool{i}"), db, clock=clock,
+                            leases=Leases(db, f"worker-{i}", ttl=15, clock=clock))
+              for i, db in enumerate(dbs)]
+    yield scheds, clock
+    for s, db in zip(scheds, dbs):
+        s.shutdown()
+        db.dispose()
+    store.close()
+
+
+def test_without_leases_a_singleton_job_runs_here(desk) -> None:
+    ran: list[int] = []
+    desk.add_singleton_job("rules-tick", lambda: ran.append(1), 5)
+    job(desk, "rules-tick")
+    assert ran == [1] and desk.aps.get_job("leases:renew") is None and desk.holds("rules-tick")
+
+
+def test_singletons_run_only_where_the_lease_is_held_and_move_when_it_lapses(pair) -> None:
+    (a, b), clock = pair
+    ran: list[str] = []
+    for name, s in (("a", a), ("b", b)):
+        s.add_singleton_job("rules-tick", lambda name=name: ran.append(name), 5)
+        s.add_collector(Scripted(SourceSpec(name="gov", type="scripted", cadence=60), [["1"], ["2"], ["3"]]))
+    job(a, "rules-tick")
+    job(b, "rules-tick")
+    assert ran == ["a"]
+    assert job(a, "source:gov")["status"] == "ok" and job(b, "source:gov") is None  # one collector run
+    for _ in range(3):  # a renews every 5 s: b never gets them
+        clock.step(5)
+        assert a.renew_leases() == {"rules-tick", "source:gov"} and b.renew_leases() == set()
+    clock.step(15)  # a stops renewing (killed, or stalled past its TTL)
+    assert b.renew_leases() == {"rules-tick", "source:gov"}  # taken over at b's next renewal
+    job(a, "rules-tick")
+    job(b, "rules-tick")
+    assert ran == ["a", "b"]  # a knows from its own clock that the lease is gone: it runs no more
+    assert job(a, "source:gov") is None and job(b, "source:gov")["status"] == "ok"
+    assert a.renew_leases() == set()  # a is back: the leases stay with b
+    b.shutdown()  # a clean stop releases them: a takes them at once
+    assert a.renew_leases() == {"rules-tick", "source:gov"}
+
+
+WORKER = """
+import sys, time
+from opinion_desk.scheduler import DeskScheduler
+from opinion_desk.state import StateDB
+from opinion_desk.state.leases import Leases
+url, out, ttl = sys.argv[1], sys.argv[2], float(sys.argv[3])
+db = StateDB(url)
+sched = DeskScheduler(None, db, leases=Leases(db, sys.argv[4], ttl=ttl))  # no collectors: no pipeline needed
+def tick():
+    with open(out, "a") as f:
+        f.write(f"{sys.argv[4]} {time.time()}\\n")
+sched.add_singleton_job("rules-tick", tick, 0.1)
+sched.start()
+print("started", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_killed_workers_singleton_moves_to_the_other_within_ttl_and_one_renewal(tmp_path, state_url) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    StateDB(state_url).upgrade()
+    out = tmp_path / "ticks.log"
+    ttl = 1.5
+
+    def start(name: str) -> subprocess.Popen:
+        p = subprocess.Popen([sys.executable, "-c", WORKER, state_url, str(out), str(ttl), name],
+                             stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "started"
+        return p
+
+    def ticks() -> list[tuple[str, float]]:
+        return [(n, float(t)) for n, t in (line.split() for line in out.read_text().splitlines())] \
+            if out.exists() else []
+
+    first = start("first")
+    second = None
+    try:
+        deadline = time.monotonic() + 20
+        while not ticks():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        second = start("second")
+        time.sleep(2 * ttl)
+        assert {n for n, _ in ticks()} == {"first"}  # both run the job's schedule; only the holder runs it
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        killed = time.time()
+        while not [t for n, t in ticks() if n == "second"]:
+            assert time.time() - killed < 10, "no take-over"
+            time.sleep(0.05)
+        took = min(t for n, t in ticks() if n == "second") - killed
+        last_first = max(t for n, t in ticks() if n == "first")
+        assert took <= ttl + ttl / 3 + 0.5, f"take-over after {took:.2f}s"  # TTL + one renewal, + a tick
+        assert last_first <= killed  # never both
+    finally:
+        for p in (first, second):
+            if p is not None:
+                p.kill()
+                p.wait()

@@ -25,6 +25,8 @@ Contract notes:
 - ``top_terms`` leaves out empty values ("" author, topic, ...).
 - Elasticsearch keeps times to the millisecond; ``offset + size`` may not exceed 10,000 there.
 - ``drop_before`` returns posts dropped (SQLite) or indices dropped (Elasticsearch).
+- ``search`` counts its total up to :data:`TOTAL_CAP` (the store's ``total_cap``), as a search engine does: past it,
+  ``total`` is the cap and ``exact`` is False ("1万+ 条"). ``count`` is always exact.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ INTERVALS: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
     "1d": timedelta(days=1),
 }
+
+#: a search's total is counted up to this many posts (Elasticsearch's track_total_hits; pages show "1万+")
+TOTAL_CAP = 10_000
 
 TERM_FIELDS = ("tokens", "keywords", "hashtags", "author", "source", "topic_id", "sentiment_label", "region")
 
@@ -71,8 +76,9 @@ class PostQuery:
 
 @dataclass
 class SearchResult:
-    total: int
+    total: int  # exact up to the store's total_cap; when more match, the cap (and exact is False)
     posts: list[Post]
+    exact: bool = True
 
 
 @dataclass
@@ -91,6 +97,7 @@ class PostStore(ABC):
     """Where posts live. Implementations are thread-safe."""
 
     name: str = "?"
+    total_cap: int = TOTAL_CAP  # see SearchResult.total
 
     def __init__(self, segment: Callable[[str], list[str]] | None = None) -> None:
         self._segment = segment

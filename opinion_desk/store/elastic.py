@@ -343,8 +343,9 @@ class ElasticStore(PostStore):
         elif query.sort == "relevance" and query.text.strip():
             sort.insert(0, "_score")
         resp = self._search("search", query=self._query(query), size=max(0, query.size), from_=max(0, query.offset),
-                            sort=sort, track_total_hits=True)
-        return SearchResult(total=resp["hits"]["total"]["value"],
+                            sort=sort, track_total_hits=self.total_cap)
+        total = resp["hits"]["total"]
+        return SearchResult(total=min(int(total["value"]), self.total_cap), exact=total.get("relation", "eq") == "eq",
                             posts=[post_from_doc(h["_source"]) for h in resp["hits"]["hits"]])
 
     def count(self, query: PostQuery) -> int:

@@ -30,7 +30,9 @@ from ..models import Post
 from . import check_term_field, interval_step, post_from_doc, split_terms, to_us, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
 from . import rollup
-from .grams import bigrams, gram_terms, needles, query_parts
+from . import sqlite_search as search_sql
+from .grams import gram_terms
+from .sqlite_search import hex_term as _hex
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -77,10 +79,6 @@ LIST_FIELDS = ("tokens", "keywords", "hashtags")
 SCALAR_FIELDS = ("author", "source", "topic_id", "sentiment_label", "region")
 
 
-def _hex(term: str) -> str:
-    return term.encode("utf-8", "surrogatepass").hex()
-
-
 def _grams(post: Post) -> str:
     return " ".join(_hex(g) for g in gram_terms(post.title, post.text))
 
@@ -94,6 +92,7 @@ class SQLiteStore(PostStore):
     def __init__(self, path: str | os.PathLike[str] = "posts.db",
                  segment: Callable[[str], list[str]] | None = None) -> None:
         super().__init__(segment)
+        self._sql = search_sql.SearchSQL(self.segment)
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -319,96 +318,7 @@ class SQLiteStore(PostStore):
 
     # reading ---------------------------------------------------------------------------------------------
     def _where(self, q: PostQuery, alias: str = "posts") -> tuple[str, list[Any]]:
-        cond: list[str] = []
-        args: list[Any] = []
-        if q.text.strip():
-            text_cond, text_args = self._text_match(q.text, alias)
-            if text_cond:
-                cond.append(text_cond)
-                args.extend(text_args)
-        if q.since is not None:
-            cond.append(f"{alias}.created_at >= ?")
-            args.append(to_us(q.since))
-        if q.until is not None:
-            cond.append(f"{alias}.created_at < ?")
-            args.append(to_us(q.until))
-        for col, values in (("source", q.sources), ("sentiment_label", q.sentiment_labels),
-                            ("topic_id", q.topic_ids), ("author", q.authors), ("author_type", q.author_types),
-                            ("region", q.regions)):
-            if values:
-                cond.append(f"{alias}.{col} IN ({', '.join('?' * len(values))})")
-                args.extend(values)
-        if q.any_strings:
-            sels, sargs = [], []
-            for w in dict.fromkeys(x for x in q.any_strings if x.strip()):
-                sel, a = self._strings([w])
-                sels.append(sel)
-                sargs.extend(a)
-            if sels:
-                cond.append(f"{alias}.rowid IN ({' UNION '.join(sels)})")
-                args.extend(sargs)
-        if q.platforms:
-            cond.append(f"{alias}.platform IN ({', '.join('?' * len(q.platforms))})")
-            args.extend(q.platforms)
-        if q.min_rumour_score is not None:
-            cond.append(f"{alias}.rumour_score >= ?")
-            args.append(float(q.min_rumour_score))
-        return (" WHERE " + " AND ".join(cond)) if cond else "", args
-
-    def _word_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
-        terms = split_terms(self.segment(text))
-        if not terms:
-            return "", []
-        return (f"{alias}.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)",
-                [" ".join(f'"{_hex(t)}"' for t in terms)])
-
-    @staticmethod
-    def _hay(alias: str) -> str:
-        return f"{alias}.body"
-
-    def _text_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
-        """A word match OR a string match (see :mod:`.grams`), as one ``rowid IN (… UNION …)`` so the query is
-        driven by the matching rows, never by a scan of the table."""
-        terms = split_terms(self.segment(text))
-        _parts, words = needles(text, self.segment)
-        selects, args = [], []
-        if terms:
-            selects.append("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?")
-            args.append(" ".join(f'"{_hex(t)}"' for t in terms))
-        if words:
-            sel, sargs = self._strings(words)
-            selects.append(sel)
-            args.extend(sargs)
-        if not selects:
-            return "", []
-        return f"{alias}.rowid IN ({' UNION '.join(selects)})", args
-
-    def _strings(self, words: list[str]) -> tuple[str, list[Any]]:
-        """The rowids of posts holding every one of ``words`` in the title or text: their bigrams narrow (AND),
-        ``instr`` checks each word of three characters or more (a two-character word is its own bigram, and a
-        one-character word the start of one: the index alone decides those)."""
-        grams = list(dict.fromkeys(g for w in words for g in bigrams(w)))
-        match = " ".join([f'"{_hex(g)}"' for g in grams] + [f"{_hex(w)}*" for w in words if len(w) == 1])
-        long = [w for w in words if len(w) > 2]
-        if not long:
-            return "SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?", [match]
-        return ("SELECT g.rowid FROM posts_grams g JOIN posts b ON b.rowid = g.rowid WHERE g.posts_grams MATCH ?"
-                + "".join(" AND instr(b.body, ?) > 0" for _ in long)), [match, *long]
-
-    def _order(self, q: PostQuery) -> tuple[str, list[Any]]:
-        """ORDER BY of a search: newest/oldest first, by reach, or word matches first, then posts holding each
-        query part whole, then the rest (newest first within each)."""
-        if q.sort == "oldest":
-            return "created_at ASC, id ASC", []
-        if q.sort == "reach":
-            return "reach DESC, created_at DESC, id ASC", []
-        if q.sort == "relevance" and q.text.strip():
-            word, wargs = self._word_match(q.text, "posts")
-            parts = query_parts(q.text)
-            whole = " AND ".join(f"instr({self._hay('posts')}, ?) > 0" for _ in parts)
-            return (f"{'(' + word + ') DESC, ' if word else ''}({whole}) DESC, created_at DESC, id ASC",
-                    [*wargs, *parts])
-        return "created_at DESC, id ASC", []
+        return self._sql.where(q, alias)
 
     def _query(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
@@ -422,19 +332,18 @@ class SQLiteStore(PostStore):
         return post_from_doc(json.loads(rows[0][0])) if rows else None
 
     def search(self, query: PostQuery) -> SearchResult:
-        where, args = self._where(query)
-        order, oargs = self._order(query)
-        total = self.count(query)
-        rows = self._query(f"SELECT doc FROM posts{where} ORDER BY {order} LIMIT ? OFFSET ?",
-                           [*args, *oargs, max(0, query.size), max(0, query.offset)])
-        return SearchResult(total=total, posts=[post_from_doc(json.loads(r[0])) for r in rows])
+        total = search_sql.capped_count(self._query, self._sql, query, self.total_cap)
+        posts = self._query("SELECT MAX(rowid) FROM posts", ())[0][0] or 0
+        docs = search_sql.page_docs(self._query, self._sql, query, total, posts) if total else []
+        return SearchResult(total=min(total, self.total_cap), exact=total <= self.total_cap,
+                            posts=[post_from_doc(json.loads(d)) for d in docs])
 
     def count(self, query: PostQuery) -> int:
         bare = replace(query, text="", since=None, until=None)
         if query.text.strip() and rollup.time_only(bare, labels_ok=False) and query.since is query.until is None:
-            cond, args = self._text_match(query.text, "posts")  # words only: count the index's rowids
-            if cond.startswith("posts.rowid IN ("):
-                return self._query(f"SELECT COUNT(*) FROM ({cond[len('posts.rowid IN ('):-1]})", args)[0][0]
+            cond, args = self._sql.text_match(query.text, "posts")  # words only: count the index's rowids
+            if cond.startswith(search_sql.IN_PREFIX):
+                return self._query(f"SELECT COUNT(*) FROM ({cond[len(search_sql.IN_PREFIX):-1]})", args)[0][0]
         where, args = self._where(query)
         return self._query(f"SELECT COUNT(*) FROM posts{where}", args)[0][0]
 

@@ -129,8 +129,9 @@ def api_search():  # noqa: ANN201
     q = search_query()
     res = get_store().search(q)
     pages = max(1, -(-min(res.total, 10_000) // q.size))
-    return jsonify(total=res.total, page=q.offset // q.size + 1, size=q.size, pages=pages, sort=q.sort,
-                   posts=[result_record(p) for p in res.posts])
+    # total: exact up to the store's cap (10,000); past it, exact is false and the page says "约 1万+ 条"
+    return jsonify(total=res.total, exact=res.exact, page=q.offset // q.size + 1, size=q.size, pages=pages,
+                   sort=q.sort, posts=[result_record(p) for p in res.posts])
 
 
 @bp.get("/search/export.csv")

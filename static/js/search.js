@@ -60,6 +60,12 @@
     return a;
   }
 
+  // the store counts a search up to 10,000 posts (as search engines do): past that, "约 1万+ 条"
+  function countText(d) {
+    if (d.exact !== false) return "共 " + d.total + " 条";
+    return "约 " + (d.total >= 10000 && d.total % 10000 === 0 ? d.total / 10000 + "万" : d.total) + "+ 条";
+  }
+
   function renderPager(d) {
     pager.textContent = "";
     if (d.pages <= 1) return;
@@ -89,7 +95,7 @@
       }
       const d = res.d;
       msg.textContent = d.total ? "" : "没有找到符合条件的信息。";
-      total.textContent = "（共 " + d.total + " 条，第 " + d.page + "/" + d.pages + " 页）";
+      total.textContent = "（" + countText(d) + "，第 " + d.page + "/" + d.pages + " 页）";
       for (const p of d.posts) list.appendChild(item(p));
       renderPager(d);
       document.body.dataset.searched = "1";

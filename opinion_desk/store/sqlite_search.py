@@ -1,0 +1,186 @@
+"""Search in the embedded store: the SQL of a :class:`PostQuery` (filters, words, strings, order) and the plan of
+one page of results.
+
+Terms are hex-encoded (:func:`hex_term`) so FTS5 sees one opaque word per term (see :mod:`.sqlite`).
+
+A page is read in one of two ways:
+
+- **sort the matches**: every matching row is read and sorted (cheap while the matches are few);
+- **walk an index**: when the matches are many, the time index (or the reach index) is walked in the page's order
+  and each row is checked against the matching rowids (materialised once by SQLite), stopping after the page. The
+  rows walked are about ``(offset + size) * posts / matches``, so a common word costs a few thousand index entries
+  instead of reading tens of thousands of posts. :func:`walk_pays` decides from the counted matches.
+
+The total of a search is counted up to :data:`~.base.TOTAL_CAP` (+1 to know that there are more), as a search
+engine does; an exact count is :meth:`SQLiteStore.count`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from . import split_terms, to_us
+from .base import PostQuery
+from .grams import bigrams, needles, query_parts
+
+Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
+#: walk an index when (offset + size) * posts <= WALK_FACTOR * matches², i.e. when the index entries walked are
+#: a small multiple of the rows a sort would read (an index entry costs far less than reading a post)
+WALK_FACTOR = 40
+#: the index walked, and the order, for each sort that can walk
+WALKS = {"newest": ("posts_created", "created_at DESC, id ASC"),
+         "oldest": ("posts_created", "created_at ASC, id ASC"),
+         "reach": ("posts_reach", "reach DESC, created_at DESC, id ASC")}
+IN_PREFIX = "posts.rowid IN ("
+
+
+def hex_term(term: str) -> str:
+    return term.encode("utf-8", "surrogatepass").hex()
+
+
+class SearchSQL:
+    """Builds the WHERE and ORDER BY of a query with the store's query-side segmenter."""
+
+    def __init__(self, segment: Callable[[str], list[str]]) -> None:
+        self.segment = segment
+
+    def where(self, q: PostQuery, alias: str = "posts") -> tuple[str, list[Any]]:
+        cond: list[str] = []
+        args: list[Any] = []
+        if q.text.strip():
+            text_cond, text_args = self.text_match(q.text, alias)
+            if text_cond:
+                cond.append(text_cond)
+                args.extend(text_args)
+        if q.since is not None:
+            cond.append(f"{alias}.created_at >= ?")
+            args.append(to_us(q.since))
+        if q.until is not None:
+            cond.append(f"{alias}.created_at < ?")
+            args.append(to_us(q.until))
+        for col, values in (("source", q.sources), ("sentiment_label", q.sentiment_labels),
+                            ("topic_id", q.topic_ids), ("author", q.authors), ("author_type", q.author_types),
+                            ("region", q.regions), ("platform", q.platforms)):
+            if values:
+                cond.append(f"{alias}.{col} IN ({', '.join('?' * len(values))})")
+                args.extend(values)
+        if q.any_strings:
+            sels, sargs = [], []
+            for w in dict.fromkeys(x for x in q.any_strings if x.strip()):
+                sel, a = self.strings([w])
+                sels.append(sel)
+                sargs.extend(a)
+            if sels:
+                cond.append(f"{alias}.rowid IN ({' UNION '.join(sels)})")
+                args.extend(sargs)
+        if q.min_rumour_score is not None:
+            cond.append(f"{alias}.rumour_score >= ?")
+            args.append(float(q.min_rumour_score))
+        return (" WHERE " + " AND ".join(cond)) if cond else "", args
+
+    def word_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
+        terms = split_terms(self.segment(text))
+        if not terms:
+            return "", []
+        return (f"{alias}.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)",
+                [" ".join(f'"{hex_term(t)}"' for t in terms)])
+
+    def text_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
+        """A word match OR a string match (see :mod:`.grams`), as one ``rowid IN (… UNION …)`` so the query is
+        driven by the matching rows, never by a scan of the table."""
+        terms = split_terms(self.segment(text))
+        _parts, words = needles(text, self.segment)
+        selects, args = [], []
+        if terms:
+            selects.append("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?")
+            args.append(" ".join(f'"{hex_term(t)}"' for t in terms))
+        if words:
+            sel, sargs = self.strings(words)
+            selects.append(sel)
+            args.extend(sargs)
+        if not selects:
+            return "", []
+        return f"{alias}.rowid IN ({' UNION '.join(selects)})", args
+
+    @staticmethod
+    def strings(words: list[str]) -> tuple[str, list[Any]]:
+        """The rowids of posts holding every one of ``words`` in the title or text: their bigrams narrow (AND),
+        ``instr`` checks each word of three characters or more (a two-character word is its own bigram, and a
+        one-character word the start of one: the index alone decides those)."""
+        grams = list(dict.fromkeys(g for w in words for g in bigrams(w)))
+        match = " ".join([f'"{hex_term(g)}"' for g in grams] + [f"{hex_term(w)}*" for w in words if len(w) == 1])
+        long = [w for w in words if len(w) > 2]
+        if not long:
+            return "SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?", [match]
+        return ("SELECT g.rowid FROM posts_grams g JOIN posts b ON b.rowid = g.rowid WHERE g.posts_grams MATCH ?"
+                + "".join(" AND instr(b.body, ?) > 0" for _ in long)), [match, *long]
+
+    def order(self, q: PostQuery) -> tuple[str, list[Any]]:
+        """ORDER BY of a search: newest/oldest first, by reach, or word matches first, then posts holding each
+        query part whole, then the rest (newest first within each)."""
+        if q.sort == "oldest":
+            return "created_at ASC, id ASC", []
+        if q.sort == "reach":
+            return "reach DESC, created_at DESC, id ASC", []
+        if q.sort == "relevance" and q.text.strip():
+            word, wargs = self.word_match(q.text, "posts")
+            parts = query_parts(q.text)
+            whole = " AND ".join("instr(posts.body, ?) > 0" for _ in parts)
+            return (f"{'(' + word + ') DESC, ' if word else ''}({whole}) DESC, created_at DESC, id ASC",
+                    [*wargs, *parts])
+        return "created_at DESC, id ASC", []
+
+
+def only_text(q: PostQuery) -> bool:
+    """True when ``q`` filters by its words and nothing else."""
+    return not (q.since or q.until or q.sources or q.sentiment_labels or q.topic_ids or q.authors
+                or q.author_types or q.regions or q.platforms or q.any_strings or q.min_rumour_score is not None)
+
+
+def capped_count(run: Run, sql: SearchSQL, q: PostQuery, cap: int) -> int:
+    """The posts ``q`` matches, counted up to ``cap + 1`` (the count stops there)."""
+    if q.text.strip() and only_text(q):
+        cond, args = sql.text_match(q.text, "posts")
+        if cond.startswith(IN_PREFIX):  # the index's rowids, merged in rowid order so the LIMIT stops the reading
+            return run(f"SELECT COUNT(*) FROM ({cond[len(IN_PREFIX):-1]} ORDER BY 1 LIMIT ?)", [*args, cap + 1])[0][0]
+    where, args = sql.where(q)
+    return run(f"SELECT COUNT(*) FROM (SELECT 1 FROM posts{where} LIMIT ?)", [*args, cap + 1])[0][0]
+
+
+def walk_pays(need: int, matches: int, posts: int) -> bool:
+    """Walk an index rather than sort the matches (see the module's docstring)."""
+    return matches > 0 and need * max(posts, 1) <= WALK_FACTOR * matches * matches
+
+
+def page_docs(run: Run, sql: SearchSQL, q: PostQuery, matches: int, posts: int) -> list[str]:
+    """The ``doc`` of each post of the page ``q`` asks for; ``matches`` is the (capped) count of its matches,
+    ``posts`` about how many posts the store holds."""
+    where, args = sql.where(q)
+    need = max(0, q.offset) + max(0, q.size)
+    limits = [max(0, q.size), max(0, q.offset)]
+    if q.text.strip() and walk_pays(need, matches, posts):
+        if q.sort in WALKS:
+            index, order = WALKS[q.sort]
+            return [r[0] for r in run(f"SELECT doc FROM posts INDEXED BY {index}{where} ORDER BY {order} "
+                                      "LIMIT ? OFFSET ?", [*args, *limits])]
+        word, wargs = sql.word_match(q.text, "posts")
+        if q.sort == "relevance" and word:
+            # the first tier of the relevance order: word matches holding every part whole, newest first; when
+            # it fills the page, the page is those (else the whole order is sorted below). The word matches are
+            # counted from the index alone (other filters left out: an upper bound, enough to choose)
+            words = run("SELECT COUNT(*) FROM (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? ORDER BY 1 "
+                        "LIMIT ?)", [*wargs, matches])[0][0]
+            if words >= need and walk_pays(need, words, posts):
+                parts = query_parts(q.text)
+                rest, rargs = sql.where(replace(q, text=""))
+                conds = [c for c in (rest[len(" WHERE "):], word, *("instr(posts.body, ?) > 0" for _ in parts)) if c]
+                rows = run(f"SELECT doc FROM posts INDEXED BY posts_created WHERE {' AND '.join(conds)} "
+                           "ORDER BY created_at DESC, id ASC LIMIT ?", [*rargs, *wargs, *parts, need])
+                if len(rows) >= need:
+                    return [r[0] for r in rows[q.offset:]]
+    order, oargs = sql.order(q)
+    return [r[0] for r in run(f"SELECT doc FROM posts{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                              [*args, *oargs, *limits])]
