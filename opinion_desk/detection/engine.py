@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import RuleError
 from ..models import Post
+from .applied import APPLIED_RULE, AppliedPosts
 from .clock import Clock, system_clock
 from .loader import LoadedRule, load_rule_file, rule_files
 from .rule import Match, RuleSpec, sample_of
@@ -76,6 +77,8 @@ class Engine:
         self.posts_seen = 0
         self._pruned_at: tuple[int, float] = (0, 0.0)  # (posts_seen, monotonic time) of the last prune
         self._saved_at = 0  # posts_seen at the last save_state
+        self.applied = AppliedPosts()  # ids of the latest batches counted: a replay is not counted twice
+        self._applied_loaded = statedb is None  # read from the state database at the first batch
 
     # -- rules -----------------------------------------------------------------------------------
     @property
@@ -162,6 +165,7 @@ class Engine:
         posts = list(posts)
         out: list[Match] = []
         with self._lock:
+            posts = self._not_applied(posts)  # a replay after a crash, a post sent twice: counted once
             now = self.clock()
             horizon = now - self.lateness
             self.posts_seen += len(posts)
@@ -204,6 +208,12 @@ class Engine:
             except Exception:  # the next save (or tick) writes these rules again
                 log.exception("saving the rule state failed")
         return out
+
+    def _not_applied(self, posts: list[Post]) -> list[Post]:
+        if not self._applied_loaded:
+            self._applied_loaded = True
+            self.applied.load(self.statedb)
+        return self.applied.fresh(posts)
 
     def _check_touched(self, lr: LoadedRule, touched: dict[str, datetime], now: datetime) -> list[Match]:
         """Check the keys a batch touched: at ``now``, else (a late batch) at the late posts' own time. A key
@@ -340,6 +350,7 @@ class Engine:
             rows = {lr.spec.name: (lr.spec.type, lr.rtype.saved_state(), lr.rtype.row_changes())
                     for lr in self.by_path.values() if lr.spec.name in dirty}
             active = {name: dict(self.active.get(name, {})) for name in rows}
+            applied = self.applied.changes()
         now = self.clock()
         try:
             with self.statedb.session_scope() as s:
@@ -349,8 +360,10 @@ class Engine:
                     if not s.execute(table.update().where(table.c.rule == name).values(**values)).rowcount:
                         s.execute(table.insert().values(rule=name, **values))
                     _write_rows(s, name, changed, removed)
+                _write_rows(s, APPLIED_RULE, *applied)  # in the same transaction as the counts they went into
         except Exception:
             with self._lock:  # nothing was written: the next save writes these rules whole, rows and all
+                self.applied.unsaved(*applied)
                 for lr in self.by_path.values():
                     if lr.spec.name in rows:
                         self._dirty.add(lr.spec.name)
