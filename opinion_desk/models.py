@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, fields
-from functools import cache
+from functools import cache, lru_cache
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
@@ -17,6 +17,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@lru_cache(maxsize=8192)  # Post.id is a property: a page of an event's posts asks it thousands of times
 def post_id(source: str, source_id: str) -> str:
     """The store id of a post: stable across re-collection, so a re-collected post is never a duplicate."""
     return hashlib.sha1(f"{source}\x1f{source_id}".encode("utf-8")).hexdigest()[:24]

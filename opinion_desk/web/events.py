@@ -3,36 +3,56 @@ graph and the axis drawn by static/js/event.js with ECharts from /api/v1/events/
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
+from datetime import tzinfo
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template
 
 from ..models import Post
 from ..store import get_store
-from ..store.base import PostQuery
+from ..store.base import PostQuery, PostStore
 from .propagation import summary
 from .search import AUTHOR_TYPES, tz, tz_label
 
 bp = Blueprint("events", __name__)
 
 MAX_POSTS = 2000  # the event's earliest posts read for its path (the first poster and early spread matter most)
+CACHED = 64  # event summaries kept (the least recently used go)
 
 
-def event_posts(topic_id: str) -> tuple[list[Post], int]:
-    """(the event's posts, oldest first, at most :data:`MAX_POSTS`; how many it has in all)."""
-    store = get_store()
-    out: list[Post] = []
-    q = PostQuery(topic_ids=[topic_id], sort="oldest", size=500)
-    total = 0
-    while len(out) < MAX_POSTS:
-        res = store.search(q)
-        total = res.total
-        out.extend(res.posts)
-        if len(res.posts) < q.size:
-            break
-        q.offset += q.size
-    return out, total
+class SummaryCache:
+    """Event summaries by (store, event, its post count, its newest post, zone): computed again only when the event
+    gains or loses a post (or gets another newest one), so a page opened again, or by the next officer, reads two
+    index lookups instead of the event's posts."""
+
+    def __init__(self, size: int = CACHED) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[Any, ...], value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+SUMMARIES = SummaryCache()
+
+
+def event_posts(store: PostStore, topic_id: str) -> list[Post]:
+    """The event's earliest posts, oldest first, at most :data:`MAX_POSTS` (one read)."""
+    return store.search(PostQuery(topic_ids=[topic_id], sort="oldest", size=MAX_POSTS)).posts
 
 
 def _label(posts: list[Post], topic_id: str) -> str:
@@ -40,27 +60,39 @@ def _label(posts: list[Post], topic_id: str) -> str:
     return labels.most_common(1)[0][0] if labels else topic_id
 
 
-def _api_summary(topic_id: str) -> dict[str, Any]:
-    posts, total = event_posts(topic_id)
-    if not posts:
-        abort(404)
-    s = summary(posts, tz())
+def event_summary(store: PostStore, topic_id: str, zone: tzinfo,
+                  cache: SummaryCache = SUMMARIES) -> dict[str, Any] | None:
+    """What the event page shows (read-only: shared by the requests that find it in ``cache``); None without
+    posts."""
+    total = store.count(PostQuery(topic_ids=[topic_id]))
+    newest = store.search(PostQuery(topic_ids=[topic_id], size=1)).posts if total else []
+    if not newest:
+        return None
+    key = (store, topic_id, total, newest[0].id, newest[0].created_at, str(zone))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    posts = event_posts(store, topic_id)
+    s = summary(posts, zone)
     first = s.pop("first")
     s["first"] = {"id": first.id, "author": first.author, "text": first.text[:300], "url": first.url,
                   "author_type": AUTHOR_TYPES.get(first.author_type, first.author_type)}
     s.update(topic_id=topic_id, label=_label(posts, topic_id), total=total)
+    cache.put(key, s)
     return s
 
 
 @bp.get("/events/<topic_id>")
 def page(topic_id: str):  # noqa: ANN201
-    s = _api_summary(topic_id)
+    s = event_summary(get_store(), topic_id, tz())
+    if s is None:
+        abort(404)
     return render_template("event.html", s=s, tz_label=tz_label(), author_types=AUTHOR_TYPES)
 
 
 @bp.get("/api/v1/events/<topic_id>/propagation")
 def api_propagation(topic_id: str):  # noqa: ANN201
-    posts, total = event_posts(topic_id)
-    if not posts:
+    s = event_summary(get_store(), topic_id, tz())
+    if s is None:
         return jsonify(error=f"没有事件 {topic_id} 的帖子"), 404
-    return jsonify(_api_summary(topic_id))
+    return jsonify(s)

@@ -1,0 +1,38 @@
+"""The event page's summary (opinion_desk/web/events.py): read once, then answered from its cache until the event
+gains a post."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from opinion_desk.models import Post
+from opinion_desk.store.sqlite import SQLiteStore
+from opinion_desk.web.events import SummaryCache, event_summary
+
+T0 = datetime(2026, 5, 1, 8, tzinfo=timezone.utc)
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def mk(i: int, minutes: int, text: str = "化工园区 发生 爆炸") -> Post:
+    return Post(source="weibo", source_id=str(i), text=text, tokens=text.split(), author=f"网友{i}",
+                created_at=T0 + timedelta(minutes=minutes), collected_at=T0, topic_id="ev1", topic_label="园区爆炸")
+
+
+def test_summary_is_cached_until_the_event_changes(tmp_path) -> None:  # noqa: ANN001
+    store = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    cache = SummaryCache(size=2)
+    try:
+        store.index([mk(1, 0), mk(2, 5, "转发 //@网友1: 化工园区 发生 爆炸"), mk(3, 9)])
+        a = event_summary(store, "ev1", ZONE, cache)
+        assert a is not None and a["total"] == 3 and a["first"]["author"] == "网友1" and a["label"] == "园区爆炸"
+        assert event_summary(store, "ev1", ZONE, cache) is a  # nothing changed: the same summary
+        store.index([mk(4, 30)])  # a new post of the event
+        b = event_summary(store, "ev1", ZONE, cache)
+        assert b is not a and b["total"] == 4 and b["last_time"] == "2026-05-01 16:30"
+        store.index([mk(2, 5, "改过的 正文")])  # a rewrite of an older post changes neither count nor newest post
+        assert event_summary(store, "ev1", ZONE, cache) is b
+        assert event_summary(store, "ev1", ZoneInfo("Asia/Tokyo"), cache)["last_time"] == "2026-05-01 17:30"
+        assert event_summary(store, "no-such-event", ZONE, cache) is None
+    finally:
+        store.close()
