@@ -1,4 +1,5 @@
-# The Opinion Desk app image. Elasticsearch runs beside it (docker-compose.yml); alone, it uses the embedded store.
+# The Opinion Desk app image: `opinion-desk run` (one process, embedded store) alone, or the web and worker processes
+# of docker-compose.yml beside Elasticsearch, PostgreSQL and Redis.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,15 +10,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . .
-# editable install: the dashboard's static/ and the shipped rules/ stay beside the package
+# editable install: the dashboard's static/ and the shipped rules/ stay beside the package; the extras bring the
+# PostgreSQL driver ([state] url postgresql://) and the Redis client ([desk] message_queue redis://)
 # gcc builds the C extensions (analyzers/_topics*.c, analyzers/_features.c) and is removed again
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
-    && pip install --upgrade pip && pip install -e . \
+    && pip install --upgrade pip && pip install -e '.[postgres,redis]' \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /data desk \
-    && mkdir -p /data && chown desk /data
+    && mkdir -p /data /evidence && chown desk /data /evidence
 
 USER desk
+# /evidence: the evidence archive the processes of docker-compose.yml share (a new named volume takes this owner)
 VOLUME ["/data"]
 EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \

@@ -31,6 +31,8 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 # the state tests run on SQLite and on a real PostgreSQL; the multi-process tests need a real Redis
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# tests/test_docker_compose.py checks deploy/nginx.conf with nginx's own parser (nginx -t; no server started)
+command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || need+=(nginx)
 fc-list 2>/dev/null | grep -qi "WenQuanYi\|Noto Sans CJK\|Noto Serif CJK" || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else SUDO=none; fi
