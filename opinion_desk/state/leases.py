@@ -97,6 +97,10 @@ class Leases:
                         acquired_at=case((c.holder == self.holder, c.acquired_at), else_=now))).rowcount
             epoch = conn.execute(select(c.epoch).where(c.name == name, c.holder == self.holder)).scalar() \
                 if took else None
+            exists = took or conn.execute(select(c.name).where(c.name == name)).first() is not None
+        if exists and not took:  # another holds it (no INSERT that would only fail)
+            self._forget(name)
+            return False
         if not took:
             try:
                 with self.db.engine.begin() as conn:
