@@ -35,6 +35,7 @@ class StateDB:
 
     def __init__(self, url: str) -> None:
         """``url`` as in ``[state] url``; a :class:`StateError` names it when its driver is not installed."""
+        from .lengths import check_lengths
         from .url import engine_url
 
         self.url = url
@@ -51,6 +52,8 @@ class StateDB:
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        # a string longer than its column: a Chinese InputError on every database (PostgreSQL would refuse it)
+        event.listen(self.Session, "before_flush", check_lengths)
 
     def upgrade(self) -> None:
         """Migrate the database to the newest revision (an empty one from nothing); see :mod:`.migrate`."""

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import Base
+from .lengths import FittedKey
 
 STATUSES = ("open", "resolved", "silenced")
 STATUS_ZH = {"open": "未平息", "resolved": "已平息", "silenced": "已静默"}
@@ -44,7 +45,7 @@ class Alert(Base):
     rule: Mapped[str] = mapped_column(String(200), index=True)
     rule_type: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(20))
-    key: Mapped[str] = mapped_column(String(300), default="")
+    key: Mapped[str] = mapped_column(FittedKey(300), default="")  # a query_key value: any post field, any length
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     first_match: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -88,7 +89,7 @@ class Silence(Base):
     __tablename__ = "silences"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rule: Mapped[str] = mapped_column(String(200), default="*")
-    key: Mapped[str] = mapped_column(String(300), default="")
+    key: Mapped[str] = mapped_column(FittedKey(300), default="")
     until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(100), default="")
@@ -119,7 +120,7 @@ class RuleStateRow(Base):
 
     __tablename__ = "rule_state_rows"
     rule: Mapped[str] = mapped_column(String(200), primary_key=True)
-    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    key: Mapped[str] = mapped_column(FittedKey(400), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
 
 

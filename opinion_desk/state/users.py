@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import InputError
 from . import Base
+from .lengths import FittedKey
 
 ROLES: dict[str, str] = {
     "duty": "值班员",
@@ -99,7 +100,7 @@ class LoginFailure(Base):
 
     __tablename__ = "login_failures"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(300), index=True)
+    key: Mapped[str] = mapped_column(FittedKey(300), index=True)  # holds a username as typed: any length
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
 
 
