@@ -9,8 +9,9 @@ The order is the commit order: an append takes the next numbers from the one-row
 ``UPDATE`` whose row lock is held until the append commits, so a later number is never visible before an earlier
 one. (A plain autoincrement would not do on PostgreSQL: numbers are handed out at insert, and a transaction that
 took 11 may commit before the one that took 10; a reader at 11 would then never see 10.) Appends are therefore
-serialised, each one a short transaction. The same lock makes a post id enter the feed once: a post already in the
-feed (a queue replay after a worker died) is not appended again.
+serialised, each one a short transaction (one ``UPDATE ... RETURNING`` and the insert under the lock). A post id
+enters the feed once (UNIQUE): a post already in the feed (a queue replay after a worker died) is not appended
+again, and an append that meets one added meanwhile is rolled back and tried again.
 """
 
 from __future__ import annotations
@@ -84,31 +85,33 @@ class RuleFeed:
                 batch.append((pid, dict(p)))
         if not batch:
             return []
-        for _ in range(2):  # the second round only after losing the race to create the counter row
+        for _ in range(3):  # again only after a race lost: the counter row created, or a post id added meanwhile
             try:
                 with write_transaction(self.db) as conn:
                     return self.append_in(conn, batch)
             except IntegrityError:
-                continue  # another appender created the counter row first: take its lock now
-        raise RuntimeError("rule feed: could not create its counter row")  # pragma: no cover
+                continue
+        raise RuntimeError("rule feed: append lost its race three times")  # pragma: no cover
 
     def append_in(self, conn: Connection, batch: Sequence[tuple[str, dict[str, Any]]]) -> list[int]:
-        """The body of :meth:`append` in the caller's transaction ``conn`` (numbers stay locked until it ends)."""
+        """The body of :meth:`append` in the caller's transaction ``conn`` (numbers stay locked until it ends).
+        Raises ``IntegrityError`` when another appender added one of the post ids meanwhile (try again)."""
         h = FeedHead.__table__.c
         f = FeedRow.__table__.c
-        # the lock: held from here to the commit, so numbers become visible in order
-        if not conn.execute(update(FeedHead.__table__).where(h.name == HEAD).values(seq=h.seq)).rowcount:
-            conn.execute(FeedHead.__table__.insert().values(name=HEAD, seq=0))
-        last = int(conn.scalar(select(h.seq).where(h.name == HEAD)))
         have = set(conn.scalars(select(f.post_id).where(f.post_id.in_([pid for pid, _ in batch]))))
         fresh = [(pid, p) for pid, p in batch if pid not in have]
         if not fresh:
             return []
+        take = update(FeedHead.__table__).where(h.name == HEAD).values(seq=h.seq + len(fresh)).returning(h.seq)
+        # the lock: held from here to the commit, so numbers become visible in order
+        last = conn.scalar(take)
+        if last is None:
+            conn.execute(FeedHead.__table__.insert().values(name=HEAD, seq=0))
+            last = conn.scalar(take)
         now = utc(self.clock)
-        seqs = list(range(last + 1, last + 1 + len(fresh)))
+        seqs = list(range(int(last) - len(fresh) + 1, int(last) + 1))
         conn.execute(FeedRow.__table__.insert(), [{"seq": s, "post_id": pid, "post": p, "added_at": now}
                                                   for s, (pid, p) in zip(seqs, fresh)])
-        conn.execute(update(FeedHead.__table__).where(h.name == HEAD).values(seq=seqs[-1]))
         return seqs
 
     # -- the reader (the rules lease holder) ---------------------------------------------------------

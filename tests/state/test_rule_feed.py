@@ -116,3 +116,27 @@ def test_parallel_appenders_and_one_reader_see_every_post_once_in_order(db) -> N
     assert [s for s, _ in read] == list(range(1, writers * per * 2 + 1))  # every number, once, in order
     assert len({p for _, p in read}) == writers * per * 2
     assert feed.cursor("rules") == writers * per * 2
+
+
+def test_the_same_posts_appended_at_once_by_several_workers_enter_once(db) -> None:
+    """A replayed batch racing its first run: every post id once, the numbers without a hole."""
+    ids = [f"p{i}" for i in range(30)]
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        start.wait()
+        try:
+            for i in range(0, 30, 10):
+                RuleFeed(db).append(posts(*ids[(i + 10 * k) % 30:(i + 10 * k) % 30 + 10]))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    got = RuleFeed(db).after(0, 100)
+    assert errors == [] and sorted(i.post_id for i in got) == sorted(ids)
+    assert [i.seq for i in got] == list(range(1, 31))
