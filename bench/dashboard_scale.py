@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -33,11 +34,10 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.common import free_port, tree_rss_mb  # noqa: E402
+from bench.common import login_form as login, tree_rss_mb  # noqa: E402
+from bench.common import start_desk as common_start_desk  # noqa: E402
 DATA = REPO.parent / "shared" / "data" / "weibo"
 CACHE = REPO / ".cache" / "dashboard_scale"
-CLI = [sys.executable, "-c", "from opinion_desk.cli import main; main()"]
-USER, PASSWORD = "bench-admin", "bench-password-123"
 SPAN = timedelta(days=60)
 TOPICS = 500
 SOURCES = ["weibo-search", "weibo-hot", "rss-gov-sz", "news-cn", "forum-local", "ingest"]
@@ -174,41 +174,8 @@ def es_delete(url: str, prefix: str) -> None:
 
 
 def start_desk(data: Path, store_toml: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    for sub in ("rules", "sources"):
-        (data / sub).mkdir(exist_ok=True)
-    conf = data / "desk.toml"
-    conf.write_text(f'[desk]\ndata_dir = "{data / "var"}"\nhost = "127.0.0.1"\nport = {port}\n\n'
-                    f'[ingest]\ntokens = ["bench-token"]\n\n[rules]\ndir = "{data / "rules"}"\n\n'
-                    f'[collectors]\nsources_dir = "{data / "sources"}"\n\n{store_toml}', encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("OPINION_DESK_CONFIG", None)
-    subprocess.run([*CLI, "--config", str(conf), "users", "add", USER, "--role", "admin", "--password", PASSWORD],
-                   env=env, cwd=data, capture_output=True)  # already there on a reused data dir: fine
-    logf = open(data / "desk.log", "wb")
-    proc = subprocess.Popen([*CLI, "--config", str(conf), "run"], env=env, cwd=data, stdout=logf,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if requests.get(base + "/api/v1/health", timeout=5).status_code == 200:
-                return proc, base
-        except requests.RequestException:  # not listening yet, or the worker still booting
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"bench: the desk did not start:\n{(data / 'desk.log').read_text(errors='replace')}")
-        time.sleep(0.5)
-
-
-def login(base: str) -> requests.Session:
-    http = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(base + "/login", timeout=10).text).group(1)
-    r = http.post(base + "/login", data={"username": USER, "password": PASSWORD, "csrf_token": token},
-                  allow_redirects=False, timeout=10)
-    if r.status_code != 302:
-        raise SystemExit(f"bench: login failed ({r.status_code})")
-    return http
+    proc, base, _log = common_start_desk(data, settings=tomllib.loads(store_toml), timeout=300)
+    return proc, base
 
 
 def calls(tmpl: list[dict]) -> list[tuple[str, str]]:

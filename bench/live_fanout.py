@@ -16,11 +16,8 @@ from __future__ import annotations
 import argparse
 import copy
 import multiprocessing as mp
-import os
 import queue
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,10 +30,8 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-from bench.common import free_port, tree_rss_mb  # noqa: E402
-TOKEN = "bench-token"
-USER, PASSWORD = "bench-admin", "bench-password-123"
-CLI = [sys.executable, "-c", "from opinion_desk.cli import main; main()"]
+from bench.common import TOKEN, in_order_client, session_cookie, start_desk, stop_process, tree_rss_mb  # noqa: E402
+
 TEXTS = ["青山县人民路积水严重，网友请求尽快排水，附近小区出行困难",
          "网传城南小学停课，家长群里说法不一，求官方说明",
          "化工园区附近闻到刺鼻气味，有居民反映头晕，希望有关部门核实",
@@ -44,75 +39,17 @@ TEXTS = ["青山县人民路积水严重，网友请求尽快排水，附近小�
          "今天的菜市场改造进度如何？摊贩说临时市场离小区太远"]
 
 
-
-
-
-
-def start_desk(tmp: Path, rules: str | None) -> tuple[subprocess.Popen, str, Path]:
-    port = free_port()
-    rules_dir = rules or str(tmp / "rules")
-    Path(rules_dir).mkdir(exist_ok=True)
-    (tmp / "sources").mkdir(exist_ok=True)
-    conf = tmp / "desk.toml"
-    conf.write_text(f'[desk]\ndata_dir = "{tmp / "var"}"\nhost = "127.0.0.1"\nport = {port}\n\n'
-                    f'[ingest]\ntokens = ["{TOKEN}"]\n\n[rules]\ndir = "{rules_dir}"\n\n'
-                    f'[collectors]\nsources_dir = "{tmp / "sources"}"\n', encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("OPINION_DESK_CONFIG", None)
-    subprocess.run([*CLI, "--config", str(conf), "users", "add", USER, "--role", "admin", "--password", PASSWORD],
-                   check=True, env=env, cwd=tmp, capture_output=True)
-    log = tmp / "desk.log"
-    with open(log, "wb") as f:
-        proc = subprocess.Popen([*CLI, "--config", str(conf), "run"], env=env, cwd=tmp, stdout=f,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if requests.get(base + "/api/v1/health", timeout=5).status_code == 200:
-                return proc, base, log
-        except requests.RequestException:  # not listening yet, or too busy starting to answer in time
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            if proc.poll() is None:
-                proc.kill()
-            raise SystemExit(f"bench: the desk did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.5)
-
-
-def session_cookie(base: str) -> str:
-    http = requests.Session()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(base + "/login", timeout=10).text).group(1)
-    r = http.post(base + "/login", data={"username": USER, "password": PASSWORD, "csrf_token": token},
-                  allow_redirects=False, timeout=10)
-    if r.status_code != 302:
-        raise SystemExit(f"bench: login failed ({r.status_code})")
-    return http.cookies["session"]
-
-
 def client_proc(base: str, cookie: str, n: int, first: int, ready, stop, out, progress) -> None:  # noqa: ANN001
     """``n`` clients in this process; puts one stats dict per client on ``out`` when ``stop`` is set."""
-    import engineio
-    import socketio
-
-    class InOrderEIO(engineio.Client):  # handle messages in arrival order, as a browser does (no thread each)
-        def _trigger_event(self, event, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-            kwargs["run_async"] = False
-            return super()._trigger_event(event, *args, **kwargs)
-
-    class Client(socketio.Client):
-        def _engineio_client_class(self):  # noqa: ANN202
-            return InOrderEIO
-
     def new_stats(i: int) -> dict:
         return {"client": i, "posts": 0, "events": 0, "dups": 0, "disconnects": 0, "replayed": 0, "resyncs": 0,
                 "connects": 0, "seen": bytearray(), "pos": None, "reasons": {}, "lock": threading.Lock()}
 
-    def open_client(st: dict) -> socketio.Client:
+    def open_client(st: dict):  # noqa: ANN202 - a python-socketio client
         """A new client for ``st`` (python-socketio's own reconnection races with its engine.io reset on a loaded
         machine, so a lost connection is replaced by a fresh client, as a browser's reconnect would be)."""
         lock = st["lock"]
-        sio = Client(reconnection=False)
+        sio = in_order_client(reconnection=False)
 
         def mark(meta) -> bool:  # noqa: ANN001 - True when this seq is new
             seq = meta["seq"]
@@ -312,12 +249,7 @@ def main() -> None:
                 if p.is_alive():
                     p.kill()
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(60)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_process(proc)
             text = log.read_text(errors="replace")
             if args.log:
                 Path(args.log).write_text(text, encoding="utf-8")
