@@ -36,13 +36,19 @@ class StateDB:
     def __init__(self, url: str) -> None:
         """``url`` as in ``[state] url``; a :class:`StateError` names it when its driver is not installed."""
         from .lengths import check_lengths
+        from .times import utc_times
         from .url import engine_url
 
         self.url = url
+        target = engine_url(url)
         kw: dict = {}
         if url.startswith("sqlite"):
             kw["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine: Engine = create_engine(engine_url(url), **kw)
+        elif target.drivername in ("postgresql+psycopg", "postgresql+psycopg2"):
+            # times in UTC whatever the server's zone: a server set to Beijing time would hand back +08:00 and read
+            # a naive time as Beijing time; the desk stores UTC and shows [desk] timezone
+            kw["connect_args"] = {"options": "-c timezone=UTC"}
+        self.engine: Engine = create_engine(target, **kw)
         if url.startswith("sqlite"):
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _rec):  # noqa: ANN001
@@ -54,6 +60,7 @@ class StateDB:
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         # a string longer than its column: a Chinese InputError on every database (PostgreSQL would refuse it)
         event.listen(self.Session, "before_flush", check_lengths)
+        event.listen(self.Session, "before_flush", utc_times)  # SQLite would keep a +08:00 time's digits as UTC
 
     def upgrade(self) -> None:
         """Migrate the database to the newest revision (an empty one from nothing); see :mod:`.migrate`."""
