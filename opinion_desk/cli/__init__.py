@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "opinion_desk.cli.desk",  # run, config check
     "opinion_desk.cli.ingest",  # import (resumable), rejected list|retry
     "opinion_desk.cli.es",  # es up|down|status
+    "opinion_desk.cli.store",  # store upgrade (an older SQLite file, with progress)
     "opinion_desk.cli.analysis",  # analyze, train, eval
     "opinion_desk.cli.sources",  # sources check|list
     "opinion_desk.cli.evidence",  # evidence show|verify|prune

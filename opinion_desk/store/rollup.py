@@ -7,7 +7,7 @@
 
 They are kept in the same transaction as the posts: :func:`apply` subtracts the rows a write replaces or a retention
 delete removes and adds the rows written, from SQL aggregates over those rows (one code path for both). A file
-made before the rollups is filled once at open (:func:`fill`).
+made before the rollups is filled in chunks after open (:mod:`.sqlite_upgrade`); until then nothing reads them.
 
 Reads (:func:`histogram`, :func:`top`) answer only queries whose only filters are the time range (and, for the
 volume, sentiment labels); everything else goes to the posts table as before. A range is split into the
@@ -86,19 +86,13 @@ def apply(c: sqlite3.Connection, where: str, args: list[Any], sign: int) -> None
         c.executemany("DELETE FROM rollup_total WHERE field=? AND term=? AND n <= 0", list(totals))
 
 
-def apply_ids(c: sqlite3.Connection, ids: list[str], sign: int) -> None:
-    """:func:`apply` for the posts with these ids (in chunks, under SQLite's variable limit)."""
+def apply_ids(c: sqlite3.Connection, ids: list[str], sign: int, upto: int | None = None) -> None:
+    """:func:`apply` for the posts with these ids (in chunks, under SQLite's variable limit); with ``upto``, only
+    those at or below that rowid (while the rollups are being filled, :mod:`.sqlite_upgrade`)."""
+    below = "" if upto is None else f" AND p.rowid <= {int(upto)}"
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        apply(c, f"WHERE p.id IN ({', '.join('?' * len(chunk))})", chunk, sign)
-
-
-def fill(c: sqlite3.Connection) -> None:
-    """Rebuild the rollups from every stored post (once, for a file made before them)."""
-    c.execute("DELETE FROM rollup_minute")
-    c.execute("DELETE FROM rollup_hour")
-    c.execute("DELETE FROM rollup_total")
-    apply(c, "", [], 1)
+        apply(c, f"WHERE p.id IN ({', '.join('?' * len(chunk))}){below}", chunk, sign)
 
 
 # reading ---------------------------------------------------------------------------------------------------

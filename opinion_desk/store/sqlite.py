@@ -15,6 +15,7 @@ beside the writer, and a lock serialises writes. ``":memory:"`` has one connecti
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -31,6 +32,7 @@ from . import check_term_field, interval_step, post_from_doc, split_terms, to_us
 from .base import IndexResult, PostQuery, PostStore, SearchResult
 from . import rollup
 from . import sqlite_search as search_sql
+from . import sqlite_upgrade as upgrade
 from .grams import gram_terms
 from .sqlite_search import hex_term as _hex
 
@@ -52,25 +54,6 @@ CREATE INDEX IF NOT EXISTS posts_author ON posts(author, created_at);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5(terms, detail=none);
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_grams USING fts5(grams, detail=none);
 """
-#: PRAGMA user_version: 2 = posts_grams and posts.body filled for every post; 3 = the rollup tables
-#: (:mod:`.rollup`) filled; 4 = the platform and reach columns filled; 5 = the facet indexes built and analysed
-#: (a file made before is filled once at open)
-SCHEMA_VERSION = 5
-#: indexes of the filters and sorts a search uses (made after the columns they need exist)
-INDEX_SQL = """
-CREATE INDEX IF NOT EXISTS posts_reach ON posts(reach, created_at);
-CREATE INDEX IF NOT EXISTS posts_sentiment ON posts(sentiment_label, created_at);
-CREATE INDEX IF NOT EXISTS posts_author_type ON posts(author_type, created_at);
-CREATE INDEX IF NOT EXISTS posts_region ON posts(region, created_at);
-CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, created_at);
-CREATE INDEX IF NOT EXISTS posts_rumour ON posts(rumour_score);
-CREATE INDEX IF NOT EXISTS posts_facets ON posts(source, sentiment_label, author_type, created_at);
-CREATE INDEX IF NOT EXISTS posts_region_platform ON posts(region, platform, created_at);
-"""
-#: a post's reach (reposts + comments + likes), the "reach" sort
-REACH_SQL = ("(COALESCE(json_extract({a}.doc, '$.reposts'), 0) + COALESCE(json_extract({a}.doc, '$.comments'), 0)"
-             " + COALESCE(json_extract({a}.doc, '$.likes'), 0))")  # filled into posts.reach once for older files
-
 COLUMNS = ("id", "created_at", "source", "author", "author_type", "region", "topic_id", "sentiment_label",
            "rumour_score", "tokens", "keywords", "hashtags", "doc", "body", "platform", "reach")
 UPSERT_SQL = (f"INSERT INTO posts({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -90,7 +73,7 @@ class SQLiteStore(PostStore):
     MAX_IDLE = 4  # connections kept open between calls (more are opened under load, and closed when returned)
 
     def __init__(self, path: str | os.PathLike[str] = "posts.db",
-                 segment: Callable[[str], list[str]] | None = None) -> None:
+                 segment: Callable[[str], list[str]] | None = None, background_upgrade: bool = True) -> None:
         super().__init__(segment)
         self._sql = search_sql.SearchSQL(self.segment)
         self.path = str(path)
@@ -106,71 +89,52 @@ class SQLiteStore(PostStore):
         self._generation = 0  # bumped when a write or delete touches an hour before the current one
         with self._write_lock, self._conn() as c:
             c.executescript(SCHEMA_SQL + rollup.SCHEMA_SQL)
-            version = c.execute("PRAGMA user_version").fetchone()[0]
-            if version < 2:
-                self._fill_grams(c)
-            if version < 3:
-                self._fill_rollups(c)
-            if version < 4:
-                self._fill_columns(c)
-            c.executescript(INDEX_SQL)
-            if version < 5 or not c.execute("SELECT 1 FROM sqlite_master WHERE name='sqlite_stat1'").fetchone():
-                c.execute("ANALYZE posts")  # the planner's statistics (a low-cardinality index is not chosen)
-                c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            upgrade.prepare(c)  # a file of an older version: what it needs is recorded, nothing is read
+            self._pending = upgrade.pending(c)
+        self._upgrader: threading.Thread | None = None
+        if self._pending and background_upgrade and not self._memory:
+            logging.getLogger(__name__).warning(
+                "SQLite store %s: upgrading in the background (%s); the pages answer from the posts until it is "
+                "done (or run: opinion-desk store upgrade)", self.path, "、".join(upgrade.NAMES[s] for s in self._pending))
+            self._upgrader = threading.Thread(target=self._upgrade_quietly, name="store-upgrade", daemon=True)
+            self._upgrader.start()
 
-    def _fill_columns(self, c: sqlite3.Connection) -> None:
-        """Once per file made before the platform and reach columns: fill them from each post's JSON."""
-        have = {r[1] for r in c.execute("PRAGMA table_info(posts)")}
-        c.execute("BEGIN IMMEDIATE")
-        if "platform" not in have:
-            c.execute("ALTER TABLE posts ADD COLUMN platform TEXT NOT NULL DEFAULT ''")
-        if "reach" not in have:
-            c.execute("ALTER TABLE posts ADD COLUMN reach INTEGER NOT NULL DEFAULT 0")
-        c.execute(f"UPDATE posts SET platform = COALESCE(json_extract(doc, '$.platform'), ''), "
-                  f"reach = {REACH_SQL.format(a='posts')}")
-        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        c.execute("COMMIT")
+    # upgrade of an older file (store/sqlite_upgrade.py) ------------------------------------------------------
+    def pending_upgrade(self) -> list[str]:
+        """The upgrade steps this file still needs (read again from the file: another process may have done them)."""
+        if self._pending:
+            with self._conn() as c:
+                self._pending = upgrade.pending(c)
+        return list(self._pending)
 
-    def _fill_rollups(self, c: sqlite3.Connection) -> None:
-        """Once per file made before the rollup tables: count every post already stored into them."""
-        import logging
+    def upgrade(self, progress: Callable[[str, int, int], None] | None = None, chunk: int | None = None) -> list[str]:
+        """Do every pending step in chunks (each its own write transaction); ``progress(step, done, of)`` after each
+        chunk. Returns the steps done; stops early (leaving the rest pending) when the store is closed."""
+        done: list[str] = []
+        for step in self.pending_upgrade():
+            finished = False
+            while not finished:
+                if self._closed:
+                    return done
+                with self._write_lock, self._conn() as c:
+                    hi, top, finished = upgrade.step_chunk(c, step, chunk)
+                if progress is not None:
+                    progress(step, hi, top)
+            done.append(step)
+            self._pending = [s for s in self._pending if s != step]
+            self._generation += 1  # cached sums may predate the rollups
+        return done
 
-        if c.execute("SELECT 1 FROM posts LIMIT 1").fetchone():
-            logging.getLogger(__name__).warning("SQLite store %s: filling the rollup tables (once)", self.path)
-        c.execute("BEGIN IMMEDIATE")
-        rollup.fill(c)
-        c.execute("PRAGMA user_version = 3")
-        c.execute("COMMIT")
-
-    def _fill_grams(self, c: sqlite3.Connection) -> None:
-        """Once per file made before ``posts_grams``: index the bigrams of every post already stored."""
-        import logging
-
-        n = c.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
-        if n:
-            logging.getLogger(__name__).warning("SQLite store %s: indexing the character bigrams of %d posts "
-                                                "(once, for search by any string)", self.path, n)
-        if "body" not in {r[1] for r in c.execute("PRAGMA table_info(posts)")}:
-            c.execute("ALTER TABLE posts ADD COLUMN body TEXT NOT NULL DEFAULT ''")
-        c.execute("BEGIN IMMEDIATE")
-        c.execute("DELETE FROM posts_grams")
-        last = -1
-        while True:
-            rows = c.execute("SELECT rowid, doc FROM posts WHERE rowid > ? ORDER BY rowid LIMIT 5000",
-                             (last,)).fetchall()
-            if not rows:
-                break
-            batch, bodies = [], []
-            for rowid, doc in rows:
-                d = json.loads(doc)
-                title, text = d.get("title") or "", d.get("text") or ""
-                batch.append((rowid, " ".join(_hex(g) for g in gram_terms(title, text))))
-                bodies.append((f"{title}\n{text}", rowid))
-            c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES (?, ?)", batch)
-            c.executemany("UPDATE posts SET body=? WHERE rowid=?", bodies)
-            last = rows[-1][0]
-        c.execute("PRAGMA user_version = 2")
-        c.execute("COMMIT")
+    def _upgrade_quietly(self) -> None:
+        log = logging.getLogger(__name__)
+        try:
+            steps = self.upgrade()
+            if steps and not self._closed:
+                log.warning("SQLite store %s: upgrade done (%s)", self.path, "、".join(upgrade.NAMES[s] for s in steps))
+        except (sqlite3.Error, StoreError) as e:
+            if not self._closed:
+                log.error("SQLite store %s: background upgrade stopped: %s (run: opinion-desk store upgrade)",
+                          self.path, e)
 
     # connections -----------------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -220,6 +184,8 @@ class SQLiteStore(PostStore):
 
     def close(self) -> None:
         self._closed = True
+        if self._upgrader is not None and self._upgrader is not threading.current_thread():
+            self._upgrader.join(60)  # it stops after its chunk
         with self._pool_lock:
             idle, self._idle = self._idle, []
         for c in idle:
@@ -272,9 +238,10 @@ class SQLiteStore(PostStore):
                 c.execute("BEGIN IMMEDIATE")
                 c.executemany("DELETE FROM posts_fts WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
                 c.executemany("DELETE FROM posts_grams WHERE rowid=(SELECT rowid FROM posts WHERE id=?)", ids)
-                rollup.apply_ids(c, [i for (i,) in ids], -1)  # the rows replaced leave the rollups
+                mark = upgrade.rollup_mark(c) if self._pending else None  # rollups being filled: up to there
+                rollup.apply_ids(c, [i for (i,) in ids], -1, mark)  # the rows replaced leave the rollups
                 c.executemany(UPSERT_SQL, rows)
-                rollup.apply_ids(c, [i for (i,) in ids], 1)
+                rollup.apply_ids(c, [i for (i,) in ids], 1, mark)
                 c.executemany("INSERT INTO posts_fts(rowid, terms) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
                               terms)
                 c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
@@ -305,7 +272,9 @@ class SQLiteStore(PostStore):
                 c.execute("DELETE FROM posts_fts WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)", (us,))
                 c.execute("DELETE FROM posts_grams WHERE rowid IN (SELECT rowid FROM posts WHERE created_at < ?)",
                           (us,))
-                rollup.apply(c, "WHERE p.created_at < ?", [us], -1)
+                mark = upgrade.rollup_mark(c) if self._pending else None
+                rollup.apply(c, "WHERE p.created_at < ?" + ("" if mark is None else " AND p.rowid <= ?"),
+                             [us] + ([] if mark is None else [mark]), -1)
                 n = c.execute("DELETE FROM posts WHERE created_at < ?", (us,)).rowcount
                 c.execute("COMMIT")
                 self._generation += 1
@@ -334,6 +303,8 @@ class SQLiteStore(PostStore):
     def search(self, query: PostQuery) -> SearchResult:
         total = search_sql.capped_count(self._query, self._sql, query, self.total_cap)
         posts = self._query("SELECT MAX(rowid) FROM posts", ())[0][0] or 0
+        if "indexes" in self.pending_upgrade():
+            posts = 1 << 62  # the indexes a walk uses may not exist yet: sort the matches
         docs = search_sql.page_docs(self._query, self._sql, query, total, posts) if total else []
         return SearchResult(total=min(total, self.total_cap), exact=total <= self.total_cap,
                             posts=[post_from_doc(json.loads(d)) for d in docs])
@@ -356,7 +327,7 @@ class SQLiteStore(PostStore):
                                args)
             return {int(b): n for b, n in rows}
 
-        if not rollup.time_only(query, labels_ok=True):
+        if not rollup.time_only(query, labels_ok=True) or "rollups" in self.pending_upgrade():
             return zero_fill(scan(query), interval, query)
         since = None if query.since is None else to_us(query.since)
         until = None if query.until is None else to_us(query.until)
@@ -369,7 +340,7 @@ class SQLiteStore(PostStore):
 
     def top_terms(self, query: PostQuery, field: str = "tokens", size: int = 10) -> list[tuple[str, int]]:
         check_term_field(field)
-        if rollup.time_only(query, labels_ok=False):
+        if rollup.time_only(query, labels_ok=False) and "rollups" not in self.pending_upgrade():
             since = None if query.since is None else to_us(query.since)
             until = None if query.until is None else to_us(query.until)
             try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 
 from opinion_desk.models import Post
 from opinion_desk.store.base import PostQuery
+from opinion_desk.store import sqlite_upgrade as upgrade
 from opinion_desk.store.sqlite import SQLiteStore
 
 END = datetime(2026, 3, 10, 12, 34, 56, 789000, tzinfo=timezone.utc)
@@ -64,7 +66,7 @@ def test_rollups_follow_writes_rewrites_and_retention(tmp_path) -> None:
     s.close()
 
 
-def test_a_file_made_before_the_rollups_is_filled_at_open(tmp_path) -> None:
+def test_a_file_made_before_the_rollups_opens_at_once_and_fills_them_in_chunks(tmp_path) -> None:
     s = SQLiteStore(tmp_path / "p.db", segment=str.split)
     s.index(posts(300))
     s.close()
@@ -72,13 +74,27 @@ def test_a_file_made_before_the_rollups_is_filled_at_open(tmp_path) -> None:
     c.executescript("DELETE FROM rollup_minute; DELETE FROM rollup_hour; DELETE FROM rollup_total; "
                     "PRAGMA user_version = 2;")
     c.close()
-    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split, background_upgrade=False)
+    assert s.pending_upgrade() == ["columns", "rollups", "indexes"]
+    check(s)  # answered from the posts meanwhile
+    with s._conn() as c:  # a third of the fill done (by another process, say) ...
+        assert upgrade.step_chunk(c, "rollups", 100) == (100, 300, False)
+    s.index(posts(150, seed=3))  # ... then writes below and above its mark, and a retention delete
+    s.index(posts(400, seed=4)[300:])
+    assert s.drop_before(END - timedelta(days=3, hours=5)) > 0
     check(s)
+    seen: list[tuple[str, int, int]] = []
+    assert s.upgrade(progress=lambda *a: seen.append(a), chunk=60) == ["columns", "rollups", "indexes"]
+    assert s.pending_upgrade() == [] and seen[-2][0] == "rollups" and seen[-1][0] == "indexes"
+    assert [x[1] for x in seen if x[0] == "rollups"] == [160, 220, 280, 340, 400]
+    check(s)  # now from the rollups
+    with s._conn() as c:
+        assert c.execute("SELECT SUM(n) FROM rollup_minute").fetchone()[0] == s.count(PostQuery())
     assert s.top_terms(PostQuery(), "keywords", 3)[0][1] > 0
     s.close()
 
 
-def test_a_file_made_before_the_platform_and_reach_columns_is_filled_at_open(tmp_path) -> None:
+def test_a_file_made_before_the_platform_and_reach_columns_is_upgraded_in_the_background(tmp_path) -> None:
     s = SQLiteStore(tmp_path / "p.db", segment=str.split)
     ps = posts(50)
     for i, p in enumerate(ps):
@@ -91,6 +107,10 @@ def test_a_file_made_before_the_platform_and_reach_columns_is_filled_at_open(tmp
                     "ALTER TABLE posts DROP COLUMN platform; PRAGMA user_version = 3;")
     c.close()
     s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    deadline = time.monotonic() + 30
+    while s.pending_upgrade() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert s.pending_upgrade() == []
     top = s.search(PostQuery(sort="reach", size=3)).posts
     assert [p.source_id for p in top] == ["48", "47", "46"]  # reposts + likes: 54, 52, 50
     assert s.count(PostQuery(platforms=["news"])) == 25
