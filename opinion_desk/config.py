@@ -65,6 +65,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "index_prefix": Key(str, "opinion-posts", "prefix of the time-based post indices; the alias has this name"),
         "index_period": Key(str, "month", "one index per 'day' or 'month'", ("day", "month")),
         "request_timeout": Key((int, float), 30, "seconds per request"),
+        "number_of_shards": Key(int, 1, "primary shards of each new post index (fixed once an index exists)"),
+        "number_of_replicas": Key(int, 1, "replicas of each shard, at most: as many as the cluster has spare data nodes (a single node stays green); put on existing indices at start"),
     },
     "es_node": {
         "version": Key(str, "8.19.7", "Elasticsearch version fetched from Maven Central (the one pinned place)"),
@@ -363,6 +365,9 @@ def validate_values(cfg: Config, earlier: list[str]) -> list[str]:
         v = get(sec, key)
         if isinstance(v, int) and v < 0:
             err(sec, key, f"{v} 不能为负数（0 = 永久保留）")
+    replicas = get("store.elasticsearch", "number_of_replicas")
+    if isinstance(replicas, int) and replicas < 0:
+        err("store.elasticsearch", "number_of_replicas", f"{replicas} 不能为负数（0 = 不要副本）")
     for sec, key in POSITIVE:  # periods, deadlines, limits: 0 would spin, expire at once or refuse everything
         v = get(sec, key)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
@@ -410,7 +415,8 @@ POSITIVE = [("rules", "tick_seconds"), ("incidents", "tick_seconds"), ("alerting
             ("auth", "login_max_failures"), ("auth", "login_window_minutes"), ("auth", "login_address_max_failures"),
             ("auth", "login_spray_accounts"), ("ingest", "max_batch"), ("collectors", "run_timeout"),
             ("collectors", "request_timeout"), ("incidents", "major_info_hours"), ("incidents", "major_press_hours"),
-            ("incidents", "response_hours"), ("store.elasticsearch", "request_timeout")]
+            ("incidents", "response_hours"), ("store.elasticsearch", "request_timeout"),
+            ("store.elasticsearch", "number_of_shards")]
 
 
 def render(cfg: Config) -> str:

@@ -30,6 +30,9 @@ def _problems(tmp_path, toml: str) -> list[str]:
     ("[collectors]\nevidence_days = -3\n", "[collectors] evidence_days", "负数"),
     ("[rules]\ntick_seconds = 0\n", "[rules] tick_seconds", "大于 0"),
     ("[auth]\nlogin_max_failures = 0\n", "[auth] login_max_failures", "大于 0"),
+    ("[store.elasticsearch]\nnumber_of_shards = 0\n", "[store.elasticsearch] number_of_shards", "大于 0"),
+    ("[store.elasticsearch]\nnumber_of_replicas = -1\n", "[store.elasticsearch] number_of_replicas", "负数"),
+    ('[store.elasticsearch]\nnumber_of_replicas = "1"\n', "[store.elasticsearch] number_of_replicas", "应为"),
 ])
 def test_bad_values_are_named_in_chinese(tmp_path, toml, field, words):
     problems = _problems(tmp_path, toml)

@@ -66,3 +66,33 @@ def test_a_node_that_cannot_start_says_why() -> None:
     msg = str(err.value)
     assert str(port) in msg and ("BindException" in msg or "Address already in use" in msg), msg[-2000:]
     assert not ESNode({"port": port, "home": str(home)}).status()["running"]
+
+
+def test_the_cluster_is_reused_and_its_nodes_keep_apart(es_cluster) -> None:
+    from tests.es_fixture import CLUSTER_PORTS
+
+    t = time.monotonic()
+    assert es_cluster.up() == [f"http://127.0.0.1:{p}" for p in CLUSTER_PORTS]
+    assert time.monotonic() - t < 5  # reused, not restarted
+    with urllib.request.urlopen(f"{es_cluster.urls[1]}/_nodes/_all/settings") as r:
+        nodes = {n["name"]: n for n in json.loads(r.read())["nodes"].values()}
+    assert sorted(nodes) == sorted(n.name for n in es_cluster.nodes)
+    for node in es_cluster.nodes:
+        s = nodes[node.name]["settings"]
+        assert s["cluster"]["name"] == "opinion-desk-cluster"  # never the single test node's cluster
+        assert s["transport"]["port"] == str(node.port + 100) and s["http"]["port"] == str(node.port)
+        assert Path(s["path"]["data"][0] if isinstance(s["path"]["data"], list) else s["path"]["data"]) \
+            == ES_HOME / "cluster" / f"node-{node.port}" / "data"
+        assert node.dist_dir == ES_HOME / f"elasticsearch-{node.version}"  # one unpacked server for every node
+    master = es_cluster.master()
+    assert master is not None and master in es_cluster.nodes
+    assert es_cluster.health()["status"] == "green"
+
+
+def test_a_cluster_needs_distinct_ports() -> None:
+    from opinion_desk.esnode.cluster import ESCluster
+
+    with pytest.raises(ESNodeError, match="two or more distinct ports"):
+        ESCluster((9260, 9260), {"home": "/nonexistent"})
+    with pytest.raises(ESNodeError, match="not one of its cluster's ports"):
+        ESNode({"port": 9262, "home": "/nonexistent"}, peers=(9260, 9261))

@@ -12,7 +12,9 @@ Everything lives under ``es_node.home``::
 Elasticsearch refuses to run as root: when started by root the node runs as the system user ``es_node.user``
 (created if missing) and HOME is handed to it; otherwise it runs as the current user. One node per HOME.
 
-Tests and tools that do not go through the CLI call :func:`ensure_node`.
+Tests and tools that do not go through the CLI call :func:`ensure_node`. A node may also be one of a local
+cluster (:mod:`.cluster`): then it keeps its data, logs, pid and state files in its own ``node_dir`` and finds its
+peers by their transport ports (HTTP port + 100).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,9 +56,12 @@ def default_home(purpose: str = "elasticsearch") -> Path:
 
 
 class ESNode:
-    """One local single-node cluster on 127.0.0.1, configured by the ``[es_node]`` config section."""
+    """One local node on 127.0.0.1, configured by the ``[es_node]`` config section: a single-node cluster, or
+    with ``peers`` (the HTTP ports of every node of a local cluster, this one included) one of those nodes, keeping
+    its files in ``node_dir`` (default: HOME) and named ``{cluster_name}-{port}``."""
 
-    def __init__(self, cfg: dict[str, Any] | None = None) -> None:
+    def __init__(self, cfg: dict[str, Any] | None = None, *, node_dir: str | os.PathLike[str] | None = None,
+                 cluster_name: str = "opinion-desk", peers: Sequence[int] = ()) -> None:
         c = _defaults()
         c.update(cfg or {})
         self.version: str = str(c["version"])
@@ -67,6 +72,15 @@ class ESNode:
         if not re.fullmatch(r"[1-9][0-9]*[mMgG]", self.heap):
             raise ESNodeError(f"es_node.heap {self.heap!r} is not a JVM heap size like '512m' or '2g'")
         self.user_name: str = str(c.get("user") or "opinion-es")
+        self.node_dir = Path(node_dir).absolute() if node_dir is not None else self.home
+        self.cluster_name = cluster_name
+        self.peers = [int(p) for p in peers]
+        if self.peers and self.port not in self.peers:
+            raise ESNodeError(f"node port {self.port} is not one of its cluster's ports {self.peers}")
+
+    @property
+    def name(self) -> str:
+        return f"{self.cluster_name}-{self.port}"
 
     # paths ---------------------------------------------------------------------------------------------
     @property
@@ -79,15 +93,15 @@ class ESNode:
 
     @property
     def pid_file(self) -> Path:
-        return self.home / "node.pid"
+        return self.node_dir / "node.pid"
 
     @property
     def state_file(self) -> Path:
-        return self.home / "node.json"
+        return self.node_dir / "node.json"
 
     @property
     def log_file(self) -> Path:
-        return self.home / "logs" / "opinion-desk.log"  # cluster.name is opinion-desk
+        return self.node_dir / "logs" / f"{self.cluster_name}.log"  # named after cluster.name
 
     def url(self, port: int | None = None) -> str:
         return f"http://127.0.0.1:{port or self.port}"
@@ -129,9 +143,10 @@ class ESNode:
                     f"{anc} (e.g. /var/lib/opinion-desk/elasticsearch) or grant search: chmod o+x {anc}")
 
     def _hand_over(self, user: pwd.struct_passwd) -> None:
-        """Give HOME's server, data and logs to the node's user."""
-        os.chown(self.home, user.pw_uid, user.pw_gid)
-        for sub in (self.dist_dir, self.home / "data", self.home / "logs"):
+        """Give HOME's server and the node's directory, data and logs to the node's user."""
+        for d in (self.home, *[p for p in self.node_dir.parents if self.home in p.parents], self.node_dir):
+            os.chown(d, user.pw_uid, user.pw_gid)
+        for sub in (self.dist_dir, self.node_dir / "data", self.node_dir / "logs"):
             sub.mkdir(exist_ok=True)
             for root, dirs, files in os.walk(sub):
                 os.chown(root, user.pw_uid, user.pw_gid)
@@ -141,8 +156,8 @@ class ESNode:
     # lifecycle -----------------------------------------------------------------------------------------
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.home / ".lock", "a") as fh:
+        self.node_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.node_dir / ".lock", "a") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -158,6 +173,21 @@ class ESNode:
         except (OSError, ValueError, urllib.error.URLError):
             return None
         return data if data.get("status") in ("yellow", "green") else None
+
+    def answers(self, timeout: float = 2.0) -> bool:
+        """Whether the node's HTTP layer answers at all (a cluster node without a master answers 503)."""
+        try:
+            with urllib.request.urlopen(f"{self.url()}/_nodes/_local/name", timeout=timeout):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except (OSError, ValueError, urllib.error.URLError):
+            return False
+
+    def _ready(self) -> bool:
+        """Up as far as this node alone can tell: healthy when single, answering when one of a cluster (whose
+        health needs its peers: :mod:`.cluster` waits for that)."""
+        return self.answers() if self.peers else self.health() is not None
 
     def _pid(self) -> int | None:
         try:
@@ -182,11 +212,11 @@ class ESNode:
         A node already healthy on the port is reused. Raises :class:`ESNodeError` quoting the node's log.
         """
         with self._lock():
-            if self.health():
+            if self._ready():
                 return self.url()
             pid, st = self._pid(), self._state()
             if pid and st.get("port") and st["port"] != self.port:
-                raise ESNodeError(f"the node of {self.home} already runs on port {st['port']} (pid {pid}); "
+                raise ESNodeError(f"the node of {self.node_dir} already runs on port {st['port']} (pid {pid}); "
                                   f"use that port or stop it first: opinion-desk es down --home {self.home}")
             if pid:  # ours, but not healthy (yet): give it a moment, else restart it
                 if self._wait(pid, min(timeout, 30)):
@@ -201,7 +231,7 @@ class ESNode:
         java = self.java_home()
         dist = self.fetch()
         for d in ("data", "logs"):
-            (self.home / d).mkdir(exist_ok=True)
+            (self.node_dir / d).mkdir(parents=True, exist_ok=True)
         if user is not None:
             self._hand_over(user)
         self.pid_file.unlink(missing_ok=True)
@@ -215,10 +245,10 @@ class ESNode:
         if user is not None:
             env.update(HOME=str(self.home), USER=user.pw_name, LOGNAME=user.pw_name)
         cmd = [str(dist / "bin" / "elasticsearch"), "-d", "-p", str(self.pid_file),
-               "-Ecluster.name=opinion-desk", f"-Enode.name=opinion-desk-{self.port}",
+               f"-Ecluster.name={self.cluster_name}", f"-Enode.name={self.name}",
                "-Enetwork.host=127.0.0.1", f"-Ehttp.port={self.port}", f"-Etransport.port={self.port + 100}",
-               "-Ediscovery.type=single-node", "-Expack.security.enabled=false",
-               f"-Epath.data={self.home / 'data'}", f"-Epath.logs={self.home / 'logs'}",
+               *self._discovery(), "-Expack.security.enabled=false",
+               f"-Epath.data={self.node_dir / 'data'}", f"-Epath.logs={self.node_dir / 'logs'}",
                "-Ecluster.routing.allocation.disk.threshold_enabled=false"]
         if (dist / "modules" / "x-pack-ml").exists():
             cmd.append("-Expack.ml.enabled=false")
@@ -226,7 +256,7 @@ class ESNode:
         if user is not None:
             kw.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
         try:
-            p = subprocess.run(cmd, env=env, cwd=str(self.home), capture_output=True, text=True,
+            p = subprocess.run(cmd, env=env, cwd=str(self.node_dir), capture_output=True, text=True,
                                timeout=timeout, stdin=subprocess.DEVNULL, **kw)
         except subprocess.TimeoutExpired:
             raise ESNodeError(f"starting Elasticsearch took over {timeout:.0f}s\n{self._log_tail()}") from None
@@ -243,10 +273,20 @@ class ESNode:
                                                "version": self.version, "java_home": str(java)}))
         return self.url()
 
+    def _discovery(self) -> list[str]:
+        """Single-node discovery, or the peers' transport ports; the first start of a cluster's nodes (no cluster
+        state in the data yet) also names the master-eligible nodes that bootstrap it."""
+        if not self.peers:
+            return ["-Ediscovery.type=single-node"]
+        out = ["-Ediscovery.seed_hosts=" + ",".join(f"127.0.0.1:{p + 100}" for p in self.peers)]
+        if not (self.node_dir / "data" / "_state").exists():
+            out.append("-Ecluster.initial_master_nodes=" + ",".join(f"{self.cluster_name}-{p}" for p in self.peers))
+        return out
+
     def _wait(self, pid: int | None, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.health():
+            if self._ready():
                 return True
             if pid is not None and not self._alive(pid):
                 return False
@@ -296,6 +336,22 @@ class ESNode:
                 return False
             self._stop(pid, timeout)
             return True
+
+    def kill(self) -> int | None:
+        """Stop the node at once with SIGKILL, as a crash or the OOM killer would (no clean shutdown); returns
+        the pid killed, None if none ran. Its pid and state files stay: the next :meth:`up` sees them stale."""
+        with self._lock():
+            pid = self._pid()
+            if pid is None:
+                return None
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return pid
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self._alive(pid):
+                time.sleep(0.05)
+            return pid
 
     def _stop(self, pid: int, timeout: float = 30.0) -> None:
         try:

@@ -13,6 +13,12 @@ Full text: ``tokens`` and ``title_tokens`` (the title segmented at index time) a
 ``tokens_text``, a text field with the ``whitespace`` analyzer; a query's tokens must all match (AND), exactly as
 the SQLite store matches them. Times are stored with millisecond precision.
 
+Shards and replicas (``number_of_shards``, ``number_of_replicas``) go into the template, so they apply to indices
+made from then on; the replica count is also put on the existing indices at start (shards are fixed once an index
+exists). Replicas are ``auto_expand_replicas: 0-N``: as many as the cluster has spare data nodes, at most N, so a
+single node stays green and a cluster gets N replicas as soon as it has N + 1 data nodes (and drops back to what
+it can hold while a node is gone instead of staying yellow).
+
 Retention (:meth:`ElasticStore.drop_before`) deletes whole indices whose period ends at or before the cutoff.
 Unreachable cluster, 429 and 5xx answers raise :class:`~opinion_desk.errors.StoreUnavailable` (spool and retry).
 """
@@ -83,8 +89,14 @@ class ElasticStore(PostStore):
     def __init__(self, urls: Sequence[str] | str = ("http://127.0.0.1:9200",), *, index_prefix: str = "opinion-posts",
                  index_period: str = "month", api_key: str = "", username: str = "", password: str = "",
                  ca_certs: str = "", verify_certs: bool = True, request_timeout: float = 30,
+                 number_of_shards: int = 1, number_of_replicas: int = 1,
                  segment: Callable[[str], list[str]] | None = None, client: Elasticsearch | None = None) -> None:
         super().__init__(segment)
+        for key, value, low in (("number_of_shards", number_of_shards, 1), ("number_of_replicas", number_of_replicas, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise StoreError(f"[store.elasticsearch] {key}: {value!r} 须为不小于 {low} 的整数")
+        self.shards = number_of_shards
+        self.replicas = number_of_replicas
         if index_period not in ("day", "month"):
             raise StoreError(f"[store.elasticsearch] index_period: {index_period!r} is not 'day' or 'month'")
         if not index_prefix or index_prefix != index_prefix.lower() or "*" in index_prefix:
@@ -115,7 +127,9 @@ class ElasticStore(PostStore):
                    api_key=section.get("api_key", ""), username=section.get("username", ""),
                    password=section.get("password", ""), ca_certs=section.get("ca_certs", ""),
                    verify_certs=section.get("verify_certs", True),
-                   request_timeout=section.get("request_timeout", 30), segment=segment)
+                   request_timeout=section.get("request_timeout", 30),
+                   number_of_shards=section.get("number_of_shards", 1),
+                   number_of_replicas=section.get("number_of_replicas", 1), segment=segment)
 
     # plumbing --------------------------------------------------------------------------------------------
     @contextmanager
@@ -152,18 +166,25 @@ class ElasticStore(PostStore):
             return None
         return None
 
+    def index_settings(self) -> dict[str, Any]:
+        """The settings of a new post index (see the module docstring for the replicas)."""
+        return {"number_of_shards": self.shards, "auto_expand_replicas": f"0-{self.replicas}", "refresh_interval": "1s"}
+
     def ensure_template(self) -> None:
-        """Create or update the composable index template ``{prefix}-posts`` (idempotent)."""
+        """Create or update the composable index template ``{prefix}-posts`` (idempotent), and put the configured
+        replica count on the existing indices."""
         if self._template_ready:
             return
+        pattern = f"{self.prefix}-1*,{self.prefix}-2*"
         with self._lock, self._call("put index template"):
             self.client.indices.put_index_template(
                 name=f"{self.prefix}-posts", index_patterns=[f"{self.prefix}-1*", f"{self.prefix}-2*"], priority=200,
-                template={"settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1", "refresh_interval": "1s"},
-                          "mappings": MAPPINGS, "aliases": {self.prefix: {}}},
+                template={"settings": self.index_settings(), "mappings": MAPPINGS, "aliases": {self.prefix: {}}},
                 meta={"managed_by": "opinion-desk"})
+            self.client.indices.put_settings(index=pattern, allow_no_indices=True,
+                                             settings={"index": {"auto_expand_replicas": f"0-{self.replicas}"}})
             # indices made by an older template learn the fields added since (adding fields only: no reindex)
-            self.client.indices.put_mapping(index=f"{self.prefix}-1*,{self.prefix}-2*", allow_no_indices=True,
+            self.client.indices.put_mapping(index=pattern, allow_no_indices=True,
                                             properties={k: MAPPINGS["properties"][k] for k in ADDED_FIELDS})
             self._template_ready = True
 

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from opinion_desk.errors import StoreError
 from opinion_desk.models import Post
 from opinion_desk.store.base import PostQuery, PostStore
+from tests.store.conftest import BACKENDS, WITH_CLUSTER, open_test_store
 
 UTC = timezone.utc
+
+
+@pytest.fixture(params=WITH_CLUSTER)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PostStore]:
+    """Every backend, and Elasticsearch also as the local two-node cluster with one replica."""
+    yield from open_test_store(request, tmp_path)
+
+
 T0 = datetime(2024, 5, 10, 0, 0, tzinfo=UTC)
 
 
@@ -144,6 +155,7 @@ def test_sort_and_paging(store: PostStore) -> None:
     (PostQuery(text="地铁", topic_ids=["t-rain"], authors=["深圳发布"], until=T0 + timedelta(days=1)), ["1"]),
     (PostQuery(sources=["nobody"]), []),
 ])
+@pytest.mark.parametrize("store", BACKENDS, indirect=True)  # query building only: one node is enough
 def test_filters(store: PostStore, query: PostQuery, expected: list[str]) -> None:
     loaded(store)
     assert sorted(sids(store.search(replace(query, size=100)).posts)) == expected

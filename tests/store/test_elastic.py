@@ -86,3 +86,35 @@ def test_open_store_from_config(es_url: str, tmp_path) -> None:  # type: ignore[
 def test_bad_prefix_is_named() -> None:
     with pytest.raises(StoreError, match="index_prefix"):
         make_elastic("http://127.0.0.1:1", index_prefix="Upper")
+
+
+def test_shards_and_replicas_from_config_reach_the_indices(es_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"odtest-shards-{tmp_path.name[-6:].lower()}"
+    cfg = load_config(env={}, overrides={"desk": {"data_dir": str(tmp_path)}, "store": {"backend": "elasticsearch"},
+                                         "store.elasticsearch": {"urls": [es_url], "index_prefix": prefix,
+                                                                 "number_of_shards": 2, "number_of_replicas": 0}})
+    s = open_store(cfg, segment=str.split)
+    try:
+        assert s.index([post("a", datetime(2024, 3, 1, tzinfo=UTC))]).indexed == 1
+        name = s.indices()[0]  # type: ignore[attr-defined]
+        got = s.client.indices.get_settings(index=name)[name]["settings"]["index"]  # type: ignore[attr-defined]
+        assert (got["number_of_shards"], got["auto_expand_replicas"]) == ("2", "0-0")
+        # a later start with more replicas puts them on the index that exists (its shards stay as they were)
+        again = make_elastic(es_url, index_prefix=prefix, number_of_shards=3, number_of_replicas=2)
+        assert again.index([post("b", datetime(2024, 3, 2, tzinfo=UTC))]).indexed == 1
+        got = s.client.indices.get_settings(index=name)[name]["settings"]["index"]  # type: ignore[attr-defined]
+        assert (got["number_of_shards"], got["auto_expand_replicas"]) == ("2", "0-2")
+        health = s.client.cluster.health(index=name)  # type: ignore[attr-defined]
+        assert health["status"] == "green"  # one node: no replica it cannot place, so not yellow
+        again.close()
+    finally:
+        s.delete_all()  # type: ignore[attr-defined]
+        s.close()
+
+
+@pytest.mark.parametrize("kw,key", [({"number_of_shards": 0}, "number_of_shards"),
+                                    ({"number_of_replicas": -1}, "number_of_replicas"),
+                                    ({"number_of_replicas": True}, "number_of_replicas")])
+def test_bad_shard_settings_are_named(kw: dict, key: str) -> None:
+    with pytest.raises(StoreError, match=f"{key}.*整数"):
+        make_elastic("http://127.0.0.1:1", **kw)
