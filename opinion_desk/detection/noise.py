@@ -135,7 +135,8 @@ class AlertBook:
             was_open = alert.status == "open" and alert.notified_at is not None
             alert.status = "resolved"
             alert.resolved_at = now
-            alert.details = {**(alert.details or {}), "resolved_reason": m.reason}
+            # what resolved it (a rumour's official answer: details["answer"], the post linked) is kept with it
+            alert.details = {**(alert.details or {}), **_jsonable(m.details), "resolved_reason": m.reason}
         if was_open:
             self._call(self.resolve_listeners, alert)
         return alert

@@ -76,6 +76,15 @@
     return (resolved ? "【舆情平息】" : "【" + (a.severity_zh || "") + "预警】") + a.rule + key;
   }
 
+  // The official post that resolved a rumour alert (details.answer), as a link to its post page.
+  function answerLink(a) {
+    const ans = a.details && a.details.answer;
+    if (!ans || !ans.id) return null;
+    const link = el("a", "answer", "官方回应：" + (ans.author || "") + "（查看原帖）");
+    link.href = "/posts/" + encodeURIComponent(ans.id);
+    return link;
+  }
+
   function notify(a) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     try { new Notification(a.title || a.rule, { body: a.reason || "", tag: a.id }); } catch (e) { /* ignore */ }
@@ -101,6 +110,8 @@
     b.appendChild(el("div", "reason", resolved ? (a.details && a.details.resolved_reason) || "舆情平息" : a.reason || ""));
     const duty = dutyText(a.duty);
     if (duty && !resolved) b.appendChild(el("div", "duty", duty));
+    const ans = resolved ? answerLink(a) : null;
+    if (ans) b.appendChild(ans);
     const p = (a.posts || [])[0];
     if (p && !resolved) {
       const q = el("blockquote", "post");
@@ -129,6 +140,12 @@
       btn.onclick = function () { addSilence({ rule: a.rule, key: a.key, duration: "2h", reason: "值班员静默" }); };
       td.appendChild(btn);
     }
+    if (a.status === "resolved" && a.details && a.details.resolved_reason) {  // why it calmed, and the answer
+      const cell = tr.querySelector("td.reason");
+      cell.appendChild(el("div", "resolved-reason", "已平息：" + a.details.resolved_reason));
+      const ans = answerLink(a);
+      if (ans) cell.appendChild(ans);
+    }
     tr.appendChild(td);
     return tr;
   }
@@ -145,6 +162,8 @@
       li.appendChild(el("time", null, desk.fmtTime(resolved ? (a.resolved_at || a.last_match) : (a.first_match || a.created_at))));
       li.appendChild(el("b", null, " " + titleOf(a, resolved) + " "));
       li.appendChild(el("span", null, resolved ? (a.details && a.details.resolved_reason) || "舆情平息" : a.reason || ""));
+      const ans = resolved ? answerLink(a) : null;
+      if (ans) { li.appendChild(document.createTextNode(" ")); li.appendChild(ans); }
       const duty = dutyText(a.duty);
       if (duty && !resolved) li.appendChild(el("div", "duty", duty));
       list.insertBefore(li, list.firstChild);

@@ -105,3 +105,43 @@ def test_cardinality_distinct_authors() -> None:
     one = [post(k * 0.5, simhash="def", author="u1") for k in range(20)]
     ms = run(lr, same + one)
     assert [m.key for m in ms] == ["abc"] and ms[0].value == 5
+
+
+RUMOUR_TOPIC = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 3\n"
+
+
+def test_an_official_post_on_the_same_event_resolves_the_rumour_at_once() -> None:
+    """The 青山县应急管理局 debunk: another topic than the rumour's posts, the same event: 平息 with the post."""
+    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]
+    debunk = post(12, text="经核实，青山水库运行正常，网传泄洪消息不实", topic_id="t9", event_id="e1",
+                  author="青山县应急管理局", author_type="gov", url="https://weibo.com/1/abc", rumour_score=0.1)
+    later = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (20, 25, 30)]
+    ms = run(rule(RUMOUR_TOPIC), spread + [debunk] + later, until_minute=40)
+    assert [(m.kind, m.key) for m in ms] == [("match", "t1"), ("resolved", "t1")]  # answered: no new alert
+    calm = ms[1]
+    assert calm.time == debunk.created_at and calm.post_ids == [debunk.id]
+    assert "青山县应急管理局" in calm.reason and "网传泄洪消息不实" in calm.reason and "平息" in calm.reason
+    assert calm.reason.endswith("原文 https://weibo.com/1/abc")
+    assert calm.details["answer"]["id"] == debunk.id and calm.details["answer"]["event_id"] == "e1"
+
+
+def test_an_official_post_on_another_event_resolves_nothing() -> None:
+    spread = [post(m, event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]
+    notice = post(12, text="【防汛提示】请市民减少外出", event_id="e2", author_type="gov")
+    lr = rule("name: r\ntype: rumour\ntimeframe: 1h\nthreshold: 0.7\nmin_posts: 3\n")  # query_key: none
+    assert [m.kind for m in run(lr, spread + [notice], until_minute=20)] == ["match"]
+    by_event = rule("name: r\ntype: rumour\ntimeframe: 1h\nquery_key: event_id\nthreshold: 0.7\nmin_posts: 3\n")
+    same = post(13, text="情况通报", event_id="e1", author_type="gov")
+    assert [(m.kind, m.key) for m in run(by_event, spread + [notice, same], until_minute=20)] == [
+        ("match", "e1"), ("resolved", "e1")]
+
+
+def test_the_rumour_rules_events_survive_a_restart() -> None:
+    lr = rule(RUMOUR_TOPIC)
+    for p in [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]:
+        lr.rtype.on_post(p, lr.spec.keys_of(p), p.created_at)
+    again = rule(RUMOUR_TOPIC)
+    again.rtype.load_state(lr.rtype.state())
+    debunk = post(12, text="辟谣", topic_id="t2", event_id="e1", author_type="gov")
+    [m] = again.rtype.on_post(debunk, again.spec.keys_of(debunk), debunk.created_at)
+    assert (m.kind, m.key) == ("resolved", "t1")

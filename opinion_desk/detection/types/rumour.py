@@ -4,7 +4,12 @@ query_key value (a post by an author of ``official_author_types`` or from ``offi
 
 A 诉求 (complaint or request: ``complaint_score`` >= ``appeal_threshold``) is never counted as a rumour. The alert's
 severity comes from :mod:`opinion_desk.detection.severity` (size, speed and rumour strength of the key, capped by the
-rule's ``severity``) in ``details["severity"]``; ``details["reasons"]`` carries the top post's rumour reasons."""
+rule's ``severity``) in ``details["severity"]``; ``details["reasons"]`` carries the top post's rumour reasons.
+
+An official post answers every key whose counted rumour posts share its event (``event_id``, :mod:`analyzers.events`),
+and its own keys unless ``query_key`` is ``none``: such a key raises nothing for ``4 x timeframe``, and a key that
+has counted rumour posts gets a ``resolved`` match at once (the engine sends it to the alert book, which marks an
+open alert 已平息 and tells its channels), with the official post in ``details["answer"]`` and in the reason."""
 
 from __future__ import annotations
 
@@ -16,6 +21,9 @@ from ..durations import format_duration
 from ..rule import Match, RuleSpec
 from ..severity import EventFigures, describe, severity
 from .base import Window, WindowRule, bucket_for, key_label, positive, ts
+
+
+MAX_EVENTS_PER_KEY = 20
 
 
 class RumourRule(WindowRule):
@@ -39,15 +47,14 @@ class RumourRule(WindowRule):
         self.answered: dict[str, float] = {}  # key -> time of the official answer
         self.max_reposts: dict[str, tuple[int, str]] = {}
         self.top: dict[str, tuple[float, list[str]]] = {}  # key -> (highest rumour score, that post's reasons)
+        self.events: dict[str, list[str]] = {}  # key -> events of its counted rumour posts (newest last)
 
     def official(self, post: Post) -> bool:
         return (post.author_type in self.o["official_author_types"]) or (post.source in self.o["official_sources"])
 
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
         if self.official(post):
-            for k in keys:
-                self.answered[k] = ts(post.created_at)
-            return []
+            return self.answer(post, keys, now)
         if post.rumour_score is None or post.rumour_score < self.o["threshold"]:
             return []
         if (getattr(post, "complaint_score", 0.0) or 0.0) >= self.o["appeal_threshold"]:
@@ -55,11 +62,41 @@ class RumourRule(WindowRule):
         for k in keys:
             if post.rumour_score >= self.top.get(k, (0.0, []))[0]:
                 self.top[k] = (float(post.rumour_score), list(getattr(post, "rumour_reasons", []) or [])[:4])
+        ev = str(getattr(post, "event_id", "") or "")
         for k in keys:
             self.window.add(k, post.created_at, post.id)
+            if ev:
+                evs = [e for e in self.events.get(k, []) if e != ev]
+                self.events[k] = (evs + [ev])[-MAX_EVENTS_PER_KEY:]
             if post.reposts > self.max_reposts.get(k, (0, ""))[0]:
                 self.max_reposts[k] = (post.reposts, post.id)
         return []
+
+    def answer(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
+        """An official post: the keys it answers (same event, or its own keys unless ``query_key: none``) are
+        quiet for ``4 x timeframe``; each whose condition held until now is resolved at once, naming the post."""
+        ev = str(getattr(post, "event_id", "") or "")
+        answered = [k for k, evs in self.events.items() if ev and ev in evs]
+        if self.spec.query_key != "none":
+            answered += [k for k in keys if k not in answered]
+        at = max(now, post.created_at)
+        out = []
+        for k in answered:
+            if self.check(k, at) is not None:  # firing (or about to): its alert is resolved by this answer
+                out.append(self._resolved_by(k, post, ev))
+            self.answered[k] = max(ts(post.created_at), self.answered.get(k, 0.0))
+        return out
+
+    def _resolved_by(self, key: str, post: Post, ev: str) -> Match:
+        who = post.author or post.source or "官方账号"
+        text = " ".join((post.title or post.text or "").split())
+        text = text if len(text) <= 60 else text[:60] + "…"
+        answer = {"id": post.id, "author": who, "author_type": post.author_type, "text": (post.text or "")[:300],
+                  "url": post.url or "", "created_at": post.created_at.isoformat(), "event_id": ev}
+        return Match(rule=self.spec.name, key=key, time=post.created_at, kind="resolved", post_ids=[post.id],
+                     reason=f"{key_label(key)}已有官方回应（{who}：「{text}」），疑似谣言平息"
+                            + (f"；原文 {post.url}" if post.url else ""),
+                     details={"answer": answer, "resolved_by": "official_answer"})
 
     def check(self, key: str, now: datetime) -> Match | None:
         tf = self.spec.timeframe
@@ -87,13 +124,18 @@ class RumourRule(WindowRule):
         n = len(self.max_reposts)
         self.max_reposts = {k: v for k, v in self.max_reposts.items() if k in live}
         self.top = {k: v for k, v in self.top.items() if k in live}
-        return changed or len(self.max_reposts) != n
+        self.events = {k: v for k, v in self.events.items() if k in live}
+        quiet = ts(now) - self.spec.timeframe.total_seconds() * 4
+        answered = len(self.answered)
+        self.answered = {k: v for k, v in self.answered.items() if v >= quiet}
+        return changed or len(self.max_reposts) != n or len(self.answered) != answered
 
     def state(self) -> dict[str, Any]:
-        return {**super().state(), "answered": self.answered,
+        return {**super().state(), "answered": self.answered, "events": self.events,
                 "max_reposts": {k: list(v) for k, v in self.max_reposts.items()}}
 
     def load_state(self, data: dict[str, Any]) -> None:
         super().load_state(data)
         self.answered.update(data.get("answered", {}))
+        self.events.update({str(k): [str(e) for e in v] for k, v in data.get("events", {}).items()})
         self.max_reposts.update({k: (int(v[0]), str(v[1])) for k, v in data.get("max_reposts", {}).items()})
