@@ -70,7 +70,7 @@ def run(a, base, token, http, requests, socketio, robot):  # noqa: ANN001, ANN20
 
     app = serve.app  # type: ignore[attr-defined]
     start_background(app)  # the deadline checker and the outbox, as `opinion-desk run` starts them
-    with app.extensions["opinion_desk.state"].session_scope() as s:  # an approver with a phone to @mention
+    with app.desk.state.session_scope() as s:  # an approver with a phone to @mention
         u = create_user(s, "bench-approver", None, ["approver"], display_name="李主任", password_hash="x")
         u.phone = APPROVER_PHONE
 

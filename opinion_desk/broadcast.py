@@ -37,7 +37,10 @@ def feed_record(p: Post) -> dict[str, Any]:
 
 
 def emit(event: str, data: Any) -> None:
-    """To every up-to-date browser; :mod:`opinion_desk.livefeed` numbers it and keeps it for replay."""
+    """To every up-to-date browser; :mod:`opinion_desk.livefeed` numbers it and keeps it for replay. Dropped in a
+    process whose Socket.IO is bound to no app and no message queue (nobody could hear it)."""
+    if socketio.server is None:
+        return
     socketio.emit(event, data, namespace=NAMESPACE, to=LIVE)
 
 

@@ -80,3 +80,19 @@ class QueueDrain:
             if not r.claimed:
                 break
         return total
+
+
+class QueueIntake:
+    """What the ingest API submits to in a web process: the posts go into the ingest queue (committed, so durable,
+    when :meth:`submit` returns) and a worker's :class:`QueueDrain` analyses and stores them."""
+
+    def __init__(self, queue: IngestQueue) -> None:
+        self.queue = queue
+
+    def submit(self, posts: list[Post]) -> None:
+        from .errors import StoreError
+
+        try:
+            self.queue.put([p.to_dict() for p in posts])
+        except Exception as e:  # the state database is away: the API answers 503 and the sender sends again
+            raise StoreError(f"ingest queue: {e}") from e

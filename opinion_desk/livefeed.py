@@ -244,6 +244,20 @@ def client_manager(cfg: Any) -> SequencedManager:
     return SequencedRedisManager(url, **opts)
 
 
+def bind_publisher(server: Any, cfg: Any) -> bool:
+    """In a process that serves no browser (a worker, ``opinion-desk import``): bind the unbound Socket.IO
+    ``server`` (:data:`opinion_desk.extensions.socketio`) to publish through ``[desk] message_queue``, write-only,
+    so the web processes deliver (and number) what this one emits. False when no queue is configured: then
+    nobody can hear this process and its events are dropped."""
+    url = cfg["desk"]["message_queue"]
+    if not url:
+        return False
+    client_manager(cfg)  # the same checks (a redis:// URL, the redis package)
+    server.init_app(None, async_mode="threading",
+                    client_manager=socketio.RedisManager(url, channel="opinion-desk", write_only=True))
+    return True
+
+
 def origin_check(allowed: list[str]) -> Callable[[str | None, dict[str, Any]], bool]:
     """Socket.IO's origin check: the desk's own origin (the scheme and host the browser asked for, as a proxy
     forwards them, like python-engineio's default) plus ``[desk] allowed_origins``."""

@@ -202,6 +202,13 @@ class DeskScheduler:
             raise box["error"]
         return box["result"]
 
+    def run_once(self, collector: Collector) -> dict[str, Any]:
+        """Run ``collector`` once now, ignoring its backoff (``opinion-desk sources run``), without scheduling it."""
+        name = collector.spec.name
+        self.collectors[name] = collector
+        self._run_locks.setdefault(name, threading.Lock())
+        return self.run_source(name, force=True)
+
     def run_source(self, name: str, force: bool = False) -> dict[str, Any]:
         """Run one source once: collect from its cursor, pass the posts through the pipeline, then persist the
         new cursor and its health. A failure is recorded, never raised. Skipped (nothing recorded) while the

@@ -7,6 +7,7 @@ skips, when it cannot start. PostgreSQL (``pg_url``, ``state_url`` over SQLite a
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -53,9 +54,13 @@ def make_test_config(tmp_path: Path, **sections: dict) -> dict:
 
 
 @pytest.fixture
-def app_config(tmp_path: Path) -> dict:
-    """The test config; a test may change it before asking for ``app``."""
-    return make_test_config(tmp_path)
+def app_config(tmp_path: Path, request: pytest.FixtureRequest) -> dict:
+    """The test config; a test may change it before asking for ``app``. ``OPINION_DESK_TEST_STATE=postgresql``
+    gives the app a fresh PostgreSQL state database (tests/pg_fixture.py) instead of SQLite."""
+    cfg = make_test_config(tmp_path)
+    if os.environ.get("OPINION_DESK_TEST_STATE") == "postgresql":
+        cfg["state"] = {"url": request.getfixturevalue("pg_url")}
+    return cfg
 
 
 @pytest.fixture
@@ -63,10 +68,7 @@ def app(app_config: dict, analyzer):
     app = create_app(app_config, analyzer_factory=lambda: analyzer)
     yield app
     stop_background(app)
-    from opinion_desk.store import close_store
-
-    with app.app_context():
-        close_store()
+    app.desk.close()
 
 
 # -- logged-in clients (every page and API needs a login since the auth layer; see opinion_desk/web/auth.py) --
@@ -85,7 +87,7 @@ def ensure_user(app, role: str = "admin", username: str | None = None) -> str:
     if not _fast_hash:
         _fast_hash.append(generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000"))
     username = username or f"test-{role}"
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         if get_user(s, username) is None:
             create_user(s, username, None, [role], display_name=TEST_NAMES.get(role, username),
                         password_hash=_fast_hash[0])

@@ -15,9 +15,9 @@ def test_nothing_runs_until_start_background(tmp_path, analyzer):
     app = create_app(make_test_config(tmp_path, desk={"demo": True, "demo_interval": 0.2}),
                      analyzer_factory=lambda: analyzer)
     try:
-        assert not app.extensions["opinion_desk.scheduler"].aps.running
+        assert not app.desk.scheduler.aps.running
         time.sleep(0.5)
-        assert app.extensions["opinion_desk.store"].count(PostQuery()) == 0
+        assert app.desk.store.count(PostQuery()) == 0
     finally:
         stop_background(app)
 
@@ -25,10 +25,10 @@ def test_nothing_runs_until_start_background(tmp_path, analyzer):
 def test_demo_posts_flow_once_started(tmp_path, analyzer):
     app = create_app(make_test_config(tmp_path, desk={"demo": True, "demo_interval": 0.2}),
                      analyzer_factory=lambda: analyzer)
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     start_background(app)
     try:
-        jobs = {j.id for j in app.extensions["opinion_desk.scheduler"].aps.get_jobs()}
+        jobs = {j.id for j in app.desk.scheduler.aps.get_jobs()}
         assert {"spool-drain", "retention", "analyzer-state", "source:demo"} <= jobs
         deadline = time.time() + 20
         while store.count(PostQuery()) < 6 and time.time() < deadline:

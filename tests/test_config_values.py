@@ -54,7 +54,7 @@ def test_zero_retention_schedules_no_post_deletion(tmp_path, analyzer):
     app = create_app(make_test_config(tmp_path, store={"retention_days": 0}), analyzer_factory=lambda: analyzer)
     try:
         start_background(app)
-        jobs = {j.id for j in app.extensions["opinion_desk.scheduler"].aps.get_jobs()}
+        jobs = {j.id for j in app.desk.scheduler.aps.get_jobs()}
         assert "retention" not in jobs and "spool-drain" in jobs and "audit-digest" in jobs
     finally:
         stop_background(app)

@@ -65,7 +65,7 @@ def cfg_file(app, tmp_path):
 
 
 def test_a_page_shows_the_desks_zone(app, client):
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     p = Post(source="demo", source_id="tz1", platform="weibo", author="青山发布", text="东河桥检测结果公布",
              created_at=T0, collected_at=T0)
     assert store.index([p]).errors == []
@@ -77,7 +77,7 @@ def test_a_page_shows_the_desks_zone(app, client):
 
 
 def test_cli_listings_show_the_desks_zone(app, cfg_file):
-    db = app.extensions["opinion_desk.state"]
+    db = app.desk.state
     with db.session_scope() as s:
         s.add(Silence(rule="声量突增", key="", until=datetime(2099, 1, 1, 0, 0, tzinfo=timezone.utc), reason="已知活动",
                       created_by="cli", created_at=T0))
@@ -91,7 +91,7 @@ def test_cli_listings_show_the_desks_zone(app, cfg_file):
 
 
 def test_timeliness_export_months_and_times_in_the_desks_zone(app, cfg_file):
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         s.add(Incident(title="东河桥裂缝", level="一般", status="open", opened_at=T0, info_due=T0 + timedelta(hours=48)))
         s.add(Incident(title="月初", level="一般", status="open", opened_at=LATE_OCTOBER,  # November in Tokyo
                        info_due=LATE_OCTOBER + timedelta(hours=48)))

@@ -1,5 +1,5 @@
-"""The alerting part of the app: channels from ``[alerting]`` (and ``channels_file``), the outbox, and the
-dispatcher subscribed to the rule engine's alert and resolve listeners."""
+"""The alerting settings: channels from ``[alerting]`` (and ``channels_file``) and the grouping wait. The desk
+(:mod:`opinion_desk.root`) builds the outbox and the dispatcher from them."""
 
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Flask, current_app
-
 from .channels import build_channels
-from .dispatch import Dispatcher
-from .outbox import Outbox
 
 log = logging.getLogger(__name__)
-EXTENSION_KEY = "opinion_desk.outbox"
 
 
 def channel_definitions(settings: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -41,14 +36,12 @@ def group_wait(settings: dict[str, Any]) -> timedelta:
     return timedelta(0) if v in ("0", "0s", "") else parse_duration(v)
 
 
-def get_outbox(app: Flask | None = None) -> Outbox:
-    return (app or current_app).extensions[EXTENSION_KEY]
-
-
-def init_app(app: Flask) -> None:
-    settings = app.config["DESK"]["alerting"]
+def build_channels_from(cfg: Any) -> dict[str, Any]:
+    """The configured channels by name, with the audit digest's mail channel when ``[audit] digest_recipients``
+    names leaders; each rejected definition is logged with its name and reason and left out."""
+    settings = cfg["alerting"]
     defs, problems = channel_definitions(settings)
-    recipients = app.config["DESK"]["audit"]["digest_recipients"]
+    recipients = cfg["audit"]["digest_recipients"]
     if recipients:  # the daily signed audit digest goes to named leaders (incidents/audit_digest.py)
         from ..incidents.audit_digest import CHANNEL
 
@@ -56,20 +49,4 @@ def init_app(app: Flask) -> None:
     channels, more = build_channels(defs, settings)
     for p in problems + more:
         log.error("alert channel rejected: %s", p)
-    outbox = Outbox(app.extensions["opinion_desk.state"], channels, settings["max_attempts"],
-                    float(settings["retry_base_seconds"]))
-    app.extensions[EXTENSION_KEY] = outbox
-    dispatcher = Dispatcher(outbox, app.extensions.get("opinion_desk.store"), settings["desk_url"],
-                            app.config["DESK"]["desk"]["timezone"], group_wait=group_wait(settings))
-    app.extensions["opinion_desk.dispatcher"] = dispatcher
-    engine = app.extensions.get("opinion_desk.engine")
-    if engine is not None:
-        engine.alert_listeners.append(dispatcher.on_alert)
-        engine.resolve_listeners.append(dispatcher.on_resolved)
-
-
-def start(app: Flask) -> None:
-    outbox = get_outbox(app)
-    app.extensions["opinion_desk.scheduler"].add_interval_job(
-        "alert-outbox", outbox.deliver_due, float(app.config["DESK"]["alerting"]["outbox_seconds"]))
-    outbox.kick()  # deliveries left pending before a restart
+    return channels

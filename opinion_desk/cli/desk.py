@@ -13,13 +13,19 @@ from .common import get_config
 @click.option("--threads", type=click.IntRange(min=8), default=None,
               help="Web server threads; each open dashboard holds one (default: [desk] web_threads, 256).")
 @click.option("--demo/--no-demo", default=None, help="Replay demo posts so the live feed moves (default: [desk] demo).")
+@click.option("--role", type=click.Choice(["all", "web", "worker"]), default="all", show_default=True,
+              help="all: one process does everything (one office, one machine). web: pages, API and Socket.IO only. "
+                   "worker: collectors, pipeline, rules, outbox, deadlines, briefings (no web server). Several web "
+                   "and worker processes share [state] url (PostgreSQL), [desk] message_queue (Redis) and the store.")
 @click.pass_context
-def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int | None, demo: bool | None) -> None:
+def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int | None, demo: bool | None,
+            role: str) -> None:
     """Run the desk: web dashboard, collectors, rules and alerts, served by gunicorn (one worker process, a
     thread per connection, WebSockets through simple-websocket). Stop it with Ctrl-C or SIGTERM."""
     import logging
 
     from .. import create_app, start_background, stop_background
+    from ..root import Desk
     from ..config import load_config
     from ..errors import ConfigError
     from ..livefeed import client_manager
@@ -41,7 +47,7 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int
     n = threads or cfg["desk"]["web_threads"]
 
     def build():  # noqa: ANN202 - in the gunicorn worker: background work starts where it is served
-        app = create_app(config=cfg)
+        app = create_app(desk=Desk(cfg, role=role))  # type: ignore[arg-type]
         start_background(app)
         return app
 
@@ -49,8 +55,16 @@ def run_cmd(ctx: click.Context, host: str | None, port: int | None, threads: int
         client_manager(cfg)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
+    if role == "worker":
+        from ..worker import run_worker
+
+        run_worker(cfg)
+        return
+    if role == "web" and not cfg["desk"]["message_queue"]:
+        click.echo("提示：--role web 未配置 [desk] message_queue（Redis）：浏览器收不到工作进程的实时推送", err=True)
     queue = "，Socket.IO 消息队列：开" if cfg["desk"]["message_queue"] else ""
-    click.echo(f"舆情值班台已启动：http://{h}:{p}/（帖子库 {cfg['store']['backend']}，演示 {'开' if cfg['desk']['demo'] else '关'}，"
+    roles = {"all": "", "web": "，角色 web"}
+    click.echo(f"舆情值班台已启动{roles[role]}：http://{h}:{p}/（帖子库 {cfg['store']['backend']}，演示 {'开' if cfg['desk']['demo'] else '关'}，"
                f"gunicorn gthread {n} 线程{queue}，时间为{zone_label(zone(cfg))}）")
     serve(build, stop_background, host=h, port=p, threads=n)
 

@@ -90,19 +90,17 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
     """
     from tqdm import tqdm
 
-    from .. import create_app
     from ..collectors.push import convert_items
     from ..errors import InputError
+    from ..extensions import socketio
+    from ..livefeed import bind_publisher
+    from ..root import Desk
 
     cfg = get_config(ctx)
-    app = create_app(config=cfg)
-    pipeline = app.extensions["opinion_desk.pipeline"]
-    if not cfg["desk"]["message_queue"]:
-        # no browser can reach this process's live feed (no message queue to the desk's): numbering and keeping
-        # each batch for replay would only hold up to [desk] replay_max_mb of it in memory for nobody
-        from .. import broadcast
-
-        pipeline.hooks = [h for h in pipeline.hooks if h is not broadcast.posts]
+    # the running desk's browsers hear this import only through a message queue; without one, numbering and keeping
+    # each batch for replay would only hold up to [desk] replay_max_mb of it in memory for nobody
+    desk = Desk(cfg, live_feed=bind_publisher(socketio, cfg))
+    pipeline = desk.pipeline
     name = "<stdin>" if file == "-" else file
     stream = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
     prog = None if file == "-" else Progress(cfg.data_path("imports"), Path(file))
@@ -138,7 +136,7 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
             prog.save()
 
     with tqdm(total=total_bytes, initial=offset, unit="B", unit_scale=True, desc="导入", file=sys.stderr,
-              disable=None) as bar, app.app_context():
+              disable=None) as bar:
         for raw in stream:
             lineno += 1
             offset += len(raw)
@@ -169,10 +167,8 @@ def import_cmd(ctx: click.Context, file: str, source: str, fmt: str, batch: int,
     st["done"] = True
     if prog is not None:
         prog.save()
-    app.extensions["opinion_desk.store"].refresh()
-    engine = app.extensions.get("opinion_desk.engine")
-    if engine is not None:  # the windows and baselines the import built are kept for the desk
-        engine.save_state()
+    desk.store.refresh()
+    desk.engine.save_state()  # the windows and baselines the import built are kept for the desk
     click.echo(f"{name}：读取 {st['read']} 条，入库 {st['indexed']} 条，暂存 {st['spooled']} 条，"
                f"帖子库拒收 {st['refused']} 条，坏行 {st['bad']} 行")
     if st["bad"] or st["refused"]:
@@ -185,11 +181,11 @@ def rejected_group() -> None:
     <data_dir>/<spool_dir>/rejected/*.jsonl."""
 
 
-def _pipeline(ctx: click.Context):  # noqa: ANN202
-    from .. import create_app
+def _dead_letters(ctx: click.Context):  # noqa: ANN202
+    from ..store.spool import Spool
 
-    app = create_app(config=get_config(ctx))
-    return app, app.extensions["opinion_desk.pipeline"]
+    cfg = get_config(ctx)
+    return Spool(cfg.data_path(cfg["store"]["spool_dir"])).dead
 
 
 @rejected_group.command("list")
@@ -201,8 +197,7 @@ def rejected_list(ctx: click.Context, limit: int) -> None:
 
     from .. import timefmt
 
-    _, pipeline = _pipeline(ctx)
-    dead = pipeline.dead
+    dead = _dead_letters(ctx)
     recs = [r for f in dead.files() for r in dead.read(f)]
     tz = timefmt.zone(get_config(ctx))
     click.echo(f"{dead.dir} 中有 {len(recs)} 条被拒帖子")
@@ -221,11 +216,13 @@ def rejected_retry(ctx: click.Context) -> None:
     window). Those refused again are kept again with their new reason. Exit code 1 if any were."""
     from tqdm import tqdm
 
-    app, pipeline = _pipeline(ctx)
+    from ..root import Desk
+
+    pipeline = Desk(get_config(ctx), live_feed=False).pipeline  # retried posts reach the rules, as new ones do
     before = pipeline.dead.count()
-    with tqdm(total=before, unit=" posts", desc="重试", file=sys.stderr, disable=None) as bar, app.app_context():
+    with tqdm(total=before, unit=" posts", desc="重试", file=sys.stderr, disable=None) as bar:
         res = pipeline.retry_rejected(progress=bar.update)
-    app.extensions["opinion_desk.store"].refresh()
+    pipeline.store.refresh()
     for e in res.errors[:50]:
         click.echo(f"仍被拒收：{e}", err=True)
     click.echo(f"重试 {before} 条被拒帖子：入库 {res.indexed} 条，暂存 {res.spooled} 条，再次被拒 {res.rejected} 条")

@@ -46,16 +46,17 @@ def check_cmd(ctx: click.Context, no_secrets: bool) -> None:
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """Each source with its health: last success, last error, items of the last run, failures in a row."""
-    from .. import create_app
-    from ..web.sources import source_rows
-
     from .. import timefmt
+    from ..collectors.service import load
+    from ..state import StateDB
+    from ..web.sources import source_rows
 
     cfg = get_config(ctx)
     tz = timefmt.zone(cfg)
-    app = create_app(config=cfg)
-    with app.app_context():
-        rows = source_rows(app)
+    db = StateDB(cfg.state_url())  # the source files and the health the desk recorded; no desk, no web app
+    db.create_all()
+    c = cfg["collectors"]
+    rows = source_rows(load(cfg), db, {}, int(c["alert_after"]), float(c["backoff_max"]))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -77,18 +78,17 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def run_cmd(ctx: click.Context, name: str, dry_run: bool) -> None:
     """Run source NAME once now (ignoring its backoff) and print what happened."""
-    from .. import create_app
-    from ..collectors import build_collector
-    from ..collectors.service import SOURCES_KEY
     from .. import timefmt
+    from ..collectors import build_collector
+    from ..collectors.service import load
     from ..errors import CollectorError
 
     cfg = get_config(ctx)
     tz = timefmt.zone(cfg)
-    app = create_app(config=cfg)
-    spec = app.extensions[SOURCES_KEY].get(name)
+    found = load(cfg)
+    spec = found.get(name)
     if spec is None:
-        known = "、".join(s.name for s in app.extensions[SOURCES_KEY].specs) or "无"
+        known = "、".join(s.name for s in found.specs) or "无"
         raise click.ClickException(f"没有名为 {name!r} 的有效信息源（已有：{known}；见 'sources check'）")
     try:
         collector = build_collector(spec)
@@ -109,20 +109,15 @@ def run_cmd(ctx: click.Context, name: str, dry_run: bool) -> None:
             click.echo(f"提示：{n}", err=True)
         click.echo(f"{len(res.posts)} 条（试运行：未入库）")
         return
-    from .. import stop_background
+    from ..root import Desk
 
-    sched = app.extensions["opinion_desk.scheduler"]
-    sched.collectors[name] = collector
-    import threading
-
-    sched._run_locks.setdefault(name, threading.Lock())
+    desk = Desk(cfg, live_feed=False)  # the posts go through the pipeline and the rules, as the running desk's do
     try:
-        with app.app_context():
-            h = sched.run_source(name, force=True)
-        app.extensions["opinion_desk.store"].refresh()
+        h = desk.scheduler.run_once(collector)
+        desk.store.refresh()
     finally:
         collector.close()
-        stop_background(app)  # the pipeline's queue, then the alert outbox: nothing left running at exit
+        desk.stop()  # the pipeline's queue, then the alert outbox: nothing left running at exit
     for n in h.get("last_notes") or []:
         click.echo(f"提示：{n}", err=True)
     if h.get("failures_in_row"):

@@ -26,7 +26,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,11 @@ class Engine:
 
     def __init__(self, rules_dir: str | Path | None = None, clock: Clock = system_clock,
                  statedb: Any = None, sink: MatchSink | None = None, lateness: timedelta = timedelta(hours=2),
-                 alert_history: bool = False) -> None:
+                 alert_history: bool = False, store: Any = None, record_alerts: bool = False,
+                 tz: tzinfo = timezone.utc) -> None:
+        """``record_alerts``: matches go to an :class:`~.noise.AlertBook` on ``statedb`` (alert ids in ``tz``),
+        which calls :attr:`alert_listeners` / :attr:`resolve_listeners`; otherwise to ``sink``. ``store`` is
+        where alerts find their sample posts."""
         self.lateness = lateness  # posts older than the clock by more than this are history
         self.alert_history = alert_history  # history raises alerts too (otherwise it only builds the windows)
         self._samples: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -70,7 +74,7 @@ class Engine:
         self.alert_listeners: list[Callable[[Any], None]] = []  # called with each new Alert (channels, incidents)
         self.resolve_listeners: list[Callable[[Any], None]] = []  # called with each resolved Alert
         self.reload_listeners: list[Callable[[list[str], list[RuleError]], None]] = []
-        self.store: Any = None
+        self.store: Any = store
         self._mtimes: dict[str, tuple[float, int]] = {}
         self._lock = threading.RLock()
         self._dirty: set[str] = set()
@@ -79,6 +83,11 @@ class Engine:
         self._saved_at = 0  # posts_seen at the last save_state
         self.applied = AppliedPosts()  # ids of the latest batches counted: a replay is not counted twice
         self._applied_loaded = statedb is None  # read from the state database at the first batch
+        if record_alerts:
+            from .noise import AlertBook
+
+            self.book = AlertBook(statedb, self.clock, self.alert_listeners, self.resolve_listeners, tz=tz)
+            self.sink = self.book.handle
 
     # -- rules -----------------------------------------------------------------------------------
     @property
@@ -89,6 +98,18 @@ class Engine:
         with self._lock:
             self.by_path[lr.path] = lr
             self._restore(lr)
+
+    def restore_all(self) -> None:
+        """Forget the in-memory windows and read every rule's state, and the applied-post memory, from the state
+        database again: a worker that takes over the rules lease continues from what the last holder saved."""
+        with self._lock:
+            self.by_path.clear()
+            self._mtimes.clear()
+            self.active.clear()
+            self._dirty.clear()
+            self.applied = AppliedPosts()
+            self._applied_loaded = self.statedb is None
+        self.reload()
 
     def reload(self) -> tuple[list[str], list[RuleError]]:
         """Load new and changed rule files; a broken edit keeps the previous version running. Returns the names

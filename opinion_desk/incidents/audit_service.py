@@ -1,4 +1,4 @@
-"""The audit part of the running desk (:func:`start`): the configuration at start, rule and source file changes,
+"""The audit part of the running desk (scheduled by :func:`opinion_desk.jobs.audit_jobs`): the configuration at start, rule and source file changes,
 and the daily digest that anchors the chain outside the database (:mod:`.audit_digest`).
 
 - ``desk_start``: the effective configuration with every secret redacted (:func:`opinion_desk.config.redacted`);
@@ -19,12 +19,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import select
 
 from ..state import StateDB
 from ..state.incidents import AuditEntry
-from . import audit, audit_digest
+from . import audit
 
 log = logging.getLogger(__name__)
 ACTOR = "system"
@@ -96,21 +95,3 @@ def watches(cfg: Any, db: StateDB) -> list[FileWatch]:
 
     return [FileWatch(db, "rules", Path(os.path.expanduser(cfg["rules"]["dir"]))),
             FileWatch(db, "sources", sources_dir(cfg))]
-
-
-def init_app(app: Flask) -> None:
-    """Nothing to bind: the audit log is written by each area; the desk's own entries start with :func:`start`."""
-
-
-def start(app: Flask) -> None:
-    cfg = app.config["DESK"]
-    db: StateDB = app.extensions["opinion_desk.state"]
-    sched = app.extensions["opinion_desk.scheduler"]
-    record_start(cfg, db)
-    for w in watches(cfg, db):
-        w.check()
-        sched.add_interval_job(f"audit-{w.kind}", w.check, float(cfg["rules"]["tick_seconds"]))
-    outbox = app.extensions.get("opinion_desk.outbox")
-    kick = outbox.kick if outbox is not None else None
-    audit_digest.run_if_due(cfg, db, kick)
-    sched.add_interval_job("audit-digest", lambda: audit_digest.run_if_due(cfg, db, kick), 3600)

@@ -1,6 +1,6 @@
 """The incident desk: every action a person takes on an incident, each one checked, versioned and audited.
 
-:class:`IncidentDesk` is created per app (``app.extensions["opinion_desk.incidents"]``); the web views and the
+:class:`IncidentDesk` is built once by the desk (:mod:`opinion_desk.root`); the web views and the
 jobs call it. Actions raise :class:`~opinion_desk.errors.IncidentError` (refused: wrong state or role, bad
 input) or :class:`~opinion_desk.errors.ConflictError` (someone else changed the incident first).
 """
@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from .. import broadcast
 from ..errors import IncidentError
-from ..state.incidents import (Approval, Draft, Incident, IncidentAlert, IncidentNote, IncidentPost, Publication,
+from ..state.incidents import (Approval, Draft, Incident, IncidentAlert, IncidentNote, IncidentPost,
                                aware, iso)
 from ..timefmt import zone
 from . import deadlines, lifecycle, routing
@@ -35,16 +35,20 @@ def _sha(obj: Any) -> str:
 
 
 class IncidentDesk:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.cfg = app.config["DESK"]
-        self.db = app.extensions["opinion_desk.state"]
+    """The incidents of one desk: ``db`` (state database), ``store`` (the posts an incident holds), ``outbox``
+    (escalation notices), ``engine`` (its alert book raises 官方回应失效), ``secret`` (signs statement links)."""
+
+    def __init__(self, cfg: Any, db: Any, store: Any, *, outbox: Any = None, engine: Any = None,
+                 secret: str = "opinion-desk") -> None:
+        self.cfg = cfg
+        self.db = db
+        self.store = store
+        self.outbox = outbox
+        self.engine = engine
+        self.secret = secret
         self._routes: tuple[tuple[str, float], list[routing.Jurisdiction]] | None = None
 
     # -- helpers -------------------------------------------------------------------------------------
-    @property
-    def store(self) -> Any:
-        return self.app.extensions.get("opinion_desk.store")
 
     def routing_table(self) -> list[routing.Jurisdiction]:
         """The jurisdiction table (re-read when the file changes; the shipped example in the demo)."""
@@ -383,7 +387,7 @@ class IncidentDesk:
         from . import escalation
 
         people = escalation.people([], recipients)
-        how = escalation.deliver(self.app, inc, kind, message, people)
+        how = escalation.deliver(self.cfg, self.outbox, inc, kind, message, people)
         at = now()
         with writing(self.db) as s:
             s.add(Escalation(incident_id=inc.id, kind=kind, message=message, recipients=people, delivered=how, at=at))

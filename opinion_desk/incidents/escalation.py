@@ -56,8 +56,7 @@ def record(cfg: Any, inc: Incident, kind: str, message: str, recipients: list[di
             "recipients": [p.get("name") or p.get("username") or p.get("phone", "") for p in recipients]}
 
 
-def payload(app: Any, inc: Incident, kind: str, message: str, recipients: list[dict[str, str]]) -> dict[str, Any]:
-    cfg = app.config["DESK"]
+def payload(cfg: Any, inc: Incident, kind: str, message: str, recipients: list[dict[str, str]]) -> dict[str, Any]:
     t = iso(now())
     desk_url = ((cfg.get("alerting") or {}).get("desk_url", "") or "").rstrip("/")
     link = f"{desk_url}/incidents/{inc.id}" if desk_url else ""
@@ -73,21 +72,20 @@ def payload(app: Any, inc: Incident, kind: str, message: str, recipients: list[d
             "mentions": recipients, "tz": cfg["desk"]["timezone"]}
 
 
-def channel_names(app: Any, outbox: Any) -> list[str]:
-    wanted = app.config["DESK"]["incidents"]["escalation_channels"] or list(getattr(outbox, "channels", {}))
+def channel_names(cfg: Any, outbox: Any) -> list[str]:
+    wanted = cfg["incidents"]["escalation_channels"] or list(getattr(outbox, "channels", {}))
     return [n for n in wanted if n in getattr(outbox, "channels", {}) and n != "dashboard"]
 
 
-def deliver(app: Any, inc: Incident, kind: str, message: str, recipients: list[dict[str, str]]) -> str:
+def deliver(cfg: Any, outbox: Any, inc: Incident, kind: str, message: str, recipients: list[dict[str, str]]) -> str:
     """Hand the notice to the outbox (email, robots); returns how it went (kept on the Escalation row)."""
-    outbox = app.extensions.get("opinion_desk.outbox") if app is not None else None
     if outbox is None or not hasattr(outbox, "enqueue"):
         return "dashboard"
-    names = channel_names(app, outbox)
+    names = channel_names(cfg, outbox)
     if not names:
         return "dashboard"
     try:
-        outbox.enqueue(f"I{inc.id}", names, "escalation", payload(app, inc, kind, message, recipients))
+        outbox.enqueue(f"I{inc.id}", names, "escalation", payload(cfg, inc, kind, message, recipients))
     except Exception as e:  # the notice is still on the pages and in the table
         return f"dashboard (outbox failed: {e})"
     return "dashboard,outbox:" + ",".join(names)

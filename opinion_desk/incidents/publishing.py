@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # -- the public statement page ----------------------------------------------------------------------------------
 def _secret(desk: Any) -> bytes:
-    return str(desk.app.secret_key or "opinion-desk").encode("utf-8")
+    return str(desk.secret or "opinion-desk").encode("utf-8")
 
 
 def statement_token(desk: Any, draft_id: int) -> str:

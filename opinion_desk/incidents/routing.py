@@ -63,7 +63,7 @@ def parse(data: Any, where: str) -> list[Jurisdiction]:
     if isinstance(data, dict):
         data = data.get("jurisdictions", [])
     if not isinstance(data, list):
-        raise ConfigError([f"expected a list of entries (department, match, contacts)"], where)
+        raise ConfigError(["expected a list of entries (department, match, contacts)"], where)
     out = []
     for i, e in enumerate(data):
         at = f"entry {i + 1}"

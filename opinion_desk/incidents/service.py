@@ -1,14 +1,12 @@
-"""The incidents part of the app: the :class:`~opinion_desk.incidents.desk.IncidentDesk`, the alert listener
-(new alerts of an active incident's rule and key are linked to it), and the jobs: deadlines and escalation,
-verification of published answers, and 持续发布 reminders."""
+"""The incidents' deadline jobs: escalations pushed when each fraction of a clock is crossed, to the approvers
+and the routed department. The desk (:mod:`opinion_desk.root`, :mod:`opinion_desk.jobs`) builds the
+:class:`~opinion_desk.incidents.desk.IncidentDesk` and schedules these with verification and reminders."""
 
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import select
 
 from ..state.incidents import Incident
@@ -18,30 +16,6 @@ from .desk import IncidentDesk
 from .lifecycle import SYSTEM, now, record, writing
 
 log = logging.getLogger(__name__)
-EXTENSION_KEY = "opinion_desk.incidents"
-
-
-def get_desk(app: Flask | None = None) -> IncidentDesk:
-    return (app or current_app).extensions[EXTENSION_KEY]
-
-
-def init_app(app: Flask) -> None:
-    desk = IncidentDesk(app)
-    app.extensions[EXTENSION_KEY] = desk
-    engine = app.extensions.get("opinion_desk.engine")
-    if engine is not None and hasattr(engine, "alert_listeners"):
-        engine.alert_listeners.append(_safe(desk.link_alert))
-
-
-def _safe(fn: Any) -> Any:
-    def call(*a: Any) -> Any:
-        try:
-            return fn(*a)
-        except Exception:
-            log.exception("incident alert listener failed")
-            return None
-
-    return call
 
 
 def leaders(desk: IncidentDesk) -> list[dict[str, Any]]:
@@ -95,22 +69,3 @@ def deadline_job(desk: IncidentDesk, sched: Any) -> Any:
                 sched.run_at("incident-deadline-next", run, nxt)
 
     return run
-
-
-def start(app: Flask) -> None:
-    from ..web.auth import ensure_demo_admin
-    from .publishing import remind, verify_pending
-    from .verification import recheck
-
-    desk = get_desk(app)
-    creds = ensure_demo_admin(app)
-    if creds is not None:
-        msg = f"演示账号（demo）：用户名 {creds[0]}  密码 {creds[1]}  （用 `opinion-desk users passwd {creds[0]}` 修改）"
-        print(msg, file=sys.stderr, flush=True)
-        log.warning("%s", msg)
-    sched = app.extensions["opinion_desk.scheduler"]
-    every = float(app.config["DESK"]["incidents"]["tick_seconds"])
-    sched.add_interval_job("incident-deadlines", deadline_job(desk, sched), every)
-    sched.add_interval_job("incident-verify", lambda: verify_pending(desk), every)
-    sched.add_interval_job("incident-remind", lambda: remind(desk), every)
-    sched.add_interval_job("incident-recheck", lambda: recheck(desk), every)  # 官方回应失效 when an answer vanishes

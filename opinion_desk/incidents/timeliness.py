@@ -4,7 +4,6 @@ time by default). Export as CSV (Chinese headers, times in the desk's zone, UTF-
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re

@@ -156,7 +156,7 @@ def answer_rule(channels_: list[str]) -> Any:
 def raise_gone(desk: Any, inc: Incident, pub: Publication, res: LiveCheck) -> None:
     from ..detection.rule import Match
 
-    engine = desk.app.extensions.get("opinion_desk.engine")
+    engine = desk.engine
     if engine is None or getattr(engine, "book", None) is None:
         log.warning("answer gone (no alert book): incident %s %s", inc.id, pub.channel)
         return

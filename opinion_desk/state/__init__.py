@@ -5,7 +5,7 @@ via ``[state] url`` (:mod:`opinion_desk.state.url`).
 Each area keeps its tables in its own module under this package, all on the one :class:`Base`; importing
 :mod:`opinion_desk.state.tables` registers every table.
 
-flaskr-style trio: :func:`get_db` (a session for this request), :func:`close_db`, :func:`init_app`.
+flaskr-style pair: :func:`get_db` (a session for this request) and :func:`close_db` (``create_app`` registers it).
 Background work uses :func:`session_scope` on the :class:`StateDB` directly.
 
 Upgrades: :meth:`StateDB.upgrade` runs the Alembic revisions in :mod:`opinion_desk.state.migrations` up to the
@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g
+from flask import g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -89,7 +89,10 @@ class StateDB:
 
 
 def get_statedb() -> StateDB:
-    return current_app.extensions["opinion_desk.state"]
+    """The state database of the desk handling this request."""
+    from ..root import current_desk
+
+    return current_desk().state
 
 
 def get_db() -> Session:
@@ -108,11 +111,3 @@ def close_db(e: BaseException | None = None) -> None:
             s.rollback()
         s.close()
 
-
-def init_app(app: Flask) -> StateDB:
-    cfg = app.config["DESK"]
-    db = StateDB(cfg.state_url())
-    db.create_all()
-    app.extensions["opinion_desk.state"] = db
-    app.teardown_appcontext(close_db)
-    return db

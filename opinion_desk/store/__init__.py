@@ -1,12 +1,7 @@
-"""Post stores: the registry of backends, ``open_store(cfg)``, and the Flask resource trio.
+"""Post stores: the registry of backends and ``open_store(cfg)`` (``s = open_store(cfg)`` ... ``s.close()``).
 
-Usage in the web app (flaskr style)::
-
-    from opinion_desk import store
-    store.init_app(app)          # opens the configured store once, keeps it for the app's lifetime
-    store.get_store().search(q)  # inside a request / app context
-
-Outside Flask: ``s = open_store(cfg)`` ... ``s.close()``.
+The desk (:mod:`opinion_desk.root`) opens one store and keeps it for its lifetime; it is thread-safe and shared
+by every request and job.
 """
 
 from __future__ import annotations
@@ -14,21 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, StoreError
 from .base import INTERVALS, TERM_FIELDS, IndexResult, PostQuery, PostStore, SearchResult
 
-__all__ = ["BACKENDS", "open_store", "get_store", "close_store", "init_app", "PostStore", "PostQuery",
-           "SearchResult", "IndexResult", "INTERVALS", "TERM_FIELDS", "EXTENSION_KEY"]
+if TYPE_CHECKING:
+    from ..models import Post
+
+__all__ = ["BACKENDS", "open_store", "PostStore", "PostQuery", "SearchResult", "IndexResult", "INTERVALS",
+           "TERM_FIELDS"]
 
 # backend name -> "module:Class", imported only when chosen (the Elasticsearch client stays unloaded for sqlite)
 BACKENDS: dict[str, str] = {
     "sqlite": "opinion_desk.store.sqlite:SQLiteStore",
     "elasticsearch": "opinion_desk.store.elastic:ElasticStore",
 }
-
-EXTENSION_KEY = "opinion_desk.store"
 
 
 def backend_class(name: str) -> type[PostStore]:
@@ -55,47 +51,6 @@ def open_store(cfg: Any, segment: Callable[[str], list[str]] | None = None) -> P
 
         return ElasticStore.from_config(cfg["store.elasticsearch"], segment=segment)
     return backend_class(backend)(segment=segment)  # a future backend registered above
-
-
-# Flask resource trio ---------------------------------------------------------------------------------------
-def get_store() -> PostStore:
-    """The app's store (inside an app context); opened by :func:`init_app`, lazily if needed."""
-    from flask import current_app
-
-    ext = current_app.extensions
-    if ext.get(EXTENSION_KEY) is None:
-        cfg = current_app.config.get("DESK")
-        if cfg is None:
-            raise StoreError("no store: call opinion_desk.store.init_app(app) with app.config['DESK'] set "
-                             "to the loaded Config")
-        ext[EXTENSION_KEY] = open_store(cfg)
-    return ext[EXTENSION_KEY]
-
-
-def close_store(e: BaseException | None = None) -> None:
-    """Close the app's store and forget it (at shutdown; the store lives for the app's lifetime)."""
-    from flask import current_app
-
-    s = current_app.extensions.pop(EXTENSION_KEY, None)
-    if s is not None:
-        s.close()
-
-
-def init_app(app: Any, store: PostStore | None = None) -> PostStore:
-    """Open the store (from ``app.config["DESK"]``, or use ``store``) and keep it for the app's lifetime.
-
-    The store is thread-safe and shared by every request; it is closed at interpreter exit, not per request.
-    """
-    import atexit
-
-    if store is None:
-        cfg = app.config.get("DESK")
-        if cfg is None:
-            raise StoreError("init_app: set app.config['DESK'] to the loaded Config, or pass store=")
-        store = open_store(cfg)
-    app.extensions[EXTENSION_KEY] = store
-    atexit.register(store.close)
-    return store
 
 
 # shared by the backends -------------------------------------------------------------------------------------

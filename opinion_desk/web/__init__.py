@@ -46,9 +46,6 @@ def init_display(app: Flask) -> None:
 
     @app.context_processor
     def desk_names() -> dict[str, object]:  # the tables the pages' scripts name platforms and sources by
-        from ..collectors.service import SOURCES_KEY
-
-        found = app.extensions.get(SOURCES_KEY)
-        titles = display.source_titles(found.specs if found else [])
+        titles = display.source_titles(app.desk.sources.specs)  # type: ignore[attr-defined]
         return {"desk_names": {"platforms": display.PLATFORMS, "sources": titles},
                 "source_zh": lambda name: display.source_name(name, titles)}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy import select
 
 from ..detection.durations import parse_duration
 from ..incidents import audit
 from ..incidents.audit import WRITE_LOCK
+from ..root import current_desk
 from ..state import get_db
 from ..state.alerts import STATUSES, Alert, Silence
 from .auth import current_user, require_role
@@ -19,7 +20,7 @@ bp = Blueprint("alerts", __name__)
 
 
 def _engine():  # noqa: ANN202
-    return current_app.extensions.get("opinion_desk.engine")
+    return current_desk().engine
 
 
 @bp.get("/alerts")
@@ -46,8 +47,7 @@ def get_alert(alert_id: str):  # noqa: ANN201
     a = get_db().get(Alert, alert_id)
     if a is None:
         return jsonify(error=f"no alert {alert_id}"), 404
-    outbox = current_app.extensions.get("opinion_desk.outbox")
-    return jsonify(alert=a.to_dict(), deliveries=outbox.rows(alert_id) if outbox else [])
+    return jsonify(alert=a.to_dict(), deliveries=current_desk().outbox.rows(alert_id))
 
 
 @bp.get("/api/v1/rules")

@@ -12,7 +12,7 @@ from ..broadcast import feed_record
 from ..collectors.push import convert_items, items_from_payload
 from ..errors import InputError, StoreError, StoreUnavailable
 from ..models import utcnow
-from ..store import get_store
+from ..root import current_desk
 from ..store.base import INTERVALS, TERM_FIELDS
 from .helpers import get_pipeline, query_from_args
 from .params import choice_arg, int_arg
@@ -49,11 +49,13 @@ def require_token(view):  # noqa: ANN001, ANN201
 
 @bp.get("/health")
 def health():  # noqa: ANN201
-    store = get_store()
+    store = current_desk().store
     ok = store.ping()
     pipeline = get_pipeline()
+    queue = current_desk().queue
     return jsonify(ok=ok, store=store.name, spooled=pipeline.spool.pending(), inbox=pipeline.inbox.pending(),
-                   rejected=pipeline.dead.count()), (200 if ok else 503)
+                   rejected=pipeline.dead.count(), queued=queue.depth() if queue is not None else None,
+                   role=current_desk().role), (200 if ok else 503)
 
 
 @bp.post("/posts")
@@ -76,7 +78,7 @@ def ingest():  # noqa: ANN201
     pipeline = get_pipeline()
     posts, errors = convert_items(items, request.args.get("format", "desk"), source, checks=pipeline.checks)
     try:
-        pipeline.submit(posts)  # durable when it returns
+        current_desk().intake.submit(posts)  # durable when it returns (this process's inbox, or the ingest queue)
     except StoreError as e:
         current_app.logger.error("ingest: %d posts could not be written to the inbox: %s", len(posts), e)
         return jsonify(error=f"服务器暂时无法保存，请稍后重发：{e}", accepted=0, rejected=len(errors),
@@ -105,13 +107,13 @@ def _json_body() -> Any:
 @bp.get("/posts")
 def search_posts():  # noqa: ANN201
     q = query_from_args()
-    res = get_store().search(q)
+    res = current_desk().store.search(q)
     return jsonify(total=res.total, posts=[feed_record(p) for p in res.posts])
 
 
 @bp.get("/posts/<post_id>")
 def get_post(post_id: str):  # noqa: ANN201
-    p = get_store().get(post_id)
+    p = current_desk().store.get(post_id)
     if p is None:
         return jsonify(error=f"no post {post_id}"), 404
     return jsonify(p.to_dict())
@@ -124,7 +126,7 @@ def volume():  # noqa: ANN201
     if q.since is not None and q.until is None:  # the chart ends now: a post dated in the future cannot stretch it
         q.until = max(q.since, utcnow() + INTERVALS[interval])
     try:
-        buckets = get_store().date_histogram(q, interval)
+        buckets = current_desk().store.date_histogram(q, interval)
     except StoreError as e:
         if isinstance(e, StoreUnavailable) or "buckets" not in str(e):
             raise
@@ -137,4 +139,4 @@ def top():  # noqa: ANN201
     q = query_from_args()
     field = choice_arg("field", "keywords", TERM_FIELDS)
     size = int_arg("n", 10, 1, 1000)
-    return jsonify(field=field, terms=get_store().top_terms(q, field, size))
+    return jsonify(field=field, terms=current_desk().store.top_terms(q, field, size))

@@ -344,18 +344,17 @@ def socket_user() -> dict | None:
         return user.to_dict()
 
 
-def ensure_demo_admin(app: Any) -> tuple[str, str] | None:
+def ensure_demo_admin(cfg: Any, db: Any) -> tuple[str, str] | None:
     """For the demo (``[desk] demo``): when no user exists, create ``admin`` with a random password kept in
     ``data_dir/demo-admin.txt`` (0600). Returns (username, password) while that password still works."""
     from werkzeug.security import check_password_hash
 
     from ..state.users import create_user, get_user, user_count
 
-    cfg = app.config["DESK"]
     if not cfg["desk"]["demo"]:
         return None
     path = cfg.data_path("demo-admin.txt")
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with db.session_scope() as s:
         if user_count(s) == 0:
             password = secrets.token_urlsafe(12)
             create_user(s, "admin", password, ["admin"], display_name="演示管理员")
@@ -367,10 +366,10 @@ def ensure_demo_admin(app: Any) -> tuple[str, str] | None:
     if made:
         from ..incidents.audit import record
 
-        record(app.extensions["opinion_desk.state"], "system", "user_add",
+        record(db, "system", "user_add",
                {"username": "admin", "roles": ["admin"], "via": "demo", "password_file": str(path)})
         return "admin", password
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with db.session_scope() as s:
         if path.exists():
             username, password = (path.read_text(encoding="utf-8").split("\n") + ["", ""])[:2]
             user = get_user(s, username)

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from sqlalchemy import select
 
 from ..briefings import period as P
-from ..briefings.service import get_briefings
+from ..root import current_desk
 from ..errors import BriefingError, StoreError
 from ..state import get_db
 from ..state.users import User
@@ -24,7 +24,7 @@ KINDS = {"daily": "日报（一天）", "weekly": "周报（周一至周日）",
 
 def _period(form: dict[str, Any]) -> P.Period:
     """The period a form or JSON body asks for: ``kind`` and ``from`` (a date; with ``from_time``), ``to``."""
-    desk = get_briefings()
+    desk = current_desk().briefings
     kind = str(form.get("kind") or "daily")
     if kind not in KINDS:
         raise BriefingError("kind", f"简报类型应为 {'、'.join(KINDS)} 之一，收到 {kind!r}")
@@ -45,7 +45,7 @@ def _period(form: dict[str, Any]) -> P.Period:
 
 
 def _rows() -> list[dict[str, Any]]:
-    desk = get_briefings()
+    desk = current_desk().briefings
     rows = desk.list(200)
     names = {u.username: u.name for u in get_db().scalars(select(User))}
     for r in rows:
@@ -59,7 +59,7 @@ def _rows() -> list[dict[str, Any]]:
 
 
 def _page(error: str = "", form: dict[str, Any] | None = None, made: int | None = None, status: int = 200) -> Any:
-    desk = get_briefings()
+    desk = current_desk().briefings
     user = current_user()
     yesterday = (desk.clock().astimezone(desk.tz) - timedelta(days=1)).date().isoformat()
     return render_template("briefings.html", rows=_rows(), kinds=KINDS, error=error, form=form or {},
@@ -78,7 +78,7 @@ def page():  # noqa: ANN201
 def make_from_form():  # noqa: ANN201
     form = request.form.to_dict()
     try:
-        row = get_briefings().make(_period(form), current_user().username, send=form.get("send") == "1")
+        row = current_desk().briefings.make(_period(form), current_user().username, send=form.get("send") == "1")
     except BriefingError as e:
         return _page(error=str(e), form=form, status=400)
     except StoreError as e:
@@ -89,7 +89,7 @@ def make_from_form():  # noqa: ANN201
 @bp.get("/briefings/<int:rid>")
 def open_html(rid: int):  # noqa: ANN201
     try:
-        path = get_briefings().file(rid, "html")
+        path = current_desk().briefings.file(rid, "html")
     except BriefingError:
         abort(404)
     return send_file(path, mimetype="text/html; charset=utf-8")
@@ -97,7 +97,7 @@ def open_html(rid: int):  # noqa: ANN201
 
 @bp.get("/briefings/<int:rid>.docx")
 def download(rid: int) -> Response:
-    desk = get_briefings()
+    desk = current_desk().briefings
     try:
         path = desk.file(rid, "docx")
     except BriefingError:
@@ -117,7 +117,7 @@ def api_make():  # noqa: ANN201
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else {}
     try:
-        row = get_briefings().make(_period(body), current_user().username, send=bool(body.get("send")))
+        row = current_desk().briefings.make(_period(body), current_user().username, send=bool(body.get("send")))
     except BriefingError as e:
         return jsonify(error=str(e), field=e.field), 400
     except StoreError as e:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template
 
 from ..models import Post
-from ..store import get_store
+from ..root import current_desk
 from ..store.base import PostQuery, PostStore
 from .propagation import summary
 from .search import AUTHOR_TYPES, tz, tz_label
@@ -84,7 +84,7 @@ def event_summary(store: PostStore, topic_id: str, zone: tzinfo,
 
 @bp.get("/events/<topic_id>")
 def page(topic_id: str):  # noqa: ANN201
-    s = event_summary(get_store(), topic_id, tz())
+    s = event_summary(current_desk().store, topic_id, tz())
     if s is None:
         abort(404)
     return render_template("event.html", s=s, tz_label=tz_label(), author_types=AUTHOR_TYPES)
@@ -92,7 +92,7 @@ def page(topic_id: str):  # noqa: ANN201
 
 @bp.get("/api/v1/events/<topic_id>/propagation")
 def api_propagation(topic_id: str):  # noqa: ANN201
-    s = event_summary(get_store(), topic_id, tz())
+    s = event_summary(current_desk().store, topic_id, tz())
     if s is None:
         return jsonify(error=f"没有事件 {topic_id} 的帖子"), 404
     return jsonify(s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 
 from ..pipeline import Pipeline
 from ..store.base import PostQuery
@@ -10,7 +10,9 @@ from .params import int_arg, minutes_ago, time_arg
 
 
 def get_pipeline() -> Pipeline:
-    return current_app.extensions["opinion_desk.pipeline"]
+    from ..root import current_desk
+
+    return current_desk().pipeline
 
 
 def query_from_args() -> PostQuery:

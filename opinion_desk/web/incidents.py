@@ -15,7 +15,7 @@ from ..errors import ConflictError, IncidentError
 from ..incidents import csvsafe, publishing, review, timeliness
 from ..incidents.lifecycle import STATES, Actor
 from ..incidents.records import detail, incident_dict
-from ..incidents.service import get_desk
+from ..root import current_desk
 from ..state import get_db
 from ..state.incidents import Incident, iso
 from ..state.users import ROLES
@@ -91,7 +91,7 @@ def incident_page(inc_id: int):  # noqa: ANN201
     d = _one(inc_id)
     return render_template("incident.html", inc=d, levels=current_app.config["DESK"]["incidents"]["levels"],
                            allow_self_approval=bool(current_app.config["DESK"]["incidents"]["allow_self_approval"]),
-                           assignees=_assignees(), departments=get_desk().departments())
+                           assignees=_assignees(), departments=current_desk().incidents.departments())
 
 
 # -- API -----------------------------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def api_open():  # noqa: ANN201
     post_ids = d.get("post_ids") or []
     if isinstance(post_ids, str):
         post_ids = [p for p in post_ids.replace(",", " ").split() if p]
-    inc = get_desk().open(_actor(), title=d.get("title") or "", level=d.get("level") or None,
+    inc = current_desk().incidents.open(_actor(), title=d.get("title") or "", level=d.get("level") or None,
                           summary=d.get("summary") or "", post_ids=post_ids, alert_id=d.get("alert_id") or None)
     return jsonify(_one(inc.id)), 201
 
@@ -146,7 +146,7 @@ def _action(inc_id: int, fn: Any, *args: Any) -> Any:
 @bp.post(f"{API}/<int:inc_id>/acknowledge")
 @require_role("duty", "approver")
 def api_ack(inc_id: int):  # noqa: ANN201
-    return _action(inc_id, get_desk().acknowledge)
+    return _action(inc_id, current_desk().incidents.acknowledge)
 
 
 @bp.post(f"{API}/<int:inc_id>/assign")
@@ -154,32 +154,32 @@ def api_ack(inc_id: int):  # noqa: ANN201
 def api_assign(inc_id: int):  # noqa: ANN201
     d = _body()
     dept = d.get("department")
-    return _action(inc_id, get_desk().assign, str(d.get("assignee") or ""), str(dept) if dept else None)
+    return _action(inc_id, current_desk().incidents.assign, str(d.get("assignee") or ""), str(dept) if dept else None)
 
 
 @bp.get(f"{API}/assignees")
 def api_assignees():  # noqa: ANN201
     """Who and which department an incident may be assigned to (the workspace's assign form)."""
-    return jsonify(users=_assignees(), departments=get_desk().departments())
+    return jsonify(users=_assignees(), departments=current_desk().incidents.departments())
 
 
 @bp.post(f"{API}/<int:inc_id>/level")
 @require_role("duty", "approver")
 def api_level(inc_id: int):  # noqa: ANN201
-    return _action(inc_id, get_desk().set_level, str(_body().get("level") or ""))
+    return _action(inc_id, current_desk().incidents.set_level, str(_body().get("level") or ""))
 
 
 @bp.post(f"{API}/<int:inc_id>/notes")
 @require_role("duty", "approver")
 def api_note(inc_id: int):  # noqa: ANN201
-    get_desk().note(inc_id, _actor(), str(_body().get("text") or ""))
+    current_desk().incidents.note(inc_id, _actor(), str(_body().get("text") or ""))
     return jsonify(_one(inc_id)), 201
 
 
 @bp.post(f"{API}/<int:inc_id>/check")
 def api_check(inc_id: int):  # noqa: ANN201
     d = _body()
-    return jsonify(get_desk().check(inc_id, f"{d.get('title', '')}\n{d.get('text', '')}"))
+    return jsonify(current_desk().incidents.check(inc_id, f"{d.get('title', '')}\n{d.get('text', '')}"))
 
 
 @bp.post(f"{API}/<int:inc_id>/drafts")
@@ -189,7 +189,7 @@ def api_draft(inc_id: int):  # noqa: ANN201
     topics = d.get("topics") or []
     if isinstance(topics, str):
         topics = [t for t in topics.replace("#", " ").replace("，", " ").replace(",", " ").split() if t]
-    get_desk().save_draft(inc_id, _actor(), _version(d), str(d.get("title") or ""), str(d.get("text") or ""),
+    current_desk().incidents.save_draft(inc_id, _actor(), _version(d), str(d.get("title") or ""), str(d.get("text") or ""),
                           topics, str(d.get("digest") or ""))
     return jsonify(_one(inc_id)), 201
 
@@ -198,7 +198,7 @@ def api_draft(inc_id: int):  # noqa: ANN201
 @require_role("approver")
 def api_approve(inc_id: int):  # noqa: ANN201
     d = _body()
-    get_desk().decide(inc_id, _actor(), _version(d), True, str(d.get("comment") or ""))
+    current_desk().incidents.decide(inc_id, _actor(), _version(d), True, str(d.get("comment") or ""))
     return jsonify(_one(inc_id))
 
 
@@ -206,14 +206,14 @@ def api_approve(inc_id: int):  # noqa: ANN201
 @require_role("approver")
 def api_reject(inc_id: int):  # noqa: ANN201
     d = _body()
-    get_desk().decide(inc_id, _actor(), _version(d), False, str(d.get("comment") or ""))
+    current_desk().incidents.decide(inc_id, _actor(), _version(d), False, str(d.get("comment") or ""))
     return jsonify(_one(inc_id))
 
 
 @bp.post(f"{API}/<int:inc_id>/publish")
 @require_role("duty", "approver")
 def api_publish(inc_id: int):  # noqa: ANN201
-    results = publishing.publish(get_desk(), inc_id, _actor(), _version(_body()), request.remote_addr or "")
+    results = publishing.publish(current_desk().incidents, inc_id, _actor(), _version(_body()), request.remote_addr or "")
     return jsonify(dict(_one(inc_id), results=results))
 
 
@@ -221,7 +221,7 @@ def api_publish(inc_id: int):  # noqa: ANN201
 def api_preflight():  # noqa: ANN201
     """Each account's pre-flight check (token valid, quota left, link, rip); ``?incident=`` for its link."""
     inc = optional_int_arg("incident", 1, 2**31 - 1)
-    return jsonify(publishing.preflight(get_desk(), inc, request.remote_addr or ""))
+    return jsonify(publishing.preflight(current_desk().incidents, inc, request.remote_addr or ""))
 
 
 @bp.post(f"{API}/<int:inc_id>/publications/manual")
@@ -229,7 +229,7 @@ def api_preflight():  # noqa: ANN201
 def api_manual(inc_id: int):  # noqa: ANN201
     """Record a publication made by hand: ``channel``, ``url``, ``published_by``, ``published_at``."""
     d = _body()
-    res = publishing.record_manual(get_desk(), inc_id, _actor(), str(d.get("channel") or ""), str(d.get("url") or ""),
+    res = publishing.record_manual(current_desk().incidents, inc_id, _actor(), str(d.get("channel") or ""), str(d.get("url") or ""),
                                    str(d.get("published_by") or ""), d.get("published_at") or None)
     return jsonify(dict(_one(inc_id), manual=res)), 201
 
@@ -237,20 +237,20 @@ def api_manual(inc_id: int):  # noqa: ANN201
 @bp.post(f"{API}/<int:inc_id>/verify")
 @require_role("duty", "approver")
 def api_verify(inc_id: int):  # noqa: ANN201
-    res = publishing.verify(get_desk(), inc_id)
+    res = publishing.verify(current_desk().incidents, inc_id)
     return jsonify(dict(_one(inc_id), verify=res))
 
 
 @bp.post(f"{API}/<int:inc_id>/press-held")
 @require_role("duty", "approver")
 def api_press(inc_id: int):  # noqa: ANN201
-    return _action(inc_id, get_desk().press_held)
+    return _action(inc_id, current_desk().incidents.press_held)
 
 
 @bp.post(f"{API}/<int:inc_id>/follow-up")
 @require_role("duty", "approver")
 def api_follow(inc_id: int):  # noqa: ANN201
-    return _action(inc_id, get_desk().follow_up)
+    return _action(inc_id, current_desk().incidents.follow_up)
 
 
 @bp.post(f"{API}/<int:inc_id>/close")
@@ -258,7 +258,7 @@ def api_follow(inc_id: int):  # noqa: ANN201
 def api_close(inc_id: int):  # noqa: ANN201
     """Close; a duty officer's close of an unanswered incident becomes a close request (202, still open)."""
     d = _body()
-    get_desk().close(inc_id, _actor(), _version(d), str(d.get("reason") or ""))
+    current_desk().incidents.close(inc_id, _actor(), _version(d), str(d.get("reason") or ""))
     out = _one(inc_id)
     if out["status"] != "closed" and out.get("close_request"):
         return jsonify(dict(out, close_requested=True)), 202
@@ -269,7 +269,7 @@ def api_close(inc_id: int):  # noqa: ANN201
 @require_role("approver")
 def api_close_accept(inc_id: int):  # noqa: ANN201
     d = _body()
-    review.decide_close(get_desk(), inc_id, _actor(), _version(d), True, str(d.get("comment") or ""))
+    review.decide_close(current_desk().incidents, inc_id, _actor(), _version(d), True, str(d.get("comment") or ""))
     return jsonify(_one(inc_id))
 
 
@@ -277,7 +277,7 @@ def api_close_accept(inc_id: int):  # noqa: ANN201
 @require_role("approver")
 def api_close_decline(inc_id: int):  # noqa: ANN201
     d = _body()
-    review.decide_close(get_desk(), inc_id, _actor(), _version(d), False, str(d.get("comment") or ""))
+    review.decide_close(current_desk().incidents, inc_id, _actor(), _version(d), False, str(d.get("comment") or ""))
     return jsonify(_one(inc_id))
 
 

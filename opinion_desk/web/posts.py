@@ -17,7 +17,7 @@ from ..collectors.evidence import digest
 from ..errors import IncidentError
 from ..display import platform_name
 from ..models import Post
-from ..store import get_store
+from ..root import current_desk
 from ..store.base import PostQuery
 from .auth import require_role
 from .search import AUTHOR_TYPES, RUMOUR_SCORE, SENTIMENTS, reach, tz, tz_label
@@ -50,7 +50,7 @@ def near_duplicates(p: Post, limit: int = 20) -> list[tuple[Post, int]]:
     else:
         return []
     out = []
-    for c in get_store().search(q).posts:
+    for c in current_desk().store.search(q).posts:
         ch = _simhash(c)
         if c.id != p.id and ch is not None and (d := (h ^ ch).bit_count()) <= DUP_BITS:
             out.append((c, d))
@@ -60,9 +60,7 @@ def near_duplicates(p: Post, limit: int = 20) -> list[tuple[Post, int]]:
 
 def evidence(p: Post) -> dict[str, Any]:
     """The archived captures of ``p`` (through the index), each with its hash checked again now."""
-    from ..collectors.service import EVIDENCE_KEY
-
-    archive = current_app.extensions.get(EVIDENCE_KEY)
+    archive = current_desk().evidence
     if archive is None:
         return {"enabled": False, "indexed": False, "captures": []}
     captures = []
@@ -99,7 +97,7 @@ def sentiment_words(p: Post, k: int = 5) -> tuple[list[str], list[str]]:
     if not words or p.sentiment is None:
         return [], []
     try:
-        an = current_app.extensions["opinion_desk.pipeline"].analyzer
+        an = current_desk().pipeline.analyzer
         parsed = [an.segmenter.parse(t) for t in [p.text, *(p.text.replace(w, "") for w in words)]]
         scores, _labels = an.sentiment.score_batch(parsed)
     except Exception:  # noqa: BLE001  (an explanation is a help, never a reason for the page to fail)
@@ -121,7 +119,7 @@ def rumour_reason(p: Post) -> str:
 
 @bp.get("/posts/<post_id>")
 def page(post_id: str):  # noqa: ANN201
-    p = get_store().get(post_id)
+    p = current_desk().store.get(post_id)
     if p is None:
         abort(404)
     zone = tz()
@@ -143,7 +141,7 @@ def page(post_id: str):  # noqa: ANN201
 
 @bp.get("/api/v1/posts/<post_id>/evidence")
 def api_evidence(post_id: str):  # noqa: ANN201
-    p = get_store().get(post_id)
+    p = current_desk().store.get(post_id)
     if p is None:
         return jsonify(error=f"没有帖子 {post_id}"), 404
     return jsonify(post_id=p.id, **evidence(p))
@@ -171,10 +169,9 @@ def _incident_arg() -> int:
 def api_add_to_incident(post_id: str):  # noqa: ANN201
     """Add the post to an incident: ``{"incident_id": N}``; snapshotted as evidence and audited."""
     from ..incidents.attach import add_post
-    from ..incidents.service import get_desk
     from .incidents import _actor
 
-    return jsonify(add_post(get_desk(), _incident_arg(), _actor(), post_id)), 201
+    return jsonify(add_post(current_desk().incidents, _incident_arg(), _actor(), post_id)), 201
 
 
 @bp.post("/api/v1/posts/<post_id>/official-answer")
@@ -182,7 +179,6 @@ def api_add_to_incident(post_id: str):  # noqa: ANN201
 def api_official_answer(post_id: str):  # noqa: ANN201
     """Mark the post as an incident's official answer: ``{"incident_id": N}`` (a manual publication)."""
     from ..incidents.attach import official_answer
-    from ..incidents.service import get_desk
     from .incidents import _actor
 
-    return jsonify(official_answer(get_desk(), _incident_arg(), _actor(), post_id)), 201
+    return jsonify(official_answer(current_desk().incidents, _incident_arg(), _actor(), post_id)), 201

@@ -22,7 +22,7 @@ from ..broadcast import feed_record
 from ..errors import InputError
 from ..incidents import csvsafe
 from ..models import Post, utcnow
-from ..store import get_store
+from ..root import current_desk
 from ..store.base import PostQuery
 from ..timefmt import zone_label as display_zone_label
 from .params import choice_arg, int_arg, time_arg
@@ -116,7 +116,7 @@ def result_record(p: Post) -> dict[str, Any]:
 
 @bp.get("/search")
 def page():  # noqa: ANN201
-    store = get_store()
+    store = current_desk().store
     recent = PostQuery(since=utcnow() - timedelta(days=30))  # the choices: what the last 30 days hold (bounded)
     sources = sorted({s for s, _n in store.top_terms(recent, "source", 100)} | set(_list("source")))
     regions = sorted({r for r, _n in store.top_terms(recent, "region", 100)} | set(_list("region")))
@@ -127,7 +127,7 @@ def page():  # noqa: ANN201
 @bp.get("/api/v1/search")
 def api_search():  # noqa: ANN201
     q = search_query()
-    res = get_store().search(q)
+    res = current_desk().store.search(q)
     pages = max(1, -(-min(res.total, 10_000) // q.size))
     # total: exact up to the store's cap (10,000); past it, exact is false and the page says "约 1万+ 条"
     return jsonify(total=res.total, exact=res.exact, page=q.offset // q.size + 1, size=q.size, pages=pages,
@@ -138,8 +138,8 @@ def api_search():  # noqa: ANN201
 def export_csv():  # noqa: ANN201
     q = search_query()
     q.offset, q.size = 0, 500
-    store, zone = get_store(), tz()
-    titles = display.source_titles(getattr(current_app.extensions.get("opinion_desk.sources"), "specs", []))
+    store, zone = current_desk().store, tz()
+    titles = display.source_titles(current_desk().sources.specs)
     rows: list[dict[str, Any]] = []
     while len(rows) < EXPORT_MAX:
         res = store.search(q)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 
+from ..collectors import Collector
 from ..collectors.reasons import failure_reason
-from ..collectors.service import SOURCES_KEY
+from ..collectors.sources import SourceSet
 from ..display import source_name
+from ..root import current_desk
 from ..scheduler import source_health
-from ..state import get_statedb
+from ..state import StateDB
 from ..state.core import SourceState
 from .auth import require_role
 
@@ -36,26 +38,26 @@ def _detail(error: str | None, name: str) -> str:
     return (error or "")[len(prefix):] if (error or "").startswith(prefix) else (error or "")
 
 
-def source_rows(app: Flask) -> list[dict[str, Any]]:
-    """Every declared source (and every source with recorded state, e.g. the demo) with its health."""
-    found = app.extensions.get(SOURCES_KEY)
-    sched = app.extensions["opinion_desk.scheduler"]
-    specs = {s.name: s for s in (found.specs if found else [])}
-    for name, c in sched.collectors.items():
+def source_rows(found: SourceSet, db: StateDB, collectors: dict[str, Collector], alert_after_default: int,
+                backoff_max: float) -> list[dict[str, Any]]:
+    """Every declared source (and every source with recorded state, e.g. the demo) with its health.
+    ``collectors``: those this process schedules (in a web process, none: the workers run them)."""
+    specs = {s.name: s for s in found.specs}
+    for name, c in collectors.items():
         specs.setdefault(name, c.spec)
-    with get_statedb().session_scope() as s:
+    with db.session_scope() as s:
         rows = {r.name: r for r in s.query(SourceState).all()}
         out: list[dict[str, Any]] = []
         for name in sorted(set(specs) | set(rows)):
             spec = specs.get(name)
-            alert_after = (spec.alert_after if spec and spec.alert_after else None) or sched.alert_after
+            alert_after = (spec.alert_after if spec and spec.alert_after else None) or alert_after_default
             if name in rows:
-                h = source_health(rows[name], alert_after, spec.cadence if spec else None, sched.backoff_max)
+                h = source_health(rows[name], alert_after, spec.cadence if spec else None, backoff_max)
             else:
                 h = {"name": name, "status": "never", "healthy": True, "failures_in_row": 0, "last_items": 0,
                      "total_items": 0, "alert_after": alert_after, "recent": [], "last_notes": []}
             h.update(type=spec.type if spec else "", cadence=spec.cadence if spec else None,
-                     enabled=bool(spec and spec.enabled), scheduled=name in sched.collectors,
+                     enabled=bool(spec and spec.enabled), scheduled=name in collectors,
                      where=spec.where if spec else "", description=spec.description if spec else "")
             failing = bool(h.get("failures_in_row"))
             h.update(label=(spec.title if spec else "") or h["description"] or source_name(name), type_label=TYPE_LABELS.get(h["type"], h["type"]),
@@ -65,18 +67,21 @@ def source_rows(app: Flask) -> list[dict[str, Any]]:
     return out
 
 
+def desk_rows() -> list[dict[str, Any]]:
+    d = current_desk()
+    return source_rows(d.sources, d.state, d.scheduler.collectors, d.scheduler.alert_after, d.scheduler.backoff_max)
+
+
 @bp.get("/api/v1/sources")
 @require_role(*READERS)
 def api_sources():  # noqa: ANN201
-    found = current_app.extensions.get(SOURCES_KEY)
-    return jsonify(sources=source_rows(current_app._get_current_object()),  # type: ignore[attr-defined]
-                   problems=[str(p) for p in (found.problems if found else [])])
+    return jsonify(sources=desk_rows(), problems=[str(p) for p in current_desk().sources.problems])
 
 
 @bp.get("/api/v1/sources/<name>")
 @require_role(*READERS)
 def api_source(name: str):  # noqa: ANN201
-    for row in source_rows(current_app._get_current_object()):  # type: ignore[attr-defined]
+    for row in desk_rows():
         if row["name"] == name:
             return jsonify(row)
     return jsonify(error=f"no source {name!r}"), 404
@@ -85,9 +90,9 @@ def api_source(name: str):  # noqa: ANN201
 @bp.get("/sources")
 @require_role(*READERS)
 def page():  # noqa: ANN201
-    found = current_app.extensions.get(SOURCES_KEY)
-    rows = source_rows(current_app._get_current_object())  # type: ignore[attr-defined]
+    desk = current_desk()
+    rows = desk_rows()
     rows.sort(key=lambda r: (PAGE_ORDER.get(r["status"], 9), not r.get("enabled"), r["name"]))  # trouble first
-    pipeline = current_app.extensions["opinion_desk.pipeline"]
-    return render_template("sources.html", rows=rows, problems=[str(p) for p in (found.problems if found else [])],
+    pipeline = desk.pipeline
+    return render_template("sources.html", rows=rows, problems=[str(p) for p in desk.sources.problems],
                            rejected=pipeline.dead.count(), rejected_dir=str(pipeline.dead.dir))

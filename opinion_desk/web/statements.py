@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..incidents import publishing
 from ..incidents.publish import mode
-from ..incidents.service import get_desk
+from ..root import current_desk
 from ..state import get_db
 from ..state.incidents import Approval, Draft, Incident, aware
 from ..timefmt import MINUTES, fmt, zone, zone_label
@@ -20,7 +20,7 @@ bp = Blueprint("statements", __name__)
 
 @bp.get("/statements/<token>")
 def page(token: str):  # noqa: ANN201
-    desk = get_desk()
+    desk = current_desk().incidents
     draft_id = publishing.draft_of_token(desk, token)
     if draft_id is None:
         abort(404)

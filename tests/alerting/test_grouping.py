@@ -70,7 +70,7 @@ def test_a_post_with_two_watch_words_is_one_message_per_channel(live_server, ing
                           timeout=10).json()
     rows = alerts["alerts"] if isinstance(alerts, dict) else alerts
     assert sorted((a["rule"], a["key"]) for a in rows) == [("安全生产", ""), ("重点关注词", "爆炸"), ("重点关注词", "起火")]
-    outbox = app.extensions["opinion_desk.outbox"]
+    outbox = app.desk.outbox
     assert sum(len([x for x in outbox.rows(a["id"]) if x["channel"] == "dashboard"]) for a in rows) == 3
 
 

@@ -39,7 +39,7 @@ def flood(minute: float, n: int) -> list[Post]:
 
 
 def test_spike_resolves_and_the_desk_hears_it(app, desk_events) -> None:
-    engine = app.extensions["opinion_desk.engine"]
+    engine = app.desk.engine
     clock = ManualClock(T0)
     engine.clock = clock  # the engine's time source is injectable; the alert book keeps the same clock
     engine.book.clock = clock
@@ -64,7 +64,7 @@ def test_spike_resolves_and_the_desk_hears_it(app, desk_events) -> None:
     assert calm["title"] == "【舆情平息】积水声量突增" and calm["status"] == "resolved"
     assert calm["details"]["resolved_reason"] == "已连续15分钟低于阈值，舆情平息"
     assert calm["resolved_at"].startswith("2024-07-01T00:49")
-    outbox = app.extensions["opinion_desk.outbox"]
+    outbox = app.desk.outbox
     # one notice, not one per tick
     assert [(r["channel"], r["kind"]) for r in outbox.rows(fired["id"])] == [("dashboard", "alert"),
                                                                                ("dashboard", "resolved")]

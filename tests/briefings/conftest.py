@@ -67,7 +67,7 @@ def seeded(app, analyzer):
 
     posts = day_posts()
     annotate(posts, analyzer)
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     assert store.index(posts).indexed == len(posts)
     store.refresh()
     blast = next(p for p in posts if "化工园区" in p.text)
@@ -81,7 +81,7 @@ def seeded(app, analyzer):
                         press_due=opened + timedelta(hours=press) if press else None, keywords=[], contacts=[],
                         escalated=[], **kw)
 
-    db = app.extensions["opinion_desk.state"]
+    db = app.desk.state
     with db.session_scope() as s:
         create_user(s, "lizr", "li-password-123", ["approver"], display_name="李主任", email="li@qingshan.gov.cn")
         s.add_all([alert("A20261124-061000-aaaaaa", bj(24, 14, 10), "化工园区爆炸", "critical", "化工园区"),
@@ -117,5 +117,5 @@ def briefings(app):
     """The app's briefing desk, on a clock fixed at 08:05 the morning after the day."""
     from opinion_desk.briefings import BriefingDesk
 
-    return BriefingDesk(app.config["DESK"], app.extensions["opinion_desk.store"], app.extensions["opinion_desk.state"],
-                        app.extensions["opinion_desk.outbox"], clock=lambda: NOW)
+    return BriefingDesk(app.config["DESK"], app.desk.store, app.desk.state,
+                        app.desk.outbox, clock=lambda: NOW)

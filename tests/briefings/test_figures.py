@@ -69,7 +69,7 @@ def test_hourly_volume_matches_the_database(app, seeded, briefings):
     from opinion_desk.briefings import facts
 
     p = P.day(date(2026, 11, 24), BJ)
-    buckets, unit = facts.volume(app.extensions["opinion_desk.store"], p)
+    buckets, unit = facts.volume(app.desk.store, p)
     assert unit == "小时" and len(buckets) == 24
     want = straight_counts(app, p.start, p.end)["hourly"]
     assert {b.start.strftime("%H"): b.total for b in buckets if b.total} == want
@@ -145,7 +145,7 @@ def test_bars_add_up_in_a_zone_off_by_half_an_hour(app, seeded):
     from opinion_desk.briefings import facts
     from opinion_desk.store.base import PostQuery
 
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     for p in (P.day(date(2026, 11, 24), ZoneInfo("Asia/Kolkata")), P.week(date(2026, 11, 24), ZoneInfo("Asia/Kolkata"))):
         buckets, _unit = facts.volume(store, p)
         assert sum(b.total for b in buckets) == store.count(PostQuery(since=p.start, until=p.end)) > 0

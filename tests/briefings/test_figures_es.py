@@ -26,7 +26,7 @@ def app_config(app_config, es_url):
 
 @pytest.fixture
 def es_store(app):
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     yield store
     store.delete_all()
 

@@ -53,12 +53,12 @@ def test_schedule_makes_due_briefings_once_and_mails_them(app, seeded, briefings
 def test_recipients_that_cannot_be_mailed_are_named(app, seeded, smtp_server):
     from opinion_desk.state.users import create_user
 
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         create_user(s, "wangzb", "wang-password-123", ["approver"], display_name="王主任")  # no email
     cfg = app.config["DESK"]
     cfg["briefings"]["recipients"] = ["lizr", "wangzb", "nobody"]
-    desk = BriefingDesk(cfg, app.extensions["opinion_desk.store"], app.extensions["opinion_desk.state"],
-                        app.extensions["opinion_desk.outbox"], clock=lambda: NOW)
+    desk = BriefingDesk(cfg, app.desk.store, app.desk.state,
+                        app.desk.outbox, clock=lambda: NOW)
     row = desk.make(P.day(date(2026, 11, 24), BJ), "test", send=True)
     assert row["mail_status"] == "queued" and row["recipients"] == ["li@qingshan.gov.cn"]
     assert row["mail_note"] == "收件人 wangzb（王主任）：账号未填写邮箱；收件人 nobody：没有这个用户"
@@ -67,7 +67,7 @@ def test_recipients_that_cannot_be_mailed_are_named(app, seeded, smtp_server):
 
 
 def test_without_an_email_channel_the_row_says_why(app, seeded):
-    desk = BriefingDesk(app.config["DESK"], app.extensions["opinion_desk.store"], app.extensions["opinion_desk.state"],
+    desk = BriefingDesk(app.config["DESK"], app.desk.store, app.desk.state,
                         None, clock=lambda: NOW)
     row = desk.make(P.day(date(2026, 11, 24), BJ), "test", send=True)
     assert row["mail_status"] == "error" and "邮件通道 'email' 未配置" in row["mail_note"]
@@ -75,7 +75,7 @@ def test_without_an_email_channel_the_row_says_why(app, seeded):
 
 
 def test_a_missing_attachment_fails_the_delivery_naming_the_file(app, seeded, briefings, client):
-    outbox = app.extensions["opinion_desk.outbox"]
+    outbox = app.desk.outbox
     row = briefings.make(P.day(date(2026, 11, 24), BJ), "test")
     (briefings.dir / row["docx_file"]).unlink()
     row = briefings.send(row["id"])
@@ -91,8 +91,8 @@ def test_a_missing_attachment_fails_the_delivery_naming_the_file(app, seeded, br
 
 
 def test_the_desk_schedules_the_job(app):
-    from opinion_desk.briefings import service
+    from opinion_desk import jobs
 
-    service.start(app)  # what start_background does; the scheduler is not started here
-    job = app.extensions["opinion_desk.scheduler"].aps.get_job("briefings")
-    assert job is not None and job.trigger.interval.total_seconds() == service.TICK_SECONDS
+    jobs.briefing_jobs(app.desk)  # what start_background does; the scheduler is not started here
+    job = app.desk.scheduler.aps.get_job("briefings")
+    assert job is not None and job.trigger.interval.total_seconds() == jobs.BRIEFINGS_EVERY

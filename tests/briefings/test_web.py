@@ -83,4 +83,4 @@ def test_a_store_that_cannot_be_reached_is_said_in_chinese(app_config, tmp_path)
         assert r.status_code == 503 and r.get_json()["error"].startswith("帖子库暂时无法访问")
     finally:
         stop_background(app)
-        app.extensions["opinion_desk.store"].close()
+        app.desk.store.close()

@@ -79,22 +79,19 @@ def test_prune_removes_old_days_and_empty_folders(tmp_path):
 
 def test_retention_job_is_scheduled_and_prunes(tmp_path, analyzer):
     from opinion_desk import create_app, stop_background
-    from opinion_desk.collectors import service
+    from opinion_desk import jobs
     from tests.conftest import make_test_config
 
     app = create_app(make_test_config(tmp_path, collectors={"evidence_days": 30}), analyzer_factory=lambda: analyzer)
     try:
-        arch = app.extensions[service.EVIDENCE_KEY]
+        arch = app.desk.evidence
         t = datetime(2020, 1, 1, tzinfo=timezone.utc)
         arch.write([Post(source="wb", source_id="1", text="x", created_at=t, collected_at=t, raw={})])
-        service.start(app)
-        job = app.extensions["opinion_desk.scheduler"].aps.get_job("evidence-retention")
-        assert job is not None and job.trigger.interval.total_seconds() == service.RETENTION_EVERY
+        jobs.collector_jobs(app.desk)
+        job = app.desk.scheduler.aps.get_job("evidence-retention")
+        assert job is not None and job.trigger.interval.total_seconds() == jobs.EVIDENCE_RETENTION_EVERY
         job.func()  # what the scheduler runs: the guarded pass
         assert arch.files() == []
     finally:
         stop_background(app)
-        from opinion_desk.store import close_store
-
-        with app.app_context():
-            close_store()
+        app.desk.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opinion_desk.collectors import service
+from opinion_desk import jobs
 from tests.collectors.standins import Reply, StandIn, WeiboStandIn
 from tests.collectors.format_cases import FMT
 
@@ -43,8 +43,8 @@ def app_config(app_config, tmp_path, sites):
 
 
 def test_truncated_long_post_and_unsure_encoding_on_the_health_page(app, client):
-    service.start(app)
-    sched = app.extensions["opinion_desk.scheduler"]
+    jobs.collector_jobs(app.desk)
+    sched = app.desk.scheduler
     with app.app_context():
         wb = sched.run_source("wb")
         fr = sched.run_source("fr")
@@ -52,7 +52,7 @@ def test_truncated_long_post_and_unsure_encoding_on_the_health_page(app, client)
     row = client.get("/api/v1/sources/wb").get_json()
     assert any("全文未取到" in n for n in row["last_notes"]), row["last_notes"]
     assert any("把握不大" in n for n in client.get("/api/v1/sources/fr").get_json()["last_notes"]), fr
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     store.refresh()
     from opinion_desk.models import post_id
 

@@ -62,7 +62,7 @@ def app_config(app_config, tmp_path, es_url):
 @pytest.fixture
 def desk(app):
     """The live desk on a stepped clock; ``sent`` records every notice (alert, update, resolved) as it goes."""
-    engine = app.extensions["opinion_desk.engine"]
+    engine = app.desk.engine
     clock = ManualClock(T0 - timedelta(hours=1))
     engine.clock = clock
     engine.book.clock = clock
@@ -78,7 +78,7 @@ def desk(app):
     engine.alert_listeners.append(told("match"))
     engine.resolve_listeners.append(told("resolved"))
     yield app, engine, clock, sent
-    app.extensions["opinion_desk.store"].delete_all()
+    app.desk.store.delete_all()
 
 
 def post(t: datetime, text: str, sid: str) -> Post:
@@ -99,7 +99,7 @@ def stream() -> list[Post]:
 
 def drive(app, engine, clock, posts: list[Post], tail: timedelta) -> None:  # noqa: ANN001
     """The desk as it runs: each post through the pipeline when it arrives, the engine's tick every 10 s."""
-    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline = app.desk.pipeline
     nt = first_tick(posts[0].created_at, STEP)
     for p in posts:
         while p.created_at >= nt:
@@ -132,7 +132,7 @@ def test_live_desk_on_elasticsearch_equals_rules_test(desk, tmp_path) -> None:
 
     from opinion_desk.state.alerts import OutboxRow
 
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         alerts = list(s.scalars(select(Alert)))
         payloads = {}
         for row in s.scalars(select(OutboxRow).where(OutboxRow.kind == "alert")):
@@ -160,7 +160,7 @@ def test_live_desk_on_elasticsearch_equals_rules_test(desk, tmp_path) -> None:
 
 def test_a_late_burst_alerts_and_a_backfill_raises_nothing(desk) -> None:
     app, engine, clock, sent = desk
-    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline = app.desk.pipeline
     now = T0 + timedelta(hours=3)
     clock.set(now)
     month_ago = now - timedelta(days=30)
@@ -171,7 +171,7 @@ def test_a_late_burst_alerts_and_a_backfill_raises_nothing(desk) -> None:
     late = [post(now - timedelta(minutes=40, seconds=-20 * k), f"人民路积水 第{k}条（迟到）", f"late{k}") for k in range(6)]
     assert pipeline.process(late).indexed == 6
     assert [(k, r) for _, k, r, *_ in sent] == [("match", "积水频次")]
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         from sqlalchemy import select
 
         from opinion_desk.state.alerts import Alert

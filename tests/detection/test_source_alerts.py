@@ -12,12 +12,12 @@ from tests.test_scheduler import Scripted
 
 
 def _alerts(app):
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         return [(a.rule, a.key, a.status, a.reason, list(a.channels)) for a in s.scalars(select(Alert))]
 
 
 def test_failing_source_raises_and_recovery_resolves(app):
-    sched = app.extensions["opinion_desk.scheduler"]
+    sched = app.desk.scheduler
     spec = SourceSpec(name="county-gov", type="scripted", cadence=60, options={}, alert_after=2)
     sched.add_collector(Scripted(spec, [CollectorError("county-gov", "http://x/feed: HTTP 503"),
                                         CollectorError("county-gov", "http://x/feed: HTTP 503"),
@@ -33,13 +33,13 @@ def test_failing_source_raises_and_recovery_resolves(app):
     assert len(_alerts(app)) == 1
     sched.run_source("county-gov", force=True)  # recovered
     assert [a[2] for a in _alerts(app)] == ["resolved"]
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         sent = sorted((r.channel, r.kind) for r in s.scalars(select(OutboxRow)))
     assert ("dashboard", "alert") in sent and ("dashboard", "resolved") in sent
 
 
 def test_expired_login_alerts_at_once(app):
-    sched = app.extensions["opinion_desk.scheduler"]
+    sched = app.desk.scheduler
     spec = SourceSpec(name="weibo-search", type="scripted", cadence=60, options={})
     sched.add_collector(Scripted(spec, [SourceAuthError("weibo-search", "login expired (redirected to passport)")]),
                         start_now=False)

@@ -51,14 +51,14 @@ def index(app, posts):
     """Analyse (keeping a rumour_score the test set) and store the posts."""
     from opinion_desk.pipeline import annotate
 
-    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline = app.desk.pipeline
     given = [p.rumour_score for p in posts]
     annotate(posts, pipeline.analyzer)
     for p, score in zip(posts, given):
         if score is not None:
             p.rumour_score = score
-    res = app.extensions["opinion_desk.store"].index(posts)
-    app.extensions["opinion_desk.store"].refresh()
+    res = app.desk.store.index(posts)
+    app.desk.store.refresh()
     assert res.indexed == len(posts), res
     return [p.id for p in posts]
 

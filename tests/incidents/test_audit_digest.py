@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from opinion_desk import jobs
 from opinion_desk.cli import main as cli
 from opinion_desk.config import load_config
 from opinion_desk.incidents import audit, audit_digest
@@ -143,9 +144,9 @@ def test_the_running_desk_mails_the_digest_to_the_leaders(app_config, analyzer, 
     app_config["audit"] = {"digest_recipients": ["zhuren@example.gov.cn", "fuzhuren@example.gov.cn"]}
     app = create_app(app_config, analyzer_factory=lambda: analyzer)
     try:
-        outbox = app.extensions["opinion_desk.outbox"]
+        outbox = app.desk.outbox
         assert audit_digest.CHANNEL in outbox.channels
-        audit_service.start(app)  # desk_start entry, then today's digest (none yet)
+        jobs.audit_jobs(app.desk)  # desk_start entry, then today's digest (none yet)
         outbox.deliver_due(wait=True)  # (the outbox's own worker may be the one that sends it)
         assert box.event.wait(15)
         [mail] = box.messages
@@ -153,7 +154,7 @@ def test_the_running_desk_mails_the_digest_to_the_leaders(app_config, analyzer, 
         cfg = app.config["DESK"]
         rec = json.loads(cfg.data_path("audit-digests.jsonl").read_text(encoding="utf-8"))
         assert rec["hash"] in mail["msg"].get_body(("plain",)).get_content()
-        with app.extensions["opinion_desk.state"].session_scope() as s:
+        with app.desk.state.session_scope() as s:
             assert audit_digest.verify(cfg, s).ok
     finally:
         stop_background(app)

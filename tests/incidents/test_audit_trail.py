@@ -8,13 +8,14 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from opinion_desk import jobs
 from opinion_desk.cli import main as cli
 from opinion_desk.incidents import audit, audit_service
 from opinion_desk.state.incidents import AuditEntry
 
 
 def _entries(app, action=None) -> list[AuditEntry]:
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         q = select(AuditEntry).order_by(AuditEntry.seq)
         if action:
             q = q.where(AuditEntry.action == action)
@@ -36,7 +37,7 @@ def test_web_silences_are_audited(app, login_as):
     added, removed = _entries(app, "silence_add"), _entries(app, "silence_remove")
     assert added[0].actor == "test-duty" and added[0].payload["silence"]["rule"] == "重点关注词"
     assert removed[0].payload["silence"]["id"] == sid
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         assert audit.verify_chain(s).ok
 
 
@@ -71,7 +72,7 @@ def test_start_records_redacted_config_and_rule_file_changes(app_config, analyze
                                                    "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K-789"}}}
     app = create_app(app_config, analyzer_factory=lambda: analyzer)
     try:
-        audit_service.start(app)
+        jobs.audit_jobs(app.desk)
         start = _entries(app, "desk_start")[-1]
         text = json.dumps(start.payload, ensure_ascii=False)
         for secret in ("wechat-app-secret-123", "smtp-pass-456", "K-789", "test-ingest-token"):
@@ -80,7 +81,7 @@ def test_start_records_redacted_config_and_rule_file_changes(app_config, analyze
         first = _entries(app, "rules_changed")[-1].payload
         assert first["added"] == ["a.yaml"] and "sha256" in first["files"]["a.yaml"]
 
-        watch = audit_service.FileWatch(app.extensions["opinion_desk.state"], "rules", rules)
+        watch = audit_service.FileWatch(app.desk.state, "rules", rules)
         assert watch.check() is None  # nothing changed since the last entry (also across a restart)
         (rules / "a.yaml").write_text("name: a2\n", encoding="utf-8")
         (rules / "b.yml").write_text("name: b\n", encoding="utf-8")
@@ -98,7 +99,7 @@ def test_a_lone_surrogate_is_refused_by_name_and_still_hashes(app, login_as):
     r = c.post("/api/v1/silences", data='{"rule": "\\ud800规则", "duration": "1h"}',
                headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.get_json()["field"] == "rule"
-    db = app.extensions["opinion_desk.state"]
+    db = app.desk.state
     audit.record(db, "wang", "login_failed", {"username": "\ud800x"})  # e.g. a name from a JSON body
     with db.session_scope() as s:
         assert audit.verify_chain(s).ok

@@ -8,7 +8,7 @@ from opinion_desk.config import load_config
 from opinion_desk.incidents import deadlines
 from opinion_desk.incidents.lifecycle import Actor
 from opinion_desk.incidents.publishing import remind
-from opinion_desk.incidents.service import get_desk, tick_deadlines
+from opinion_desk.incidents.service import tick_deadlines
 from opinion_desk.state.incidents import Escalation, Incident
 from tests.conftest import ensure_user
 from tests.incidents.conftest import index, make_post
@@ -28,7 +28,7 @@ def test_default_deadlines_follow_the_state_council_notices():
 
 def _age(app, iid, hours):
     """Move an incident's clocks ``hours`` into the past."""
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         inc = s.get(Incident, iid)
         d = timedelta(hours=hours)
         inc.opened_at = inc.opened_at - d
@@ -39,7 +39,7 @@ def _age(app, iid, hours):
 
 def test_escalation_pushes_once_per_fraction_and_when_overdue(app):
     ensure_user(app, "approver")
-    desk = get_desk(app)
+    desk = app.desk.incidents
     inc = desk.open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
     assert tick_deadlines(desk) == []
     _age(app, inc.id, 2.6)  # 52% of 5 h
@@ -47,7 +47,7 @@ def test_escalation_pushes_once_per_fraction_and_when_overdue(app):
     assert tick_deadlines(desk) == []  # once
     _age(app, inc.id, 3)  # 5.6 h: overdue; 0.8 was skipped over and is not pushed separately
     assert tick_deadlines(desk) == [f"{inc.id}:info:1"]
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         rows = s.query(Escalation).filter_by(incident_id=inc.id).order_by(Escalation.id).all()
         assert [r.kind for r in rows] == ["route", "info:0.5", "info:1"]  # routed to 应急管理局 at opening
         assert "青山县应急管理局" in rows[0].message
@@ -58,24 +58,24 @@ def test_escalation_pushes_once_per_fraction_and_when_overdue(app):
 
 
 def test_met_deadline_is_not_escalated(app):
-    desk = get_desk(app)
+    desk = app.desk.incidents
     inc = desk.open(Actor("wang", "小王", ["duty"]), title="旧闻", level="一般")
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         s.get(Incident, inc.id).first_info_at = datetime.now(timezone.utc)
     _age(app, inc.id, 50)
     assert tick_deadlines(desk) == []
 
 
 def test_keep_publishing_reminder_while_the_topic_is_hot(app):
-    desk = get_desk(app)
+    desk = app.desk.incidents
     index(app, [make_post(1, "人民路积水还没排完", minutes_ago=1)])
     inc = desk.open(Actor("wang", "小王", ["duty"]), title="人民路积水", post_ids=[make_post(1, "x").id])
     assert inc.keywords
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         row = s.get(Incident, inc.id)
         row.status = "published"
         row.published_at = datetime.now(timezone.utc) - timedelta(hours=2)
     assert remind(desk) == [inc.id]
     assert remind(desk) == []  # not again before remind_every_minutes
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         assert s.query(Escalation).filter_by(incident_id=inc.id, kind="remind").count() == 1

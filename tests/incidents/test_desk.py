@@ -10,7 +10,7 @@ import pytest
 from opinion_desk.errors import IncidentError
 from opinion_desk.incidents.audit import verify_chain
 from opinion_desk.incidents.lifecycle import Actor
-from opinion_desk.incidents.service import get_desk, tick_deadlines
+from opinion_desk.incidents.service import tick_deadlines
 from opinion_desk.state.incidents import Incident, aware
 from tests.conftest import ensure_user
 
@@ -100,25 +100,25 @@ def test_lowering_the_level_needs_an_approver(app, login_as):
     assert r.status_code == 200
     d = r.get_json()
     assert d["level"] == "一般" and d["press_due"] is None and len(d["clocks"]) == 1
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         assert verify_chain(s).ok
 
 
 def test_level_change_resets_escalations_for_the_new_clock(app):
     ensure_user(app, "approver")
-    desk = get_desk(app)
+    desk = app.desk.incidents
     duty = Actor("test-duty", "值班员小王", ["duty"])
     inc = desk.open(duty, title="人民路积水", level="一般", opened_at=datetime.now(timezone.utc) - timedelta(hours=30))
     assert tick_deadlines(desk) == [f"{inc.id}:info:0.5"]  # 30 of 48 h
     boss = Actor("test-approver", "审核领导", ["approver"])  # only an approver raises to a major level
     desk.set_level(inc.id, boss, None, "重大")  # now 30 h past a 5 h deadline and 6 h past the 24 h one
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         assert s.get(Incident, inc.id).escalated == []
     assert sorted(tick_deadlines(desk)) == [f"{inc.id}:info:1", f"{inc.id}:press:1"]
 
 
 def test_open_with_an_earlier_opening_time(app):
-    desk = get_desk(app)
+    desk = app.desk.incidents
     duty = Actor("test-duty", "值班员小王", ["duty"])
     t0 = datetime.now(timezone.utc) - timedelta(hours=60)
     inc = desk.open(duty, title="电话报来的旧事件", level="一般", opened_at=t0)

@@ -11,7 +11,7 @@ import pytest
 
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.incidents.lifecycle import Actor, stepped_clock
-from opinion_desk.incidents.service import get_desk, tick_deadlines
+from opinion_desk.incidents.service import tick_deadlines
 from opinion_desk.state.users import get_user
 from tests.alerting.conftest import (DING_SECRET, FEISHU_SECRET, dingtalk, feishu, smtp_server, webhook,  # noqa: F401
                                      wecom)
@@ -43,7 +43,7 @@ def app_config(app_config, tmp_path, smtp_server, wecom, dingtalk, feishu):  # n
 
 def _leader(app):
     name = ensure_user(app, "approver")
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         u = get_user(s, name)
         u.phone, u.email = "13900000009", "li@qingshan.gov.cn"
     return name
@@ -53,7 +53,7 @@ def test_deadline_escalation_reaches_named_people(app, live_server, desk_events,
                                                   feishu):
     _leader(app)
     got = desk_events("escalation", "alert")
-    desk = get_desk(app)
+    desk = app.desk.incidents
     with stepped_clock(ManualClock(T0)) as clock:
         inc = desk.open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
         for robot in (wecom, dingtalk, feishu):  # the routing notice (事件分派) arrives first
@@ -103,7 +103,7 @@ def test_deadline_escalation_reaches_named_people(app, live_server, desk_events,
 
 
 def test_escalation_list_api(app, client):
-    desk = get_desk(app)
+    desk = app.desk.incidents
     with stepped_clock(ManualClock(T0)) as clock:
         inc = desk.open(Actor("wang", "小王", ["duty"]), title="城南小学食堂", level="一般")
         clock.advance(timedelta(hours=49))
@@ -120,9 +120,9 @@ def test_webhook_gets_the_notice_and_its_people(app_config, analyzer, webhook): 
     app_config["alerting"] = {"channels": {"hook": {"type": "webhook", "url": webhook.url}}}
     app = create_app(app_config, analyzer_factory=lambda: analyzer)
     try:
-        inc = get_desk(app).open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
-        ch = app.extensions["opinion_desk.outbox"].channels["hook"]
-        ch.send(payload(app, inc, "info:1", "【已超时】事件#1", [{"name": "张科长", "phone": "13800000001"}]))
+        inc = app.desk.incidents.open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
+        ch = app.desk.outbox.channels["hook"]
+        ch.send(payload(app.config["DESK"], inc, "info:1", "【已超时】事件#1", [{"name": "张科长", "phone": "13800000001"}]))
         # opening the incident also queues its 事件分派 notice through the outbox, which may land after this one
         body = next(r["body"] for r in reversed(webhook.received)
                     if (r["body"].get("escalation") or {}).get("kind") == "info:1")

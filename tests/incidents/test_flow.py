@@ -31,7 +31,7 @@ def test_whole_path_to_verified(app, login_as, flood_posts, weibo, wechat):
     assert 24 * 3600 - 60 < clocks["press"]["remaining_seconds"] <= 24 * 3600
     # evidence: every post snapshotted, raw payload included
     assert len(inc["posts"]) == 3 and any(p["has_raw"] for p in inc["posts"])
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         snaps = s.query(IncidentPost).filter_by(incident_id=iid).all()
         assert any(sn.snapshot.get("raw") == {"mid": "p1", "note": "原始数据"} for sn in snaps)
     assert [e["action"] for e in inc["timeline"]][:2] == ["open", "snapshot"]
@@ -102,7 +102,7 @@ def test_open_from_an_alert_and_it_is_taken_once(app, login_as, flood_posts):
     from opinion_desk.state.alerts import Alert
 
     t = datetime.now(timezone.utc)
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         s.add(Alert(id="A1", rule="暴雨积水", rule_type="spike", severity="high", key="人民路", status="open",
                     reason="10 分钟内 30 条", first_match=t, last_match=t, created_at=t, count=1,
                     post_ids=flood_posts[:2], duty={}, channels=[], details={}))

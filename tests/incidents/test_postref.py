@@ -45,7 +45,7 @@ def test_unknown_reference_is_refused_with_the_reason(app, login_as):
     err = r.get_json()["error"]
     assert "未立案" in err and "找不到帖子「https://weibo.com/1234567890/KkBtUx2dv」" in err
     assert "微博 mid 4649106427873349" in err and "找不到帖子「p9」" in err
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         assert s.query(Incident).count() == 0  # never an empty incident
 
 

@@ -107,12 +107,11 @@ def test_manual_publication_is_snapshotted_verified_and_closable(no_accounts, ap
     r = duty.post(f"{API}/{iid}/close", json={"version": d["version"]})
     assert r.status_code == 200 and r.get_json()["status"] == "closed"
     # later the article is deleted: WeChat's 已删除 page, fetched back, raises 官方回应失效 (closed incidents too)
-    from opinion_desk.incidents.service import get_desk
     from opinion_desk.incidents.verification import recheck
 
     app.config["DESK"]["incidents"]["recheck_minutes"] = 0
     wechat.deleted.add(f"{wechat.url}/s/hand1")
-    assert recheck(get_desk(app)) == [f"{iid}:wechat"]
+    assert recheck(app.desk.incidents) == [f"{iid}:wechat"]
     gone = [p for p in duty.get(f"{API}/{iid}").get_json()["publications"] if p["gone_at"]]
     assert [(p["channel"], p["mode"]) for p in gone] == [("wechat", "manual")]
     assert "已删除" in gone[0]["last_check"]["how"]
@@ -122,7 +121,6 @@ def test_manual_publication_is_snapshotted_verified_and_closable(no_accounts, ap
 
 def test_preflight_shows_quota_and_recheck_raises_when_an_answer_disappears(app, login_as, flood_posts, weibo,
                                                                             wechat):
-    from opinion_desk.incidents.service import get_desk
     from opinion_desk.incidents.verification import RULE_NAME, recheck
 
     duty, boss = login_as("duty"), login_as("approver")
@@ -138,13 +136,13 @@ def test_preflight_shows_quota_and_recheck_raises_when_an_answer_disappears(app,
     duty.post(f"{API}/{inc['id']}/verify")
     pre = duty.get(f"{API}/publishing/preflight").get_json()
     assert pre["accounts"][1]["quota"]["left"] == 0 and not pre["ok"]
-    desk = get_desk(app)
+    desk = app.desk.incidents
     assert recheck(desk) == []  # checked moments ago
     app.config["DESK"]["incidents"]["recheck_minutes"] = 0
     assert recheck(desk) == []  # still there
     weibo.delete(weibo.statuses[0]["idstr"])
     assert recheck(desk) == [f"{inc['id']}:weibo"]
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         alert = s.scalar(select(Alert).where(Alert.rule == RULE_NAME))
         assert alert is not None and "微博官方回应已失效" in alert.reason and alert.severity == "high"
         assert s.scalar(select(Publication).where(Publication.channel == "weibo")).gone_at is not None
@@ -154,14 +152,13 @@ def test_preflight_shows_quota_and_recheck_raises_when_an_answer_disappears(app,
 
 def test_statement_page_shows_only_approved_drafts_to_anyone(app, login_as, flood_posts):
     from opinion_desk.incidents.publishing import statement_url
-    from opinion_desk.incidents.service import get_desk
 
     duty, boss = login_as("duty"), login_as("approver")
     iid = open_incident(duty, flood_posts)["id"]
     duty.post(f"{API}/{iid}/acknowledge", json={})
     d = duty.post(f"{API}/{iid}/drafts", json={"title": "通报", "text": "积水已排除。<b>不是标记</b>"}).get_json()
     draft_id = d["drafts"][-1]["id"]
-    path = statement_url(get_desk(app), draft_id).removeprefix(PUBLIC_BASE)
+    path = statement_url(app.desk.incidents, draft_id).removeprefix(PUBLIC_BASE)
     anon = app.test_client()
     assert anon.get(path).status_code == 404  # not approved yet
     assert boss.post(f"{API}/{iid}/approve", json={}).status_code == 200

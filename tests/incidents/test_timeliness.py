@@ -34,7 +34,7 @@ def test_month_bounds_are_china_time():
 
 
 def test_api_and_cli_export(app, client, tmp_path):
-    _seed(app.extensions["opinion_desk.state"])
+    _seed(app.desk.state)
     d = client.get("/api/v1/incidents/timeliness?month=2026-11").get_json()
     assert d["summary"]["incidents"] == 2 and d["summary"]["deadlines_met"] == 2 and d["summary"]["deadlines_missed"] == 1
     assert d["summary"]["median_ack_minutes"] == 18.0

@@ -47,7 +47,7 @@ def _check(rows: list[list[str]]) -> None:
 
 
 def test_web_csv(app, client) -> None:
-    _seed(app.extensions["opinion_desk.state"])
+    _seed(app.desk.state)
     r = client.get("/api/v1/incidents/timeliness?month=2026-11&format=csv")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
@@ -57,7 +57,7 @@ def test_web_csv(app, client) -> None:
 
 
 def test_cli_csv(app, tmp_path) -> None:
-    _seed(app.extensions["opinion_desk.state"])
+    _seed(app.desk.state)
     cfg = tmp_path / "desk.toml"
     cfg.write_text(f'[desk]\ndata_dir = "{app.config["DESK"]["desk"]["data_dir"]}"\n', encoding="utf-8")
     out = tmp_path / "t.csv"

@@ -26,19 +26,13 @@ def test_unknown_backend_is_named() -> None:
         store_pkg.backend_class("mongo")
 
 
-def test_flask_trio(tmp_path: Path) -> None:
+def test_the_desk_keeps_one_store(tmp_path: Path) -> None:
+    from opinion_desk.root import Desk
+
     cfg = load_config(env={}, overrides={"desk": {"data_dir": str(tmp_path)}})
-    app = Flask(__name__)
-    app.config["DESK"] = cfg
-    s = store_pkg.init_app(app)
-    with app.app_context():
-        assert store_pkg.get_store() is s and s.name == "sqlite" and s.ping()
-    with app.app_context():
-        assert store_pkg.get_store() is s  # lives for the app's lifetime, not per request
-        store_pkg.close_store()
-        assert store_pkg.EXTENSION_KEY not in app.extensions
-        s2 = store_pkg.get_store()  # reopened lazily from the config
-        assert s2 is not s
-        store_pkg.close_store()
-    with pytest.raises(StoreError, match="DESK"):
-        store_pkg.init_app(Flask("bare"))
+    desk = Desk(cfg)
+    try:
+        assert desk.store.name == "sqlite" and desk.store.ping()
+        assert desk.pipeline.store is desk.store and desk.incidents.store is desk.store  # one store, shared
+    finally:
+        desk.close()

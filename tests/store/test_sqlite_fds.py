@@ -36,7 +36,7 @@ for i in range(2000):
     if i + 1 in (200, 1000, 2000):
         marks[i + 1] = fds()
 srv.shutdown()
-print(json.dumps({"statuses": statuses, "fds": marks, "pool": app.extensions["opinion_desk.store"].open_connections()}))
+print(json.dumps({"statuses": statuses, "fds": marks, "pool": app.desk.store.open_connections()}))
 """
 
 

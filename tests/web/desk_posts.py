@@ -55,16 +55,15 @@ def event_posts() -> list[Post]:
 
 def seed(app, analyzer) -> dict[str, Post]:  # noqa: ANN001
     """Index the posts, archive their raw payloads; returns them by a short name."""
-    from opinion_desk.collectors.service import EVIDENCE_KEY
     from opinion_desk.pipeline import annotate
 
     demo = demo_posts()
     annotate(demo, analyzer)
     event = event_posts()
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     assert store.index(demo + event).errors == []
     store.refresh()
-    app.extensions[EVIDENCE_KEY].write(demo + event)
+    app.desk.evidence.write(demo + event)
     by_text = {
         "bridge": next(p for p in demo if "东河桥" in p.text),
         "blast": next(p for p in demo if "化工园区附近刚才发生爆炸" in p.text),

@@ -125,7 +125,7 @@ def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_ser
     ap.locator(".alert-banner[data-rule='积水声量突增']").wait_for(timeout=10000)
 
     # 4. the spike calms down (the engine's clock moves on): 舆情平息 on the dashboard and the 告警 page
-    engine = app.extensions["opinion_desk.engine"]
+    engine = app.desk.engine
     t = datetime.now(timezone.utc)
     for k in range(1, 7):
         engine.tick(t + timedelta(minutes=6 * k))

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from opinion_desk.store import get_store
 
 
 def _items(n, start=0, text="青山县暴雨导致人民路积水"):
@@ -16,8 +15,8 @@ def _items(n, start=0, text="青山县暴雨导致人民路积水"):
 
 
 def _drain(app):
-    app.extensions["opinion_desk.pipeline"].wait_idle(30)
-    app.extensions["opinion_desk.store"].refresh()
+    app.desk.pipeline.wait_idle(30)
+    app.desk.store.refresh()
 
 
 def test_ingest_needs_a_token(client):
@@ -41,7 +40,7 @@ def test_ingest_reports_bad_items_and_keeps_good_ones(app, client, ingest_header
     _drain(app)
     with app.app_context():
         for pid in body["ids"]:
-            p = get_store().get(pid)
+            p = app.desk.store.get(pid)
             assert p is not None and p.source == "crawler-a"
             assert p.tokens and p.sentiment_label in ("pos", "neg", "neutral")
 
@@ -93,7 +92,7 @@ def test_the_desk_on_elasticsearch(tmp_path, analyzer, es_url, ingest_headers):
     cfg = make_test_config(tmp_path, store={"backend": "elasticsearch"},
                            **{"store.elasticsearch": {"urls": [es_url], "index_prefix": prefix}})
     app = create_app(cfg, analyzer_factory=lambda: analyzer)
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     try:
         client = login_client(app, ensure_user(app, "admin"))
         r = client.post("/api/v1/posts", json=_items(5) + _items(2, 10, text="县图书馆新馆开放"), headers=ingest_headers)

@@ -122,7 +122,7 @@ def test_password_change_ends_open_sessions(app):
 
     c = login_client(app, ensure_user(app, "duty"))
     assert c.get("/api/v1/me").status_code == 200
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         set_password(get_user(s, "test-duty"), "a-new-password-1")
     assert c.get("/api/v1/me").status_code == 401
 
@@ -130,7 +130,7 @@ def test_password_change_ends_open_sessions(app):
 def test_api_tokens_scopes_and_revocation(app, anon_client):
     app.add_url_rule("/api/v1/_write", "write_probe", require_role("duty")(lambda: "ok"), methods=["POST"])
     ensure_user(app, "duty")
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         user = get_user(s, "test-duty")
         read_row, read_tok = create_token(s, "reader", ["read"], user)
         _, write_tok = create_token(s, "writer", ["read", "write"], user)
@@ -146,7 +146,7 @@ def test_api_tokens_scopes_and_revocation(app, anon_client):
     item = {"id": "t1", "text": "测试推送", "created_at": "2026-11-24T08:00:00+08:00"}
     assert anon_client.post("/api/v1/posts", json=[item], headers=h(ingest_tok)).status_code == 202
     assert anon_client.post("/api/v1/posts", json=[item], headers=h(read_tok)).status_code == 401
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         row = s.get(type(read_row), read_row.id)
         assert row.last_used is not None
         row.revoked = True
@@ -212,9 +212,9 @@ def test_demo_admin_is_created_once_and_its_password_works(app_config, analyzer)
 
     app_config["desk"]["demo"] = True
     app = create_app(app_config, analyzer_factory=lambda: analyzer)
-    creds = ensure_demo_admin(app)
+    creds = ensure_demo_admin(app.config["DESK"], app.desk.state)
     assert creds is not None and creds[0] == "admin"
-    assert ensure_demo_admin(app) == creds  # printed again at the next start, while it still works
+    assert ensure_demo_admin(app.config["DESK"], app.desk.state) == creds  # printed again at the next start, while it still works
     c = app.test_client()
     assert _login(c, *creds).status_code == 302
 
@@ -258,7 +258,7 @@ def test_password_change_page(app):
     assert other.get("/api/v1/me").status_code == 401  # every other one ends
     assert _login(app.test_client(), "test-duty", TEST_PASSWORD).status_code == 401
     assert _login(app.test_client(), "test-duty", "new-password-1").status_code == 302
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         entries = s.query(AuditEntry).filter_by(action="password_change").all()
         assert [(e.actor, e.incident_id) for e in entries] == [("test-duty", None)]
         assert "new-password-1" not in str(entries[0].payload)

@@ -24,7 +24,7 @@ def _audit_actions(app) -> list[tuple[str, str]]:
 
     from opinion_desk.state.incidents import AuditEntry
 
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         return [(e.actor, e.action) for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
 
 
@@ -88,7 +88,7 @@ def test_account_backoff_ends(app):
         assert _login(c, "test-duty", "wrong-password").status_code == 401
     r = _login(c, "test-duty", TEST_PASSWORD)
     assert r.status_code == 429 and "1 分钟后再试" in r.get_data(as_text=True)
-    with app.extensions["opinion_desk.state"].session_scope() as s:  # two minutes pass
+    with app.desk.state.session_scope() as s:  # two minutes pass
         s.execute(update(LoginFailure).values(at=LoginFailure.at - timedelta(minutes=2)))
     assert _login(c, "test-duty", TEST_PASSWORD).status_code == 302
     actions = [a for _u, a in _audit_actions(app)]
@@ -124,6 +124,6 @@ def test_one_password_across_many_usernames_is_refused(app):
 
     from opinion_desk.state.users import LoginFailure
 
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         keys = " ".join(s.scalars(select(LoginFailure.key)))
     assert sprayed not in keys  # kept as a keyed hash only

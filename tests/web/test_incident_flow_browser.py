@@ -40,7 +40,7 @@ def test_alert_to_verified_answer(app, live_server, browser, artifacts, weibo, w
     ids = index(app, [make_post(1, EVIL), make_post(2, "青山县应急管理局：人民路积水，3辆车受损", author="青山县应急管理局",
                                                       author_type="gov")])
     t = datetime.now(timezone.utc)
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         s.add(Alert(id="A-browser", rule="暴雨积水", rule_type="spike", severity="high", key="人民路", status="open",
                     reason="人民路积水 10 分钟 30 条", first_match=t, last_match=t, created_at=t, count=1,
                     post_ids=ids, duty={}, channels=[], details={}))

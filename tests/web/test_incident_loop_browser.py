@@ -15,7 +15,7 @@ import requests
 
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.incidents.lifecycle import stepped_clock
-from opinion_desk.incidents.service import get_desk, tick_deadlines
+from opinion_desk.incidents.service import tick_deadlines
 from tests.conftest import ensure_user, login_client, session_cookie
 from tests.incidents.conftest import PUBLIC_BASE
 
@@ -137,7 +137,7 @@ def test_live_alert_to_closed_with_both_channels_verified(app, live_server, brow
 
         # 6. the press-conference clock still runs: an escalation reaches the open workspace, one banner updated
         #    in place, linking the incident; the approver's page hears it too
-        desk = get_desk(app)
+        desk = app.desk.incidents
         opened = datetime.fromisoformat(inc["opened_at"].replace("Z", "+00:00"))
         with stepped_clock(ManualClock(opened + timedelta(hours=12.5))) as clock:
             assert tick_deadlines(desk) == ["1:press:0.5"]

@@ -10,7 +10,6 @@ import pytest
 
 from opinion_desk.incidents import routing
 from opinion_desk.incidents.lifecycle import Actor
-from opinion_desk.incidents.service import get_desk
 from tests.conftest import TEST_PASSWORD, ensure_user, login_client, session_cookie
 
 pytestmark = pytest.mark.browser
@@ -31,7 +30,7 @@ def _page(browser, app, role):
 
 
 def test_overdue_assign_level_dashboard_password(app, live_server, browser, page, artifacts):
-    desk = get_desk(app)
+    desk = app.desk.incidents
     duty_actor = Actor("test-duty", "值班员小王", ["duty"])
     ensure_user(app, "approver")
     # an incident reported by phone 60 hours ago: its 48-hour response deadline passed 12 hours ago

@@ -17,7 +17,7 @@ def _items(n, prefix="h"):
 
 
 def test_no_202_unless_the_posts_are_on_disk(app, client, ingest_headers):
-    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline = app.desk.pipeline
     inbox = pipeline.inbox.dir
     inbox.parent.mkdir(parents=True, exist_ok=True)
     inbox.write_text("not a directory")  # the inbox cannot be written (a full or broken disk looks the same)
@@ -33,7 +33,7 @@ def test_no_202_unless_the_posts_are_on_disk(app, client, ingest_headers):
 
 
 def test_refused_posts_are_counted_on_health_and_the_sources_page(app, client):
-    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline = app.desk.pipeline
     far = Post(source="rss-x", source_id="y3000", text="来自未来", created_at=datetime(3000, 1, 1, tzinfo=timezone.utc))
     res = pipeline.process([far])  # what a collector's odd post meets
     assert res.rejected == 1 and "created_at" in res.errors[0]
@@ -44,7 +44,7 @@ def test_refused_posts_are_counted_on_health_and_the_sources_page(app, client):
 
 
 def test_a_post_dated_far_ahead_does_not_break_the_volume_chart(app, client):
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     now = datetime.now(timezone.utc)
     # stored before the date checks existed (the store itself takes it)
     store.index([Post(source="old", source_id="ahead", text="七十天后", created_at=now + timedelta(days=70)),

@@ -38,7 +38,7 @@ def test_mixed_bodies_on_elasticsearch(tmp_path, analyzer, es_url, ingest_header
     cfg = make_test_config(tmp_path, store={"backend": "elasticsearch"}, **{"store.elasticsearch": {
         "urls": [es_url], "index_prefix": f"t-fuzz-{tmp_path.name.lower()[-20:]}"}})
     app = create_app(cfg, analyzer_factory=lambda: analyzer)
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     try:
         fuzz(app, login_client(app, ensure_user(app, "admin")), ingest_headers, caplog, 300)
         assert all(i.startswith(store.prefix + "-2") for i in store.indices())
@@ -86,9 +86,9 @@ def fuzz(app, client, ingest_headers, caplog, item_bodies: int) -> None:
         assert r.status_code == want, (raw[:20], r.status_code, r.get_data(as_text=True)[:300])
     assert bodies >= item_bodies + len(ODD_BODIES)
 
-    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline = app.desk.pipeline
     assert pipeline.wait_idle(300)
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     store.refresh()
     assert store.count(PostQuery()) == len(accepted)  # 0 good items lost
     assert pipeline.dead.count() == 0  # every bad item was refused before the 202, none reached the store
@@ -117,6 +117,6 @@ def test_other_formats_never_answer_5xx(app, client, ingest_headers, caplog):
             assert r.status_code < 500, (fmt, r.status_code, r.get_data(as_text=True)[:300])
             if r.status_code in (202, 400) and r.is_json and "errors" in r.get_json():
                 assert all(e["where"].startswith("items[") for e in r.get_json()["errors"])
-    assert app.extensions["opinion_desk.pipeline"].wait_idle(120)
+    assert app.desk.pipeline.wait_idle(120)
     tracebacks = [rec for rec in caplog.records if rec.exc_info or rec.levelno >= logging.ERROR]
     assert tracebacks == [], [rec.getMessage() for rec in tracebacks][:5]

@@ -20,7 +20,7 @@ def pages(app, analyzer, client):
 
     posts = seed(app, analyzer)
     t = datetime.now(timezone.utc)
-    with app.extensions["opinion_desk.state"].session_scope() as s:  # a long alert row, as the 告警 page shows them
+    with app.desk.state.session_scope() as s:  # a long alert row, as the 告警 page shows them
         s.add(Alert(id="A-20261126-0001", rule="负面激增-城东化工园区及周边区域", rule_type="frequency", severity="critical",
                     key="城东化工园区附近刚才发生爆炸浓烟很大窗户都在震有没有人知道什么情况", status="open",
                     reason="10 分钟内负面信息 35 条，超过阈值 20 条（近 1 小时基线 3 条）", first_match=t, last_match=t,

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_refused_posts_are_counted_on_the_sources_page(app, live_server, page, artifacts):
-    pipeline = app.extensions["opinion_desk.pipeline"]
+    pipeline = app.desk.pipeline
     odd = [Post(source="rss-x", source_id=f"y{i}", text="来自未来", created_at=datetime(3000, 1, 1, tzinfo=timezone.utc))
            for i in range(3)]
     assert pipeline.process(odd).rejected == 3

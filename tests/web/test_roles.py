@@ -14,7 +14,7 @@ T0 = datetime.now(timezone.utc)
 
 @pytest.fixture
 def incident_id(app) -> int:
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         inc = Incident(title="化工厂爆炸", level="一般", status="open", opened_at=T0, info_due=T0 + timedelta(hours=48))
         s.add(inc)
         s.flush()

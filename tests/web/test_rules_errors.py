@@ -27,7 +27,7 @@ def test_refused_rules_are_listed(app_config, tmp_path, analyzer) -> None:
         # a hot reload that breaks the good rule: listed, and the previous version keeps running
         (rules / "a.yaml").write_text("name: 甲\ntype: spike\ntimeframe: 999999999999d\n", encoding="utf-8")
         os.utime(rules / "a.yaml", (time.time() + 3, time.time() + 3))
-        app.extensions["opinion_desk.engine"].tick()
+        app.desk.engine.tick()
         d = c.get("/api/v1/rules").get_json()
         assert [r["name"] for r in d["rules"]] == ["甲"]
         errs = {os.path.basename(e["file"]): e for e in d["errors"]}
@@ -48,7 +48,7 @@ def test_rules_page_shows_a_refused_file(app, live_server, page, artifacts, tmp_
     (rules / "ok.yaml").write_text("name: 关注词\ntype: keyword\nfilter: {keywords: [爆炸]}\n", encoding="utf-8")
     (rules / "bomb.yaml").write_text(alias_bomb(), encoding="utf-8")
     (rules / "redos.yaml").write_text("name: 回溯\ntype: keyword\nfilter:\n  regex: ['(a)\\1+$']\n", encoding="utf-8")
-    app.extensions["opinion_desk.engine"].tick()  # the hot reload
+    app.desk.engine.tick()  # the hot reload
     for width, name in ((1366, "rules_errors_1366.png"), (390, "rules_errors_390.png")):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(live_server + "/alerts")

@@ -65,7 +65,7 @@ def test_export_is_excel_safe_chinese_csv(client, posts, app):
 
     evil = Post(source="demo", source_id="evil", text="=HYPERLINK(\"http://x\")东河桥", created_at=posts["bridge"].created_at,
                 author="@攻击者")
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     store.index([evil])
     store.refresh()
     r = client.get("/search/export.csv", query_string={"q": "东河桥"})
@@ -118,7 +118,7 @@ def test_near_duplicates_by_simhash(client, app, analyzer):
     b = replace(a, source_id="copy", created_at=a.created_at.replace(microsecond=1))
     far = replace(a, source_id="old", created_at=a.created_at - __import__("datetime").timedelta(days=10))
     annotate([a, b, far], analyzer)
-    store = app.extensions["opinion_desk.store"]
+    store = app.desk.store
     store.index([a, b, far])
     store.refresh()
     html = client.get(f"/posts/{a.id}").get_data(as_text=True)

@@ -22,7 +22,7 @@ def app_config(app_config, es_url):
 def posts(app, analyzer):
     got = seed(app, analyzer)
     yield got
-    app.extensions["opinion_desk.store"].delete_all()
+    app.desk.store.delete_all()
 
 
 def test_search_and_pages_on_elasticsearch(client, posts):

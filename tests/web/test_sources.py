@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opinion_desk.collectors import service
+from opinion_desk import jobs
 from opinion_desk.web.sources import failure_reason
 from tests.collectors.standins import StandIn, fixture_reply
 
@@ -40,8 +40,8 @@ def app_config(app_config, tmp_path, site):
 
 
 def test_health_api_page_and_evidence(app, client):
-    service.start(app)  # schedules the two valid sources (the scheduler itself is not started)
-    sched = app.extensions["opinion_desk.scheduler"]
+    jobs.collector_jobs(app.desk)  # schedules the two valid sources (the scheduler itself is not started)
+    sched = app.desk.scheduler
     assert set(sched.collectors) == {"gov-rss", "broken"}
     with app.app_context():
         ok = sched.run_source("gov-rss")
@@ -61,16 +61,16 @@ def test_health_api_page_and_evidence(app, client):
     page = client.get("/sources").get_data(as_text=True)
     assert "信息源健康" in page and "gov-rss" in page and "失败" in page and "bad-entry" in page
     # every collected payload is in the evidence archive
-    archive = app.extensions[service.EVIDENCE_KEY]
+    archive = app.desk.evidence
     recs = list(archive.records("gov-rss"))
     assert len(recs) == 3 and all(r["raw"]["feed_url"].endswith("/rss.xml") for r in recs)
 
 
 def test_source_event_reaches_socketio(app, desk_events):
-    service.start(app)
+    jobs.collector_jobs(app.desk)
     got = desk_events("source")
     with app.app_context():
-        app.extensions["opinion_desk.scheduler"].run_source("broken")
+        app.desk.scheduler.run_source("broken")
     _event, h = got.get(timeout=20)
     assert h["name"] == "broken" and h["alert"] is True and h["alert_kind"] == "failing"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opinion_desk.collectors import service
+from opinion_desk import jobs
 from tests.collectors.standins import Reply, StandIn, fixture_reply
 
 pytestmark = pytest.mark.browser
@@ -45,8 +45,8 @@ def app_config(app_config, tmp_path, site):
 
 
 def test_health_table_updates_live(app, live_server, page, artifacts):
-    service.start(app)  # the two valid sources are scheduled (the scheduler is not started: the test runs them)
-    sched = app.extensions["opinion_desk.scheduler"]
+    jobs.collector_jobs(app.desk)  # the two valid sources are scheduled (the scheduler is not started: the test runs them)
+    sched = app.desk.scheduler
     page.goto(live_server + "/sources")
     page.wait_for_selector("body[data-live='1']", timeout=20000)
     ok = page.locator("tr[data-name='county-gov']")
