@@ -1,9 +1,15 @@
 """``new_term``: a word not seen in the last ``terms_window`` bursts out — at least ``min_count`` posts within the
 timeframe of its first appearance. Terms come from a post field (``keywords`` by default, or ``tokens`` or
-``hashtags``). Nothing fires before the rule knows ``min_history`` of posts (the store primes it at start)."""
+``hashtags``). Nothing fires before the rule knows ``min_history`` of posts (the store primes it at start).
+
+Memory: the rule remembers at most ``MAX_TERMS`` known terms. Past that, the terms seen least recently are forgotten
+first (down to 90 % of the cap), as if they had not been seen within ``terms_window``: such a term seen again
+starts as new, and alerts only if it then bursts (``min_count`` posts within the timeframe). A week of a busy
+desk's keywords fits; a month-long import or a flood of one-off words cannot grow the rule without bound."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +35,7 @@ class NewTermRule(RuleType):
                 "ignore": []}
     DURATION_OPTIONS = ("terms_window", "min_history")
     keeps_late = False  # terms_window is the horizon of known words, not a window late posts join
+    MAX_TERMS = 100_000  # known terms kept (about 15 MB with their rows); the least recently seen go first
 
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
@@ -59,10 +66,28 @@ class NewTermRule(RuleType):
                 self.candidates[term] = [(t, post.id)]
                 self._changed.add(term)
             if last is None or t > last:
+                if last is not None:
+                    del self.last_seen[term]  # kept in order of last sight: the least recently seen come first
                 self.last_seen[term] = t
                 if last is None or int(t) != int(last):
                     self._changed.add(term)
+        if len(self.last_seen) > self.MAX_TERMS:
+            self._forget()
         return []
+
+    def _forget(self) -> None:
+        """Forget the least recently seen terms, down to 90 % of ``MAX_TERMS`` (their rows are deleted)."""
+        n = len(self.last_seen) - int(self.MAX_TERMS * 0.9)
+        old = list(itertools.islice(self.last_seen, n))
+        for term in old:
+            del self.last_seen[term]
+        self._changed.update(old)
+
+    def _reorder(self) -> None:
+        """Restore the order of last sight after loading (rows come back in any order)."""
+        self.last_seen = dict(sorted(self.last_seen.items(), key=lambda kv: kv[1]))
+        if len(self.last_seen) > self.MAX_TERMS:
+            self._forget()
 
     def baseline_span(self) -> timedelta:
         return self.min_history
@@ -125,6 +150,7 @@ class NewTermRule(RuleType):
         cands = {k: [tuple(x) for x in v] for k, v in data.get("candidates", {}).items()}
         self.last_seen.update(seen)
         self.candidates.update(cands)
+        self._reorder()
         self._changed.update(seen)  # a whole state (an older save, or carried over a reload): written as rows next
         self._changed.update(cands)
 
@@ -151,3 +177,4 @@ class NewTermRule(RuleType):
                 self.last_seen[term] = float(last)
             if hits and term not in self.candidates:
                 self.candidates[term] = [(float(x[0]), str(x[1])) for x in hits]
+        self._reorder()
