@@ -27,6 +27,7 @@ from typing import Any
 from .collectors.validate import PostChecks
 from .errors import InputError, StoreError
 from .models import Post
+from .memtrace import release_freed_memory
 from .store.base import PostStore
 from .store.durable import (DeadLetters, Inbox, older_than, pid_alive, post_record, remove_durably, remove_stale_tmp,
                             writer_pid)
@@ -175,6 +176,7 @@ class Pipeline:
         self._kill(dead, result)
         if good:
             self._process(good, result)
+            release_freed_memory()  # the batch's temporaries, kept by malloc otherwise (see memtrace)
         return result
 
     def _process(self, posts: list[Post], result: ProcessResult) -> None:

@@ -55,6 +55,9 @@ class DeskServer(BaseApplication):
 
     def load(self) -> Flask:
         _limit_malloc_arenas()
+        from .memtrace import start_from_env
+
+        start_from_env()  # OPINION_DESK_TRACEMALLOC=<file>: a memory hunt in this worker (opinion_desk/memtrace.py)
         self.app = self.build()
         return self.app
 
