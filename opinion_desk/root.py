@@ -161,9 +161,7 @@ class Desk:
         # source health -> source alert (信息源异常)
         source_alerts.attach(self.engine, self.scheduler, c["alert_channels"])
 
-        loaded, errors = self.engine.reload()
-        for e in errors:
-            log.error("rule file rejected: %s", e)
+        loaded, errors = self.engine.reload()  # each rejected file is logged by the engine, with file, line and field
         log.info("rules loaded: %d (%d rejected) from %s", len(self.engine.by_path), len(errors), cfg["rules"]["dir"])
         self._started = False
 
