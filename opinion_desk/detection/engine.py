@@ -186,6 +186,7 @@ class Engine:
         posts = list(posts)
         out: list[Match] = []
         with self._lock:
+            every = posts  # for types that keep one entry per post id (a re-collected post's latest figures)
             posts = self._not_applied(posts)  # a replay after a crash, a post sent twice: counted once
             now = self.clock()
             horizon = now - self.lateness
@@ -196,7 +197,7 @@ class Engine:
                     continue
                 touched: dict[str, datetime] = {}  # key -> latest own time of this batch's current posts
                 counted = False
-                for post in posts:
+                for post in every if rt.keyed_by_post else posts:
                     if rt.windowed and post.time_unknown:
                         continue  # no date of its own (stamped when collected): counting it would fake a rate
                     try:  # one odd post (a title that is not text, say) costs only itself, never the batch

@@ -108,6 +108,9 @@ class RuleType:
     resolvable: ClassVar[bool] = True  # kept for older types: the engine resolves every window rule now
     absence: ClassVar[bool] = False  # the condition is "too few posts" (flatline): never checked at a late time
     keeps_late: ClassVar[bool] = True  # pruned ``allowed_lateness`` later, so late posts still meet their peers
+    # one entry per post id (a post seen again replaces its own): given every post, even one the engine has
+    # counted already (a replay, a re-collection with new figures); other types get each post id once
+    keyed_by_post: ClassVar[bool] = False
 
     def __init__(self, spec: RuleSpec) -> None:
         self.spec = spec

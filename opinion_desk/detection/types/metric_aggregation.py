@@ -22,6 +22,7 @@ MAX_POSTS_PER_KEY = 5_000  # posts kept per key in the window; the oldest go fir
 
 
 class MetricAggregationRule(RuleType):
+    keyed_by_post = True  # a re-collected post replaces its own figures
     name = "metric_aggregation"
     summary = "指标聚合：窗口内转发/评论/点赞/谣言分等的最小、最大、平均、合计或不同取值数越过阈值"
     OPTIONS = {
