@@ -322,6 +322,9 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
     doubt_of = lambda t: bool(appeal.groups(t).get("doubt"))  # noqa: E731
     res: dict[str, Any] = {}
     log("== rumour as an event (text + first-hour spread + doubt replies, no official answer)")
+    log("   split by cascade: a cascade is held out when sha1(\"opinion-desk-v1:\" + its id) % 5 == 0 "
+        "(analyzers.train.is_held_out); its id is its first post's row id in rumour_dev.jsonl, so the text model "
+        "never trained on a held-out first post (and no training row has the same text)")
     for name in ("official_notices", "complaints"):
         texts = _lines(FIXTURES / f"{name}.txt")
         anns = a.analyze([{"id": str(i), "text": t} for i, t in enumerate(texts)])

@@ -145,3 +145,12 @@ def test_the_rumour_rules_events_survive_a_restart() -> None:
     debunk = post(12, text="辟谣", topic_id="t2", event_id="e1", author_type="gov")
     [m] = again.rtype.on_post(debunk, again.spec.keys_of(debunk), debunk.created_at)
     assert (m.kind, m.key) == ("resolved", "t1")
+
+
+def test_an_answered_event_under_a_new_key_raises_no_new_alert() -> None:
+    """The demo's school-closure rumour came back under a re-labelled topic and alerted again after its debunk."""
+    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]
+    debunk = post(12, text="网传停课消息不实", topic_id="t1", event_id="e1", author_type="gov")
+    relabelled = [post(m, topic_id="t2", event_id="e1", rumour_score=0.9) for m in (20, 25, 30)]
+    ms = run(rule(RUMOUR_TOPIC), spread + [debunk] + relabelled, until_minute=40)
+    assert [(m.kind, m.key) for m in ms] == [("match", "t1"), ("resolved", "t1")]

@@ -7,7 +7,8 @@ severity comes from :mod:`opinion_desk.detection.severity` (size, speed and rumo
 rule's ``severity``) in ``details["severity"]``; ``details["reasons"]`` carries the top post's rumour reasons.
 
 An official post answers every key whose counted rumour posts share its event (``event_id``, :mod:`analyzers.events`),
-and its own keys unless ``query_key`` is ``none``: such a key raises nothing for ``4 x timeframe``, and a key that
+and its own keys unless ``query_key`` is ``none``: such a key raises nothing for ``4 x timeframe`` (nor does a new
+key of the same event, a topic whose label changed), and a key that
 has counted rumour posts gets a ``resolved`` match at once (the engine sends it to the alert book, which marks an
 open alert 已平息 and tells its channels), with the official post in ``details["answer"]`` and in the reason."""
 
@@ -48,6 +49,7 @@ class RumourRule(WindowRule):
         self.max_reposts: dict[str, tuple[int, str]] = {}
         self.top: dict[str, tuple[float, list[str]]] = {}  # key -> (highest rumour score, that post's reasons)
         self.events: dict[str, list[str]] = {}  # key -> events of its counted rumour posts (newest last)
+        self.answered_events: dict[str, float] = {}  # event -> time of its official answer
 
     def official(self, post: Post) -> bool:
         return (post.author_type in self.o["official_author_types"]) or (post.source in self.o["official_sources"])
@@ -64,6 +66,8 @@ class RumourRule(WindowRule):
                 self.top[k] = (float(post.rumour_score), list(getattr(post, "rumour_reasons", []) or [])[:4])
         ev = str(getattr(post, "event_id", "") or "")
         for k in keys:
+            if ev in self.answered_events:  # an answered event under a new key (a topic label that changed)
+                self.answered[k] = max(self.answered_events[ev], self.answered.get(k, 0.0))
             self.window.add(k, post.created_at, post.id)
             if ev:
                 evs = [e for e in self.events.get(k, []) if e != ev]
@@ -80,6 +84,8 @@ class RumourRule(WindowRule):
         if self.spec.query_key != "none":
             answered += [k for k in keys if k not in answered]
         at = max(now, post.created_at)
+        if ev:
+            self.answered_events[ev] = max(ts(post.created_at), self.answered_events.get(ev, 0.0))
         out = []
         for k in answered:
             if self.check(k, at) is not None:  # firing (or about to): its alert is resolved by this answer
@@ -128,14 +134,17 @@ class RumourRule(WindowRule):
         quiet = ts(now) - self.spec.timeframe.total_seconds() * 4
         answered = len(self.answered)
         self.answered = {k: v for k, v in self.answered.items() if v >= quiet}
+        self.answered_events = {k: v for k, v in self.answered_events.items() if v >= quiet}
         return changed or len(self.max_reposts) != n or len(self.answered) != answered
 
     def state(self) -> dict[str, Any]:
         return {**super().state(), "answered": self.answered, "events": self.events,
+                "answered_events": self.answered_events,
                 "max_reposts": {k: list(v) for k, v in self.max_reposts.items()}}
 
     def load_state(self, data: dict[str, Any]) -> None:
         super().load_state(data)
         self.answered.update(data.get("answered", {}))
         self.events.update({str(k): [str(e) for e in v] for k, v in data.get("events", {}).items()})
+        self.answered_events.update({str(k): float(v) for k, v in data.get("answered_events", {}).items()})
         self.max_reposts.update({k: (int(v[0]), str(v[1])) for k, v in data.get("max_reposts", {}).items()})
