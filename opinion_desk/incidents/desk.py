@@ -20,6 +20,7 @@ from .. import broadcast
 from ..errors import IncidentError
 from ..state.incidents import (Approval, Draft, Incident, IncidentAlert, IncidentNote, IncidentPost,
                                aware, iso)
+from ..detection.rule import SEVERITIES
 from ..timefmt import zone
 from . import deadlines, lifecycle, routing
 from .check import check_draft
@@ -109,8 +110,6 @@ class IncidentDesk:
                 if alert is None:
                     raise IncidentError(f"预警 {alert_id} 不存在")
                 alert = alert.to_dict()
-            from ..detection.rule import SEVERITIES
-
             title = title or f"{alert['rule']}：{alert['key'] or alert['reason']}"[:300]
             level = level or SEVERITIES.get(alert["severity"])
             summary = summary or alert["reason"]
@@ -119,6 +118,12 @@ class IncidentDesk:
         if not title:
             raise IncidentError("事件标题不能为空")
         level = self._level(level)
+        alert_level = SEVERITIES.get(alert["severity"]) if alert is not None else None
+        if deadlines.is_major(self.cfg, level) and level != alert_level and not actor.has_role("approver"):
+            # a major level starts the 5 h / 24 h clocks of a major emergency (press conference included): only an
+            # approver decides that; an incident from an alert may start at the alert's own level
+            raise IncidentError(f"权限不足：以「{level}」级立案会启动重大突发事件时限（含新闻发布会），需要审核领导角色；"
+                                "值班员请按较低级别立案，由审核领导升级")
         if named:
             from .postref import resolve
 

@@ -40,7 +40,7 @@ def _age(app, iid, hours):
 def test_escalation_pushes_once_per_fraction_and_when_overdue(app):
     ensure_user(app, "approver")
     desk = app.desk.incidents
-    inc = desk.open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
+    inc = desk.open(Actor("li", "李主任", ["approver"]), title="人民路积水", level="重大")
     assert tick_deadlines(desk) == []
     _age(app, inc.id, 2.6)  # 52% of 5 h
     assert tick_deadlines(desk) == [f"{inc.id}:info:0.5"]

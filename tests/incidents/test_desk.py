@@ -90,9 +90,17 @@ def test_raising_the_level_recomputes_the_deadlines_from_the_opening(app, login_
     assert duty.post(f"{API}/{inc['id']}/level", json={"level": "超级"}).status_code == 400
 
 
+def test_only_an_approver_opens_at_a_major_level(app, login_as):
+    """重大 starts the 5 h / 24 h clocks (press conference included): a duty officer opens at a lower level."""
+    duty, boss = login_as("duty"), login_as("approver")
+    r = duty.post(API, json={"title": "人民路积水", "level": "重大"})
+    assert r.status_code in (400, 403) and "审核领导" in r.get_json()["error"]
+    assert _open(boss, level="重大")["level"] == "重大"
+
+
 def test_lowering_the_level_needs_an_approver(app, login_as):
     duty, boss = login_as("duty"), login_as("approver")
-    inc = _open(duty, level="重大")
+    inc = _open(boss, level="重大")
     r = duty.post(f"{API}/{inc['id']}/level", json={"version": inc["version"], "level": "一般"})
     assert r.status_code == 403 and "审核领导" in r.get_json()["error"]
     assert duty.get(f"{API}/{inc['id']}").get_json()["level"] == "重大"

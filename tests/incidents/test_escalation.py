@@ -55,7 +55,7 @@ def test_deadline_escalation_reaches_named_people(app, live_server, desk_events,
     got = desk_events("escalation", "alert")
     desk = app.desk.incidents
     with stepped_clock(ManualClock(T0)) as clock:
-        inc = desk.open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
+        inc = desk.open(Actor("li", "李主任", ["approver"]), title="人民路积水", level="重大")
         for robot in (wecom, dingtalk, feishu):  # the routing notice (事件分派) arrives first
             assert robot.event.wait(20)
             robot.event.clear()
@@ -120,7 +120,7 @@ def test_webhook_gets_the_notice_and_its_people(app_config, analyzer, webhook): 
     app_config["alerting"] = {"channels": {"hook": {"type": "webhook", "url": webhook.url}}}
     app = create_app(app_config, analyzer_factory=lambda: analyzer)
     try:
-        inc = app.desk.incidents.open(Actor("wang", "小王", ["duty"]), title="人民路积水", level="重大")
+        inc = app.desk.incidents.open(Actor("li", "李主任", ["approver"]), title="人民路积水", level="重大")
         ch = app.desk.outbox.channels["hook"]
         ch.send(payload(app.config["DESK"], inc, "info:1", "【已超时】事件#1", [{"name": "张科长", "phone": "13800000001"}]))
         # opening the incident also queues its 事件分派 notice through the outbox, which may land after this one

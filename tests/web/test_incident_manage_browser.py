@@ -61,7 +61,7 @@ def test_overdue_assign_level_dashboard_password(app, live_server, browser, page
     items = page.locator("#incident-panel li[data-id]")
     assert items.first.get_attribute("data-id") == str(late.id)
     assert "已超时 12 小时" in items.first.inner_text()
-    major = desk.open(duty_actor, title="化工园区异味", level="重大")  # from outside the page: arrives live
+    major = desk.open(Actor("test-approver", "李主任", ["approver"]), title="化工园区异味", level="重大")  # from outside the page: arrives live
     page.wait_for_selector(f"#incident-panel li[data-id='{major.id}']", timeout=10000)
     ids = [items.nth(i).get_attribute("data-id") for i in range(items.count())]
     assert ids == [str(late.id), str(major.id), str(fresh.id)]  # overdue, then 5 h, then 48 h
