@@ -173,7 +173,9 @@ class Observer:
 def client_proc(targets: list[str], first: int, cookie: str, ready, stop, out, progress) -> None:  # noqa: ANN001
     """One client per URL in ``targets``; notes (key -> receipt time) of every posts/alert event; puts one dict per
     client on ``out`` when ``stop`` is set."""
-    stats = [{"client": first + i, "target": url, "got": {}, "dups": 0, "disconnects": 0}
+    import socketio
+
+    stats = [{"client": first + i, "target": url, "got": {}, "dups": 0, "disconnects": 0, "connect_retries": 0}
              for i, url in enumerate(targets)]
     clients = []
 
@@ -189,13 +191,21 @@ def client_proc(targets: list[str], first: int, cookie: str, ready, stop, out, p
         return on
 
     for st in stats:
-        sio = in_order_client(reconnection=False)
-        for ev in EVENTS:
-            sio.on(ev, handler(st, ev), namespace="/desk")
-        sio.on("disconnect", lambda *_a, st=st: st.__setitem__("disconnects", st["disconnects"] + 1),
-               namespace="/desk")
-        sio.connect(st["target"], namespaces=["/desk"], transports=["websocket"],
-                    headers={"Cookie": f"session={cookie}"}, wait_timeout=30)
+        for attempt in range(5):  # a loaded machine may answer a handshake late; a browser tries again too
+            sio = in_order_client(reconnection=False, request_timeout=30)
+            for ev in EVENTS:
+                sio.on(ev, handler(st, ev), namespace="/desk")
+            sio.on("disconnect", lambda *_a, st=st: st.__setitem__("disconnects", st["disconnects"] + 1),
+                   namespace="/desk")
+            try:
+                sio.connect(st["target"], namespaces=["/desk"], transports=["websocket"],
+                            headers={"Cookie": f"session={cookie}"}, wait_timeout=30)
+                break
+            except socketio.exceptions.ConnectionError:
+                st["connect_retries"] += 1
+                if attempt == 4:
+                    raise
+                time.sleep(1)
         clients.append(sio)
     ready.release()
     stop.wait()
@@ -311,6 +321,7 @@ def run_phase(name: str, targets: list[str], ingest: str, cookie: str, obs: Obse
             "emitted_alerts": sum(1 for k in pub if obs.event_of[k] == "alert"),
             "got": got, "complete": sum(1 for g in got if g >= len(pub)),
             "dups": sum(st["dups"] for st in stats), "disconnects": sum(st["disconnects"] for st in stats),
+            "retries": sum(st["connect_retries"] for st in stats),
             "per_target": {u: sum(1 for st in stats if st["target"] == u) for u in sorted(set(targets))},
             "lat": lat, "e2e": e2e, "ingest": ingest, "rss0": rss0, "rss1": rss1,
             "cpu": [b - a for a, b in zip(cpu0, cpu1)],
@@ -333,7 +344,8 @@ def report(r: dict[str, Any]) -> None:
     print(f"clients reporting {r['reported']}/{r['clients']}; with every event {r['complete']}/{r['clients']}; "
           f"events received per client min {got[0]} median {got[len(got) // 2]} max {got[-1]}; "
           f"received/expected {sum(got) / max(1, r['emitted'] * r['clients']):.4f}")
-    print(f"duplicate events at clients {r['dups']}; disconnects {r['disconnects']}")
+    print(f"duplicate events at clients {r['dups']}; disconnects {r['disconnects']}; connects tried again "
+          f"{r['retries']}")
     for ev in EVENTS:
         show(f"ingest -> receipt, {ev}", r["e2e"][ev])
         for u in r["per_target"]:
@@ -342,6 +354,7 @@ def report(r: dict[str, Any]) -> None:
     print("CPU s during the phase: " + ", ".join(f"desk {i + 1} {c:.1f}" for i, c in enumerate(r["cpu"][:-1]))
           + f", client processes {r['cpu'][-1]:.1f}; desk RSS MB (master + worker): "
           + "; ".join(f"{a:.0f} -> {b:.0f}" for a, b in zip(r["rss0"], r["rss1"])))
+    sys.stdout.flush()
 
 
 def pooled(rs: list[dict[str, Any]], ev: str) -> list[float]:
@@ -382,15 +395,20 @@ def main() -> None:
                               json=[{"id": "warm", "text": "预热", "created_at": datetime.now(timezone.utc).isoformat()}])
                 time.sleep(3)  # the first analysis loads the models
                 base_b = ""
+                print(f"Socket.IO fan-out over a Redis message queue (gunicorn gthread); the second desk runs "
+                      f"`run {' '.join(role) or '(role all: --role not available yet)'}`, started after the first "
+                      f"baseline (then idle, no clients, in later baselines)", flush=True)
                 for args.round in range(1, args.rounds + 1):
                     results["baseline"].append(run_phase("baseline", [base_a] * args.baseline, base_a, cookie, obs,
                                                          args, desks))
+                    report(results["baseline"][-1])
                     if not base_b:  # no rules, no sources: it serves only, with or without --role
                         b, base_b, _log_b = start_desk(tmp, str(tmp / "rules-web"), settings=shared, name="web2",
                                                        run_args=role, user=False)
                         desks.append(b)
                     targets = [base_a, base_b] * (args.clients // 2) + [base_a] * (args.clients % 2)
                     results["fanout"].append(run_phase("fanout", targets, base_a, cookie, obs, args, desks))
+                    report(results["fanout"][-1])
             finally:
                 for d in desks:
                     stop_process(d)
@@ -398,13 +416,8 @@ def main() -> None:
                     obs.stop()
             logs = {n: (tmp / f"{n}.log").read_text(errors="replace") for n in ("web1", "web2")
                     if (tmp / f"{n}.log").exists()}
-    print(f"\nSocket.IO fan-out over a Redis message queue (gunicorn gthread); second desk started with "
-          f"`run {' '.join(role) or '(role all: --role not available yet)'}` after the first baseline (idle, no "
-          f"clients, in later baselines); published twice on the channel: {obs.repeats}; MONITOR/subscription "
-          f"pairs that disagree: {obs.mismatched}")
-    for bl, fan in zip(results["baseline"], results["fanout"]):
-        report(bl)
-        report(fan)
+    print(f"\npublished twice on the channel: {obs.repeats}; MONITOR/subscription pairs that disagree: "
+          f"{obs.mismatched}")
     bls, fans = results["baseline"], results["fanout"]
     print(f"\n== fan-out / baseline, {args.rounds} rounds pooled")
     share = [sum(r["complete"] for r in rs) / max(1, sum(r["clients"] for r in rs)) for rs in (fans, bls)]
