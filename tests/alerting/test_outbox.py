@@ -21,16 +21,16 @@ class Clock:
         return self.now
 
 
-def outbox(tmp_path, channels, clock):
-    db = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
-    db.create_all()
+def outbox(state_url, channels, clock):
+    db = StateDB(state_url)  # SQLite, then PostgreSQL (tests/pg_fixture.py)
+    db.upgrade()
     return Outbox(db, channels, max_attempts=3, retry_base=30, clock=clock, autostart=False)
 
 
-def test_retry_with_backoff_then_sent(tmp_path, wecom) -> None:
+def test_retry_with_backoff_then_sent(state_url, wecom) -> None:
     chans, _ = build_channels({"群": {"type": "wecom", "url": wecom.url}}, {})
     clock = Clock()
-    ob = outbox(tmp_path, chans, clock)
+    ob = outbox(state_url, chans, clock)
     wecom.fail_next.append({"errcode": 45009, "errmsg": "api freq out of limit, hint: [1], from ip: 127.0.0.1"})
     [row_id] = ob.enqueue("A1", ["群"], "alert", payload())
     assert ob.deliver_one(row_id) == "pending"
@@ -43,11 +43,11 @@ def test_retry_with_backoff_then_sent(tmp_path, wecom) -> None:
     assert ob.rows("A1")[0]["status"] == "sent" and len(wecom.received) == 1
 
 
-def test_failing_channel_does_not_block_others(tmp_path, wecom, dingtalk) -> None:
+def test_failing_channel_does_not_block_others(state_url, wecom, dingtalk) -> None:
     chans, _ = build_channels({"群": {"type": "wecom", "url": wecom.url},
                                "钉": {"type": "dingtalk", "url": dingtalk.url, "secret": "SECwrong"},
                                "死": {"type": "webhook", "url": "http://127.0.0.1:9/x"}}, {})
-    ob = outbox(tmp_path, chans, Clock())
+    ob = outbox(state_url, chans, Clock())
     ob.enqueue("A2", ["钉", "死", "群", "dashboard", "未定义"], "alert", payload())
     ob.deliver_due(wait=True)
     by = {r["channel"]: r for r in ob.rows("A2")}
