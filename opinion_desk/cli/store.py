@@ -42,7 +42,8 @@ def upgrade_cmd() -> None:
             if now - last[0] >= 1 or done >= of:
                 last[0] = now
                 pct = 100 * done // of if of else 100
-                click.echo(f"  {sqlite_upgrade.NAMES[step]}：{done:,}/{of:,} 行（{pct}%），已用 {now - started:.0f} 秒",
+                unit = "个" if step == "indexes" else "行"
+                click.echo(f"  {sqlite_upgrade.NAMES[step]}：{done:,}/{of:,} {unit}（{pct}%），已用 {now - started:.0f} 秒",
                            err=True)
 
         done = store.upgrade(progress=progress)

@@ -47,7 +47,7 @@ UPGRADE_SQL = "CREATE TABLE IF NOT EXISTS store_upgrade (step TEXT PRIMARY KEY, 
 STEPS = ("grams", "columns", "rollups", "indexes")
 NAMES = {"grams": "字符索引", "columns": "平台与传播量列", "rollups": "统计汇总表", "indexes": "筛选索引"}
 #: rowids per chunk (a chunk is one write transaction of a few seconds at most)
-CHUNK = {"grams": 5_000, "columns": 50_000, "rollups": 20_000, "indexes": 0}
+CHUNK = {"grams": 2_000, "columns": 20_000, "rollups": 5_000, "indexes": 0}
 
 
 def prepare(c: sqlite3.Connection) -> None:
@@ -103,18 +103,24 @@ def step_chunk(c: sqlite3.Connection, step: str, chunk: int | None = None) -> tu
             c.execute("COMMIT")
             return top, top, True
         done = int(row[0])
-        hi = top if step == "indexes" else min(done + (chunk or CHUNK[step]), top)
+        if step == "indexes":  # one index (then the statistics) per chunk: ``done`` counts the statements run
+            todo = [x for x in INDEX_SQL.split(";") if x.strip()] + ["ANALYZE posts"]
+            c.execute(todo[done])
+            finished = done + 1 >= len(todo)
+            if finished:
+                c.execute("DELETE FROM store_upgrade WHERE step=?", (step,))
+            else:
+                c.execute("UPDATE store_upgrade SET done=? WHERE step=?", (done + 1, step))
+            c.execute("COMMIT")
+            return done + 1, len(todo), finished
+        hi = min(done + (chunk or CHUNK[step]), top)
         if step == "grams":
             _grams(c, done, hi)
         elif step == "columns":
             c.execute(f"UPDATE posts SET platform = COALESCE(json_extract(doc, '$.platform'), ''), "
                       f"reach = {REACH_SQL} WHERE rowid > ? AND rowid <= ?", (done, hi))
-        elif step == "rollups":
-            rollup.apply(c, "WHERE p.rowid > ? AND p.rowid <= ?", [done, hi], 1)
         else:
-            for stmt in filter(str.strip, INDEX_SQL.split(";")):
-                c.execute(stmt)
-            c.execute("ANALYZE posts")
+            rollup.apply(c, "WHERE p.rowid > ? AND p.rowid <= ?", [done, hi], 1)
         finished = hi >= top
         if finished:
             c.execute("DELETE FROM store_upgrade WHERE step=?", (step,))
