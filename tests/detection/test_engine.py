@@ -6,6 +6,8 @@ import os
 import time
 from datetime import timedelta
 
+import pytest
+
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.detection.engine import Engine
 from opinion_desk.detection.noise import AlertBook
@@ -18,9 +20,20 @@ SPIKE = "name: 突增\ntype: spike\ntimeframe: 10m\nthreshold_cur: 5\nspike_heig
 KEYWORD = "name: 关注词\ntype: keyword\nquery_key: keyword\nrealert: 30m\nfilter:\n  keywords: [爆炸]\n"
 
 
+_URLS: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _state_db(state_url, tmp_path):
+    """Each test's state database: SQLite, then PostgreSQL (tests/pg_fixture.py); a restart reopens it."""
+    _URLS[tmp_path] = state_url
+    yield
+    _URLS.pop(tmp_path, None)
+
+
 def make(tmp_path, clock):
-    db = StateDB(f"sqlite:///{tmp_path / 'state.db'}")
-    db.create_all()
+    db = StateDB(_URLS[tmp_path])
+    db.upgrade()
     eng = Engine(tmp_path / "rules", clock=clock, statedb=db)
     eng.book = AlertBook(db, clock, eng.alert_listeners, eng.resolve_listeners)
     eng.sink = eng.book.handle
