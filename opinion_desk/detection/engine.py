@@ -210,6 +210,9 @@ class Engine:
                         current = self.alert_history or post.created_at >= horizon
                         if current:
                             out.extend(found)
+                            for m in found:  # a key the rule resolved itself (a rumour's official answer):
+                                if m.kind == "resolved" and self.active.get(spec.name, {}).pop(m.key, None):
+                                    self._dirty.add(spec.name)  # no longer 触发中, and no second 平息 later
                         if rt.windowed and current:
                             for k in rt.touched_keys(post, keys):
                                 if k not in touched or touched[k] < post.created_at:
