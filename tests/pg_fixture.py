@@ -163,8 +163,14 @@ def drop_database(url: str) -> None:
 
 
 def empty_database(url: str) -> None:
-    """Drop every table (and the Alembic version) of ``url``: the public schema made anew."""
+    """Drop every table (and the Alembic version) of ``url``: the public schema made anew, in one transaction.
+    Connections an earlier test left open (a pool, a transaction never ended, which would hold its locks and make
+    the drop wait forever) are ended first."""
     with _connect(url, autocommit=True) as c:
+        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                  "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    with _connect(url) as c:  # commits on leaving
+        c.execute("SET lock_timeout = '30s'")
         c.execute("DROP SCHEMA public CASCADE")
         c.execute("CREATE SCHEMA public")
 
