@@ -46,6 +46,7 @@ SAMPLE_CACHE = 5000  # recent counted posts kept as samples for matches (text, a
 SAMPLES_PER_MATCH = 5
 LATE_AFTER = timedelta(minutes=1)  # a post this much older than the clock is late: checked at its own time too
 # (younger is a crawler's usual delay: checked at the clock only, and no "迟到" in the reason)
+ROWS_PER_INSERT = 1000  # state rows written per statement (bounded memory for a save of many changed terms)
 SAVE_EVERY_POSTS = 20_000  # on_posts saves the rule state this often when no tick did (an import): the changes
 # waiting to be written (new_term's changed terms) would otherwise grow with every distinct word imported
 
@@ -468,8 +469,10 @@ def _write_rows(session: Any, rule: str, changed: dict[str, Any], removed: set[s
     keys = list(removed | set(changed))
     for i in range(0, len(keys), 500):
         session.execute(table.delete().where(table.c.rule == rule, table.c.key.in_(keys[i:i + 500])))
-    if changed:
-        session.execute(table.insert(), [{"rule": rule, "key": k, "value": v} for k, v in changed.items()])
+    items = list(changed.items())
+    for i in range(0, len(items), ROWS_PER_INSERT):  # in slices: one insert of 90k rows peaked at +63 MB
+        part = items[i:i + ROWS_PER_INSERT]
+        session.execute(table.insert(), [{"rule": rule, "key": k, "value": v} for k, v in part])
 
 
 def _fmt(td: Any) -> str:

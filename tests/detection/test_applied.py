@@ -14,7 +14,7 @@ from opinion_desk.store.base import PostQuery
 from opinion_desk.store.sqlite import SQLiteStore
 
 from .helpers import T0, post
-from .test_engine import make, write
+from .test_engine import _state_db, make, write  # noqa: F401 - _state_db: the state database fixture
 
 FREQ = "name: 频次\ntype: frequency\ntimeframe: 30m\nnum_events: 1000\n"
 NEW_TERM = ("name: 新词\ntype: new_term\ntimeframe: 30m\nfield: keywords\nterms_window: 1d\nmin_count: 50\n"

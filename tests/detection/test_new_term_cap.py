@@ -11,7 +11,7 @@ from opinion_desk.detection.clock import ManualClock
 from opinion_desk.state.alerts import RuleStateRow
 
 from .helpers import T0, post
-from .test_engine import make, write
+from .test_engine import _state_db, make, write  # noqa: F401 - _state_db: the state database fixture
 
 NEW_TERM = ("name: 新词\ntype: new_term\ntimeframe: 30m\nfield: keywords\nterms_window: 7d\nmin_count: 3\n"
             "min_history: 1h\n")
