@@ -37,6 +37,10 @@ BRIEFINGS_EVERY = 300.0
 AUDIT_DIGEST_EVERY = 3600.0
 QUEUE_DRAIN_EVERY = 1.0  # a worker looks for posts the web processes queued
 RULE_FEED_EVERY = 1.0  # the rules lease holder reads the rule feed
+# how long a worker's claim on a batch of queued posts lasts: a killed worker's batch is taken again after this
+# (was QueueDrain's 300 s: its posts, and their alerts, came 5 minutes late); a batch of 200 takes seconds, and one
+# that outlasts its claim is only done twice, harmlessly (stable post ids)
+QUEUE_CLAIM_SECONDS = 60.0
 
 
 def add_all(desk: "Desk") -> None:
@@ -90,7 +94,7 @@ def worker_jobs(desk: "Desk") -> None:
     from .ingest_worker import QueueDrain
 
     assert desk.queue is not None and desk.leases is not None
-    drain = QueueDrain(desk.queue, desk.pipeline, desk.feed, desk.leases.holder)
+    drain = QueueDrain(desk.queue, desk.pipeline, desk.feed, desk.leases.holder, lease_seconds=QUEUE_CLAIM_SECONDS)
     desk.scheduler.add_interval_job("ingest-queue", drain.drain, QUEUE_DRAIN_EVERY)
 
 

@@ -39,6 +39,26 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+POLL_SECONDS = 5.0  # jobs this frequent poll (the ingest queue, the rule feed): a run outlasting the interval is normal
+
+
+class _Overruns(logging.Filter):
+    """Drops APScheduler's warning that a polling job was still running at its next time (under load a worker's
+    ingest-queue and rule-feed jobs logged it every second, burying the warnings that matter)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quiet: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not ("maximum number of running instances reached" in msg
+                    and any(f'job "{j} (' in msg for j in self.quiet))
+
+
+_OVERRUNS = _Overruns()
+logging.getLogger("apscheduler.scheduler").addFilter(_OVERRUNS)
+
 from . import broadcast
 from .collectors import Collector
 from .errors import CollectorError, SourceAuthError
@@ -320,7 +340,9 @@ class DeskScheduler:
             except Exception:
                 log.exception("job %s failed", job_id)
 
-        self.aps.add_job(guarded, "interval", seconds=seconds, id=job_id, replace_existing=True)
+        if seconds <= POLL_SECONDS:
+            _OVERRUNS.quiet.add(job_id)
+        self.aps.add_job(guarded, "interval", seconds=seconds, id=job_id, name=job_id, replace_existing=True)
 
     def add_singleton_job(self, job_id: str, func: Callable[[], Any], seconds: float) -> None:
         """A periodic job that runs only in the process holding the lease ``job_id`` (every process, without
