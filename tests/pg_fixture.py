@@ -156,6 +156,18 @@ def create_database(server: str, prefix: str = "odt") -> str:
     return f"{server}/{name}"
 
 
+def drop_stale_databases(server: str, hours: float = 6) -> list[str]:
+    """Drop the test databases (``odt_*``, ``odx_*``) a killed run left behind: made more than ``hours`` ago."""
+    with _connect(server + "/postgres", autocommit=True) as c:
+        names = [r[0] for r in c.execute(
+            "SELECT datname FROM pg_database WHERE (datname LIKE 'odt\\_%%' OR datname LIKE 'odx\\_%%') AND "
+            "(pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - make_interval(secs => %s)",
+            (hours * 3600,))]
+        for name in names:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return names
+
+
 def drop_database(url: str) -> None:
     server, name = url.rsplit("/", 1)
     with _connect(server + "/postgres", autocommit=True) as c:
@@ -184,7 +196,9 @@ def pg_server() -> str:
     if _failure:
         pytest.fail(_failure[0], pytrace=False)
     try:
-        return ensure_server()
+        url = ensure_server()
+        drop_stale_databases(url)
+        return url
     except PGUnavailable as e:
         _failure.append(f"PostgreSQL test server (127.0.0.1:{PG_PORT}, home {PG_HOME}) could not start: {e}")
     except Exception as e:  # noqa: BLE001 - a psycopg that will not import, a file we may not write ...
