@@ -71,7 +71,8 @@ def observe(url: str, times: str, events: str, ready) -> None:  # noqa: ANN001
     """In a process of its own: Redis's own time of each PUBLISH on the desk's channel (MONITOR: when Redis got it,
     i.e. the emit, however late this process reads it) to ``times``, one line each, and what each published message
     is, in the same order (the channel's subscription), to ``events``: ``event <TAB> posts in it <TAB> key <TAB> its
-    first post's id`` (``-`` for other events). The n-th lines of the two files are the same message: Redis runs one command at a time."""
+    first post's id`` (``-`` for other events). The n-th lines of the two files are the same message: Redis runs one
+    command at a time."""
     import threading
 
     import redis
@@ -253,29 +254,57 @@ def push_posts(base: str, phase: str, n: int, alerts: int, rate: float) -> tuple
     return accepted, errors, sent
 
 
+class Clients:
+    """``targets`` (one URL per client) connected from ``nproc`` client processes (:func:`client_proc`), each
+    process spread over the desks."""
+
+    def __init__(self, targets: list[str], cookie: str, nproc: int) -> None:
+        ctx = mp.get_context("spawn")
+        self.n = len(targets)
+        ready, self.stop, self.out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+        self.progress = ctx.Array("i", self.n, lock=False)  # distinct events received, per client
+        chunks = [list(range(i, self.n, nproc)) for i in range(max(1, min(nproc, self.n)))]
+        self.procs = []
+        t0, first = time.monotonic(), 0
+        for idx in chunks:  # client numbers contiguous per process: progress[] is indexed by them
+            p = ctx.Process(target=client_proc, args=([targets[i] for i in idx], first, cookie, ready, self.stop,
+                                                      self.out, self.progress), daemon=True)
+            p.start()
+            self.procs.append(p)
+            first += len(idx)
+        for _ in self.procs:
+            if not ready.acquire(timeout=180):
+                raise SystemExit("bench: clients did not connect within 180 s")
+        self.connect_s = time.monotonic() - t0
+
+    def least_received(self) -> int:
+        return min(self.progress[:self.n])
+
+    def cpu_s(self) -> float:
+        return sum(tree_cpu_s(p.pid) for p in self.procs)
+
+    def collect(self) -> list[dict[str, Any]]:
+        """Stop the clients; one stats dict per client that reported."""
+        self.stop.set()
+        stats = []
+        while len(stats) < self.n:
+            try:
+                stats.append(self.out.get(timeout=60))
+            except queue.Empty:
+                break
+        for p in self.procs:
+            p.join(20)
+            if p.is_alive():
+                p.kill()
+        return stats
+
+
 def run_phase(name: str, targets: list[str], ingest: str, cookie: str, obs: Observer, args: argparse.Namespace,
               desks: list) -> dict[str, Any]:  # noqa: ANN001
-    ctx = mp.get_context("spawn")
-    ready, stop, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
-    progress = ctx.Array("i", len(targets), lock=False)
-    nproc = max(1, min(args.procs, len(targets)))
-    chunks = [list(range(i, len(targets), nproc)) for i in range(nproc)]  # each process spread over the desks
-    procs = []
-    t_conn = time.monotonic()
-    first = 0
-    for idx in chunks:  # client numbers contiguous per process: progress[] is indexed by them
-        p = ctx.Process(target=client_proc, args=([targets[i] for i in idx], first, cookie, ready, stop, out,
-                                                  progress), daemon=True)
-        p.start()
-        procs.append(p)
-        first += len(idx)
-    for _ in procs:
-        if not ready.acquire(timeout=180):
-            raise SystemExit(f"bench: {name}: clients did not connect within 180 s")
-    connect_s = time.monotonic() - t_conn
+    clients = Clients(targets, cookie, args.procs)
     time.sleep(2)
     rss0 = [tree_rss_mb(d.pid) for d in desks]
-    cpu0 = [tree_cpu_s(d.pid) for d in desks] + [sum(tree_cpu_s(p.pid) for p in procs)]
+    cpu0 = [tree_cpu_s(d.pid) for d in desks] + [clients.cpu_s()]
     load0 = os.getloadavg()[0]
     t0 = time.time()  # the observer's clock
     accepted, errors, sent = push_posts(ingest, f"{name}{args.round}", args.posts, args.alerts, args.rate)
@@ -286,25 +315,23 @@ def run_phase(name: str, targets: list[str], ingest: str, cookie: str, obs: Obse
         pub = obs.since(t0)
         n_posts = sum(obs.posts_of[k] for k in pub)
         n_alerts = sum(1 for k in pub if obs.event_of[k] == "alert")
-        if n_posts >= accepted and n_alerts >= args.alerts and min(progress[:len(targets)]) >= len(pub):
+        if n_posts >= accepted and n_alerts >= args.alerts and clients.least_received() >= len(pub):
             break
         time.sleep(0.5)
     time.sleep(1)
     rss1 = [tree_rss_mb(d.pid) for d in desks]
-    cpu1 = [tree_cpu_s(d.pid) for d in desks] + [sum(tree_cpu_s(p.pid) for p in procs)]
+    cpu1 = [tree_cpu_s(d.pid) for d in desks] + [clients.cpu_s()]
     load1 = os.getloadavg()[0]
-    stop.set()
-    stats = []
-    while len(stats) < len(targets):
-        try:
-            stats.append(out.get(timeout=60))
-        except queue.Empty:
-            break
-    for p in procs:
-        p.join(20)
-        if p.is_alive():
-            p.kill()
-    pub = obs.since(t0)
+    stats = clients.collect()
+    return {**summarize(stats, obs.since(t0), obs, sent), "name": f"{name} (round {args.round})",
+            "clients": len(targets), "connect_s": clients.connect_s, "accepted": accepted, "errors": errors,
+            "send_s": send_s, "ingest": ingest, "rss0": rss0, "rss1": rss1,
+            "cpu": [b - a for a, b in zip(cpu0, cpu1)], "load": (load0, load1)}
+
+
+def summarize(stats: list[dict[str, Any]], pub: dict[str, float], obs: Observer,
+              sent: dict[str, float]) -> dict[str, Any]:
+    """Counts and latencies of a phase: ``pub`` its events (key -> publish time), ``sent`` its posts' send times."""
     lat: dict[str, list[float]] = {}  # "posts"/"alert" + " " + desk URL -> publish -> receipt
     e2e: dict[str, list[float]] = {ev: [] for ev in EVENTS}  # ingest request -> receipt
     got = []
@@ -315,17 +342,14 @@ def run_phase(name: str, targets: list[str], ingest: str, cookie: str, obs: Obse
             lat.setdefault(f"{obs.event_of[k]} {st['target']}", []).append(t - pub[k])
             if obs.first_post[k] in sent:
                 e2e[obs.event_of[k]].append(t - sent[obs.first_post[k]])
-    return {"name": f"{name} (round {args.round})", "clients": len(targets), "reported": len(stats),
-            "connect_s": connect_s, "accepted": accepted, "errors": errors, "send_s": send_s, "emitted": len(pub),
-            "emitted_posts": sum(obs.posts_of[k] for k in pub),
+    return {"reported": len(stats), "emitted": len(pub), "emitted_posts": sum(obs.posts_of[k] for k in pub),
             "emitted_alerts": sum(1 for k in pub if obs.event_of[k] == "alert"),
             "got": got, "complete": sum(1 for g in got if g >= len(pub)),
             "dups": sum(st["dups"] for st in stats), "disconnects": sum(st["disconnects"] for st in stats),
             "retries": sum(st["connect_retries"] for st in stats),
-            "per_target": {u: sum(1 for st in stats if st["target"] == u) for u in sorted(set(targets))},
-            "lat": lat, "e2e": e2e, "ingest": ingest, "rss0": rss0, "rss1": rss1,
-            "cpu": [b - a for a, b in zip(cpu0, cpu1)],
-            "load": (load0, load1)}
+            "per_target": {u: sum(1 for st in stats if st["target"] == u)
+                           for u in sorted({st["target"] for st in stats})},
+            "lat": lat, "e2e": e2e}
 
 
 def show(label: str, xs: list[float]) -> None:
@@ -361,6 +385,29 @@ def pooled(rs: list[dict[str, Any]], ev: str) -> list[float]:
     return [x for r in rs for x in r["e2e"][ev]]
 
 
+def ratios(results: dict[str, list[dict[str, Any]]], obs: Observer, logs: dict[str, str]) -> None:
+    """Fan-out / baseline over all rounds, and what the desks' logs and the Redis channel say."""
+    print(f"\npublished twice on the channel: {obs.repeats}; MONITOR/subscription pairs that disagree: "
+          f"{obs.mismatched}")
+    bls, fans = results["baseline"], results["fanout"]
+    print(f"\n== fan-out / baseline, {len(fans)} rounds pooled")
+    share = [sum(r["complete"] for r in rs) / max(1, sum(r["clients"] for r in rs)) for rs in (fans, bls)]
+    recv = [sum(sum(r["got"]) for r in rs) / max(1, sum(r["emitted"] * r["clients"] for r in rs)) for rs in (fans, bls)]
+    print(f"clients {fans[0]['clients']} / {bls[0]['clients']} = {fans[0]['clients'] / max(1, bls[0]['clients']):.1f}x;"
+          f" clients with every event {share[0]:.3f} / {share[1]:.3f}; events received/expected {recv[0]:.4f} / "
+          f"{recv[1]:.4f}")
+    for ev in EVENTS:
+        for q in (0.5, 0.95):
+            f, bl = percentile(pooled(fans, ev), q), percentile(pooled(bls, ev), q)
+            print(f"{ev} p{int(q * 100)} ingest -> receipt: {f * 1000:.1f} / {bl * 1000:.1f} ms = "
+                  f"{f / bl if bl > 0 else float('nan'):.2f}")
+    cpu = [sum(sum(r["cpu"][:-1]) for r in rs) / max(1, sum(sum(r["got"]) for r in rs)) * 1e6 for rs in (fans, bls)]
+    print(f"desk CPU per delivered event: {cpu[0]:.0f} / {cpu[1]:.0f} us = "
+          f"{cpu[0] / cpu[1] if cpu[1] else float('nan'):.2f}")
+    for n, text in logs.items():
+        print(f"{n} log: tracebacks {text.count('Traceback')}  slow clients dropped {text.count('of unsent events')}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=200, help="clients in the fan-out phase, half on each desk (200)")
@@ -392,7 +439,8 @@ def main() -> None:
                 desks.append(a)
                 cookie = session_cookie(base_a)
                 requests.post(base_a + "/api/v1/posts", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120,
-                              json=[{"id": "warm", "text": "预热", "created_at": datetime.now(timezone.utc).isoformat()}])
+                              json=[{"id": "warm", "text": "预热",
+                                     "created_at": datetime.now(timezone.utc).isoformat()}])
                 time.sleep(3)  # the first analysis loads the models
                 base_b = ""
                 print(f"Socket.IO fan-out over a Redis message queue (gunicorn gthread); the second desk runs "
@@ -416,24 +464,7 @@ def main() -> None:
                     obs.stop()
             logs = {n: (tmp / f"{n}.log").read_text(errors="replace") for n in ("web1", "web2")
                     if (tmp / f"{n}.log").exists()}
-    print(f"\npublished twice on the channel: {obs.repeats}; MONITOR/subscription pairs that disagree: "
-          f"{obs.mismatched}")
-    bls, fans = results["baseline"], results["fanout"]
-    print(f"\n== fan-out / baseline, {args.rounds} rounds pooled")
-    share = [sum(r["complete"] for r in rs) / max(1, sum(r["clients"] for r in rs)) for rs in (fans, bls)]
-    recv = [sum(sum(r["got"]) for r in rs) / max(1, sum(r["emitted"] * r["clients"] for r in rs)) for rs in (fans, bls)]
-    print(f"clients {fans[0]['clients']} / {bls[0]['clients']} = {fans[0]['clients'] / max(1, bls[0]['clients']):.1f}x;"
-          f" clients with every event {share[0]:.3f} / {share[1]:.3f}; events received/expected {recv[0]:.4f} / "
-          f"{recv[1]:.4f}")
-    for ev in EVENTS:
-        for q in (0.5, 0.95):
-            f, bl = percentile(pooled(fans, ev), q), percentile(pooled(bls, ev), q)
-            print(f"{ev} p{int(q * 100)} ingest -> receipt: {f * 1000:.1f} / {bl * 1000:.1f} ms = "
-                  f"{f / bl if bl > 0 else float('nan'):.2f}")
-    cpu = [sum(sum(r["cpu"][:-1]) for r in rs) / max(1, sum(sum(r["got"]) for r in rs)) * 1e6 for rs in (fans, bls)]
-    print(f"desk CPU per delivered event: {cpu[0]:.0f} / {cpu[1]:.0f} us = {cpu[0] / cpu[1] if cpu[1] else float('nan'):.2f}")
-    for n, text in logs.items():
-        print(f"{n} log: tracebacks {text.count('Traceback')}  slow clients dropped {text.count('of unsent events')}")
+    ratios(results, obs, logs)
 
 
 if __name__ == "__main__":
