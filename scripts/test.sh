@@ -4,7 +4,8 @@
 #   - Debian's chromium and a CJK font (fonts-wqy-microhei) for the browser tests; LibreOffice (writer, no GUI) and
 #     poppler-utils for the briefing tests, which render the Word file to PDF and PNG
 #   - the Elasticsearch server: the tests' es_url fixture (tests/es_fixture.py) fetches it from Maven Central with
-#     mvn, starts a node on 127.0.0.1:9250 (or reuses the one already up) and leaves it running for the next run
+#     mvn, starts a node on 127.0.0.1:9250 (or reuses the one already up) and leaves it running for the next run;
+#     es_cluster starts two more nodes of the same server (127.0.0.1:9260/9261, 384 MB heap each) the same way
 #   - Debian's postgresql and redis-server: tests/pg_fixture.py makes a cluster under .cache/pg and serves it on
 #     127.0.0.1:55432, tests/redis_fixture.py serves Redis on 127.0.0.1:56379; both are reused and left running
 set -euo pipefail

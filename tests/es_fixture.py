@@ -30,6 +30,7 @@ ES_HOME = Path(os.environ.get("OPINION_DESK_TEST_ES_HOME") or _default_test_home
 
 CLUSTER_PORTS = tuple(int(p) for p in os.environ.get("OPINION_DESK_TEST_ES_CLUSTER_PORTS", "9260,9261").split(","))
 CLUSTER_HEAP = "384m"
+CLUSTER_TIMEOUT = 300.0  # seconds per start: two JVMs booting at once on a loaded 2-core machine take minutes
 
 _failure: list[str] = []
 _cluster_failure: list[str] = []
@@ -62,7 +63,7 @@ def es_cluster():  # type: ignore[no-untyped-def]
 
     cluster = ESCluster(CLUSTER_PORTS, {"home": str(ES_HOME), "heap": CLUSTER_HEAP})
     try:
-        cluster.up()
+        cluster.up(timeout=CLUSTER_TIMEOUT)
         return cluster
     except ESNodeError as e:
         _cluster_failure.append(f"Elasticsearch test cluster (ports {CLUSTER_PORTS}, home {ES_HOME}/cluster) "
@@ -76,6 +77,6 @@ def es_cluster_urls(es_cluster) -> list[str]:  # type: ignore[no-untyped-def]
     from opinion_desk.errors import ESNodeError
 
     try:
-        return es_cluster.up()
+        return es_cluster.up(timeout=CLUSTER_TIMEOUT)
     except ESNodeError as e:
         pytest.fail(f"Elasticsearch test cluster could not be brought back to green: {e}", pytrace=False)

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
+from opinion_desk.errors import StoreError
 from opinion_desk.esnode import ESNode
 from opinion_desk.models import Post
 from opinion_desk.pipeline import Pipeline
 from opinion_desk.store.base import PostQuery
 from opinion_desk.store.elastic import ElasticStore
+from tests.es_fixture import CLUSTER_TIMEOUT
 from tests.store.conftest import make_elastic
 
 pytestmark = pytest.mark.elasticsearch
@@ -152,7 +154,7 @@ def test_a_node_killed_mid_ingest_loses_no_post(es_cluster, es_cluster_urls: lis
         copies = shard_copies(survivor.url(), store.prefix)
         assert [(c["prirep"], c["node"]) for c in copies if c["state"] == "STARTED"] == [("p", survivor.name)]
         # the killed node comes back, rejoins, and its copy catches up with every post
-        es_cluster.up()
+        es_cluster.up(timeout=CLUSTER_TIMEOUT)
         killed = False
         timeline.append((clock(), f"{victim.name} back, cluster green", 0))
         get(survivor.url(), f"/_cluster/health/{store.prefix}?wait_for_status=green&timeout=60s")
@@ -163,7 +165,59 @@ def test_a_node_killed_mid_ingest_loses_no_post(es_cluster, es_cluster_urls: lis
         pl.stop()
         try:
             if killed:  # the test failed with the node down: leave the cluster whole for the next test
-                es_cluster.up()
+                es_cluster.up(timeout=CLUSTER_TIMEOUT)
+            store.delete_all()
+        finally:
+            store.close()
+
+
+@pytest.mark.slow
+def test_the_master_killed_mid_ingest_posts_wait_in_the_spool(es_cluster, es_cluster_urls: list[str], analyzer,
+                                                               tmp_path) -> None:
+    """SIGKILL the elected master of the two-node cluster half-way through an ingest. The other node alone is no
+    majority of the voting configuration: no master, so no write succeeds until the killed node is back (searches
+    still answer). The desk's writes time out, its batches go to the spool, nothing is lost, and drain_spool
+    delivers them once the node has restarted."""
+    store = make_elastic(es_cluster_urls, number_of_replicas=1, request_timeout=3)
+    assert isinstance(store, ElasticStore)
+    pl = Pipeline(store, lambda: analyzer, tmp_path / "spool")
+    batches = [posts(k, 25) for k in range(8)]
+    ids = [p.id for b in batches for p in b]
+    master = es_cluster.master()
+    assert master is not None, es_cluster.status()
+    survivor = next(n for n in es_cluster.nodes if n is not master)
+    killed = False
+    try:
+        for batch in batches[:4]:
+            assert pl.process(batch).indexed == len(batch)
+        store.refresh()
+        assert master.kill() is not None
+        killed = True
+        t = time.monotonic()
+        results = [pl.process(batch) for batch in batches[4:]]
+        blocked = time.monotonic() - t
+        spooled = sum(r.spooled for r in results)  # a write that got in before the node saw the master go counts too
+        assert spooled > 0 and sum(r.indexed for r in results) + spooled == 100, results
+        assert pl.spool.pending() == spooled and pl.dead.files() == []
+        # no master: what a search through the surviving node answers meanwhile (shown, not required)
+        alone = ElasticStore([survivor.url()], index_prefix=store.prefix, segment=str.split, request_timeout=10)
+        try:
+            searched = f"search on {survivor.name} alone: {alone.count(PostQuery())} posts"
+        except StoreError as e:
+            searched = f"search on {survivor.name} alone failed: {str(e)[:160]}"
+        alone.close()
+        assert pl.drain_spool() == 0 and pl.spool.pending() == spooled  # still no master: kept, not lost
+        es_cluster.up(timeout=CLUSTER_TIMEOUT)
+        killed = False
+        assert pl.drain_spool() == spooled and pl.spool.pending() == 0
+        store.refresh()
+        assert stored_ids(store, ids) == set(ids)
+        print(f"no master: {len(batches) - 4} batches ({spooled} posts spooled) took {blocked:.1f}s "
+              f"(request_timeout 3 s, the client's retries included); {searched}")
+    finally:
+        try:
+            if killed:
+                es_cluster.up(timeout=CLUSTER_TIMEOUT)
             store.delete_all()
         finally:
             store.close()
