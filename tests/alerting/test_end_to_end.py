@@ -37,7 +37,8 @@ def app_config(app_config, tmp_path, smtp_server, wecom):
 
 def test_ingested_post_alerts_every_channel(live_server, ingest_headers, desk_cookie, desk_events, smtp_server, wecom):
     got = desk_events("alert")
-    item = {"id": "e2e-1", "text": "城南化工厂发生爆炸，现场浓烟滚滚", "created_at": datetime.now(timezone.utc).isoformat()}
+    item = {"id": "e2e-1", "text": "城南化工厂发生爆炸，现场浓烟滚滚", "reposts": 300,  # reach: 重大 (severity.py)
+            "created_at": datetime.now(timezone.utc).isoformat()}
     r = requests.post(f"{live_server}/api/v1/posts", json=[item], headers=ingest_headers, timeout=10)
     assert r.status_code == 202
     pid = r.json()["ids"][0]

@@ -49,7 +49,7 @@ def app_config(app_config, tmp_path, smtp_server, wecom, dingtalk, feishu):
 
 def test_a_post_with_two_watch_words_is_one_message_per_channel(live_server, ingest_headers, desk_cookie, app,
                                                                  smtp_server, wecom, dingtalk, feishu) -> None:
-    item = {"id": "g-1", "text": "城南化工厂发生爆炸后起火，现场浓烟滚滚",
+    item = {"id": "g-1", "text": "城南化工厂发生爆炸后起火，现场浓烟滚滚", "reposts": 300,  # reach: 重大
             "created_at": datetime.now(timezone.utc).isoformat()}
     r = requests.post(f"{live_server}/api/v1/posts", json=[item], headers=ingest_headers, timeout=10)
     assert r.status_code == 202

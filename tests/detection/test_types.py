@@ -154,3 +154,12 @@ def test_an_answered_event_under_a_new_key_raises_no_new_alert() -> None:
     relabelled = [post(m, topic_id="t2", event_id="e1", rumour_score=0.9) for m in (20, 25, 30)]
     ms = run(rule(RUMOUR_TOPIC), spread + [debunk] + relabelled, until_minute=40)
     assert [(m.kind, m.key) for m in ms] == [("match", "t1"), ("resolved", "t1")]
+
+
+def test_a_watch_word_alert_starts_at_the_level_of_its_reach() -> None:
+    """Every alert of the demo was 【重大预警】: a lone post with a watch word is 一般, a widely reposted one reaches
+    the rule's level, a 诉求 never passes 较大 (detection/severity.py)."""
+    lr = rule("name: k\ntype: keyword\nseverity: high\nquery_key: keyword\nfilter:\n  keywords: [爆炸, 拆迁]\n")
+    ms = run(lr, [post(0, "发生爆炸"), post(1, "发生爆炸", reposts=30), post(2, "发生爆炸", reposts=860),
+                  post(3, "拆迁补偿什么时候公布", reposts=860, complaint_score=0.6)])
+    assert [m.details["severity"] for m in ms] == ["low", "medium", "high", "medium"]

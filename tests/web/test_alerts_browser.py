@@ -70,7 +70,7 @@ def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_ser
     assert sounds(page) == {"alert": 0, "resolved": 0}
 
     # 1. a post with a watch word comes in through the ingest API: the banner appears live, in Chinese
-    (pid,) = ingest(live_server, ingest_headers, [{"id": "kw-1", "text": EVIL, "author": "热心市民<b>",
+    (pid,) = ingest(live_server, ingest_headers, [{"id": "kw-1", "text": EVIL, "author": "热心市民<b>", "reposts": 300,
                                                    "created_at": now.isoformat()}])
     banner = page.locator(".alert-banner[data-rule='重点关注词']")
     banner.wait_for(timeout=20000)

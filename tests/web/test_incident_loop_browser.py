@@ -80,7 +80,8 @@ def test_live_alert_to_closed_with_both_channels_verified(app, live_server, brow
         # 1. a live alert: a post comes in through the ingest API
         now = datetime.now(timezone.utc).isoformat()
         r = requests.post(live_server + "/api/v1/posts", headers=ingest_headers, timeout=10,
-                          json=[{"id": "loop-1", "text": "青山县人民路积水严重，多辆车熄火", "created_at": now}])
+                          json=[{"id": "loop-1", "text": "青山县人民路积水严重，多辆车熄火", "reposts": 300,  # reach: 重大
+                                 "created_at": now}])
         assert r.status_code == 202, r.text
         d.locator(".alert-banner[data-rule='积水关注']").wait_for(timeout=20000)  # heard on the incidents page
         d.locator("#alert-inbox li[data-alert] button").wait_for(timeout=20000)
