@@ -30,7 +30,7 @@ def state_upgrade(ctx: click.Context) -> None:
     """Migrate the state database to the newest revision: an empty one is built from nothing, one made before
     migrations is checked against the first revision and recorded as it, then upgraded. Safe to run while
     other desk processes start (they wait for one another)."""
-    from ..state.migrate import upgrade
+    from ..state.migrate import BASELINE, upgrade
 
     db, shown = _open(ctx)
     try:
@@ -39,11 +39,12 @@ def state_upgrade(ctx: click.Context) -> None:
         db.dispose()
     if done.adopted:
         made = f"，补建了表 {'、'.join(done.created)}" if done.created else ""
-        click.echo(f"状态库建于迁移机制之前：已核对表结构{made}，记为版本 0001")
-    if done.before == done.after:
+        click.echo(f"状态库建于迁移机制之前：已核对表结构{made}，记为版本 {BASELINE}")
+    start = BASELINE if done.adopted else (done.before or "（空库）")
+    if start == done.after:
         click.echo(f"状态库 {shown} 已是最新版本 {done.after}，无需升级")
     else:
-        click.echo(f"状态库 {shown} 已升级：{done.before or '（空库）'} -> {done.after}")
+        click.echo(f"状态库 {shown} 已升级：{start} -> {done.after}")
 
 
 @state_group.command("current")

@@ -40,7 +40,7 @@ def test_upgrade_adopts_a_database_made_before_migrations(tmp_path, state_url) -
     assert "建于迁移机制之前（有表，无版本记录）" in r.output
     r = _state(tmp_path, state_url, "upgrade")
     assert r.exit_code == 0, r.output
-    assert "已核对表结构，记为版本 0001" in r.output and f"-> {head()}" in r.output
+    assert "已核对表结构，记为版本 0001" in r.output and f"已升级：0001 -> {head()}" in r.output
     db.dispose()
 
 
