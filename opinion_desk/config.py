@@ -373,14 +373,20 @@ def validate_values(cfg: Config, earlier: list[str]) -> list[str]:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
             err(sec, key, f"{v} 须大于 0")
     _check_ingest_window(get, err)
+    _check_state_url(get, err)
+    return out
+
+
+def _check_state_url(get: Any, err: Any) -> None:
+    """[state] url: a URL of a database the desk can reach through an installed driver (a PostgreSQL URL without
+    psycopg is named here, with its install command, not as a ModuleNotFoundError at the first query)."""
     url = get("state", "url")
-    if isinstance(url, str) and url:  # a PostgreSQL URL without its driver: named here, not at the first query
+    if isinstance(url, str) and url:
         from .state.url import problem
 
         why = problem(url)
         if why:
             err("state", "url", why)
-    return out
 
 
 def _check_ingest_window(get: Any, err: Any) -> None:
