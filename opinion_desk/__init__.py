@@ -69,6 +69,11 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None, *, config: 
         MAX_CONTENT_LENGTH=cfg["ingest"]["max_body_bytes"],  # refused with 413 before any parsing
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    proxies = int(cfg["desk"]["trusted_proxies"])
+    if proxies > 0:  # behind nginx: each browser's own address and scheme, from the proxy's X-Forwarded-* headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     socketio.init_app(app, **livefeed.socketio_options(cfg))  # origin check, sequenced replay, message queue
     app.teardown_appcontext(close_db)
     web.init_app(app)

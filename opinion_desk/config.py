@@ -45,6 +45,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "demo_interval": Key((int, float), 3.0, "seconds between demo batches"),
         "web_threads": Key(int, 256, "threads of the web server (gunicorn gthread): each open dashboard holds one for its WebSocket, so keep it above the number of browsers plus API callers"),
         "allowed_origins": Key(list, [], "pages allowed to open the live feed besides the desk's own origin (scheme://host:port as the browser sees it), e.g. [\"https://desk.example.gov.cn\"]"),
+        "trusted_proxies": Key(int, 0, "reverse proxies in front of the desk (nginx: 1) whose X-Forwarded-For/-Proto/-Host are believed, so the audit log and the login limits see each browser's own address; 0 = none"),
         "message_queue": Key(str, "", "Socket.IO message queue (redis://host:6379/0) so every desk process can emit to every browser; empty = one process"),
         "replay_minutes": Key((int, float), 10, "a reconnecting browser gets the live events it missed within this many minutes (else it reloads)"),
         "replay_max_mb": Key((int, float), 32, "cap on the replay buffer (JSON size of the kept events, MB)"),

@@ -127,3 +127,31 @@ def test_one_password_across_many_usernames_is_refused(app):
     with app.desk.state.session_scope() as s:
         keys = " ".join(s.scalars(select(LoginFailure.key)))
     assert sprayed not in keys  # kept as a keyed hash only
+
+
+def test_behind_a_trusted_proxy_the_audit_log_sees_the_browser(tmp_path, analyzer):  # noqa: ANN001
+    """[desk] trusted_proxies = 1 (nginx in front): X-Forwarded-For names the browser; with 0 it is ignored (a
+    browser talking to the desk directly could claim any address)."""
+    from sqlalchemy import select
+
+    from opinion_desk import create_app
+    from opinion_desk.state.incidents import AuditEntry
+    from tests.conftest import make_test_config
+
+    def failed_login_address(proxies: int) -> str:
+        app = create_app(make_test_config(tmp_path / str(proxies), desk={"trusted_proxies": proxies}),
+                         analyzer_factory=lambda: analyzer)
+        try:
+            c = app.test_client()
+            page = c.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            c.post("/login", data={"username": "nobody", "password": "x" * 12, "csrf_token": token},
+                   headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+            with app.desk.state.session_scope() as s:
+                e = s.scalars(select(AuditEntry).where(AuditEntry.action == "login_failed")).one()
+                return e.payload["address"]
+        finally:
+            app.desk.close()
+
+    assert failed_login_address(1) == "203.0.113.9"
+    assert failed_login_address(0) == "10.0.0.2"
