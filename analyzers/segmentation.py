@@ -120,8 +120,12 @@ class PlaceContext:
             toks = list(toks)
             out: list[str] = []
             for t in toks:
-                if t in places and out and len(out[-1]) == 1 and out[-1] + t[0] in heads:
-                    out[-1] += t[0]
+                if t in places and out and out[-1][-1] + t[0] in heads:
+                    # 明/天全县 -> 明天/全县; 说明/天全县 -> 说/明天/全县 (the word before kept, less its last character)
+                    last = out.pop()
+                    if len(last) > 1:
+                        out.append(last[:-1])
+                    out.append(last[-1] + t[0])
                     out.extend(cut(t[1:], *a, **kw))
                 else:
                     out.append(t)
