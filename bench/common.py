@@ -114,7 +114,7 @@ def login_session(base: str) -> Session:
     from opinion_desk.state.users import create_user, get_user
 
     app = serve.app  # type: ignore[attr-defined]
-    with app.extensions["opinion_desk.state"].session_scope() as s:
+    with app.desk.state.session_scope() as s:
         if get_user(s, BENCH_USER) is None:
             create_user(s, BENCH_USER, BENCH_PASSWORD, ["admin"], display_name="基准测试")
     return login_form(base, Session())
