@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from opinion_desk.state import StateDB
 from opinion_desk.state.ingest_queue import IngestQueue
@@ -14,12 +13,6 @@ from opinion_desk.state.ingest_queue import IngestQueue
 T0 = datetime(2024, 6, 18, 2, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def db(state_url):
-    d = StateDB(state_url)
-    d.upgrade()
-    yield d
-    d.dispose()
 
 
 def posts(n: int, start: int = 0) -> list[dict]:

@@ -11,9 +11,6 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-from opinion_desk.state import StateDB
 from opinion_desk.state.leases import Leases, holder_id
 
 T0 = datetime(2024, 6, 18, 2, 0, tzinfo=timezone.utc)
@@ -30,12 +27,6 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture
-def db(state_url):
-    d = StateDB(state_url)
-    d.upgrade()
-    yield d
-    d.dispose()
 
 
 def test_one_holder_at_a_time_and_release_hands_over(db) -> None:

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from opinion_desk.errors import InputError
-from opinion_desk.state import StateDB
 from opinion_desk.state.alerts import Alert, RuleStateRow, Silence
 from opinion_desk.state.incidents import Incident
 from opinion_desk.state.lengths import fit
@@ -18,12 +17,6 @@ from opinion_desk.state.users import clear_failures, failed_accounts, recent_fai
 T0 = datetime(2024, 6, 18, 2, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def db(state_url):
-    d = StateDB(state_url)
-    d.upgrade()
-    yield d
-    d.dispose()
 
 
 def _alert(i: str, key: str) -> Alert:

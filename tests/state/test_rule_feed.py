@@ -7,19 +7,12 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 
 from opinion_desk.state import StateDB
 from opinion_desk.state.rule_feed import RuleFeed
 from opinion_desk.state.txn import write_transaction
 
 
-@pytest.fixture
-def db(state_url):
-    d = StateDB(state_url)
-    d.upgrade()
-    yield d
-    d.dispose()
 
 
 def posts(*ids: str) -> list[dict]:

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import select, text
 
-from opinion_desk.state import StateDB
 from opinion_desk.state.alerts import Alert, OutboxRow, aware
 from opinion_desk.state.core import Setting
 
 BEIJING = timezone(timedelta(hours=8))
 
 
-@pytest.fixture
-def db(state_url):
-    d = StateDB(state_url)
-    d.upgrade()
-    yield d
-    d.dispose()
 
 
 def test_times_are_utc_whatever_the_servers_zone(db) -> None:

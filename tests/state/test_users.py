@@ -8,17 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from opinion_desk.errors import InputError
-from opinion_desk.state import StateDB
 from opinion_desk.state.users import (ApiToken, User, authenticate, create_token, create_user, find_token, get_user,
                                       set_password, user_count, users_with_role)
 
 
-@pytest.fixture
-def db(state_url):
-    d = StateDB(state_url)
-    d.upgrade()
-    yield d
-    d.dispose()
 
 
 def test_users_roles_and_passwords(db) -> None:
