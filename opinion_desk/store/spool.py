@@ -16,6 +16,11 @@ The inbox (:class:`Inbox`, ``inbox/`` in the spool directory) is the pipeline's 
 writes each accepted batch there (fsynced, directory fsynced) before it answers 202, and the pipeline deletes the
 file once every post of it is in the store, the spool or the dead letters. A restart replays what is left.
 
+Back-off: after the store was found unreachable, new batches go straight to the spool for a pause (5 s, doubling
+to 60 s while it stays down) instead of each waiting out the store's timeouts again (a cluster without a master
+answers only after ``request_timeout``, twice); :meth:`Spool.drain` (the scheduler's drain job) still tries the
+store every time and ends the pause when it answers.
+
 Every file is written to a temporary name, fsynced, renamed into place and the directory fsynced: a file is
 complete or absent, and a failed write leaves no ``.tmp`` behind (:mod:`.durable`).
 
@@ -33,6 +38,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +72,21 @@ class Spool:
         self.dead = DeadLetters(self.rejected_dir)
         self._lock = threading.Lock()
         self._count = LineCounts()
+        self._pause = 0.0  # seconds of the current back-off (0: the store answered last time)
+        self._paused_until = 0.0  # time.monotonic() before which new batches are spooled without trying
+
+    PAUSE_FIRST, PAUSE_MAX = 5.0, 60.0
+
+    def paused(self) -> bool:
+        """Whether new batches are spooled without trying the store (it was unreachable a moment ago)."""
+        return time.monotonic() < self._paused_until
+
+    def _unreachable(self) -> None:
+        self._pause = min(max(self._pause * 2, self.PAUSE_FIRST), self.PAUSE_MAX)
+        self._paused_until = time.monotonic() + self._pause
+
+    def _reachable(self) -> None:
+        self._pause = self._paused_until = 0.0
 
     def _ensure(self) -> None:
         try:
@@ -127,7 +148,9 @@ class Spool:
                         sent += res.indexed
                         dead.extend((p, res.refused[p.id], str(path)) for p in chunk if p.id in res.refused)
                 except StoreUnavailable:
+                    self._unreachable()
                     return sent
+                self._reachable()
                 if dead:
                     self.dead.add(dead)
                     if errors is not None:
@@ -142,6 +165,10 @@ class Spool:
         is still spooled, new batches are spooled behind it.
         """
         out = Delivery()
+        if self.paused():  # the store was unreachable a moment ago: do not wait out its timeouts again
+            self.put(posts)
+            out.spooled = len(posts)
+            return out
         if self.files():
             out.indexed += self.drain(store, errors=out.errors)
             if self.files():
@@ -151,9 +178,11 @@ class Spool:
         try:
             res = store.index(posts)
         except StoreUnavailable:
+            self._unreachable()
             self.put(posts)
             out.spooled = len(posts)
             return out
+        self._reachable()
         out.indexed += res.indexed
         out.errors.extend(res.errors)
         out.refused.update(res.refused)

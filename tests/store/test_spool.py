@@ -69,8 +69,10 @@ def test_elasticsearch_down_then_back(tmp_path: Path, es_url: str) -> None:
             assert d.spooled == len(b) and d.indexed == 0
         assert sp.pending() == 105
         assert sp.drain(down) == 0 and sp.pending() == 105  # still down: nothing lost
-        d = sp.index_or_spool(up, posts(5, "c"))  # back: the spool drains first, then the new batch
-        assert d.indexed == 110 and d.spooled == 0 and d.errors == []
+        assert sp.paused()  # new batches are spooled without waiting on the store (see the next test)
+        assert sp.drain(up) == 105 and not sp.paused()  # back: the drain job sends the spool, oldest first
+        d = sp.index_or_spool(up, posts(5, "c"))
+        assert d.indexed == 5 and d.spooled == 0 and d.errors == []
         assert sp.pending() == 0
         up.refresh()
         assert up.count(PostQuery()) == 40 + 25 + 5
@@ -128,3 +130,22 @@ def test_lone_surrogates_and_odd_values_round_trip(tmp_path: Path) -> None:
     sp.put([odd])
     got, bad = sp.read(sp.files()[0])
     assert bad == [] and got[0].title == odd.title and got[0].raw["k\udfff"][1] == 10**30
+
+
+@pytest.mark.elasticsearch
+def test_after_the_store_was_unreachable_batches_wait_without_trying_it(tmp_path: Path, es_url: str) -> None:
+    """A down store costs its timeouts once, not for every batch: new batches are spooled at once during the
+    pause, the drain job still tries the store, and the first drain that gets through ends the pause."""
+    down = make_elastic(f"http://127.0.0.1:{unused_port()}", request_timeout=2)
+    up = make_elastic(es_url, index_prefix=down.prefix)  # type: ignore[attr-defined]
+    sp = Spool(tmp_path / "spool")
+    try:
+        assert sp.index_or_spool(down, posts(2, "a")).spooled == 2 and sp.paused()
+        # the store is back, but within the pause the next batch is spooled without a try
+        assert sp.index_or_spool(up, posts(2, "b")).spooled == 2 and sp.pending() == 4
+        assert sp.drain(up) == 4 and not sp.paused()  # the drain job tries every time; it ends the pause
+        assert sp.index_or_spool(up, posts(2, "c")).indexed == 2
+        assert sp.drain(down) == 0 and not sp.paused()  # nothing spooled: the drain does not touch the store
+    finally:
+        up.delete_all()
+        up.close()
