@@ -198,6 +198,16 @@ class Probe:
             found.update(h["_id"] for h in r.json()["hits"]["hits"])
         return found
 
+    def topics(self, phase: str) -> int:
+        """Distinct topic ids among ``phase``'s plain posts: four stories (each text repeated word for word), so 4
+        when one analyzer clusters them all."""
+        r = requests.post(f"{self.es}/{self.prefix}/_search", timeout=60, json={
+            "size": 0, "query": {"bool": {"filter": [{"prefix": {"source_id": f"{phase}-"}},
+                                                     {"prefix": {"author": "网友"}}]}},
+            "aggs": {"t": {"cardinality": {"field": "topic_id"}}}})
+        r.raise_for_status()
+        return int(r.json()["aggregations"]["t"]["value"])
+
     def delete_indices(self) -> None:
         from opinion_desk.store.elastic import ElasticStore
 
@@ -283,12 +293,13 @@ def throughput(probe: Probe, queue: Any, phase: str, n: int, timeout: float) -> 
         time.sleep(0.25)
     done = max(stored_s or float("nan"), alerted_s or float("nan"))
     return {"posts": n, "alerts": len(want), "stored_s": stored_s, "alerted_s": alerted_s, "done_s": done,
-            "posts_per_s": n / done if done == done else float("nan")}
+            "posts_per_s": n / done if done == done else float("nan"), "topics": probe.topics(phase)}
 
 
 def total(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Several throughput runs as one: posts, alerts and seconds summed."""
     out = {k: sum(r[k] for r in runs) for k in ("posts", "alerts", "stored_s", "alerted_s", "done_s")}
+    out["topics"] = [r["topics"] for r in runs]
     out["posts_per_s"] = out["posts"] / out["done_s"]
     return out
 
@@ -566,8 +577,9 @@ def report(args: argparse.Namespace, probe: Probe, sender: Sender, want: set[tup
     print(f"settled {_s(settle_s)} after the sending ended ({send_s:.0f} s of sending)")
     print(f"throughput ingest -> store -> alert, {args.rounds} x a backlog of {args.backlog} posts "
           f"({one['alerts'] // args.rounds} alerts) put in the queue at once, after a warm-up:")
-    print(f"  1 worker : stored {_s(one['stored_s'])}, alerted {_s(one['alerted_s'])}, {one['posts_per_s']:.1f} posts/s")
-    print(f"  2 workers: stored {_s(two['stored_s'])}, alerted {_s(two['alerted_s'])}, {two['posts_per_s']:.1f} posts/s")
+    for name, t in (("1 worker ", one), ("2 workers", two)):
+        print(f"  {name}: stored {_s(t['stored_s'])}, alerted {_s(t['alerted_s'])}, {t['posts_per_s']:.1f} posts/s; "
+              f"topic ids of the 4 repeated stories per run {t['topics']} (4: one analyzer clustered them all)")
     ratio = lambda k: one[k] / two[k] if one[k] and two[k] else float("nan")  # noqa: E731 - time 1 / time 2
     print(f"  speed-up 2 workers vs 1 worker (baseline, same run): all stored {ratio('stored_s'):.2f}x, "
           f"all alerted {ratio('alerted_s'):.2f}x (posts/s {two['posts_per_s'] / one['posts_per_s']:.2f}x)")
