@@ -41,5 +41,7 @@ def run_worker(cfg: Any) -> None:
         while not stop.wait(1.0):
             pass
     finally:
-        desk.stop()
-        desk.close()
+        try:
+            desk.stop()
+        finally:  # a failing stop (its last analyzer state not saved) still closes the store and the state database
+            desk.close()
