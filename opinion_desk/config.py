@@ -78,7 +78,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "user": Key(str, "opinion-es", "unprivileged user the node runs as when started by root"),
     },
     "state": {
-        "url": Key(str, "", "SQLAlchemy URL of the state database; empty = sqlite file state.db in data_dir"),
+        "url": Key(str, "", "SQLAlchemy URL of the state database, e.g. postgresql://desk:PASSWORD@db-host/opinion_desk (pip install 'opinion-desk[postgres]'; needed by several desk processes); empty = sqlite file state.db in data_dir"),
     },
     "ingest": {
         "tokens": Key(list, [], "API tokens accepted by POST /api/v1/posts (header 'Authorization: Bearer TOKEN')", secret=True),

@@ -112,7 +112,7 @@ class Desk:
 
         # -- resources ---------------------------------------------------------------------------------
         self.state = StateDB(cfg.state_url())
-        self.state.create_all()
+        self.state.upgrade()  # the Alembic revisions up to head (a pre-migration database is checked and stamped)
         self.store = open_store(cfg, segment=self._segment)
         self.sources = load_sources(cfg)
         for p in self.sources.problems:
