@@ -11,32 +11,20 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from opinion_desk.detection.clock import ManualClock
 from opinion_desk.state.leases import Leases, holder_id
 
 T0 = datetime(2024, 6, 18, 2, 0, tzinfo=timezone.utc)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def step(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-
-
 def test_one_holder_at_a_time_and_release_hands_over(db) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     a, b = Leases(db, "host-a:1:aa", ttl=15, clock=clock), Leases(db, "host-b:2:bb", ttl=15, clock=clock)
     assert a.acquire("rules") and a.holds("rules") and a.token("rules") == 1
     assert not b.acquire("rules") and not b.holds("rules") and b.token("rules") is None
-    clock.step(10)
+    clock.advance(timedelta(seconds=10))
     assert a.acquire("rules")  # its own: renewed, same token
-    clock.step(10)  # 20 s after taking it, 10 s after the renewal: still a's
+    clock.advance(timedelta(seconds=10))  # 20 s after taking it, 10 s after the renewal: still a's
     assert not b.acquire("rules") and a.holds("rules")
     a.release("rules")
     assert not a.holds("rules") and b.acquire("rules") and b.token("rules") == 2
@@ -45,14 +33,14 @@ def test_one_holder_at_a_time_and_release_hands_over(db) -> None:
 
 
 def test_a_silent_holder_loses_the_lease_when_its_ttl_passes(db) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     a, b = Leases(db, "a", ttl=15, clock=clock), Leases(db, "b", ttl=15, clock=clock)
     assert a.acquire("source:gov-rss") and a.acquire("rules")
-    clock.step(5)
+    clock.advance(timedelta(seconds=5))
     assert a.renew() == {"source:gov-rss", "rules"}
-    clock.step(14.9)  # a stops renewing (stalled or killed)
+    clock.advance(timedelta(seconds=14.9))  # a stops renewing (stalled or killed)
     assert not b.acquire("rules") and a.holds("rules")
-    clock.step(0.2)  # 15 s after the last renewal
+    clock.advance(timedelta(seconds=0.2))  # 15 s after the last renewal
     assert not a.holds("rules") and a.held() == set()  # a knows by itself that it may no longer run the job
     assert b.acquire("rules") and b.token("rules") == 2
     assert a.renew() == {"source:gov-rss"}  # the taken one is dropped; the other, expired but untaken, is kept
@@ -61,7 +49,7 @@ def test_a_silent_holder_loses_the_lease_when_its_ttl_passes(db) -> None:
 
 
 def test_the_race_to_take_a_lease_has_one_winner(db) -> None:
-    clock = Clock()
+    clock = ManualClock(T0)
     contenders = [Leases(db, f"w{i}", ttl=15, clock=clock) for i in range(6)]
     for round_ in range(4):  # round 0: the row does not exist (INSERT race); then it exists and has expired
         start = threading.Barrier(len(contenders))
@@ -79,7 +67,7 @@ def test_the_race_to_take_a_lease_has_one_winner(db) -> None:
             t.join(30)
         assert len(won) == 1, f"round {round_}: {won}"
         assert [r["holder"] for r in contenders[0].table()] == won
-        clock.step(16)
+        clock.advance(timedelta(seconds=16))
 
 
 def test_holder_ids_name_host_and_process() -> None:
