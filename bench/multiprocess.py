@@ -156,6 +156,7 @@ class Probe:
 
         self.conn = psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
         self.es, self.prefix = es_url, prefix
+        self.away = 0  # searches that found the node away
         self.lock = threading.Lock()
 
     def q(self, sql: str, *params: Any) -> list[tuple]:
@@ -186,26 +187,38 @@ class Probe:
         found: set[str] = set()
         for i in range(0, len(ids), 2000):
             chunk = ids[i:i + 2000]
-            for _ in range(60):
-                r = requests.post(f"{self.es}/{self.prefix}/_search", json={"query": {"ids": {"values": chunk}},
-                                                                            "size": len(chunk), "_source": False},
-                                  timeout=60)
-                if r.status_code != 503:  # 503: a new index whose shards are not yet allocated
-                    break
-                time.sleep(0.5)
+            r = self.search({"query": {"ids": {"values": chunk}}, "size": len(chunk), "_source": False})
             if r.status_code == 404:  # no index yet
                 continue
             r.raise_for_status()
             found.update(h["_id"] for h in r.json()["hits"]["hits"])
         return found
 
+    def search(self, body: dict[str, Any], patience: float = 300.0) -> requests.Response:
+        """A search of the alias, tried again while the node is away or the index not yet allocated (the test
+        node is shared: another run may restart it)."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                r = requests.post(f"{self.es}/{self.prefix}/_search", json=body, timeout=60)
+                if r.status_code != 503:  # 503: a new index whose shards are not yet allocated
+                    return r
+                what = "503"
+            except requests.ConnectionError as e:
+                what = str(e)[:120]
+            if time.monotonic() > deadline:
+                raise SystemExit(f"bench: Elasticsearch at {self.es} away for {patience:.0f} s: {what}")
+            if not self.away:
+                print(f"bench: Elasticsearch away ({what}); waiting", flush=True)
+            self.away += 1
+            time.sleep(1)
+
     def topics(self, phase: str) -> int:
         """Distinct topic ids among ``phase``'s plain posts: four stories (each text repeated word for word), so 4
         when one analyzer clusters them all."""
-        r = requests.post(f"{self.es}/{self.prefix}/_search", timeout=60, json={
-            "size": 0, "query": {"bool": {"filter": [{"prefix": {"source_id": f"{phase}-"}},
-                                                     {"prefix": {"author": "网友"}}]}},
-            "aggs": {"t": {"cardinality": {"field": "topic_id"}}}})
+        r = self.search({"size": 0, "query": {"bool": {"filter": [{"prefix": {"source_id": f"{phase}-"}},
+                                                                  {"prefix": {"author": "网友"}}]}},
+                         "aggs": {"t": {"cardinality": {"field": "topic_id"}}}})
         r.raise_for_status()
         return int(r.json()["aggregations"]["t"]["value"])
 
@@ -520,7 +533,10 @@ def main() -> None:
                 print(f"bench: could not delete the indices {prefix}*: {e}", file=sys.stderr)
             probe.conn.close()
         try:
-            drop_database(pg_url)
+            if args.keep:
+                print(f"bench: kept the state database {pg_url}")
+            else:
+                drop_database(pg_url)
         except Exception as e:  # noqa: BLE001
             print(f"bench: could not drop {pg_url}: {e}", file=sys.stderr)
         if args.keep:
@@ -578,7 +594,8 @@ def report(args: argparse.Namespace, probe: Probe, sender: Sender, want: set[tup
     print(f"kill -9 of the rules lease holder ({kill.get('killed')}, pid {kill.get('pid')}): lease taken by the other "
           f"worker after {_s(kill.get('lease_s'))}, first alert after the kill at {_s(kill.get('alert_s'))} "
           f"(limit 30 s)")
-    print(f"settled {_s(settle_s)} after the sending ended ({send_s:.0f} s of sending)")
+    print(f"settled {_s(settle_s)} after the sending ended ({send_s:.0f} s of sending); Elasticsearch found away "
+          f"by {probe.away} of the bench's searches")
     print(f"throughput ingest -> store -> alert, {args.rounds} x a backlog of {args.backlog} posts "
           f"({one['alerts'] // args.rounds} alerts) put in the queue at once, after a warm-up:")
     for name, t in (("1 worker ", one), ("2 workers", two)):
