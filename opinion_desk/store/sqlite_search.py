@@ -155,16 +155,30 @@ def walk_pays(need: int, matches: int, posts: int) -> bool:
     return matches > 0 and need * max(posts, 1) <= WALK_FACTOR * matches * matches
 
 
+def doc_column(fields: Sequence[str]) -> tuple[str, list[str]]:
+    """What a page selects for :attr:`PostQuery.fields`: ``doc``, or a JSON array of those fields of it (with the
+    four every post has), and the names of the array's items."""
+    if not fields:
+        return "doc", []
+    from ..models import _post_fields
+
+    known = _post_fields()
+    names = list(dict.fromkeys(["source", "source_id", "text", "created_at",
+                                *(f for f in fields if f in known)]))
+    return f"json_extract(doc, {', '.join(repr('$.' + f) for f in names)})", names
+
+
 def page_docs(run: Run, sql: SearchSQL, q: PostQuery, matches: int, posts: int) -> list[str]:
-    """The ``doc`` of each post of the page ``q`` asks for; ``matches`` is the (capped) count of its matches,
-    ``posts`` about how many posts the store holds."""
+    """The ``doc`` of each post of the page ``q`` asks for (or the JSON array of :func:`doc_column`); ``matches``
+    is the (capped) count of its matches, ``posts`` about how many posts the store holds."""
+    doc, _names = doc_column(q.fields)
     where, args = sql.where(q)
     need = max(0, q.offset) + max(0, q.size)
     limits = [max(0, q.size), max(0, q.offset)]
     if q.text.strip() and walk_pays(need, matches, posts):
         if q.sort in WALKS:
             index, order = WALKS[q.sort]
-            return [r[0] for r in run(f"SELECT doc FROM posts INDEXED BY {index}{where} ORDER BY {order} "
+            return [r[0] for r in run(f"SELECT {doc} FROM posts INDEXED BY {index}{where} ORDER BY {order} "
                                       "LIMIT ? OFFSET ?", [*args, *limits])]
         word, wargs = sql.word_match(q.text, "posts")
         if q.sort == "relevance" and word:
@@ -177,10 +191,10 @@ def page_docs(run: Run, sql: SearchSQL, q: PostQuery, matches: int, posts: int) 
                 parts = query_parts(q.text)
                 rest, rargs = sql.where(replace(q, text=""))
                 conds = [c for c in (rest[len(" WHERE "):], word, *("instr(posts.body, ?) > 0" for _ in parts)) if c]
-                rows = run(f"SELECT doc FROM posts INDEXED BY posts_created WHERE {' AND '.join(conds)} "
+                rows = run(f"SELECT {doc} FROM posts INDEXED BY posts_created WHERE {' AND '.join(conds)} "
                            "ORDER BY created_at DESC, id ASC LIMIT ?", [*rargs, *wargs, *parts, need])
                 if len(rows) >= need:
                     return [r[0] for r in rows[q.offset:]]
     order, oargs = sql.order(q)
-    return [r[0] for r in run(f"SELECT doc FROM posts{where} ORDER BY {order} LIMIT ? OFFSET ?",
+    return [r[0] for r in run(f"SELECT {doc} FROM posts{where} ORDER BY {order} LIMIT ? OFFSET ?",
                               [*args, *oargs, *limits])]

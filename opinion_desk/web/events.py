@@ -19,6 +19,9 @@ from .search import AUTHOR_TYPES, tz, tz_label
 bp = Blueprint("events", __name__)
 
 MAX_POSTS = 2000  # the event's earliest posts read for its path (the first poster and early spread matter most)
+#: the post fields the summary reads (web/propagation.py and the label): a cold page reads these, not whole posts
+FIELDS = ("author", "author_type", "url", "mid", "repost_of", "reply_to", "reposts", "comments", "likes",
+          "topic_label")
 CACHED = 64  # event summaries kept (the least recently used go)
 
 
@@ -52,7 +55,7 @@ SUMMARIES = SummaryCache()
 
 def event_posts(store: PostStore, topic_id: str) -> list[Post]:
     """The event's earliest posts, oldest first, at most :data:`MAX_POSTS` (one read)."""
-    return store.search(PostQuery(topic_ids=[topic_id], sort="oldest", size=MAX_POSTS)).posts
+    return store.search(PostQuery(topic_ids=[topic_id], sort="oldest", size=MAX_POSTS, fields=FIELDS)).posts
 
 
 def _label(posts: list[Post], topic_id: str) -> str:
@@ -65,7 +68,7 @@ def event_summary(store: PostStore, topic_id: str, zone: tzinfo,
     """What the event page shows (read-only: shared by the requests that find it in ``cache``); None without
     posts."""
     total = store.count(PostQuery(topic_ids=[topic_id]))
-    newest = store.search(PostQuery(topic_ids=[topic_id], size=1)).posts if total else []
+    newest = store.search(PostQuery(topic_ids=[topic_id], size=1, fields=("topic_label",))).posts if total else []
     if not newest:
         return None
     key = (store, topic_id, total, newest[0].id, newest[0].created_at, str(zone))

@@ -120,8 +120,10 @@ def spreaders(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[dateti
     by_author: dict[str, dict[str, Any]] = {}
     for p in ordered:
         name = p.author or "（未署名）"
-        a = by_author.setdefault(name, {"author": name, "posts": 0, "reach": 0, "spread": 0,
-                                        "author_type": p.author_type, "first": fmt(p.created_at), "post_id": p.id})
+        a = by_author.get(name)
+        if a is None:  # the author's first post (formatted once per author, not once per post)
+            a = by_author[name] = {"author": name, "posts": 0, "reach": 0, "spread": 0,
+                                   "author_type": p.author_type, "first": fmt(p.created_at), "post_id": p.id}
         a["posts"] += 1
         a["reach"] += reach(p)
         a["spread"] += _descendants(nodes, p.id)

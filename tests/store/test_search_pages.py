@@ -65,3 +65,20 @@ def test_the_index_walk_gives_the_sorted_page(tmp_path, text: str, sort: str) ->
             assert len(sorted_page) == min(size, max(0, s.count(q) - offset))
     finally:
         s.close()
+
+
+def test_fields_read_only_what_the_caller_needs(store: PostStore) -> None:
+    """PostQuery.fields: the same posts in the same order, those fields (and the four every post has) filled, the
+    others at their defaults."""
+    posts = corpus(40)
+    for i, p in enumerate(posts):
+        p.author, p.mid, p.topic_label = f"用户{i}", f"m{i}", "暴雨事件"
+    store.index(posts)
+    store.refresh()
+    whole = store.search(PostQuery(text="暴雨", sort="oldest", size=15))
+    light = store.search(PostQuery(text="暴雨", sort="oldest", size=15, fields=("author", "mid", "reposts")))
+    assert light.total == whole.total and [p.id for p in light.posts] == [p.id for p in whole.posts]
+    for w, p in zip(whole.posts, light.posts):
+        assert (p.author, p.mid, p.reposts, p.text, p.created_at) == (w.author, w.mid, w.reposts, w.text,
+                                                                       w.created_at)
+        assert (p.tokens, p.topic_label, p.likes) == ([], "", 0)
