@@ -108,11 +108,16 @@ class SearchSQL:
     @staticmethod
     def strings(words: list[str]) -> tuple[str, list[Any]]:
         """The rowids of posts holding every one of ``words`` in the title or text: their bigrams narrow (AND),
-        ``instr`` checks each word of three characters or more (a two-character word is its own bigram, and a
-        one-character word the start of one: the index alone decides those)."""
+        ``instr`` checks each word of one or three characters or more (a two-character word is its own bigram: the
+        index alone decides it). Only one-character words: the start of a bigram, from the index alone."""
         grams = list(dict.fromkeys(g for w in words for g in bigrams(w)))
-        match = " ".join([f'"{hex_term(g)}"' for g in grams] + [f"{hex_term(w)}*" for w in words if len(w) == 1])
-        long = [w for w in words if len(w) > 2]
+        if grams:  # a one-character word is checked with instr among the bigrams' candidates: a prefix query
+            # (every bigram starting with it, e.g. 事*) merges tens of thousands of postings (10 ms at 1M posts)
+            match = " ".join(f'"{hex_term(g)}"' for g in grams)
+            long = [w for w in words if len(w) != 2]
+        else:
+            match = " ".join(f"{hex_term(w)}*" for w in words)
+            long = []
         if not long:
             return "SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?", [match]
         return ("SELECT g.rowid FROM posts_grams g JOIN posts b ON b.rowid = g.rowid WHERE g.posts_grams MATCH ?"
