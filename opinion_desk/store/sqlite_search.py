@@ -152,6 +152,11 @@ def capped_count(run: Run, sql: SearchSQL, q: PostQuery, cap: int) -> int:
         if cond.startswith(IN_PREFIX):  # the index's rowids, merged in rowid order so the LIMIT stops the reading
             return run(f"SELECT COUNT(*) FROM ({cond[len(IN_PREFIX):-1]} ORDER BY 1 LIMIT ?)", [*args, cap + 1])[0][0]
     where, args = sql.where(q)
+    if q.any_strings and not q.text.strip() and only_text(replace(q, any_strings=[])) and \
+            where.startswith(" WHERE " + IN_PREFIX) and where.count(IN_PREFIX) == 1:
+        # strings only (the 投诉诉求 tag): the index's rowids, without reading each matching post (18.7 -> 6.8 ms
+        # for 4,254 of 1M posts)
+        return run(f"SELECT COUNT(*) FROM ({where[len(' WHERE ' + IN_PREFIX):-1]} LIMIT ?)", [*args, cap + 1])[0][0]
     return run(f"SELECT COUNT(*) FROM (SELECT 1 FROM posts{where} LIMIT ?)", [*args, cap + 1])[0][0]
 
 
@@ -180,7 +185,7 @@ def page_docs(run: Run, sql: SearchSQL, q: PostQuery, matches: int, posts: int) 
     where, args = sql.where(q)
     need = max(0, q.offset) + max(0, q.size)
     limits = [max(0, q.size), max(0, q.offset)]
-    if q.text.strip() and walk_pays(need, matches, posts):
+    if (q.text.strip() or q.any_strings) and walk_pays(need, matches, posts):
         if q.sort in WALKS:
             index, order = WALKS[q.sort]
             return [r[0] for r in run(f"SELECT {doc} FROM posts INDEXED BY {index}{where} ORDER BY {order} "

@@ -67,6 +67,23 @@ def test_the_index_walk_gives_the_sorted_page(tmp_path, text: str, sort: str) ->
         s.close()
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest", "reach"])
+def test_strings_only_count_and_walk(tmp_path, sort: str) -> None:  # noqa: ANN001
+    """The 投诉诉求 tag's query (strings only): counted from the index alone, and the walked page is the sorted one."""
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    s.index(corpus(400))
+    try:
+        for offset, strings in ((0, ["加油站", "桥梁裂"]), (30, ["裂缝", "停运"]), (0, ["食堂"])):
+            q = PostQuery(any_strings=strings, sort=sort, offset=offset, size=20)
+            matches = sqlite_search.capped_count(s._query, s._sql, q, 10_000)
+            assert matches == s.count(q) == sum(any(w in p.text for w in strings) for p in corpus(400))
+            sorted_page = sqlite_search.page_docs(s._query, s._sql, q, matches, 10**12)
+            assert sqlite_search.page_docs(s._query, s._sql, q, matches, 1) == sorted_page, (strings, offset)
+            assert len(sorted_page) == min(20, max(0, matches - offset))
+    finally:
+        s.close()
+
+
 def test_fields_read_only_what_the_caller_needs(store: PostStore) -> None:
     """PostQuery.fields: the same posts in the same order, those fields (and the four every post has) filled, the
     others at their defaults."""
