@@ -6,7 +6,8 @@ Posts: the real Weibo texts of ../shared/data/weibo (sentiment and rumour sets, 
 desk's own Analyzer (cached in .cache/dashboard_scale/templates.jsonl), recycled with their own ids, authors,
 sources, regions, events (500), reposts and times spread over the 60 days before the load, and written in batches
 straight through the store API (``SQLiteStore.index`` / ``ElasticStore.index``; no analysis per post). The SQLite
-file is kept under .cache/dashboard_scale/ and reused while its newest post is under ``--max-age`` hours old; the
+file is kept under .cache/dashboard_scale/ and reused while its newest post is under ``--max-age`` hours old (the 2M
+file can be made from the 1M one in ~10 min with bench/double_store.py instead of ~20 min of loading); the
 Elasticsearch indices (prefix ``bench-scale-<N>-<pid>``, on the test node 127.0.0.1:9250) are deleted after.
 
 Then the real desk (``opinion-desk run``, gunicorn) is started on that data and each call is timed over
