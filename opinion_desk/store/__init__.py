@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +113,11 @@ def split_terms(tokens: list[str]) -> list[str]:
     return list(seen)
 
 
+@cache
+def _known_fields(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(names)
+
+
 def post_from_doc(doc: dict[str, Any]) -> "Post":
     """Rebuild a post from its stored ``Post.to_dict()`` form (store-only keys such as ``title_tokens`` dropped).
 
@@ -122,9 +128,9 @@ def post_from_doc(doc: dict[str, Any]) -> "Post":
     ``PostQuery.fields``): the others keep their defaults."""
     from ..models import Post, _post_fields
 
-    known = _post_fields()
+    known = _known_fields(_post_fields())
     try:
-        kw = {k: doc[k] for k in known if k in doc}
+        kw = {k: v for k, v in doc.items() if k in known}
         created = datetime.fromisoformat(kw["created_at"])
         collected = datetime.fromisoformat(kw["collected_at"]) if kw.get("collected_at") else None
         if (created.tzinfo is None or (collected is not None and collected.tzinfo is None)
