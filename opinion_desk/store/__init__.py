@@ -134,7 +134,8 @@ def post_from_doc(doc: dict[str, Any]) -> "Post":
         created = datetime.fromisoformat(kw["created_at"])
         collected = datetime.fromisoformat(kw["collected_at"]) if kw.get("collected_at") else None
         if (created.tzinfo is None or (collected is not None and collected.tzinfo is None)
-                or not isinstance(kw["text"], str) or not kw["text"].strip() or not kw["source"]
+                or not isinstance(kw["text"], str) or not kw["text"].strip()
+                or not isinstance(kw["source"], str) or not kw["source"]
                 or not isinstance(kw["source_id"], str) or not kw["source_id"] or kw.get("images")
                 or any(type(kw.get(k, 0)) is not int for k in ("reposts", "comments", "likes"))):
             raise ValueError("checked by from_dict")
