@@ -19,7 +19,7 @@ from ..state import StateDB
 from ..state.alerts import OutboxRow
 from ..state.briefings import BriefingRow
 from ..store.base import PostStore
-from . import charts, facts, html, mail, word
+from . import facts, html, mail
 from .period import Period, desk_zone, due
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class BriefingDesk:
         now = self.clock()
         with self.db.session_scope() as s:
             f = facts.gather(self.store, s, self.cfg, period, now)
+        from . import charts, word  # Pillow and python-docx load when a briefing is made, not with every desk
+
         pngs = {"volume": charts.volume_chart(f.buckets, f.bucket_unit), "sentiment": charts.sentiment_chart(f.sentiment)}
         self.dir.mkdir(parents=True, exist_ok=True)
         stem = f"{period.slug()}-{now.astimezone(self.tz):%Y%m%d%H%M%S}"
