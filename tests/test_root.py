@@ -62,3 +62,37 @@ def test_roles_route_posts_through_the_state_database(tmp_path: Path, analyzer) 
         web.stop()
         web.close()
         worker.close()
+
+
+def test_a_web_process_shows_the_rules_the_workers_fire(tmp_path: Path, analyzer) -> None:  # noqa: ANN001
+    """The rules page of a web process reads what the rules lease holder saved (its own engine sees no post)."""
+    from datetime import datetime, timezone
+
+    from opinion_desk.models import Post
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "f.yaml").write_text("name: 积水\ntype: frequency\ntimeframe: 1h\nnum_events: 2\nquery_key: source\n"
+                                  "filter:\n  keywords: [积水]\n", encoding="utf-8")
+    shared = {"state": {"url": f"sqlite:///{tmp_path / 'state.db'}"}, "rules": {"dir": str(rules)}}
+
+    def desk(name: str, role: str) -> Desk:
+        over = make_test_config(tmp_path / name, **shared)
+        return Desk(load_config(path=None, env={}, overrides=over), role=role,  # type: ignore[arg-type]
+                    analyzer_factory=lambda: analyzer)
+
+    worker, web = desk("worker", "worker"), desk("web", "web")
+    try:
+        now = datetime.now(timezone.utc)
+        worker.engine.on_posts([Post(source="wb", source_id=str(i), text="人民路积水", tokens=["人民路", "积水"],
+                                     created_at=now, collected_at=now) for i in range(3)])
+        worker.engine.save_state()
+        app = create_app(desk=web)
+        with app.test_request_context():
+            from opinion_desk.web.alerts import rules_status
+
+            firing = {r["name"]: r["firing"] for r in rules_status().get_json()["rules"]}
+        assert firing == {"积水": ["wb"]}
+    finally:
+        worker.close()
+        web.close()

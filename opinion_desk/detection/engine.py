@@ -112,6 +112,15 @@ class Engine:
             self._applied_loaded = self.statedb is None
         self.reload()
 
+    def refresh_from_saved(self, max_age: float = 10.0) -> None:
+        """In a process that shows the rules but does not run them (``--role web``): read the state the rules
+        lease holder saved, at most every ``max_age`` seconds, so the rules page shows what is firing."""
+        now = time.monotonic()
+        if now - getattr(self, "_refreshed_at", -max_age) < max_age:
+            return
+        self._refreshed_at = now
+        self.restore_all()
+
     def reload(self) -> tuple[list[str], list[RuleError]]:
         """Load new and changed rule files; a broken edit keeps the previous version running. Returns the names
         (re)loaded and the errors found."""
