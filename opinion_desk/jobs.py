@@ -41,6 +41,9 @@ RULE_FEED_EVERY = 1.0  # the rules lease holder reads the rule feed
 # (was QueueDrain's 300 s: its posts, and their alerts, came 5 minutes late); a batch of 200 takes seconds, and one
 # that outlasts its claim is only done twice, harmlessly (stable post ids)
 QUEUE_CLAIM_SECONDS = 60.0
+# how far back a start or a rules takeover looks for alerts whose robot/email message was held in the memory of a
+# process that died (group_wait): beyond the wait, the lease's time-out and a margin
+RECOVER_MARGIN = timedelta(minutes=10)
 
 
 def add_all(desk: "Desk") -> None:
@@ -98,9 +101,17 @@ def worker_jobs(desk: "Desk") -> None:
     desk.scheduler.add_interval_job("ingest-queue", drain.drain, QUEUE_DRAIN_EVERY)
 
 
+def recover_held_alerts(desk: "Desk") -> int:
+    """Alerts whose grouped message a stopped process still held (see Dispatcher.recover): sent again."""
+    from .models import utcnow
+
+    return desk.dispatcher.recover(utcnow() - desk.dispatcher.group_wait - RECOVER_MARGIN)
+
+
 def rule_jobs(desk: "Desk") -> None:
     tick = float(desk.cfg["rules"]["tick_seconds"])
     if desk.feed is None:  # one process: the pipeline's hook feeds the engine
+        recover_held_alerts(desk)
         desk.scheduler.add_interval_job("rules-tick", desk.engine.tick, tick)
         return
     desk.scheduler.add_singleton_job("rules", RulesHolder(desk, tick), RULE_FEED_EVERY)
@@ -115,6 +126,7 @@ class RulesHolder:
         from .detection.feed_reader import FeedReader
 
         assert desk.feed is not None and desk.leases is not None
+        self.desk = desk
         self.engine, self.leases = desk.engine, desk.leases
         self.reader = FeedReader(desk.feed, desk.engine)
         self.tick = tick
@@ -128,6 +140,7 @@ class RulesHolder:
         if epoch != self.epoch:
             log.info("rules lease taken (epoch %s): restoring the rule state", epoch)
             self.engine.restore_all()
+            recover_held_alerts(self.desk)  # the last holder's held groups died with it
             self.epoch = epoch
         self.reader.catch_up()
         if time.monotonic() - self.ticked >= self.tick:

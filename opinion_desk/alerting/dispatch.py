@@ -5,8 +5,9 @@ One event, one message per channel (Alertmanager's ``group_by``/``group_wait``):
 share a post (or an event id) within ``group_wait`` of the first are held and sent together as one message per
 channel, titled by the most severe of them, with a summary of what matched (``payload["group"]``). The dashboard
 hears each alert at once (the desk lists alerts, not messages); an alert without posts (a source failing) is
-never held; ``group_wait`` 0 sends every alert at once. Held groups live in memory: a restart within the wait
-loses their robot/email messages (the alerts themselves are in the state database and on the desk).
+never held; ``group_wait`` 0 sends every alert at once. Held groups live in memory; a process that dies within
+the wait would lose their robot/email messages, so :meth:`Dispatcher.recover` (at start, and when a worker takes
+over the rules) holds again every recent open alert that has no outbox row on one of its channels yet.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..state.alerts import Alert
+from sqlalchemy import select
+
+from ..state.alerts import Alert, OutboxRow
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -100,8 +103,10 @@ class Dispatcher:
         if now:
             self.outbox.enqueue(alert.id, now, "alert", payload)
         held = [n for n in names if n != "dashboard"]
-        if not held:
-            return
+        if held:
+            self._hold(alert, payload, held, keys)
+
+    def _hold(self, alert: Alert, payload: dict[str, Any], held: list[str], keys: set[str]) -> None:
         with self._lock:
             g = next((g for g in self._groups if g.keys & keys), None)
             if g is None:
@@ -113,6 +118,37 @@ class Dispatcher:
                     t.start()
             g.keys |= keys
             g.items.append((alert, payload, held))
+
+    def recover(self, since: datetime) -> int:
+        """Open alerts raised since ``since`` with a channel (other than the dashboard) that has no outbox row
+        for them, alone or in a group: their group was held in the memory of a process that died. Each is held
+        again (or sent at once without ``group_wait``). Returns how many alerts were recovered."""
+        db = self.outbox.db
+        with db.session_scope() as s:
+            alerts = list(s.scalars(select(Alert).where(Alert.created_at >= since, Alert.status == "open")))
+            rows = s.execute(select(OutboxRow.alert_id, OutboxRow.channel, OutboxRow.payload)
+                             .where(OutboxRow.created_at >= since, OutboxRow.kind == "alert")).all()
+            s.expunge_all()
+        sent = set()
+        for alert_id, channel, payload in rows:
+            sent.add((channel, alert_id))
+            for g in (payload or {}).get("group") or []:
+                sent.add((channel, g.get("id")))
+        n = 0
+        for a in alerts:
+            missing = [ch for ch in self.channels_for(a) if ch != "dashboard" and (ch, a.id) not in sent]
+            if not missing:
+                continue
+            n += 1
+            payload = self.payload(a, "alert")
+            keys = _group_keys(a, payload)
+            if self.group_wait and keys:
+                self._hold(a, payload, missing, keys)
+            else:
+                self.outbox.enqueue(a.id, missing, "alert", payload)
+            log.warning("alert %s had not reached %s (held by a process that stopped): sent again",
+                        a.id, "、".join(missing))
+        return n
 
     def on_resolved(self, alert: Alert) -> None:
         with self._lock:  # an alert still held goes out first, so the calm notice never precedes it

@@ -85,3 +85,34 @@ def test_alerts_on_different_posts_are_not_folded(live_server, ingest_headers, s
     time.sleep(2.5)
     assert len(wecom.received) == 2
     assert all("同一事件" not in m["body"]["markdown"]["content"] for m in wecom.received)
+
+
+def test_a_group_held_by_a_process_that_died_is_sent_by_the_next(app, wecom) -> None:
+    """The rules holder (or a one-process desk) dies within group_wait: its held group is gone with it. The next
+    one (a restart, or the worker taking the rules lease) finds the open alert with no robot message and sends it,
+    once; asked again, it finds nothing missing."""
+    from datetime import timedelta
+
+    from opinion_desk.alerting.dispatch import Dispatcher
+    from opinion_desk.state.alerts import Alert
+
+    t = datetime.now(timezone.utc)
+    with app.desk.state.session_scope() as s:
+        s.add(Alert(id="A-held-1", rule="安全生产", rule_type="keyword", severity="high", key="", status="open",
+                    reason="命中：化工厂", first_match=t, last_match=t, created_at=t, post_ids=["p-1"],
+                    channels=["dashboard", "值班群"], details={"posts": [{"id": "p-1", "event_id": "e-1"}]}))
+    wait = timedelta(seconds=30)
+    died = Dispatcher(app.desk.outbox, app.desk.store, group_wait=wait, timers=False)
+    with app.desk.state.session_scope() as s:
+        died.on_alert(s.get(Alert, "A-held-1"))  # the dashboard row goes out; the robot's is held, then lost
+    nxt = Dispatcher(app.desk.outbox, app.desk.store, group_wait=wait, timers=False)
+    assert nxt.recover(t - timedelta(minutes=10)) == 1
+    assert nxt.flush_due(datetime.now(timezone.utc) + wait) == 1
+    assert nxt.recover(t - timedelta(minutes=10)) == 0  # its row is there now
+    app.desk.outbox.deliver_due(wait=True)
+    rows = [r for r in app.desk.outbox.rows("A-held-1") if r["channel"] == "值班群"]
+    assert len(rows) == 1, rows
+    deadline = time.time() + 20
+    while not wecom.received and time.time() < deadline:
+        time.sleep(0.2)
+    assert len(wecom.received) == 1, (rows, wecom.rejected)
