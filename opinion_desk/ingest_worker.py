@@ -83,7 +83,8 @@ class QueueDrain:
 
 
 class QueueIntake:
-    """What the ingest API submits to in a web process: the posts go into the ingest queue (committed, so durable,
+    """What the ingest API submits to in a web process, and what a worker's collectors hand their posts to: the
+    posts go into the ingest queue (committed, so durable,
     when :meth:`submit` returns) and a worker's :class:`QueueDrain` analyses and stores them."""
 
     def __init__(self, queue: IngestQueue) -> None:
@@ -96,3 +97,8 @@ class QueueIntake:
             self.queue.put([p.to_dict() for p in posts])
         except Exception as e:  # the state database is away: the API answers 503 and the sender sends again
             raise StoreError(f"ingest queue: {e}") from e
+
+    def process(self, posts: list[Post]) -> None:
+        """A collector's run (the scheduler calls this): its posts join the queue, so the one worker that holds
+        the analysis lease analyses them with every other post (topics and events are clustered in one place)."""
+        self.submit(posts)

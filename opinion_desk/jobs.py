@@ -69,7 +69,8 @@ def pipeline_jobs(desk: "Desk") -> None:
     sched.add_interval_job("spool-drain", pipeline.drain_spool, SPOOL_DRAIN_EVERY)
     if keep.days > 0:  # retention_days = 0 keeps every post, as evidence_days = 0 keeps every payload
         sched.add_singleton_job("retention", lambda: store.drop_before(utcnow() - keep), RETENTION_EVERY)
-    sched.add_interval_job("analyzer-state", pipeline.save_analyzer_state, ANALYZER_STATE_EVERY)
+    if desk.role == "all":  # a worker saves it while it holds the analysis lease (AnalysisHolder)
+        sched.add_interval_job("analyzer-state", pipeline.save_analyzer_state, ANALYZER_STATE_EVERY)
 
 
 def collector_jobs(desk: "Desk") -> None:
@@ -92,13 +93,45 @@ def collector_jobs(desk: "Desk") -> None:
 
 
 def worker_jobs(desk: "Desk") -> None:
-    """Several processes: drain the ingest queue here (every worker), and feed the engine from the rule feed
-    (the rules lease holder only; see :func:`rule_jobs`)."""
-    from .ingest_worker import QueueDrain
+    """Several processes: the holder of the analysis lease drains the ingest queue (every pushed and collected
+    post: topics and events are clustered by one analyzer); the rules lease holder feeds the engine from the rule
+    feed (see :func:`rule_jobs`). The other workers stand by for both and share the collectors and the outbox."""
+    from .root import ANALYSIS_LEASE
 
-    assert desk.queue is not None and desk.leases is not None
-    drain = QueueDrain(desk.queue, desk.pipeline, desk.feed, desk.leases.holder, lease_seconds=QUEUE_CLAIM_SECONDS)
-    desk.scheduler.add_interval_job("ingest-queue", drain.drain, QUEUE_DRAIN_EVERY)
+    desk.scheduler.add_singleton_job(ANALYSIS_LEASE, AnalysisHolder(desk), QUEUE_DRAIN_EVERY)
+
+
+class AnalysisHolder:
+    """The analysis job of a worker, run while it holds the ``analysis`` lease: on taking it (first run, or a new
+    fencing epoch) the analyzer is built again from the state the last holder saved; then the ingest queue is
+    drained (analyse, store, rule feed) and the analyzer's state saved every few minutes."""
+
+    def __init__(self, desk: "Desk") -> None:
+        from .ingest_worker import QueueDrain
+
+        assert desk.queue is not None and desk.leases is not None
+        self.pipeline, self.leases = desk.pipeline, desk.leases
+        self.drain = QueueDrain(desk.queue, desk.pipeline, desk.feed, desk.leases.holder,
+                                lease_seconds=QUEUE_CLAIM_SECONDS)
+        self.epoch: int | None = None
+        self.saved = 0.0
+
+    def __call__(self) -> None:
+        import time
+
+        from .root import ANALYSIS_LEASE
+
+        epoch = self.leases.token(ANALYSIS_LEASE)
+        if epoch != self.epoch:
+            if self.epoch is not None or self.pipeline.analyzer_loaded():
+                log.info("analysis lease taken (epoch %s): the analyzer continues from its saved state", epoch)
+                self.pipeline.reload_analyzer()
+            self.epoch = epoch
+            self.saved = time.monotonic()
+        self.drain.drain()
+        if time.monotonic() - self.saved >= ANALYZER_STATE_EVERY:
+            self.saved = time.monotonic()
+            self.pipeline.save_analyzer_state()
 
 
 def recover_held_alerts(desk: "Desk") -> int:

@@ -134,6 +134,15 @@ class Pipeline:
                     self._analyzer = self._analyzer_factory()
         return self._analyzer
 
+    def analyzer_loaded(self) -> bool:
+        return self._analyzer is not None
+
+    def reload_analyzer(self) -> None:
+        """Forget the analyzer; the next use builds it again from its saved state (a worker that takes over the
+        analysis continues the topics and events the last one saved)."""
+        with self._analyze_lock, self._analyzer_lock:
+            self._analyzer = None
+
     def save_analyzer_state(self) -> None:
         """Persist what the analyzer learned (IDF counts, topics) where it was built to keep it, if anywhere."""
         with self._analyze_lock:

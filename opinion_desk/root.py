@@ -39,6 +39,7 @@ from .config import Config
 log = logging.getLogger(__name__)
 
 Role = Literal["all", "web", "worker"]
+ANALYSIS_LEASE = "analysis"  # the worker that analyses every post (topics and events are clustered in one place)
 ROLES: tuple[str, ...] = ("all", "web", "worker")
 
 
@@ -131,7 +132,9 @@ class Desk:
                                  cfg.data_path(cfg["store"]["spool_dir"]), checks=PostChecks.from_config(cfg))
         # where the ingest API puts accepted posts: this process's pipeline, or (web) the queue the workers drain
         self.intake: Any = QueueIntake(self.queue) if role == "web" and self.queue is not None else self.pipeline
-        self.scheduler = DeskScheduler(self.pipeline, self.state, alert_after=int(c["alert_after"]),
+        # a worker's collectors queue their posts too: one worker (the analysis lease holder) clusters every post
+        collected = QueueIntake(self.queue) if role == "worker" and self.queue is not None else self.pipeline
+        self.scheduler = DeskScheduler(collected, self.state, alert_after=int(c["alert_after"]),  # type: ignore[arg-type]
                                        backoff_max=float(c["backoff_max"]), run_timeout=float(c["run_timeout"]),
                                        leases=self.leases)
         self.engine = Engine(Path(cfg["rules"]["dir"]), statedb=self.state, store=self.store, record_alerts=True,
@@ -185,9 +188,11 @@ class Desk:
 
     def stop(self) -> None:
         """Stop the scheduler, then the pipeline (its queue is drained to the store), then the outbox."""
+        analyses = self.leases is None or self.leases.holds(ANALYSIS_LEASE)  # before the scheduler lets it go
         self.scheduler.shutdown()
         self.pipeline.stop()
-        self.pipeline.save_analyzer_state()
+        if analyses:  # one writer of the analyzer's state: the process that analyses
+            self.pipeline.save_analyzer_state()
         self.outbox.stop()  # after the pipeline: its last alerts are queued; deliveries under way may finish
 
     def close(self) -> None:

@@ -58,6 +58,8 @@ def test_roles_route_posts_through_the_state_database(tmp_path: Path, analyzer) 
         # worker: stored posts go to the rule feed, not straight to its engine; singletons run under leases
         assert worker.feed is not None and worker.leases is not None and worker.scheduler.leases is worker.leases
         assert worker.engine.on_posts not in worker.pipeline.hooks and worker.feed_posts in worker.pipeline.hooks
+        # its collectors queue their posts: the analysis lease holder clusters every post with one analyzer
+        assert isinstance(worker.scheduler.pipeline, QueueIntake)
     finally:
         web.stop()
         web.close()
