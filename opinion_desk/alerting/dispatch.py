@@ -27,6 +27,8 @@ from .outbox import Outbox
 log = logging.getLogger(__name__)
 POST_FIELDS = ("id", "source", "platform", "author", "title", "url", "sentiment_label", "rumour_score")
 SEVERITY_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+GROUP_LINES = 10  # alerts listed in a grouped message; the rest are counted (robots cut a message at 4096 bytes,
+# which took the desk link at its end with it when a burst folded hundreds of alerts into one message)
 
 
 def _now() -> datetime:
@@ -204,8 +206,11 @@ def _fold(items: list[tuple[Alert, dict[str, Any]]]) -> tuple[str, dict[str, Any
     for a, _ in ordered:
         if a.rule not in rules:
             rules.append(a.rule)
-    lines = [f"{i}. {a.rule}{('「' + a.key + '」') if a.key else ''}（{p['alert'].get('severity_zh', a.severity)}）："
-             f"{a.reason}" for i, (a, p) in enumerate(ordered, 1)]
+    lines = [f"{i}. {a.rule}{('「' + a.key[:40] + '」') if a.key else ''}"
+             f"（{p['alert'].get('severity_zh', a.severity)}）：{a.reason[:120]}"
+             for i, (a, p) in enumerate(ordered[:GROUP_LINES], 1)]
+    if len(ordered) > GROUP_LINES:
+        lines.append(f"……另有 {len(ordered) - GROUP_LINES} 条，详见值班台")
     alert["rule"] = "、".join(rules)
     alert["key"] = head.key if all(a.key == head.key for a, _ in ordered) else ""
     alert["reason"] = f"同一事件命中 {len(ordered)} 条规则：\n" + "\n".join(lines)

@@ -116,3 +116,30 @@ def test_a_group_held_by_a_process_that_died_is_sent_by_the_next(app, wecom) -> 
     while not wecom.received and time.time() < deadline:
         time.sleep(0.2)
     assert len(wecom.received) == 1, (rows, wecom.rejected)
+
+
+def test_a_burst_folded_into_one_message_keeps_the_desk_link(app, wecom) -> None:
+    """Hundreds of alerts on one event fold into one message: it lists the first ten and counts the rest, so the
+    robot's 4096-byte cut never takes the 打开值班台处置 link at its end."""
+    from datetime import timedelta
+
+    from opinion_desk.alerting.dispatch import Dispatcher
+    from opinion_desk.state.alerts import Alert
+
+    t = datetime.now(timezone.utc)
+    d = Dispatcher(app.desk.outbox, app.desk.store, desk_url="https://desk.example.gov.cn",
+                   group_wait=timedelta(seconds=30), timers=False)
+    burst = [Alert(id=f"A-burst-{i:02d}", rule="讨薪", rule_type="frequency", severity="medium", key=f"网友{i}号",
+                   status="open", reason="1 小时内 3 条" + "，涉及工资拖欠" * 5, first_match=t, last_match=t,
+                   created_at=t, post_ids=[f"p-{i}"], channels=["dashboard", "值班群"],
+                   details={"event_id": "e-burst"}) for i in range(60)]
+    with app.desk.state.session_scope() as s:
+        s.add_all(burst)
+    for a in burst:
+        d.on_alert(a)
+    assert d.flush_due(t + timedelta(seconds=31)) == 1
+    deadline = time.time() + 20
+    while not wecom.received and time.time() < deadline:
+        time.sleep(0.2)
+    md = wecom.received[0]["body"]["markdown"]["content"]
+    assert len(md.encode()) <= 4096 and "另有 50 条" in md and "打开值班台处置" in md
