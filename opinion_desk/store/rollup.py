@@ -149,7 +149,7 @@ def histogram(c: sqlite3.Connection, q: PostQuery, step: int, since: int | None,
         if labels:
             sql += f" AND {lab_col} IN ({', '.join('?' * len(labels))})"
             args += labels
-        for unit, n in c.execute(sql + f" GROUP BY 1 HAVING SUM(n) > 0", args):
+        for unit, n in c.execute(sql + " GROUP BY 1 HAVING SUM(n) > 0", args):
             counts[unit * g // step * step] += n
     for a, b in edges:
         counts.update(scan(replace(q, since=_store.from_us(a), until=_store.from_us(b))))
