@@ -188,10 +188,12 @@ class Desk:
 
     def stop(self) -> None:
         """Stop the scheduler, then the pipeline (its queue is drained to the store), then the outbox."""
-        analyses = self.leases is None or self.leases.holds(ANALYSIS_LEASE)  # before the scheduler lets it go
+        # one writer of the analyzer's state, the process that analyses (never a web process: its analyzer only
+        # explains posts and segments queries); asked before the scheduler lets the lease go
+        analyses = self.role == "all" or (self.leases is not None and self.leases.holds(ANALYSIS_LEASE))
         self.scheduler.shutdown()
         self.pipeline.stop()
-        if analyses:  # one writer of the analyzer's state: the process that analyses
+        if analyses:
             self.pipeline.save_analyzer_state()
         self.outbox.stop()  # after the pipeline: its last alerts are queued; deliveries under way may finish
 
