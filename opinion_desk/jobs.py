@@ -13,8 +13,9 @@ Each area's jobs are one function here, reading top to bottom what runs and how 
 A ``web`` process runs none of them; ``worker`` and ``all`` run all. Jobs that must run in one process at a time
 (a source, the rules, the deadline clock, briefings, retention, the audit digest) are added as singletons: in a
 worker they run only while it holds the job's lease (:class:`~opinion_desk.state.leases.Leases`); in ``all``
-there are no leases and they simply run. Every worker drains the ingest queue and the outbox (claims keep each row
-to one of them).
+there are no leases and they simply run. The ``analysis`` lease holder drains the ingest queue (one analyzer
+clusters every post) and the ``rules`` lease holder feeds the engine from the rule feed; every worker delivers the
+outbox (claims keep each row to one of them).
 """
 
 from __future__ import annotations
