@@ -91,7 +91,8 @@ def _service_user() -> pwd.struct_passwd | None:
         return pwd.getpwnam(PG_USER)
 
 
-def _log_tail(path: Path, n: int = 15) -> str:
+def log_tail(path: Path, n: int = 15) -> str:
+    """The last ``n`` lines of a test server's log, for the failure message (tests/redis_fixture.py too)."""
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
     except OSError:
@@ -133,7 +134,7 @@ def ensure_server(port: int = PG_PORT, home: Path = PG_HOME) -> str:
                             "start"], capture_output=True, text=True, cwd=home, **_run_as(user))
         if p.returncode != 0:
             raise PGUnavailable(f"pg_ctl start failed ({(p.stderr or p.stdout).strip()[-400:]}); "
-                                f"{log}:\n{_log_tail(log)}")
+                                f"{log}:\n{log_tail(log)}")
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
@@ -142,7 +143,7 @@ def ensure_server(port: int = PG_PORT, home: Path = PG_HOME) -> str:
             except Exception as e:  # noqa: BLE001
                 if time.monotonic() > deadline:
                     raise PGUnavailable(f"PostgreSQL did not accept connections on 127.0.0.1:{port}: {e}; "
-                                        f"{log}:\n{_log_tail(log)}") from None
+                                        f"{log}:\n{log_tail(log)}") from None
                 time.sleep(0.2)
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_fixture import log_tail
+
 REPO = Path(__file__).resolve().parents[1]
 REDIS_PORT = int(os.environ.get("OPINION_DESK_TEST_REDIS_PORT", "56379"))
 REDIS_HOME = Path(os.environ.get("OPINION_DESK_TEST_REDIS_HOME") or REPO / ".cache" / "redis")
@@ -43,13 +45,6 @@ def _ping(port: int) -> bytes | None:
             return s.recv(64)
     except OSError:
         return None
-
-
-def _log_tail(path: Path, n: int = 10) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "(no log)"
 
 
 def ensure_server(port: int = REDIS_PORT, home: Path = REDIS_HOME) -> str:
@@ -74,12 +69,12 @@ def ensure_server(port: int = REDIS_PORT, home: Path = REDIS_HOME) -> str:
                             "--pidfile", str(home / "redis.pid")], capture_output=True, text=True, cwd=home)
         if p.returncode != 0:
             raise RedisUnavailable(f"redis-server did not start ({(p.stderr or p.stdout).strip()[-400:]}); "
-                                   f"{log}:\n{_log_tail(log)}")
+                                   f"{log}:\n{log_tail(log, 10)}")
         deadline = time.monotonic() + START_TIMEOUT
         while (_ping(port) or b"").startswith(b"+PONG") is False:
             if time.monotonic() > deadline:
                 raise RedisUnavailable(f"redis-server did not answer PING on 127.0.0.1:{port} within "
-                                       f"{START_TIMEOUT:.0f} s; {log}:\n{_log_tail(log)}")
+                                       f"{START_TIMEOUT:.0f} s; {log}:\n{log_tail(log, 10)}")
             time.sleep(0.1)
         return url
 
