@@ -82,6 +82,7 @@ class Engine:
         self.posts_seen = 0
         self._pruned_at: tuple[int, float] = (0, 0.0)  # (posts_seen, monotonic time) of the last prune
         self._saved_at = 0  # posts_seen at the last save_state
+        self._refreshed_at = float("-inf")  # time.monotonic() of the last refresh_from_saved
         self.applied = AppliedPosts()  # ids of the latest batches counted: a replay is not counted twice
         self._applied_loaded = statedb is None  # read from the state database at the first batch
         if record_alerts:
@@ -116,7 +117,7 @@ class Engine:
         """In a process that shows the rules but does not run them (``--role web``): read the state the rules
         lease holder saved, at most every ``max_age`` seconds, so the rules page shows what is firing."""
         now = time.monotonic()
-        if now - getattr(self, "_refreshed_at", -max_age) < max_age:
+        if now - self._refreshed_at < max_age:
             return
         self._refreshed_at = now
         self.restore_all()
