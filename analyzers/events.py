@@ -9,7 +9,12 @@ A post joins, in this order:
 3. the event of a post sharing the same link;
 4. the event of its topic (:mod:`analyzers.topics`: near-duplicate SimHash, then keyword similarity), when the
    post has content of its own;
-5. else it founds a new event.
+5. when its topic is new to the events: the recent event whose founding post's keywords it names most, if it names
+   at least ``ANCHOR_MIN`` of them and ``ANCHOR_SHARE`` of them (its own words, not only its keywords). An official
+   情况通报 is written in other words than the rumour it answers ("关于城南小学部分学生身体不适的情况通报：……
+   食堂已暂停供餐" against "听说城南小学食堂有学生吃坏肚子"): its top keywords are its formal words, so the topic
+   similarity misses it, but it names the place and the matter the rumour's keywords hold (城南、小学、食堂);
+6. else it founds a new event.
 
 An event id is ``e`` + 10 hex characters derived from the founding post (or from the original's ``mid`` when a
 repost arrives first, so the original joins the same id later): stable across restarts when :meth:`state` is kept.
@@ -57,6 +62,12 @@ def refs_of(post: Any) -> tuple[str, str, str, str, str]:
 # the least recently grown event go first (a key is renewed each time a post sets it).
 MAX_EVENTS = 30_000
 MAX_KEYS = 150_000
+# Step 5: a founding post's keywords anchor its event; a term points at its ANCHOR_POSTINGS most recently founded
+# events (a common word reaches only the latest few), at most MAX_ANCHORS events are anchored (~300 bytes each).
+ANCHOR_MIN = 3
+ANCHOR_SHARE = 0.6
+ANCHOR_POSTINGS = 8
+MAX_ANCHORS = 20_000
 
 
 class EventGrouper:
@@ -67,6 +78,8 @@ class EventGrouper:
         # eid -> [label, first post id, size, last seq, {hour: count}]
         self.events: OrderedDict[str, list[Any]] = OrderedDict()
         self.keys: OrderedDict[str, str] = OrderedDict()  # "m:<mid>", "t:<text key>", "u:<url>", "c:<topic>" -> eid
+        self.anchors: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # eid -> its founding post's keywords
+        self.by_term: dict[str, OrderedDict[str, None]] = {}  # anchor term -> eids, least recently founded first
         self.seq = 0
 
     def __len__(self) -> int:
@@ -85,10 +98,45 @@ class EventGrouper:
             for _ in range(len(self.keys) - self.max_keys):
                 self.keys.popitem(last=False)
 
+    def _anchor(self, eid: str, keywords: Sequence[str]) -> None:
+        terms = tuple(dict.fromkeys(t for t in keywords if t))
+        if not terms:
+            return
+        self.anchors[eid] = terms
+        for t in terms:
+            posting = self.by_term.setdefault(t, OrderedDict())
+            posting[eid] = None
+            if len(posting) > ANCHOR_POSTINGS:
+                posting.popitem(last=False)
+        if len(self.anchors) > MAX_ANCHORS:
+            old, terms = self.anchors.popitem(last=False)
+            for t in terms:
+                posting = self.by_term.get(t)
+                if posting is not None:
+                    posting.pop(old, None)
+                    if not posting:
+                        del self.by_term[t]
+
+    def _named_event(self, words: Sequence[str]) -> str | None:
+        """Step 5: the recent event whose anchor terms ``words`` name most (at least ANCHOR_MIN, ANCHOR_SHARE)."""
+        own = set(words)
+        hits: dict[str, int] = {}
+        for t in own:
+            for eid in self.by_term.get(t, ()):
+                hits[eid] = hits.get(eid, 0) + 1
+        best, best_n = None, 0
+        for eid, n in hits.items():
+            terms = self.anchors.get(eid)
+            if (terms and eid in self.events and n >= ANCHOR_MIN and n >= ANCHOR_SHARE * len(terms)
+                    and (n > best_n or n == best_n and self.events[eid][3] > self.events[best][3])):
+                best, best_n = eid, n
+        return best
+
     def assign(self, post_id: str, refs: Sequence[str], links: Sequence[str], topic_id: str, label: str,
-               hour: int = 0) -> tuple[str, str]:
+               hour: int = 0, words: Sequence[str] = (), keywords: Sequence[str] = ()) -> tuple[str, str]:
         """(event_id, event_label) of one post. ``refs`` is :func:`refs_of`'s tuple; ``hour`` the post's hour
-        (epoch seconds // 3600) for the size-over-time series."""
+        (epoch seconds // 3600) for the size-over-time series; ``words`` its tokens and ``keywords`` its top
+        keywords (step 5: a founding post's keywords anchor its event, a later post's words may name them)."""
         mid, repost_of, reply_to, own_key, quoted = (tuple(refs) + ("",) * 5)[:5]
         self.seq += 1
         eid = None
@@ -103,6 +151,8 @@ class EventGrouper:
         referring = bool(repost_of or reply_to or quoted)
         if eid is None and topic_id and not referring:
             eid = self._get(f"c:{topic_id}")
+            if eid is None and words:
+                eid = self._named_event(words)
         if eid is None:
             founder = repost_of or reply_to or post_id  # a repost seen first founds its original's event
             eid, k = new_event_id(founder), 0
@@ -110,6 +160,8 @@ class EventGrouper:
                 k += 1
                 eid = new_event_id(f"{founder}:{k}")
             self.events[eid] = ["", repost_of or reply_to or post_id, 0, 0, {}]
+            if not referring:
+                self._anchor(eid, keywords)
         ev = self.events[eid]
         self.events.move_to_end(eid)
         ev[2] += 1
@@ -146,7 +198,8 @@ class EventGrouper:
         return {"seq": self.seq,
                 "events": [[eid, ev[0], ev[1], ev[2], ev[3], [[h, c] for h, c in ev[4].items()]]
                            for eid, ev in self.events.items()],
-                "keys": list(self.keys.items())}
+                "keys": list(self.keys.items()),
+                "anchors": [[eid, list(terms)] for eid, terms in self.anchors.items()]}
 
     def load_state(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict):
@@ -155,4 +208,8 @@ class EventGrouper:
         for eid, label, first, size, last, series in state.get("events", []):
             events[str(eid)] = [str(label), str(first), int(size), int(last), {int(h): int(c) for h, c in series}]
         keys = OrderedDict((str(k), str(v)) for k, v in state.get("keys", []))
+        anchors = [(str(eid), [str(t) for t in terms]) for eid, terms in state.get("anchors", [])]
         self.events, self.keys, self.seq = events, keys, int(state.get("seq", 0))
+        self.anchors, self.by_term = OrderedDict(), {}
+        for eid, terms in anchors:  # a state saved before anchors existed has none: content joins by topic only
+            self._anchor(eid, terms)

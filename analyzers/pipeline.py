@@ -294,7 +294,7 @@ class Analyzer:
             if rec["error"] is None and rec["tokens"]:
                 rec["topic_id"], rec["topic_label"] = assign(rec["id"], h, scored)
             rec["event_id"], rec["event_label"] = event(rec["id"], refs, rec["links"], rec["topic_id"],
-                                                        rec["topic_label"], hour)
+                                                        rec["topic_label"], hour, rec["tokens"], rec["keywords"])
             anns.append(ann)
         return anns
 

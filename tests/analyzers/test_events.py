@@ -60,3 +60,39 @@ def test_grouper_memory_is_bounded():
     for i in range(2000):
         g.assign(f"p{i}", refs_of({"mid": f"m{i}", "text": f"帖子{i}号的内容足够长"}), [], "", "")
     assert len(g) <= 110 and len(g.keys) <= 300
+
+
+def test_an_official_notice_in_other_words_joins_the_rumour_it_answers():
+    """The demo's 城南小学 food rumour and the 教育局 情况通报 landed in two events: the notice's top keywords are its
+    formal words (不适、送检、抽样…), so the topic similarity missed it, though it names the school and the matter."""
+    a = Analyzer()
+    anns = a.analyze([
+        {"id": "r", "text": "紧急扩散！听说城南小学食堂有学生吃坏肚子，好多家长都去学校了"},
+        {"id": "o", "text": "今天去县图书馆新馆，环境真好，还有自习区，点赞"},
+        {"id": "n", "text": "关于城南小学部分学生身体不适的情况通报：经初步调查，系个别学生肠胃不适，已送医观察，"
+                            "均无大碍，食堂已暂停供餐并抽样送检。"},
+        {"id": "x", "text": "城东化工园区刚才发生爆炸，浓烟很大，窗户都在震"},
+        {"id": "y", "text": "【警情通报】城东某小区发生一起纠纷，一人受伤送医，涉事人员已被控制"},
+    ])
+    by = {x.id: x for x in anns}
+    assert by["n"].topic_id != by["r"].topic_id  # the topics still differ: the event is what joins them
+    assert by["n"].event_id == by["r"].event_id != by["o"].event_id
+    assert by["y"].event_id != by["x"].event_id  # one shared word (城东) is not the same event
+    assert a.events.info(by["r"].event_id)["size"] == 2
+
+
+def test_anchors_survive_a_saved_state_and_stay_bounded(tmp_path):
+    a = Analyzer()
+    e = a.analyze([{"id": "r", "text": "紧急扩散！听说城南小学食堂有学生吃坏肚子，好多家长都去学校了"}])[0].event_id
+    b = Analyzer(state_path=str(a.save_state(tmp_path / "s.json.gz")))
+    n = b.analyze([{"id": "n", "text": "关于城南小学部分学生身体不适的情况通报：经初步调查，系个别学生肠胃不适，"
+                                       "食堂已暂停供餐并抽样送检。"}])[0]
+    assert n.event_id == e
+    g = EventGrouper()
+    for i in range(3 * 8):  # a term points at its 8 most recently founded events only
+        g.assign(f"p{i}", refs_of({"text": f"帖子{i}"}), [], f"t{i}", "", keywords=["县城", f"词{i}", f"字{i}"])
+    assert len(g.by_term["县城"]) == 8
+    eid, _ = g.assign("q", refs_of({"text": "q"}), [], "tq", "", words=["县城", "词23", "字23"])
+    assert eid == g.assign("p23", refs_of({"text": "帖子23"}), [], "t23", "")[0]
+    eid0, _ = g.assign("q0", refs_of({"text": "q0"}), [], "tq0", "", words=["县城", "词0", "字0"])
+    assert eid0 != g._get("c:t0")  # its anchors fell out of the 县城 posting; 2 of 3 named is not enough
