@@ -170,7 +170,23 @@
       while (list.children.length > 20) list.removeChild(list.lastChild);
     }
     const body = document.getElementById("alerts-body");
-    if (body) { const old = document.getElementById(a.id); if (old) old.remove(); body.insertBefore(row(a), body.firstChild); }
+    if (body) {
+      const old = document.getElementById(a.id); if (old) old.remove();
+      const sel = document.getElementById("alert-status");
+      if (!sel || !sel.value || sel.value === a.status) {  // a live alert joins the table only under its filter
+        body.insertBefore(row(a), body.firstChild);
+        while (body.rows.length > LIMIT) body.deleteRow(body.rows.length - 1);
+      }
+      showCount();
+    }
+  }
+
+  // the count beside 告警 is the table's rows: set after a load and after every live row (it stayed at the
+  // loaded number when a row came in over Socket.IO, one short of the table)
+  const LIMIT = 100;
+  function showCount() {
+    const body = document.getElementById("alerts-body"), c = document.getElementById("alert-count");
+    if (body && c) c.textContent = "（" + body.rows.length + " 条）";
   }
 
   function loadAlerts() {
@@ -178,7 +194,7 @@
     if (!body && !panel) return;
     const sel = document.getElementById("alert-status");
     const status = sel ? sel.value : "open";
-    fetch("/api/v1/alerts?limit=100" + (status ? "&status=" + status : "")).then(function (r) { return r.json(); })
+    fetch("/api/v1/alerts?limit=" + LIMIT + (status ? "&status=" + status : "")).then(function (r) { return r.json(); })
       .then(function (d) {
         const items = d.alerts || [];
         if (body) { body.textContent = ""; items.forEach(function (a) { body.appendChild(row(a)); }); }
@@ -187,7 +203,7 @@
           items.slice(0, 20).reverse().forEach(function (a) { addToPanel(a, a.status === "resolved"); });
           if (!items.length) panel.appendChild(el("li", "empty", "暂无未平息告警"));
         }
-        const c = document.getElementById("alert-count"); if (c) c.textContent = "（" + items.length + " 条）";
+        showCount();
       });
   }
 

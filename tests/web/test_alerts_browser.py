@@ -39,6 +39,14 @@ duty:
   check: 联系城管局核实排水情况
 """
 
+CAVE_IN = """
+name: 塌方关注
+type: keyword
+severity: medium
+filter:
+  keywords: [塌方]
+"""
+
 EVIL = "城南化工厂发生爆炸，浓烟滚滚 <script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
 
 
@@ -50,6 +58,7 @@ def app_config(app_config):
     rules.mkdir(parents=True, exist_ok=True)
     (rules / "10-keyword.yaml").write_text(KEYWORD, encoding="utf-8")
     (rules / "20-spike.yaml").write_text(SPIKE, encoding="utf-8")
+    (rules / "30-cave-in.yaml").write_text(CAVE_IN, encoding="utf-8")
     return app_config
 
 
@@ -123,6 +132,10 @@ def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_ser
     page.locator(".alert-banner[data-rule='积水声量突增'][data-kind='alert']").wait_for(timeout=20000)
     page.wait_for_function("() => window.desk.sounds.alert === 2", timeout=10000)
     ap.locator(".alert-banner[data-rule='积水声量突增']").wait_for(timeout=10000)
+    # the spike's row came in live on the 告警 page, and the count beside 告警 counts it (it stayed at 1 before)
+    ap.locator("#alerts-body tr.st-open >> nth=1").wait_for(timeout=10000)
+    rows = ap.locator("#alerts-body tr").count()
+    assert rows == 2 and ap.locator("#alert-count").inner_text() == "（2 条）"
 
     # 4. the spike calms down (the engine's clock moves on): 舆情平息 on the dashboard and the 告警 page
     engine = app.desk.engine
@@ -153,4 +166,15 @@ def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_ser
     ap.locator("#alerts-body tr.st-resolved").wait_for(timeout=10000)
     page.screenshot(path=str(artifacts / "alerts_dashboard.png"), full_page=True)
     ap.screenshot(path=str(artifacts / "alerts_page.png"), full_page=True)
+
+    # a live alert joins the table only under its filter: under 已平息 the table and its count stay as loaded
+    ap.select_option("#alert-status", "resolved")
+    ap.wait_for_function("() => document.getElementById('alert-count').textContent === '（1 条）'", timeout=10000)
+    ingest(live_server, ingest_headers, [{"id": "cave-1", "text": "青山隧道口发生塌方，有车辆被困",
+                                          "created_at": datetime.now(timezone.utc).isoformat()}])
+    ap.locator(".alert-banner[data-rule='塌方关注']").wait_for(timeout=20000)
+    assert ap.locator("#alerts-body tr").count() == 1 and ap.locator("#alert-count").inner_text() == "（1 条）"
+    ap.select_option("#alert-status", "")
+    ap.wait_for_function("() => document.getElementById('alert-count').textContent === '（4 条）'", timeout=10000)
+    assert ap.locator("#alerts-body tr").count() == 4
     ap.close()
