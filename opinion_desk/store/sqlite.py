@@ -31,6 +31,7 @@ from ..models import Post
 from . import check_term_field, interval_step, post_from_doc, split_terms, to_us, zero_fill
 from .base import IndexResult, PostQuery, PostStore, SearchResult
 from . import rollup
+from . import sqlite_blocks as blocks
 from . import sqlite_search as search_sql
 from . import sqlite_upgrade as upgrade
 from .grams import gram_terms
@@ -75,7 +76,7 @@ class SQLiteStore(PostStore):
     def __init__(self, path: str | os.PathLike[str] = "posts.db",
                  segment: Callable[[str], list[str]] | None = None, background_upgrade: bool = True) -> None:
         super().__init__(segment)
-        self._sql = search_sql.SearchSQL(self.segment)
+        self._sql = search_sql.SearchSQL(self.segment, self._rowid_ranges)
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +89,7 @@ class SQLiteStore(PostStore):
         self._top_cache: dict[tuple[Any, ...], dict[str, int]] = {}  # see rollup.top
         self._generation = 0  # bumped when a write or delete touches an hour before the current one
         with self._write_lock, self._conn() as c:
-            c.executescript(SCHEMA_SQL + rollup.SCHEMA_SQL)
+            c.executescript(SCHEMA_SQL + rollup.SCHEMA_SQL + blocks.SCHEMA_SQL)
             upgrade.prepare(c)  # a file of an older version: what it needs is recorded, nothing is read
             self._pending = upgrade.pending(c)
         self._upgrader: threading.Thread | None = None
@@ -242,6 +243,7 @@ class SQLiteStore(PostStore):
                 rollup.apply_ids(c, [i for (i,) in ids], -1, mark)  # the rows replaced leave the rollups
                 c.executemany(UPSERT_SQL, rows)
                 rollup.apply_ids(c, [i for (i,) in ids], 1, mark)
+                blocks.note_ids(c, [i for (i,) in ids])
                 c.executemany("INSERT INTO posts_fts(rowid, terms) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
                               terms)
                 c.executemany("INSERT INTO posts_grams(rowid, grams) VALUES ((SELECT rowid FROM posts WHERE id=?), ?)",
@@ -276,6 +278,7 @@ class SQLiteStore(PostStore):
                 rollup.apply(c, "WHERE p.created_at < ?" + ("" if mark is None else " AND p.rowid <= ?"),
                              [us] + ([] if mark is None else [mark]), -1)
                 n = c.execute("DELETE FROM posts WHERE created_at < ?", (us,)).rowcount
+                blocks.drop_before(c, us)
                 c.execute("COMMIT")
                 self._generation += 1
                 if n:
@@ -286,6 +289,13 @@ class SQLiteStore(PostStore):
         return n
 
     # reading ---------------------------------------------------------------------------------------------
+    def _rowid_ranges(self, since_us: int | None, until_us: int | None) -> list[tuple[int, int]] | None:
+        """The time map's rowid ranges for a time range (None while an older file's map is being filled)."""
+        if "blocks" in self.pending_upgrade():
+            return None
+        with self._conn() as c:
+            return blocks.ranges(c, since_us, until_us)
+
     def _where(self, q: PostQuery, alias: str = "posts") -> tuple[str, list[Any]]:
         return self._sql.where(q, alias)
 

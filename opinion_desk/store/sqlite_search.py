@@ -26,6 +26,9 @@ from .base import PostQuery
 from .grams import bigrams, needles, query_parts
 
 Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+#: rowid ranges (inclusive) that may hold the posts of a time range (see :mod:`.sqlite_blocks`); None: unknown
+Ranges = Callable[[int | None, int | None], list[tuple[int, int]] | None]
+Bounds = list[tuple[int, int]] | None
 
 #: walk an index when (offset + size) * posts <= WALK_FACTOR * matches², i.e. when the index entries walked are
 #: a small multiple of the rows a sort would read (an index entry costs far less than reading a post)
@@ -42,16 +45,35 @@ def hex_term(term: str) -> str:
 
 
 class SearchSQL:
-    """Builds the WHERE and ORDER BY of a query with the store's query-side segmenter."""
+    """Builds the WHERE and ORDER BY of a query with the store's query-side segmenter. ``ranges`` bounds the FTS5
+    lookups of a query with a time range to the rowids that may hold it (see :mod:`.sqlite_blocks`)."""
 
-    def __init__(self, segment: Callable[[str], list[str]]) -> None:
+    def __init__(self, segment: Callable[[str], list[str]], ranges: Ranges | None = None) -> None:
         self.segment = segment
+        self.ranges = ranges
+
+    def bounds(self, q: PostQuery) -> Bounds:
+        """The rowid ranges of ``q``'s time range, or None (no range, or no time map)."""
+        if self.ranges is None or (q.since is None and q.until is None):
+            return None
+        return self.ranges(None if q.since is None else to_us(q.since), None if q.until is None else to_us(q.until))
+
+    @staticmethod
+    def bounded(select: str, args: list[Any], bounds: Bounds, col: str = "rowid") -> tuple[str, list[Any]]:
+        """``select`` (an FTS5 lookup) limited to ``bounds``: one lookup per range, seeking by rowid."""
+        if bounds is None:
+            return select, args
+        if not bounds:
+            return select + f" AND {col} < 0", args  # nothing can match: rowids are positive
+        return (" UNION ALL ".join(f"{select} AND {col} BETWEEN ? AND ?" for _ in bounds),
+                [a for lo, hi in bounds for a in (*args, lo, hi)])
 
     def where(self, q: PostQuery, alias: str = "posts") -> tuple[str, list[Any]]:
         cond: list[str] = []
         args: list[Any] = []
+        bounds = self.bounds(q)
         if q.text.strip():
-            text_cond, text_args = self.text_match(q.text, alias)
+            text_cond, text_args = self.text_match(q.text, alias, bounds)
             if text_cond:
                 cond.append(text_cond)
                 args.extend(text_args)
@@ -70,7 +92,7 @@ class SearchSQL:
         if q.any_strings:
             sels, sargs = [], []
             for w in dict.fromkeys(x for x in q.any_strings if x.strip()):
-                sel, a = self.strings([w])
+                sel, a = self.strings([w], bounds)
                 sels.append(sel)
                 sargs.extend(a)
             if sels:
@@ -81,32 +103,35 @@ class SearchSQL:
             args.append(float(q.min_rumour_score))
         return (" WHERE " + " AND ".join(cond)) if cond else "", args
 
-    def word_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
+    def word_match(self, text: str, alias: str, bounds: Bounds = None) -> tuple[str, list[Any]]:
         terms = split_terms(self.segment(text))
         if not terms:
             return "", []
-        return (f"{alias}.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)",
-                [" ".join(f'"{hex_term(t)}"' for t in terms)])
+        sel, args = self.bounded("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?",
+                                 [" ".join(f'"{hex_term(t)}"' for t in terms)], bounds)
+        return f"{alias}.rowid IN ({sel})", args
 
-    def text_match(self, text: str, alias: str) -> tuple[str, list[Any]]:
+    def text_match(self, text: str, alias: str, bounds: Bounds = None) -> tuple[str, list[Any]]:
         """A word match OR a string match (see :mod:`.grams`), as one ``rowid IN (… UNION …)`` so the query is
         driven by the matching rows, never by a scan of the table."""
         terms = split_terms(self.segment(text))
         _parts, words = needles(text, self.segment)
         selects, args = [], []
         if terms:
-            selects.append("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?")
-            args.append(" ".join(f'"{hex_term(t)}"' for t in terms))
+            sel, sargs = self.bounded("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?",
+                                      [" ".join(f'"{hex_term(t)}"' for t in terms)], bounds)
+            selects.append(sel)
+            args.extend(sargs)
         if words:
-            sel, sargs = self.strings(words)
+            sel, sargs = self.strings(words, bounds)
             selects.append(sel)
             args.extend(sargs)
         if not selects:
             return "", []
         return f"{alias}.rowid IN ({' UNION '.join(selects)})", args
 
-    @staticmethod
-    def strings(words: list[str]) -> tuple[str, list[Any]]:
+    @classmethod
+    def strings(cls, words: list[str], bounds: Bounds = None) -> tuple[str, list[Any]]:
         """The rowids of posts holding every one of ``words`` in the title or text: their bigrams narrow (AND),
         ``instr`` checks each word of one or three characters or more (a two-character word is its own bigram: the
         index alone decides it). Only one-character words: the start of a bigram, from the index alone."""
@@ -119,9 +144,10 @@ class SearchSQL:
             match = " ".join(f"{hex_term(w)}*" for w in words)
             long = []
         if not long:
-            return "SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?", [match]
-        return ("SELECT g.rowid FROM posts_grams g JOIN posts b ON b.rowid = g.rowid WHERE g.posts_grams MATCH ?"
-                + "".join(" AND instr(b.body, ?) > 0" for _ in long)), [match, *long]
+            return cls.bounded("SELECT rowid FROM posts_grams WHERE posts_grams MATCH ?", [match], bounds)
+        return cls.bounded("SELECT g.rowid FROM posts_grams g JOIN posts b ON b.rowid = g.rowid WHERE "
+                           "g.posts_grams MATCH ?" + "".join(" AND instr(b.body, ?) > 0" for _ in long),
+                           [match, *long], bounds, "g.rowid")
 
     def order(self, q: PostQuery) -> tuple[str, list[Any]]:
         """ORDER BY of a search: newest/oldest first, by reach, or word matches first, then posts holding each
@@ -131,7 +157,7 @@ class SearchSQL:
         if q.sort == "reach":
             return "reach DESC, created_at DESC, id ASC", []
         if q.sort == "relevance" and q.text.strip():
-            word, wargs = self.word_match(q.text, "posts")
+            word, wargs = self.word_match(q.text, "posts", self.bounds(q))
             parts = query_parts(q.text)
             whole = " AND ".join("instr(posts.body, ?) > 0" for _ in parts)
             return (f"{'(' + word + ') DESC, ' if word else ''}({whole}) DESC, created_at DESC, id ASC",
@@ -190,13 +216,12 @@ def page_docs(run: Run, sql: SearchSQL, q: PostQuery, matches: int, posts: int) 
             index, order = WALKS[q.sort]
             return [r[0] for r in run(f"SELECT {doc} FROM posts INDEXED BY {index}{where} ORDER BY {order} "
                                       "LIMIT ? OFFSET ?", [*args, *limits])]
-        word, wargs = sql.word_match(q.text, "posts")
+        word, wargs = sql.word_match(q.text, "posts", sql.bounds(q))
         if q.sort == "relevance" and word:
             # the first tier of the relevance order: word matches holding every part whole, newest first; when
             # it fills the page, the page is those (else the whole order is sorted below). The word matches are
             # counted from the index alone (other filters left out: an upper bound, enough to choose)
-            words = run("SELECT COUNT(*) FROM (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? ORDER BY 1 "
-                        "LIMIT ?)", [*wargs, matches])[0][0]
+            words = run(f"SELECT COUNT(*) FROM ({word[len(IN_PREFIX):-1]} LIMIT ?)", [*wargs, matches])[0][0]
             if words >= need and walk_pays(need, words, posts):
                 parts = query_parts(q.text)
                 rest, rargs = sql.where(replace(q, text=""))

@@ -7,7 +7,9 @@ Opening a file (:func:`prepare`) reads no post: it adds the missing columns and 
 - ``grams``: the character bigrams and ``posts.body`` of posts stored before string search (files before v2);
 - ``columns``: ``platform`` and ``reach`` of posts stored before those columns (before v4);
 - ``rollups``: the rollup tables of :mod:`.rollup` (before v3);
-- ``indexes``: the filter indexes and the planner's statistics (before v5).
+- ``indexes``: the filter indexes and the planner's statistics (before v5);
+- ``blocks``: the time map of :mod:`.sqlite_blocks` (before v6; until it is filled, a search with a time range reads
+  every match of its words, as before).
 
 :func:`step_chunk` does one chunk of a step in its own write transaction, so writes wait at most one chunk, and
 several processes may run the upgrade at once (each chunk starts from the ``done`` it reads). While a step is
@@ -22,13 +24,14 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from . import rollup
+from . import rollup, sqlite_blocks
 from .grams import gram_terms
 from .sqlite_search import hex_term
 
 #: PRAGMA user_version: 2 = posts_grams and posts.body; 3 = the rollup tables; 4 = the platform and reach columns;
-#: 5 = the filter indexes (their filling, for a file made before, is a step of :data:`STEPS` until done)
-SCHEMA_VERSION = 5
+#: 5 = the filter indexes (their filling, for a file made before, is a step of :data:`STEPS` until done);
+#: 6 = the time map (post_blocks)
+SCHEMA_VERSION = 6
 #: indexes of the filters and sorts a search uses (made after the columns they need exist)
 INDEX_SQL = """
 CREATE INDEX IF NOT EXISTS posts_reach ON posts(reach, created_at);
@@ -44,10 +47,11 @@ CREATE INDEX IF NOT EXISTS posts_region_platform ON posts(region, platform, crea
 REACH_SQL = ("(COALESCE(json_extract(doc, '$.reposts'), 0) + COALESCE(json_extract(doc, '$.comments'), 0)"
              " + COALESCE(json_extract(doc, '$.likes'), 0))")
 UPGRADE_SQL = "CREATE TABLE IF NOT EXISTS store_upgrade (step TEXT PRIMARY KEY, done INTEGER NOT NULL DEFAULT 0)"
-STEPS = ("grams", "columns", "rollups", "indexes")
-NAMES = {"grams": "字符索引", "columns": "平台与传播量列", "rollups": "统计汇总表", "indexes": "筛选索引"}
+STEPS = ("grams", "columns", "rollups", "indexes", "blocks")
+NAMES = {"grams": "字符索引", "columns": "平台与传播量列", "rollups": "统计汇总表", "indexes": "筛选索引",
+         "blocks": "时间索引"}
 #: rowids per chunk (a chunk is one write transaction of a few seconds at most)
-CHUNK = {"grams": 2_000, "columns": 20_000, "rollups": 5_000, "indexes": 0}
+CHUNK = {"grams": 2_000, "columns": 20_000, "rollups": 5_000, "indexes": 0, "blocks": 200_000}
 
 
 def prepare(c: sqlite3.Connection) -> None:
@@ -70,7 +74,7 @@ def prepare(c: sqlite3.Connection) -> None:
         c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return
     steps = [s for s, needed in (("grams", version < 2), ("columns", version < 4), ("rollups", version < 3),
-                                 ("indexes", True)) if needed]
+                                 ("indexes", True), ("blocks", version < 6)) if needed]
     if "rollups" in steps and not c.execute("SELECT 1 FROM store_upgrade WHERE step='rollups'").fetchone():
         for t in ("rollup_minute", "rollup_hour", "rollup_total"):
             c.execute(f"DELETE FROM {t}")
@@ -116,6 +120,8 @@ def step_chunk(c: sqlite3.Connection, step: str, chunk: int | None = None) -> tu
         hi = min(done + (chunk or CHUNK[step]), top)
         if step == "grams":
             _grams(c, done, hi)
+        elif step == "blocks":
+            sqlite_blocks.fill(c, done, hi)
         elif step == "columns":
             c.execute(f"UPDATE posts SET platform = COALESCE(json_extract(doc, '$.platform'), ''), "
                       f"reach = {REACH_SQL} WHERE rowid > ? AND rowid <= ?", (done, hi))

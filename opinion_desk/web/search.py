@@ -1,7 +1,7 @@
 """检索: the search page (/search), its JSON API (/api/v1/search) and its CSV export (/search/export.csv).
 
-Filters: words (found as words or as strings, :mod:`opinion_desk.store.grams`), time range (the form's local
-times are in the desk's zone, ``[desk] timezone``), source, platform, sentiment, event (topic id), region, author
+Filters: words (found as words or as strings, :mod:`opinion_desk.store.grams`), time range (近7天 unless asked
+otherwise, see :data:`RANGES`; the form's local times are in the desk's zone, ``[desk] timezone``), source, platform, sentiment, event (topic id), region, author
 type, and the tags 谣言线索 (rumour score at or above the shipped rumour rule's 0.7) and 投诉诉求 (any of
 :data:`COMPLAINT_WORDS` in the title or text). Paged; sorted by relevance
 (word matches first), time or reach (reposts + comments + likes). The export is CSV with a BOM, Chinese headers and
@@ -36,6 +36,12 @@ AUTHOR_TYPES = {"gov": "政务", "media": "媒体", "verified": "认证用户", 
 #: the platforms the filter offers, named as everywhere else (opinion_desk/display.py, the one table)
 PLATFORMS = {k: display.PLATFORMS[k] for k in ("weibo", "wechat", "news", "web", "gov", "forum", "video")}
 TAGS = {"rumour": "谣言线索", "complaint": "投诉诉求"}
+#: the time ranges the form offers. A search without times of its own asks for the last 7 days (as a 舆情系统's
+#: search does; 全部时间 is one choice away), or for all time when it asks for one event's posts: the embedded store
+#: then reads a week of matches, not the whole history, however long the desk has run (store/sqlite_blocks.py)
+RANGES = {"1d": "近24小时", "7d": "近7天", "30d": "近30天", "all": "全部时间", "custom": "自定义（开始/结束时间）"}
+RANGE_DAYS = {"1d": 1, "7d": 7, "30d": 30}
+DEFAULT_RANGE = "7d"
 #: the 投诉诉求 tag: posts holding any of these as a string (found as strings, so 欠薪 finds 被欠薪 too)
 COMPLAINT_WORDS = ("投诉", "举报", "维权", "拖欠", "欠薪", "没人管", "不作为", "乱收费", "求助", "讨说法", "索赔", "不给退")
 RUMOUR_SCORE = 0.7  # as the shipped rumour rule (rules/30-rumour.yaml threshold) and the dashboard's tag
@@ -76,8 +82,21 @@ def _list(name: str, allowed: dict[str, str] | None = None) -> list[str]:
     return vals[:50]
 
 
-def search_query() -> PostQuery:
-    """The :class:`PostQuery` a search asks for (page/size as offset/size); bad values raise InputError."""
+def time_range(q: PostQuery) -> str:
+    """Apply ``range`` (see :data:`RANGES`) to ``q``; returns the range used. Times of its own (开始/结束时间) make a
+    search ``custom``."""
+    rng = choice_arg("range", "", RANGES)
+    if q.since is not None or q.until is not None:
+        return "custom"
+    rng = rng or ("all" if q.topic_ids else DEFAULT_RANGE)
+    if rng in RANGE_DAYS:
+        q.since = utcnow() - timedelta(days=RANGE_DAYS[rng])
+    return rng
+
+
+def search_query() -> tuple[PostQuery, str]:
+    """The :class:`PostQuery` a search asks for (page/size as offset/size) and its time range (a key of
+    :data:`RANGES`); bad values raise InputError."""
     q = PostQuery(text=(request.args.get("q") or "")[:200])
     q.since = local_time_arg("since")
     q.until = local_time_arg("until")
@@ -87,6 +106,7 @@ def search_query() -> PostQuery:
     q.platforms = _list("platform")
     q.sentiment_labels = _list("sentiment", SENTIMENTS)
     q.topic_ids = _list("topic")
+    rng = time_range(q)
     q.regions = _list("region")
     q.author_types = _list("author_type", AUTHOR_TYPES)
     tags = _list("tag", TAGS)
@@ -100,7 +120,7 @@ def search_query() -> PostQuery:
     q.offset = (page - 1) * q.size
     if q.offset + q.size > 10_000:
         raise InputError("query", "page", "页码过大：最多查看前 10000 条，请加筛选条件缩小范围")
-    return q
+    return q, rng
 
 
 def reach(p: Post) -> int:
@@ -120,23 +140,25 @@ def page():  # noqa: ANN201
     recent = PostQuery(since=utcnow() - timedelta(days=30))  # the choices: what the last 30 days hold (bounded)
     sources = sorted({s for s, _n in store.top_terms(recent, "source", 100)} | set(_list("source")))
     regions = sorted({r for r, _n in store.top_terms(recent, "region", 100)} | set(_list("region")))
-    return render_template("search.html", sorts=SORTS, sentiments=SENTIMENTS, author_types=AUTHOR_TYPES,
+    return render_template("search.html", ranges=RANGES, default_range=DEFAULT_RANGE, sorts=SORTS,
+                           sentiments=SENTIMENTS, author_types=AUTHOR_TYPES,
                            platforms=PLATFORMS, tags=TAGS, sources=sources, regions=regions, tz_label=tz_label())
 
 
 @bp.get("/api/v1/search")
 def api_search():  # noqa: ANN201
-    q = search_query()
+    q, rng = search_query()
     res = current_desk().store.search(q)
     pages = max(1, -(-min(res.total, 10_000) // q.size))
     # total: exact up to the store's cap (10,000); past it, exact is false and the page says "约 1万+ 条"
     return jsonify(total=res.total, exact=res.exact, page=q.offset // q.size + 1, size=q.size, pages=pages,
+                   range=rng, range_label=RANGES.get(rng, ""),
                    sort=q.sort, posts=[result_record(p) for p in res.posts])
 
 
 @bp.get("/search/export.csv")
 def export_csv():  # noqa: ANN201
-    q = search_query()
+    q, _rng = search_query()
     q.offset, q.size = 0, 500
     store, zone = current_desk().store, tz()
     titles = display.source_titles(current_desk().sources.specs)

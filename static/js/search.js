@@ -94,8 +94,9 @@
         return;
       }
       const d = res.d;
-      msg.textContent = d.total ? "" : "没有找到符合条件的信息。";
-      total.textContent = "（" + countText(d) + "，第 " + d.page + "/" + d.pages + " 页）";
+      const wider = d.range && d.range !== "all" && d.range !== "custom";
+      msg.textContent = d.total ? "" : "没有找到符合条件的信息。" + (wider ? "（当前为" + d.range_label + "，可在「时间范围」选全部时间）" : "");
+      total.textContent = "（" + (wider ? d.range_label + "，" : "") + countText(d) + "，第 " + d.page + "/" + d.pages + " 页）";
       for (const p of d.posts) list.appendChild(item(p));
       renderPager(d);
       document.body.dataset.searched = "1";
@@ -107,6 +108,10 @@
 
   // a changed filter searches at once (the words wait for 检索 / Enter)
   form.addEventListener("change", function (e) {
+    if (e.target.name === "range" && e.target.value !== "custom") {  // a range chosen replaces typed times
+      form.elements.since.value = "";
+      form.elements.until.value = "";
+    }
     if (e.target.name && e.target.name !== "q") form.requestSubmit();
   });
   load();

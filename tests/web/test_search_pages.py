@@ -43,6 +43,32 @@ def test_search_finds_the_demo_bridge_and_blast(client, posts):
     assert d["total"] >= 1 and all(p["rumour_score"] >= 0.7 for p in d["posts"])
 
 
+def test_a_search_asks_for_the_last_week_unless_told_otherwise(client, app, posts):
+    from datetime import timedelta
+
+    from opinion_desk.models import Post, utcnow
+
+    old = Post(source="demo", source_id="old-bridge", text="去年东河桥也出现过裂缝", platform="weibo",
+               created_at=utcnow() - timedelta(days=40), tokens=["去年", "东河桥", "裂缝"])
+    app.desk.store.index([old])
+    app.desk.store.refresh()
+    d = client.get("/api/v1/search", query_string={"q": "东河桥"}).get_json()
+    assert [p["id"] for p in d["posts"]] == [posts["bridge"].id] and (d["range"], d["range_label"]) == ("7d", "近7天")
+    for rng in ("30d", "1d"):
+        assert old.id not in [p["id"] for p in client.get(
+            "/api/v1/search", query_string={"q": "东河桥", "range": rng}).get_json()["posts"]]
+    d = client.get("/api/v1/search", query_string={"q": "东河桥", "range": "all"}).get_json()
+    assert {p["id"] for p in d["posts"]} == {posts["bridge"].id, old.id} and d["range"] == "all"
+    since = (utcnow() - timedelta(days=41)).strftime("%Y-%m-%dT%H:%M")
+    d = client.get("/api/v1/search", query_string={"q": "东河桥", "since": since, "range": "1d"}).get_json()
+    assert old.id in [p["id"] for p in d["posts"]] and d["range"] == "custom"  # typed times win
+    assert client.get("/api/v1/search", query_string={"topic": EVENT}).get_json()["range"] == "all"  # an event: all
+    r = client.get("/api/v1/search", query_string={"range": "week"})
+    assert r.status_code == 400 and r.get_json()["field"] == "range"
+    page = client.get("/search").get_data(as_text=True)
+    assert '<option value="7d" selected>近7天</option>' in page
+
+
 def test_search_refuses_bad_filters_by_name(client, posts):
     for args, field in (({"sentiment": "angry"}, "sentiment"), ({"sort": "random"}, "sort"),
                         ({"page": "0"}, "page"), ({"since": "yesterday"}, "since"),

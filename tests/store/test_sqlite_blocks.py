@@ -1,0 +1,124 @@
+"""The SQLite store's time map (store/sqlite_blocks.py): a search with a time range finds exactly what it finds
+without the map, whatever order the posts were stored in (collected live, a backfill of old posts, rewrites that
+move a post in time, retention), and a collected-live store's recent week is one small rowid range."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+from opinion_desk.models import Post
+from opinion_desk.store import sqlite_blocks as blocks
+from opinion_desk.store.base import PostQuery
+from opinion_desk.store.sqlite import SQLiteStore
+
+END = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
+TEXTS = ["东河桥出现裂缝 请绕行", "化工园区附近发生爆炸", "今天天气不错 加油", "地铁停运 加油 等待", "学校 通报 食堂"]
+
+
+def post(i: int, created: datetime, text: str) -> Post:
+    return Post(source="s", source_id=str(i), text=text, created_at=created, tokens=text.split())
+
+
+def collected(n: int, days: float, seed: int = 1, prefix: str = "") -> list[Post]:
+    """``n`` posts in time order over ``days`` before END, each up to an hour late (as a desk collects them)."""
+    rnd = random.Random(seed)
+    span = days * 86400
+    return [post(f"{prefix}{i}", END - timedelta(seconds=span * (1 - (i + 0.5) / n) + rnd.random() * 3600),
+                 rnd.choice(TEXTS)) for i in range(n)]
+
+
+def ids(store: SQLiteStore, q: PostQuery) -> list[str]:
+    q.size = 10_000
+    return [p.id for p in store.search(q).posts]
+
+
+def unmapped(store: SQLiteStore, q: PostQuery) -> list[str]:
+    """The same search without the time map (the plain SQL of an older file)."""
+    saved, store._sql.ranges = store._sql.ranges, None
+    try:
+        return ids(store, q)
+    finally:
+        store._sql.ranges = saved
+
+
+def queries() -> list[PostQuery]:
+    out = []
+    for text in ("加油", "东河桥", "园区爆炸", "通报"):
+        for since, until in ((timedelta(days=7), None), (timedelta(hours=30), timedelta(hours=2)),
+                             (timedelta(days=40), timedelta(days=20)), (None, timedelta(days=50))):
+            for sort in ("newest", "relevance", "reach", "oldest"):
+                out.append(PostQuery(text=text, sort=sort, since=END - since if since else None,
+                                     until=END - until if until else None))
+    return out
+
+
+def check(store: SQLiteStore) -> None:
+    for q in queries():
+        got = ids(store, q)
+        assert got == unmapped(store, q), q
+        for p in store.search(PostQuery(text=q.text, size=10_000, since=q.since, until=q.until)).posts:
+            assert (q.since is None or p.created_at >= q.since) and (q.until is None or p.created_at < q.until)
+
+
+def test_bounded_searches_find_what_unbounded_ones_do_in_any_storing_order(tmp_path) -> None:
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    live = collected(3000, 60)
+    for k in range(0, len(live), 500):
+        s.index(live[k:k + 500])
+    check(s)
+    s.index(collected(1500, 60, seed=2, prefix="old")[:700])  # a backfill of old posts: high rowids, old times
+    moved = [post(i, END - timedelta(days=59, minutes=i), "东河桥 又 加油") for i in range(2900, 2960)]
+    s.index(moved)  # the newest posts rewritten with old times: their blocks widen
+    shuffled = collected(800, 60, seed=3, prefix="rnd")
+    random.Random(4).shuffle(shuffled)
+    s.index(shuffled)  # stored in no time order at all
+    check(s)
+    assert s.drop_before(END - timedelta(days=45)) > 0
+    check(s)
+    with s._conn() as c:
+        assert c.execute("SELECT MIN(lo) FROM post_blocks").fetchone()[0] is not None
+    s.close()
+
+
+def test_a_live_store_s_recent_week_is_one_small_range(tmp_path) -> None:
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    s.index(collected(6000, 60))
+    got = s._rowid_ranges(int((END - timedelta(days=7)).timestamp() * 1e6), None)
+    assert len(got) == 1
+    lo, hi = got[0]
+    assert hi - lo + 1 <= 6000 * 7 / 60 + 2 * blocks.SIZE  # about a week of rowids, give or take a block each end
+    assert s._rowid_ranges(int((END + timedelta(days=1)).timestamp() * 1e6), None) == []
+    assert ids(s, PostQuery(text="加油", since=END + timedelta(days=1))) == []
+    s.close()
+
+
+def test_ranges_merge_across_the_smallest_gaps() -> None:
+    c = sqlite3.connect(":memory:")
+    c.executescript(blocks.SCHEMA_SQL)
+    c.executemany("INSERT INTO post_blocks VALUES (?, ?, ?)",
+                  [(b, 100, 200) for b in (0, 1, 5, 9, 10, 30, 31, 40, 60)] + [(2, 0, 10)])
+    got = blocks.ranges(c, 150, None)
+    assert len(got) == blocks.MAX_RANGES
+    for b in (0, 1, 5, 9, 10, 30, 31, 40, 60):  # every block that may hold the range lies in one of them
+        assert any(lo <= b << blocks.BITS and ((b + 1) << blocks.BITS) - 1 <= hi for lo, hi in got), b
+    assert got[0][0] == 0 and got[-1][1] == (61 << blocks.BITS) - 1
+    assert blocks.ranges(c, 300, None) == []
+    assert blocks.ranges(c, None, 5) == [(2 << blocks.BITS, (3 << blocks.BITS) - 1)]
+
+
+def test_a_file_made_before_the_map_searches_meanwhile_and_fills_it(tmp_path) -> None:
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    s.index(collected(2500, 30))
+    before = [ids(s, q) for q in queries()]
+    s.close()
+    c = sqlite3.connect(tmp_path / "p.db")
+    c.executescript("DELETE FROM post_blocks; PRAGMA user_version = 5;")
+    c.close()
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split, background_upgrade=False)
+    assert "blocks" in s.pending_upgrade() and s._rowid_ranges(0, None) is None
+    assert [ids(s, q) for q in queries()] == before  # answered without the map meanwhile
+    assert s.upgrade(chunk=1000)[-1] == "blocks"
+    assert s._rowid_ranges(0, None) and [ids(s, q) for q in queries()] == before
+    s.close()
