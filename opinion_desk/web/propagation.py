@@ -49,10 +49,12 @@ def chain_names(text: str) -> list[str]:
     return CHAIN.findall(text or "")
 
 
-def build(posts: list[Post]) -> dict[str, Node]:
-    """The path's nodes by id (post ids, and ``@name`` for chain nodes), each with its parent and children."""
-    posts = sorted(posts, key=lambda p: (p.created_at, p.id))
-    nodes: dict[str, Node] = {p.id: Node(p.id, p.author, p) for p in posts}
+def build(posts: list[Post], ids: dict[int, str] | None = None) -> dict[str, Node]:
+    """The path's nodes by id (post ids, and ``@name`` for chain nodes), each with its parent and children.
+    ``ids``: each post's id by ``id(post)`` (:func:`post_ids`), computed once rather than at every use."""
+    pid = ids if ids is not None else post_ids(posts)
+    posts = sorted(posts, key=lambda p: (p.created_at, pid[id(p)]))
+    nodes: dict[str, Node] = {pid[id(p)]: Node(pid[id(p)], p.author, p) for p in posts}
     by_pid: dict[str, list[Post]] = defaultdict(list)  # platform id (mid, source id) -> posts, oldest first
     by_author: dict[str, list[Post]] = defaultdict(list)
     for p in posts:
@@ -64,7 +66,7 @@ def build(posts: list[Post]) -> dict[str, Node]:
     def latest_before(cands: list[Post], child: Post) -> Post | None:
         best = None
         for c in cands:
-            if c.id != child.id and c.created_at <= child.created_at:
+            if c is not child and c.created_at <= child.created_at:
                 best = c
         return best
 
@@ -85,11 +87,11 @@ def build(posts: list[Post]) -> dict[str, Node]:
         names = [n for n in chain_names(p.text) if n != p.author]
         target = by_pid.get(p.repost_of) if p.repost_of else None
         original = latest_before(target, p) if target else None
-        child = p.id
+        child = pid[id(p)]
         for name in names:
             found = latest_before(by_author.get(name, []), p)
             if found is not None:
-                link(child, found.id, "chain")
+                link(child, pid[id(found)], "chain")
                 child = ""
                 break
             vid = f"@{name}"
@@ -100,10 +102,15 @@ def build(posts: list[Post]) -> dict[str, Node]:
                 break
             child = vid
         if child and original is not None:
-            link(child, original.id, "repost")
-        elif child == p.id and p.reply_to and (answered := latest_before(by_pid.get(p.reply_to, []), p)):
-            link(p.id, answered.id, "reply")
+            link(child, pid[id(original)], "repost")
+        elif child == pid[id(p)] and p.reply_to and (answered := latest_before(by_pid.get(p.reply_to, []), p)):
+            link(child, pid[id(answered)], "reply")
     return nodes
+
+
+def post_ids(posts: list[Post]) -> dict[int, str]:
+    """Each post's id by ``id(post)``: :attr:`Post.id` hashes at every read, and the path reads ids ~10 times a post."""
+    return {id(p): p.id for p in posts}
 
 
 def _descendants(nodes: dict[str, Node], nid: str) -> int:
@@ -115,18 +122,20 @@ def _descendants(nodes: dict[str, Node], nid: str) -> int:
     return n
 
 
-def spreaders(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str]) -> list[dict[str, Any]]:
+def spreaders(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str],
+              ids: dict[int, str]) -> list[dict[str, Any]]:
     """Key spreaders: each author's reach over the event's posts and the reposts hanging below them, top 10."""
     by_author: dict[str, dict[str, Any]] = {}
     for p in ordered:
+        pid = ids[id(p)]
         name = p.author or "（未署名）"
         a = by_author.get(name)
         if a is None:  # the author's first post (formatted once per author, not once per post)
             a = by_author[name] = {"author": name, "posts": 0, "reach": 0, "spread": 0,
-                                   "author_type": p.author_type, "first": fmt(p.created_at), "post_id": p.id}
+                                   "author_type": p.author_type, "first": fmt(p.created_at), "post_id": pid}
         a["posts"] += 1
         a["reach"] += reach(p)
-        a["spread"] += _descendants(nodes, p.id)
+        a["spread"] += _descendants(nodes, pid)
     return sorted(by_author.values(), key=lambda a: (-a["reach"], -a["spread"], a["first"]))[:10]
 
 
@@ -155,10 +164,11 @@ def timeline(ordered: list[Post], zone: tzinfo) -> list[dict[str, Any]]:
     return out
 
 
-def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str]) -> dict[str, Any]:
+def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str],
+          ids: dict[int, str]) -> dict[str, Any]:
     """The ECharts graph of the first :data:`MAX_NODES` posts (with the chain nodes and parents they hang from)."""
     first = ordered[0] if ordered else None
-    shown = [p.id for p in ordered[:MAX_NODES]]
+    shown = [ids[id(p)] for p in ordered[:MAX_NODES]]
     keep = set(shown)
     for nid in shown:
         parent = nodes[nid].parent
@@ -185,12 +195,13 @@ def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime],
 
 def summary(posts: list[Post], zone: tzinfo) -> dict[str, Any]:
     """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges."""
-    nodes = build(posts)
-    ordered = sorted(posts, key=lambda p: (p.created_at, p.id))
+    ids = post_ids(posts)
+    nodes = build(posts, ids)
+    ordered = sorted(posts, key=lambda p: (p.created_at, ids[id(p)]))
     fmt: Callable[[datetime], str] = lambda t: t.astimezone(zone).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     first = ordered[0] if ordered else None
     return {"posts": len(posts), "first": first, "first_time": fmt(first.created_at) if first else "",
             "last_time": fmt(ordered[-1].created_at) if ordered else "", "reach": sum(reach(p) for p in posts),
-            "spreaders": spreaders(ordered, nodes, fmt), "timeline": timeline(ordered, zone),
+            "spreaders": spreaders(ordered, nodes, fmt, ids), "timeline": timeline(ordered, zone),
             "reposts_linked": sum(1 for n in nodes.values() if n.parent and n.post is not None),
-            "chain_nodes": sum(1 for n in nodes.values() if n.post is None), **graph(ordered, nodes, fmt)}
+            "chain_nodes": sum(1 for n in nodes.values() if n.post is None), **graph(ordered, nodes, fmt, ids)}
