@@ -153,7 +153,11 @@ class RuleSpec:
             return [post.simhash or post.id]
         if qk == "event_id":  # set by event grouping when present; else the post is its own event
             return [str(getattr(post, "event_id", "") or post.simhash or post.id)]
-        getters = {"topic": lambda: post.topic_label or post.topic_id, "author": lambda: post.author or post.author_id,
+        # topic: the label of the post's event (its founding post's topic label, set once), so a rumour's posts
+        # stay on one key while its topic's label churns as it grows ("吃坏/紧急扩散/城南" -> "城南/小学/吃坏" split
+        # the demo's 5 城南小学 posts over 3 keys, none reaching min_posts); a post without an event keeps its topic's
+        getters = {"topic": lambda: getattr(post, "event_label", "") or post.topic_label or post.topic_id,
+                   "author": lambda: post.author or post.author_id,
                    "sentiment": lambda: post.sentiment_label}
         value = getters[qk]() if qk in getters else getattr(post, qk, "")
         return [str(value or "")]

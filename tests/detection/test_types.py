@@ -156,6 +156,19 @@ def test_an_answered_event_under_a_new_key_raises_no_new_alert() -> None:
     assert [(m.kind, m.key) for m in ms] == [("match", "t1"), ("resolved", "t1")]
 
 
+def test_query_key_topic_is_the_events_label_while_the_topic_relabels() -> None:
+    """The demo's 城南小学 rumour: 5 posts on one event whose topic label churned as it grew ("吃坏/紧急扩散/城南",
+    "城南/吃坏/小学", "城南/小学/吃坏") were counted on three keys and never reached min_posts."""
+    labels = ["吃坏/紧急扩散/城南", "城南/吃坏/小学", "城南/小学/吃坏", "城南/小学/吃坏", "城南/吃坏/小学"]
+    spread = [post(m, topic_id="t1", topic_label=lab, event_id="e1", event_label="吃坏/紧急扩散/城南",
+                   rumour_score=0.9) for m, lab in zip((0, 2, 4, 6, 8), labels)]
+    lr = rule(RUMOUR_TOPIC.replace("min_posts: 3", "min_posts: 5"))
+    assert [(m.kind, m.key) for m in run(lr, spread, until_minute=10)] == [("match", "吃坏/紧急扩散/城南")]
+    # a post without an event (a rule test on hand-made posts) keeps its topic's label, then its id
+    assert lr.spec.keys_of(post(0, topic_id="t2", topic_label="a/b")) == ["a/b"]
+    assert lr.spec.keys_of(post(0, topic_id="t2")) == ["t2"]
+
+
 def test_a_watch_word_alert_starts_at_the_level_of_its_reach() -> None:
     """Every alert of the demo was 【重大预警】: a lone post with a watch word is 一般, a widely reposted one reaches
     the rule's level, a 诉求 never passes 较大 (detection/severity.py)."""
