@@ -1,7 +1,7 @@
 """Replays a JSONL file of posts, a few at a time: the demo feed and a stand-in for a live source.
 
-Each run emits the next ``batch`` lines, restamped to now with a fresh id per loop through the file, so the
-dashboard's live feed moves. Cursor: ``{"line": N, "loop": K}``.
+Each run emits the next ``batch`` lines, restamped to now with a fresh id per loop through the file (its
+``mid``, ``repost_of`` and ``reply_to`` too), so the dashboard's live feed moves. Cursor: ``{"line": N, "loop": K}``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ class ReplayCollector(Collector):
             data = dict(item)
             data["created_at"] = (now - timedelta(seconds=self.batch - k)).isoformat()
             data["source_id"] = f"{data.get('source_id', data.get('id', n))}-{loop}"
+            for ref in ("mid", "repost_of", "reply_to"):  # each loop's reposts point at that loop's original
+                if data.get(ref):
+                    data[ref] = f"{data[ref]}-{loop}"
             data.pop("id", None)
             data.setdefault("source", self.name)
             try:

@@ -35,7 +35,9 @@ def app_config(app_config, smtp_server):
 
 
 def _demo_posts() -> list[dict]:
-    return [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The demo's 32 posts of their own (its reposts, which the replay spreads a rumour with, are left out)."""
+    posts = [json.loads(line) for line in DEMO.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [d for d in posts if not d.get("repost_of")]
 
 
 def day_posts() -> list[Post]:
