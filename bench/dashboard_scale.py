@@ -4,11 +4,11 @@
 
 Posts: the real Weibo texts of ../shared/data/weibo (sentiment and rumour sets, ~62k distinct), analysed once by the
 desk's own Analyzer (cached in .cache/dashboard_scale/templates.jsonl), recycled with their own ids, authors,
-sources, regions, events (500), reposts and times spread over the 60 days before the load, and written in batches
-straight through the store API (``SQLiteStore.index`` / ``ElasticStore.index``; no analysis per post). The SQLite
-file is kept under .cache/dashboard_scale/ and reused while its newest post is under ``--max-age`` hours old (the 2M
-file can be made from the 1M one in ~10 min with bench/double_store.py instead of ~20 min of loading); the
-Elasticsearch indices (prefix ``bench-scale-<N>-<pid>``, on the test node 127.0.0.1:9250) are deleted after.
+sources, regions, events (500 per million), reposts and times: an office's rate held constant, so 1M posts span the
+60 days before the load and 2M the 120 days (a store grows by keeping a longer history), stored in time order give
+or take an hour (a crawler's lag), as a desk collects them; written in batches straight through the store API
+(``SQLiteStore.index`` / ``ElasticStore.index``; no analysis per post). The SQLite file is kept under
+.cache/dashboard_scale/ and reused while its newest post is under ``--max-age`` hours old; the Elasticsearch indices (prefix ``bench-scale-<N>-<pid>``, on the test node 127.0.0.1:9250) are deleted after.
 
 Then the real desk (``opinion-desk run``, gunicorn) is started on that data and each call is timed over
 ``--repeat`` sequential requests after two warm-ups: p50/p95 in ms, the desk's RSS (master + worker) after all calls,
@@ -39,8 +39,9 @@ from bench.common import login_form as login, tree_rss_mb  # noqa: E402
 from bench.common import start_desk as common_start_desk  # noqa: E402
 DATA = REPO.parent / "shared" / "data" / "weibo"
 CACHE = REPO / ".cache" / "dashboard_scale"
-SPAN = timedelta(days=60)
-TOPICS = 500
+SPAN = timedelta(days=60)  # per million posts (span_of)
+TOPICS = 500  # per million posts (topics_of)
+LAG = 3600  # seconds a post may be stored after it was created
 SOURCES = ["weibo-search", "weibo-hot", "rss-gov-sz", "news-cn", "forum-local", "ingest"]
 REGIONS = ["北京", "上海", "广东", "浙江", "江苏", "四川", "湖北", "河南", "山东", "福建", "湖南", "陕西", ""]
 AUTHOR_TYPES = (["user"] * 80) + (["verified"] * 12) + (["media"] * 5) + (["gov"] * 3)
@@ -87,12 +88,27 @@ def templates() -> list[dict]:
     return out
 
 
-def make_post(i: int, t: dict, end: datetime, rnd: random.Random):  # noqa: ANN201
+def span_of(n: int) -> timedelta:
+    """The time ``n`` posts span: an office's rate held constant (1M posts in 60 days), so a larger store holds a
+    longer history, as a desk that has run longer does."""
+    return SPAN * max(n, 1) / 1_000_000
+
+
+def topics_of(n: int) -> int:
+    """Events among ``n`` posts: 500 per million (a longer history has more events, not larger ones)."""
+    return max(1, TOPICS * n // 1_000_000)
+
+
+def make_post(i: int, n: int, t: dict, end: datetime, rnd: random.Random):  # noqa: ANN201
+    """Post ``i`` of ``n``: posts arrive in time order as a desk collects them, each created up to an hour before
+    it is stored (a crawler's lag), so the store's insertion order is the time order give or take an hour."""
     from opinion_desk.models import Post
 
-    topic = i % TOPICS
-    created = end - timedelta(seconds=rnd.random() * SPAN.total_seconds())
-    repost_of = f"m{i - TOPICS}" if i >= TOPICS and rnd.random() < 0.5 else ""
+    topics = topics_of(n)
+    topic = i % topics
+    span = span_of(n).total_seconds()
+    created = end - timedelta(seconds=span * (1 - (i + 0.5) / n) + rnd.random() * LAG)
+    repost_of = f"m{i - topics}" if i >= topics and rnd.random() < 0.5 else ""
     return Post(source=SOURCES[i % len(SOURCES)], source_id=f"b{i}", text=t["text"], created_at=created,
                 url=f"https://weibo.com/{1000 + i % 50000}/m{i}", author=f"用户{rnd.randrange(50_000)}",
                 author_id=str(1000 + rnd.randrange(50_000)), author_type=rnd.choice(AUTHOR_TYPES),
@@ -111,7 +127,7 @@ def load(store, n: int, tmpl: list[dict], end: datetime) -> float:  # noqa: ANN0
     rnd = random.Random(16)
     t0 = time.perf_counter()
     for i in range(0, n, BATCH):
-        posts = [make_post(j, tmpl[(j * 7919) % len(tmpl)], end, rnd) for j in range(i, min(i + BATCH, n))]
+        posts = [make_post(j, n, tmpl[(j * 7919) % len(tmpl)], end, rnd) for j in range(i, min(i + BATCH, n))]
         res = store.index(posts)
         if res.errors:
             raise SystemExit(f"bench: store refused posts: {res.errors[:3]}")
@@ -184,7 +200,8 @@ def start_desk(data: Path, store_toml: str) -> tuple[subprocess.Popen, str]:
 
 
 def calls(tmpl: list[dict]) -> list[tuple[str, str]]:
-    """(label, path) of every call the pages make; the rare string and the common word come from the texts."""
+    """(label, path) of every call the pages make; the rare string and the common word come from the texts. A search
+    without a range is the page's default (近7天; an event's posts: all time)."""
     from collections import Counter
 
     kw = Counter(k for t in tmpl for k in set(t["keywords"]))
@@ -218,6 +235,11 @@ def calls(tmpl: list[dict]) -> list[tuple[str, str]]:
         ("search common newest", f"/api/v1/search?q={enc(common)}&sort=newest"),
         ("search common reach", f"/api/v1/search?q={enc(common)}&sort=reach"),
         ("search common p5", f"/api/v1/search?q={enc(common)}&page=5"),
+        ("search common 30d", f"/api/v1/search?q={enc(common)}&range=30d"),
+        # 全部时间 (one choice away on the page): every match of all history is read, so it grows with the history
+        ("search common, all time", f"/api/v1/search?q={enc(common)}&range=all"),
+        ("search common reach, all", f"/api/v1/search?q={enc(common)}&sort=reach&range=all"),
+        ("search rare, all time", f"/api/v1/search?q={enc(rare)}&range=all"),
         ("filters neg+gov+src", "/api/v1/search?sentiment=neg&author_type=gov&source=weibo-hot"),
         ("filters region+platform", f"/api/v1/search?region={enc('湖北')}&platform=weibo"),
         ("filter event", "/api/v1/search?topic=ev007"),

@@ -103,7 +103,7 @@ def test_sqlite_file_made_before_grams_learns_them(tmp_path) -> None:  # noqa: A
         c.execute("PRAGMA user_version = 0")
     s = SQLiteStore(path, segment=str.split, background_upgrade=False)  # opens without reading the posts
     try:
-        assert s.pending_upgrade() == ["grams", "columns", "rollups", "indexes"]
+        assert s.pending_upgrade() == ["grams", "columns", "rollups", "indexes", "blocks"]
         s.upgrade(chunk=2)
         assert set(ids(s.search(PostQuery(text="东河桥")).posts)) == {"bridge", "word", "title"}
     finally:
