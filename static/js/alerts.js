@@ -258,7 +258,8 @@
   }
 
   if (desk.socket) {
-    desk.socket.on("alert", function (a) { banner(a, false); beep(false); notify(a); addToPanel(a, false); });
+    // the rules list's 触发中 follows the alerts (it kept the keys firing when the page was opened, 平息 or not)
+    desk.socket.on("alert", function (a) { banner(a, false); beep(false); notify(a); addToPanel(a, false); loadRules(); });
     desk.socket.on("alert_resolved", function (a) {
       // the calm-down notice takes the place of the alert's own banner
       document.querySelectorAll('#alert-banners .alert-banner[data-kind="alert"]').forEach(function (b) {
@@ -268,6 +269,7 @@
       const old = document.querySelector('#alerts-panel li[data-alert-id="' + a.id + '"]'); if (old) old.remove();
       addToPanel(a, true);
       if (document.getElementById("alerts-body")) loadAlerts();
+      loadRules();
     });
   }
   function setupSound() {

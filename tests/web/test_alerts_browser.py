@@ -136,6 +136,10 @@ def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_ser
     ap.locator("#alerts-body tr.st-open >> nth=1").wait_for(timeout=10000)
     rows = ap.locator("#alerts-body tr").count()
     assert rows == 2 and ap.locator("#alert-count").inner_text() == "（2 条）"
+    # and the rules list, loaded before the spike, follows it: 触发中 now, not after it calms down (step 4)
+    spike_rule = ap.locator("#rules li", has_text="积水声量突增")
+    ap.wait_for_function("() => [...document.querySelectorAll('#rules li')].some(li => "
+                         "li.textContent.startsWith('积水声量突增') && li.textContent.includes('触发中'))", timeout=10000)
 
     # 4. the spike calms down (the engine's clock moves on): 舆情平息 on the dashboard and the 告警 page
     engine = app.desk.engine
@@ -151,6 +155,9 @@ def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_ser
     page.locator("#alerts-panel li.resolved[data-kind='resolved']").wait_for(timeout=10000)
     page.wait_for_function("() => window.desk.sounds.resolved === 1", timeout=10000)
     ap.locator(".alert-banner.resolved").wait_for(timeout=10000)
+    ap.wait_for_function("() => [...document.querySelectorAll('#rules li')].some(li => "
+                         "li.textContent.startsWith('积水声量突增') && !li.textContent.includes('触发中'))", timeout=10000)
+    assert "触发中" not in spike_rule.inner_text()
 
     # the silenced watch-word post was recorded, but no second banner was ever raised and no second beep
     by_rule = {}
