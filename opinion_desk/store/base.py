@@ -49,6 +49,9 @@ INTERVALS: dict[str, timedelta] = {
 
 #: a search's total is counted up to this many posts (Elasticsearch's track_total_hits; pages show "1万+")
 TOTAL_CAP = 10_000
+#: the 谣言线索 tag's rumour score (the shipped rumour rule's threshold, rules/30-rumour.yaml): the embedded store
+#: keeps an index of the posts at or above it (a search by the tag reads those, not every post of its time range)
+RUMOUR_TAG_SCORE = 0.7
 
 TERM_FIELDS = ("tokens", "keywords", "hashtags", "author", "source", "topic_id", "sentiment_label", "region")
 

@@ -289,8 +289,9 @@ class SQLiteStore(PostStore):
         return n
 
     # reading ---------------------------------------------------------------------------------------------
-    def _rowid_ranges(self, since_us: int | None, until_us: int | None) -> list[tuple[int, int]] | None:
-        """The time map's rowid ranges for a time range (None while an older file's map is being filled)."""
+    def _rowid_ranges(self, since_us: int | None, until_us: int | None) -> blocks.Split | None:
+        """The time map's (inner, edge) rowid ranges for a time range (None while an older file's map is being
+        filled)."""
         if "blocks" in self.pending_upgrade():
             return None
         with self._conn() as c:

@@ -22,8 +22,12 @@ from collections.abc import Sequence
 #: rowids per block (2^BITS)
 BITS = 10
 SIZE = 1 << BITS
-#: rowid ranges given to one search at most (more are merged across their smallest gaps: still a superset)
+#: rowid ranges of each kind (inner, edge: see :func:`ranges`) given to one search at most (more are merged across
+#: their smallest gaps: still a superset)
 MAX_RANGES = 4
+NEVER = -(1 << 62)  # a time before any post (µs)
+#: (inner, edge) rowid ranges, inclusive
+Split = tuple[list[tuple[int, int]], list[tuple[int, int]]]
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS post_blocks (block INTEGER PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL);
@@ -48,26 +52,30 @@ def drop_before(c: sqlite3.Connection, cutoff_us: int) -> None:
     c.execute("DELETE FROM post_blocks WHERE hi < ?", (cutoff_us,))
 
 
-def ranges(c: sqlite3.Connection, since_us: int | None, until_us: int | None) -> list[tuple[int, int]]:
-    """The rowid ranges (inclusive) that may hold posts with ``since_us <= created_at < until_us``: adjacent blocks
-    merged, at most :data:`MAX_RANGES` (merged across the smallest gaps). Empty: no post can match."""
-    cond, args = [], []
-    if since_us is not None:
-        cond.append("hi >= ?")
-        args.append(since_us)
-    if until_us is not None:
-        cond.append("lo < ?")
-        args.append(until_us)
-    rows = c.execute(f"SELECT block FROM post_blocks{' WHERE ' + ' AND '.join(cond) if cond else ''} ORDER BY block",
-                     args).fetchall()
-    spans: list[list[int]] = []
-    for (b,) in rows:
+def ranges(c: sqlite3.Connection, since_us: int | None, until_us: int | None) -> Split:
+    """The rowid ranges (inclusive) that may hold posts with ``since_us <= created_at < until_us``, as ``(inner,
+    edge)``: in an inner range every post is within the time range (its posts need no check of their time), an edge
+    range may also hold posts outside it. Adjacent blocks of a kind are merged; past :data:`MAX_RANGES` of a kind
+    they are merged across the smallest gaps (an inner range merged with a gap becomes an edge range). Both empty:
+    no post can match."""
+    rows = c.execute("SELECT block, lo, hi FROM post_blocks WHERE hi >= ? AND lo < ? ORDER BY block",
+                     (NEVER if since_us is None else since_us, -NEVER if until_us is None else until_us)).fetchall()
+    inner: list[list[int]] = []
+    edge: list[list[int]] = []
+    for b, lo, hi in rows:
+        whole = (since_us is None or lo >= since_us) and (until_us is None or hi < until_us)
+        spans = inner if whole else edge
         if spans and spans[-1][1] == b - 1:
             spans[-1][1] = b
         else:
             spans.append([b, b])
-    while len(spans) > MAX_RANGES:
-        k = min(range(len(spans) - 1), key=lambda i: spans[i + 1][0] - spans[i][1])
-        spans[k][1] = spans[k + 1][1]
-        del spans[k + 1]
-    return [(a << BITS, ((b + 1) << BITS) - 1) for a, b in spans]
+    if len(inner) > MAX_RANGES:  # too many pieces: the inner ones go to the edge, which is merged below
+        edge, inner = sorted(edge + inner), []
+    while len(edge) > MAX_RANGES:
+        k = min(range(len(edge) - 1), key=lambda i: edge[i + 1][0] - edge[i][1])
+        edge[k][1] = edge[k + 1][1]
+        del edge[k + 1]
+    if inner and edge:  # an edge range merged across an inner one holds it
+        inner = [s for s in inner if not any(a <= s[0] and s[1] <= b for a, b in edge)]
+    return ([(a << BITS, ((b + 1) << BITS) - 1) for a, b in inner],
+            [(a << BITS, ((b + 1) << BITS) - 1) for a, b in edge])

@@ -22,12 +22,13 @@ from dataclasses import replace
 from typing import Any
 
 from . import split_terms, to_us
-from .base import PostQuery
+from .base import RUMOUR_TAG_SCORE, PostQuery
 from .grams import bigrams, needles, query_parts
 
 Run = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
-#: rowid ranges (inclusive) that may hold the posts of a time range (see :mod:`.sqlite_blocks`); None: unknown
-Ranges = Callable[[int | None, int | None], list[tuple[int, int]] | None]
+#: the (inner, edge) rowid ranges (inclusive) that may hold the posts of a time range (see
+#: :func:`.sqlite_blocks.ranges`); None: unknown (no time map yet)
+Ranges = Callable[[int | None, int | None], tuple[list[tuple[int, int]], list[tuple[int, int]]] | None]
 Bounds = list[tuple[int, int]] | None
 
 #: walk an index when (offset + size) * posts <= WALK_FACTOR * matches², i.e. when the index entries walked are
@@ -52,11 +53,16 @@ class SearchSQL:
         self.segment = segment
         self.ranges = ranges
 
-    def bounds(self, q: PostQuery) -> Bounds:
-        """The rowid ranges of ``q``'s time range, or None (no range, or no time map)."""
+    def split(self, q: PostQuery) -> tuple[list[tuple[int, int]], list[tuple[int, int]]] | None:
+        """The (inner, edge) rowid ranges of ``q``'s time range, or None (no range, or no time map)."""
         if self.ranges is None or (q.since is None and q.until is None):
             return None
         return self.ranges(None if q.since is None else to_us(q.since), None if q.until is None else to_us(q.until))
+
+    def bounds(self, q: PostQuery) -> Bounds:
+        """The rowid ranges that may hold ``q``'s time range, or None (no range, or no time map)."""
+        got = self.split(q)
+        return None if got is None else sorted(got[0] + got[1])
 
     @staticmethod
     def bounded(select: str, args: list[Any], bounds: Bounds, col: str = "rowid") -> tuple[str, list[Any]]:
@@ -65,7 +71,11 @@ class SearchSQL:
             return select, args
         if not bounds:
             return select + f" AND {col} < 0", args  # nothing can match: rowids are positive
-        return (" UNION ALL ".join(f"{select} AND {col} BETWEEN ? AND ?" for _ in bounds),
+        if len(bounds) == 1:
+            return f"{select} AND {col} BETWEEN ? AND ?", [*args, *bounds[0]]
+        # one select (a compound of its own), so that a UNION beside it removes duplicates across all of it
+        return ("SELECT r FROM (" + " UNION ALL ".join(f"{select.replace(f'SELECT {col} ', f'SELECT {col} AS r ', 1)}"
+                                                        f" AND {col} BETWEEN ? AND ?" for _ in bounds) + ")",
                 [a for lo, hi in bounds for a in (*args, lo, hi)])
 
     def where(self, q: PostQuery, alias: str = "posts") -> tuple[str, list[Any]]:
@@ -98,8 +108,11 @@ class SearchSQL:
             if sels:
                 cond.append(f"{alias}.rowid IN ({' UNION '.join(sels)})")
                 args.extend(sargs)
-        if q.min_rumour_score is not None:
-            cond.append(f"{alias}.rumour_score >= ?")
+        if q.min_rumour_score == RUMOUR_TAG_SCORE:  # the tag: written as the partial index's own condition
+            cond.append(f"{alias}.rumour_score >= {RUMOUR_TAG_SCORE!r}")  # (a constant, so the planner sees it)
+        elif q.min_rumour_score is not None:  # within a time range the time index leads (a tenth of the posts may
+            # be above a score: the score's index would read them all, of all time, and sort them)
+            cond.append(f"{'+' if q.since is not None else ''}{alias}.rumour_score >= ?")
             args.append(float(q.min_rumour_score))
         return (" WHERE " + " AND ".join(cond)) if cond else "", args
 
@@ -173,6 +186,21 @@ def only_text(q: PostQuery) -> bool:
 
 def capped_count(run: Run, sql: SearchSQL, q: PostQuery, cap: int) -> int:
     """The posts ``q`` matches, counted up to ``cap + 1`` (the count stops there)."""
+    split = sql.split(q) if q.text.strip() and only_text(replace(q, since=None, until=None)) else None
+    if split is not None and sql.text_match(q.text, "posts")[0]:
+        # words in a time range: the index's rowids of the ranges wholly inside it, without reading a post, and
+        # the posts of the edge ranges checked for their time (a block or two at each end)
+        inner, edge = split
+        n = 0
+        if inner:
+            cond, args = sql.text_match(q.text, "posts", inner)
+            n = run(f"SELECT COUNT(*) FROM ({cond[len(IN_PREFIX):-1]} LIMIT ?)", [*args, cap + 1])[0][0]
+        if edge and n <= cap:
+            cond, args = sql.text_match(q.text, "posts", edge)
+            times, targs = sql.where(replace(q, text=""))
+            n += run(f"SELECT COUNT(*) FROM (SELECT 1 FROM posts{times} AND {cond} LIMIT ?)",
+                     [*targs, *args, cap + 1 - n])[0][0]
+        return n
     if q.text.strip() and only_text(q):
         cond, args = sql.text_match(q.text, "posts")
         if cond.startswith(IN_PREFIX):  # the index's rowids, merged in rowid order so the LIMIT stops the reading

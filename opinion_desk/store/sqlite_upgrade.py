@@ -25,6 +25,7 @@ import json
 import sqlite3
 
 from . import rollup, sqlite_blocks
+from .base import RUMOUR_TAG_SCORE
 from .grams import gram_terms
 from .sqlite_search import hex_term
 
@@ -33,13 +34,14 @@ from .sqlite_search import hex_term
 #: 6 = the time map (post_blocks)
 SCHEMA_VERSION = 6
 #: indexes of the filters and sorts a search uses (made after the columns they need exist)
-INDEX_SQL = """
+INDEX_SQL = f"""
 CREATE INDEX IF NOT EXISTS posts_reach ON posts(reach, created_at);
 CREATE INDEX IF NOT EXISTS posts_sentiment ON posts(sentiment_label, created_at);
 CREATE INDEX IF NOT EXISTS posts_author_type ON posts(author_type, created_at);
 CREATE INDEX IF NOT EXISTS posts_region ON posts(region, created_at);
 CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, created_at);
 CREATE INDEX IF NOT EXISTS posts_rumour ON posts(rumour_score);
+CREATE INDEX IF NOT EXISTS posts_rumour_tag ON posts(created_at) WHERE rumour_score >= {RUMOUR_TAG_SCORE!r};
 CREATE INDEX IF NOT EXISTS posts_facets ON posts(source, sentiment_label, author_type, created_at);
 CREATE INDEX IF NOT EXISTS posts_region_platform ON posts(region, platform, created_at);
 """

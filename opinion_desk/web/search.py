@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..incidents import csvsafe
 from ..models import Post, utcnow
 from ..root import current_desk
-from ..store.base import PostQuery
+from ..store.base import RUMOUR_TAG_SCORE, PostQuery
 from ..timefmt import zone_label as display_zone_label
 from .params import choice_arg, int_arg, time_arg
 
@@ -44,7 +44,7 @@ RANGE_DAYS = {"1d": 1, "7d": 7, "30d": 30}
 DEFAULT_RANGE = "7d"
 #: the 投诉诉求 tag: posts holding any of these as a string (found as strings, so 欠薪 finds 被欠薪 too)
 COMPLAINT_WORDS = ("投诉", "举报", "维权", "拖欠", "欠薪", "没人管", "不作为", "乱收费", "求助", "讨说法", "索赔", "不给退")
-RUMOUR_SCORE = 0.7  # as the shipped rumour rule (rules/30-rumour.yaml threshold) and the dashboard's tag
+RUMOUR_SCORE = RUMOUR_TAG_SCORE  # as the shipped rumour rule (rules/30-rumour.yaml threshold) and the dashboard's tag
 EXPORT_MAX = 5000
 CSV_COLUMNS = {"time": "发布时间", "platform": "平台", "source": "来源", "author": "作者", "author_type": "作者类型",
                "region": "地域", "sentiment": "情感", "sentiment_score": "情感分值", "rumour": "谣言可能性",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 import sqlite3
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
 from opinion_desk.models import Post
@@ -47,6 +49,7 @@ def queries() -> list[PostQuery]:
     out = []
     for text in ("加油", "东河桥", "园区爆炸", "通报"):
         for since, until in ((timedelta(days=7), None), (timedelta(hours=30), timedelta(hours=2)),
+                             (timedelta(hours=20), None), (timedelta(hours=40), timedelta(hours=10)),
                              (timedelta(days=40), timedelta(days=20)), (None, timedelta(days=50))):
             for sort in ("newest", "relevance", "reach", "oldest"):
                 out.append(PostQuery(text=text, sort=sort, since=END - since if since else None,
@@ -58,16 +61,19 @@ def check(store: SQLiteStore) -> None:
     for q in queries():
         got = ids(store, q)
         assert got == unmapped(store, q), q
+        assert store.search(q).total == len(got), q
         for p in store.search(PostQuery(text=q.text, size=10_000, since=q.since, until=q.until)).posts:
             assert (q.since is None or p.created_at >= q.since) and (q.until is None or p.created_at < q.until)
 
 
-def test_bounded_searches_find_what_unbounded_ones_do_in_any_storing_order(tmp_path) -> None:
+@pytest.mark.parametrize("n,days", [(3000, 60), (6000, 1)])  # blocks of weeks; blocks of 4 hours (whole ones inside)
+def test_bounded_searches_find_what_unbounded_ones_do_in_any_storing_order(tmp_path, n, days) -> None:
     s = SQLiteStore(tmp_path / "p.db", segment=str.split)
-    live = collected(3000, 60)
+    live = collected(n, days)
     for k in range(0, len(live), 500):
         s.index(live[k:k + 500])
     check(s)
+    assert days > 1 or s._rowid_ranges(int((END - timedelta(hours=20)).timestamp() * 1e6), None)[0]  # inner ranges
     s.index(collected(1500, 60, seed=2, prefix="old")[:700])  # a backfill of old posts: high rowids, old times
     moved = [post(i, END - timedelta(days=59, minutes=i), "东河桥 又 加油") for i in range(2900, 2960)]
     s.index(moved)  # the newest posts rewritten with old times: their blocks widen
@@ -84,12 +90,12 @@ def test_bounded_searches_find_what_unbounded_ones_do_in_any_storing_order(tmp_p
 
 def test_a_live_store_s_recent_week_is_one_small_range(tmp_path) -> None:
     s = SQLiteStore(tmp_path / "p.db", segment=str.split)
-    s.index(collected(6000, 60))
-    got = s._rowid_ranges(int((END - timedelta(days=7)).timestamp() * 1e6), None)
-    assert len(got) == 1
-    lo, hi = got[0]
-    assert hi - lo + 1 <= 6000 * 7 / 60 + 2 * blocks.SIZE  # about a week of rowids, give or take a block each end
-    assert s._rowid_ranges(int((END + timedelta(days=1)).timestamp() * 1e6), None) == []
+    s.index(collected(12000, 20))  # 600 posts a day: a week is about 4 blocks
+    inner, edge = s._rowid_ranges(int((END - timedelta(days=7)).timestamp() * 1e6), None)
+    assert len(inner) == 1 and len(edge) <= 1  # the week's blocks, and the block (or two) where it starts
+    lo, hi = min(r[0] for r in inner + edge), max(r[1] for r in inner + edge)
+    assert hi - lo + 1 <= 12000 * 7 / 20 + 2 * blocks.SIZE  # about a week of rowids, give or take a block each end
+    assert s._rowid_ranges(int((END + timedelta(days=1)).timestamp() * 1e6), None) == ([], [])
     assert ids(s, PostQuery(text="加油", since=END + timedelta(days=1))) == []
     s.close()
 
@@ -99,13 +105,16 @@ def test_ranges_merge_across_the_smallest_gaps() -> None:
     c.executescript(blocks.SCHEMA_SQL)
     c.executemany("INSERT INTO post_blocks VALUES (?, ?, ?)",
                   [(b, 100, 200) for b in (0, 1, 5, 9, 10, 30, 31, 40, 60)] + [(2, 0, 10)])
-    got = blocks.ranges(c, 150, None)
-    assert len(got) == blocks.MAX_RANGES
+    inner, got = blocks.ranges(c, 50, None)
+    assert inner == [] and len(got) == blocks.MAX_RANGES  # every block starts before 50: all edge
     for b in (0, 1, 5, 9, 10, 30, 31, 40, 60):  # every block that may hold the range lies in one of them
         assert any(lo <= b << blocks.BITS and ((b + 1) << blocks.BITS) - 1 <= hi for lo, hi in got), b
     assert got[0][0] == 0 and got[-1][1] == (61 << blocks.BITS) - 1
-    assert blocks.ranges(c, 300, None) == []
-    assert blocks.ranges(c, None, 5) == [(2 << blocks.BITS, (3 << blocks.BITS) - 1)]
+    assert blocks.ranges(c, 300, None) == ([], [])
+    assert blocks.ranges(c, None, 5) == ([], [(2 << blocks.BITS, (3 << blocks.BITS) - 1)])
+    assert blocks.ranges(c, None, 15) == ([(2 << blocks.BITS, (3 << blocks.BITS) - 1)], [])  # wholly before 15
+    inner, edge = blocks.ranges(c, 100, None)  # every block but 2 lies wholly after 100: 9 pieces, too many
+    assert inner == [] and len(edge) == blocks.MAX_RANGES
 
 
 def test_a_file_made_before_the_map_searches_meanwhile_and_fills_it(tmp_path) -> None:
