@@ -12,7 +12,7 @@ import pytest
 from analyzers import Analyzer
 from opinion_desk import create_app, stop_background
 from opinion_desk.collectors.base import SourceSpec
-from opinion_desk.collectors.replay import DEMO_FILE, ReplayCollector
+from opinion_desk.collectors.replay import ReplayCollector
 from tests.conftest import ensure_user, login_client, make_test_config
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
