@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template
 
 from ..models import Post
 from ..root import current_desk
-from ..store.base import PostQuery, PostStore
-from .propagation import summary
+from ..store.base import INTERVALS, PostQuery, PostStore
+from .propagation import summary, time_step
 from .search import AUTHOR_TYPES, tz, tz_label
 
 bp = Blueprint("events", __name__)
 
-MAX_POSTS = 2000  # the event's earliest posts read for its path (the first poster and early spread matter most)
+#: the event's earliest posts read for its path and spreaders (the first poster and the early spread matter most;
+#: the graph shows 400 of them); the count and the time axis are of every post (the store counts them)
+MAX_POSTS = 1000
 #: the post fields the summary reads (web/propagation.py and the label): a cold page reads these, not whole posts
 FIELDS = ("author", "author_type", "url", "mid", "repost_of", "reply_to", "reposts", "comments", "likes",
           "topic_label")
@@ -58,6 +60,14 @@ def event_posts(store: PostStore, topic_id: str) -> list[Post]:
     return store.search(PostQuery(topic_ids=[topic_id], sort="oldest", size=MAX_POSTS, fields=FIELDS)).posts
 
 
+def counted(store: PostStore, topic_id: str, first: datetime, last: datetime) -> list[tuple[datetime, int]]:
+    """The event's posts counted by the store in buckets no wider than the time axis's step (a day is counted
+    by the hour, so that it can be cut at the desk's midnight)."""
+    step = min(time_step(last - first), timedelta(hours=1))
+    interval = next(k for k, v in INTERVALS.items() if v == step)
+    return store.date_histogram(PostQuery(topic_ids=[topic_id], since=first, until=last + step), interval)
+
+
 def _label(posts: list[Post], topic_id: str) -> str:
     labels = Counter(p.topic_label for p in posts if p.topic_label)
     return labels.most_common(1)[0][0] if labels else topic_id
@@ -76,11 +86,12 @@ def event_summary(store: PostStore, topic_id: str, zone: tzinfo,
     if hit is not None:
         return hit
     posts = event_posts(store, topic_id)
-    s = summary(posts, zone)
+    s = summary(posts, zone, counted(store, topic_id, posts[0].created_at, newest[0].created_at) if posts else None)
     first = s.pop("first")
     s["first"] = {"id": first.id, "author": first.author, "text": first.text[:300], "url": first.url,
                   "author_type": AUTHOR_TYPES.get(first.author_type, first.author_type)}
-    s.update(topic_id=topic_id, label=_label(posts, topic_id), total=total)
+    s.update(topic_id=topic_id, label=_label(posts, topic_id), total=total,
+             last_time=newest[0].created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"))
     cache.put(key, s)
     return s
 

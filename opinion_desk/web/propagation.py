@@ -139,14 +139,20 @@ def spreaders(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[dateti
     return sorted(by_author.values(), key=lambda a: (-a["reach"], -a["spread"], a["first"]))[:10]
 
 
-def timeline(ordered: list[Post], zone: tzinfo) -> list[dict[str, Any]]:
-    """Posts per step and the running total, in the desk's zone: 5-minute steps within 2 hours, 30 minutes within
-    12, hourly within 3 days, else daily."""
-    if not ordered:
+def time_step(span: timedelta) -> timedelta:
+    """The time axis's step for an event lasting ``span``: 5 minutes within 2 hours, 30 minutes within 12, hourly
+    within 3 days, else daily."""
+    return next((s for limit, s in STEPS if span <= limit), timedelta(days=1))
+
+
+def timeline(counted: list[tuple[datetime, int]], zone: tzinfo) -> list[dict[str, Any]]:
+    """Posts per step and the running total, in the desk's zone (steps of :func:`time_step`), from ``counted``:
+    (time, posts) oldest first — each post once, or the store's buckets no wider than the step."""
+    counted = [(t, n) for t, n in counted if n]
+    if not counted:
         return []
-    span = ordered[-1].created_at - ordered[0].created_at
-    step = next((s for limit, s in STEPS if span <= limit), timedelta(days=1))
-    start = ordered[0].created_at.astimezone(zone).replace(second=0, microsecond=0)
+    step = time_step(counted[-1][0] - counted[0][0])
+    start = counted[0][0].astimezone(zone).replace(second=0, microsecond=0)
     if step < timedelta(hours=1):
         start = start.replace(minute=start.minute - start.minute % int(step.total_seconds() // 60))
     elif step == timedelta(hours=1):
@@ -154,8 +160,8 @@ def timeline(ordered: list[Post], zone: tzinfo) -> list[dict[str, Any]]:
     else:
         start = start.replace(hour=0, minute=0)
     counts: dict[int, int] = defaultdict(int)
-    for p in ordered:
-        counts[int((p.created_at - start) // step)] += 1
+    for t, n in counted:
+        counts[int((t - start) // step)] += n
     out, total = [], 0
     for k in range(max(counts) + 1):
         total += counts.get(k, 0)
@@ -193,8 +199,9 @@ def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime],
             "roots": sum(1 for nid in keep if not nodes[nid].parent)}
 
 
-def summary(posts: list[Post], zone: tzinfo) -> dict[str, Any]:
-    """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges."""
+def summary(posts: list[Post], zone: tzinfo, counted: list[tuple[datetime, int]] | None = None) -> dict[str, Any]:
+    """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges. The time axis is
+    drawn from ``counted`` (the store's buckets of every post of the event) when given, else from ``posts``."""
     ids = post_ids(posts)
     nodes = build(posts, ids)
     ordered = sorted(posts, key=lambda p: (p.created_at, ids[id(p)]))
@@ -202,6 +209,7 @@ def summary(posts: list[Post], zone: tzinfo) -> dict[str, Any]:
     first = ordered[0] if ordered else None
     return {"posts": len(posts), "first": first, "first_time": fmt(first.created_at) if first else "",
             "last_time": fmt(ordered[-1].created_at) if ordered else "", "reach": sum(reach(p) for p in posts),
-            "spreaders": spreaders(ordered, nodes, fmt, ids), "timeline": timeline(ordered, zone),
+            "spreaders": spreaders(ordered, nodes, fmt, ids),
+            "timeline": timeline(counted if counted is not None else [(p.created_at, 1) for p in ordered], zone),
             "reposts_linked": sum(1 for n in nodes.values() if n.parent and n.post is not None),
             "chain_nodes": sum(1 for n in nodes.values() if n.post is None), **graph(ordered, nodes, fmt, ids)}

@@ -36,3 +36,18 @@ def test_summary_is_cached_until_the_event_changes(tmp_path) -> None:  # noqa: A
         assert event_summary(store, "no-such-event", ZONE, cache) is None
     finally:
         store.close()
+
+
+def test_a_large_event_draws_its_earliest_posts_and_counts_every_post(tmp_path) -> None:  # noqa: ANN001
+    from opinion_desk.web.events import MAX_POSTS
+
+    store = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    try:
+        store.index([mk(i, i // 4) for i in range(MAX_POSTS + 300)])  # four posts a minute for about five hours
+        s = event_summary(store, "ev1", ZONE, SummaryCache())
+        assert s["posts"] == MAX_POSTS and s["total"] == MAX_POSTS + 300
+        assert sum(b["n"] for b in s["timeline"]) == MAX_POSTS + 300 == s["timeline"][-1]["total"]
+        assert s["timeline"][0]["t"] == "05-01 16:00" and s["timeline"][1]["t"] == "05-01 16:30"  # 30-minute steps
+        assert s["last_time"] == "2026-05-01 21:24"  # the newest post of all, not of the 1,000 drawn
+    finally:
+        store.close()
