@@ -10,9 +10,10 @@ or take an hour (a crawler's lag), as a desk collects them; written in batches s
 (``SQLiteStore.index`` / ``ElasticStore.index``; no analysis per post). The SQLite file is kept under
 .cache/dashboard_scale/ and reused while its newest post is under ``--max-age`` hours old; the Elasticsearch indices (prefix ``bench-scale-<N>-<pid>``, on the test node 127.0.0.1:9250) are deleted after.
 
-Then the real desk (``opinion-desk run``, gunicorn) is started on that data and each call is timed over
-``--repeat`` sequential requests after two warm-ups: p50/p95 in ms, the desk's RSS (master + worker) after all calls,
-and, with two sizes, each call's p95 ratio larger/smaller. Targets (issue 16): p95 <= 100 ms, RSS <= 400 MB,
+Then one real desk per size (``opinion-desk run``, gunicorn) is started on its data, all at once, and each call is
+timed over ``--repeat`` rounds after two warm-ups, each round asking every desk in turn (the order alternating), so
+the sizes share the machine's noisy moments: p50/p95 in ms, each desk's RSS (master + worker) after all calls, and
+each call's p50 and p95 ratios larger/smaller. Targets (issue 16): p95 <= 100 ms, RSS <= 400 MB,
 2M/1M <= 1.3.
 """
 
@@ -260,40 +261,61 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))]
 
 
-def time_calls(base: str, http: requests.Session, plan: list[tuple[str, str]], repeat: int,
-               pid: int) -> tuple[dict[str, tuple[float, float]], float]:
-    post = http.get(base + "/api/v1/posts?size=1&minutes=1440", timeout=60).json()["posts"][0]["id"]
-    out: dict[str, tuple[float, float]] = {}
+def time_calls(desks: list[tuple[str, requests.Session, int]], plan: list[tuple[str, str]],
+               repeat: int, events: int) -> list[tuple[dict[str, tuple[float, float]], float]]:
+    """Each call of ``plan`` on every desk of ``desks`` (base URL, logged-in session, pid) in turn, ``repeat`` times
+    after two warm-ups, the desks' order alternating each round: a noisy moment of the machine falls on all sizes
+    alike, so the ratios compare like with like. ``events``: how many events every desk holds (a cold event page
+    opens another one each round). Returns per desk {label: (p50, p95)} and its RSS after the calls."""
+    posts = [http.get(base + "/api/v1/posts?size=1&minutes=1440", timeout=60).json()["posts"][0]["id"]
+             for base, http, _pid in desks]
+    out: list[dict[str, tuple[float, float]]] = [{} for _ in desks]
     for label, path in plan:
-        times = []
+        times: list[list[float]] = [[] for _ in desks]
         for k in range(repeat + 2):
-            url = base + path.replace("{post}", requests.utils.quote(post, safe="")).replace("{k}", f"{100 + k:03d}")
-            t = time.perf_counter()
-            r = http.get(url, timeout=300)
-            el = (time.perf_counter() - t) * 1000
-            if r.status_code != 200:
-                raise SystemExit(f"bench: {label}: HTTP {r.status_code}: {r.text[:300]}")
-            if k >= 2:
-                times.append(el)
-        out[label] = (statistics.median(times), pct(times, 95))
-        print(f"  {label:28} p50 {out[label][0]:8.1f} ms   p95 {out[label][1]:8.1f} ms"
-              f"{'   MISS' if out[label][1] > 100 else ''}", flush=True)
-    return out, tree_rss_mb(pid)
+            order = list(range(len(desks)))[::1 if k % 2 == 0 else -1]
+            for i in order:
+                base, http, _pid = desks[i]
+                url = base + path.replace("{post}", requests.utils.quote(posts[i], safe="")).replace(
+                    "{k}", f"{(100 + k) % events:03d}")
+                t = time.perf_counter()
+                r = http.get(url, timeout=300)
+                el = (time.perf_counter() - t) * 1000
+                if r.status_code != 200:
+                    raise SystemExit(f"bench: {label}: HTTP {r.status_code}: {r.text[:300]}")
+                if k >= 2:
+                    times[i].append(el)
+        for i, ts in enumerate(times):
+            out[i][label] = (statistics.median(ts), pct(ts, 95))
+        print(f"  {label:28} " + "   ".join(f"p50 {o[label][0]:7.1f} p95 {o[label][1]:7.1f}"
+                                           f"{' MISS' if o[label][1] > 100 else ''}" for o in out), flush=True)
+    return [(o, tree_rss_mb(pid)) for o, (_b, _h, pid) in zip(out, desks)]
 
 
-def run_desk(data: Path, store_toml: str, plan: list[tuple[str, str]], repeat: int) -> tuple[dict, float]:
-    proc, base = start_desk(data, store_toml)
+def run_desks(setups: list[tuple[Path, str]], plan: list[tuple[str, str]], repeat: int,
+              events: int) -> list[tuple[dict, float]]:
+    """One desk per (data dir, store settings), all running at once, timed together (:func:`time_calls`)."""
+    procs: list[subprocess.Popen] = []
     try:
-        log(f"desk up at {base} (pid {proc.pid}), RSS {tree_rss_mb(proc.pid):.0f} MB")
-        res, rss = time_calls(base, login(base), plan, repeat, proc.pid)
-        print(f"  desk RSS after the calls: {rss:.0f} MB{'   MISS' if rss > 400 else ''}", flush=True)
-        return res, rss
+        desks = []
+        for data, store_toml in setups:
+            proc, base = start_desk(data, store_toml)
+            procs.append(proc)
+            log(f"desk up at {base} (pid {proc.pid}) on {data.name}, RSS {tree_rss_mb(proc.pid):.0f} MB")
+            desks.append((base, login(base), proc.pid))
+        print("  call                         " + "   ".join(f"{d.name:>26}" for d, _t in setups), flush=True)
+        res = time_calls(desks, plan, repeat, events)
+        for (data, _t), (_o, rss) in zip(setups, res):
+            print(f"  desk RSS after the calls, {data.name}: {rss:.0f} MB{'   MISS' if rss > 400 else ''}", flush=True)
+        return res
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def main() -> None:
@@ -308,39 +330,44 @@ def main() -> None:
     plan = calls(tmpl)
     results: dict[tuple[str, int], tuple[dict, float]] = {}
     for backend in a.store:
-        for n in a.posts:
-            print(f"\n== {backend}, {n:,} posts ==", flush=True)
-            if backend == "sqlite":
-                data = sqlite_data(n, tmpl, a.max_age)
-                results[(backend, n)] = run_desk(data, "[store]\nbackend = \"sqlite\"\n", plan, a.repeat)
-                continue
-            from opinion_desk.esnode import ensure_node
+        print(f"\n== {backend}, {' and '.join(f'{n:,}' for n in a.posts)} posts ==", flush=True)
+        if backend == "sqlite":
+            setups = [(sqlite_data(n, tmpl, a.max_age), "[store]\nbackend = \"sqlite\"\n") for n in a.posts]
+            for n, r in zip(a.posts, run_desks(setups, plan, a.repeat, topics_of(min(a.posts)))):
+                results[(backend, n)] = r
+            continue
+        from opinion_desk.esnode import ensure_node
 
-            url = ensure_node(port=a.es_port, home=REPO / ".cache" / "es")
-            prefix = f"bench-scale-{n}-{os.getpid()}"
-            data = CACHE / f"es-{n}"
-            (data / "var").mkdir(parents=True, exist_ok=True)
-            try:
+        url = ensure_node(port=a.es_port, home=REPO / ".cache" / "es")
+        prefixes = [f"bench-scale-{n}-{os.getpid()}" for n in a.posts]
+        try:
+            setups = []
+            for n, prefix in zip(a.posts, prefixes):
+                data = CACHE / f"es-{n}"
+                (data / "var").mkdir(parents=True, exist_ok=True)
                 es_data(n, tmpl, url, prefix)
-                results[(backend, n)] = run_desk(
-                    data, f'[store]\nbackend = "elasticsearch"\n\n[store.elasticsearch]\nurls = ["{url}"]\n'
-                          f'index_prefix = "{prefix}"\n', plan, a.repeat)
-            finally:
+                setups.append((data, f'[store]\nbackend = "elasticsearch"\n\n[store.elasticsearch]\nurls = ["{url}"]\n'
+                                     f'index_prefix = "{prefix}"\n'))
+            for n, r in zip(a.posts, run_desks(setups, plan, a.repeat, topics_of(min(a.posts)))):
+                results[(backend, n)] = r
+        finally:
+            for prefix in prefixes:
                 es_delete(url, prefix)
                 log(f"deleted {prefix}-*")
-    print("\n== summary: p95 ms (target <= 100), RSS MB (<= 400), ratio of p95 larger/smaller (<= 1.3) ==")
+    print("\n== summary: p95 ms (target <= 100), RSS MB (<= 400), ratio larger/smaller of p95 and of p50 (<= 1.3) ==")
     for backend in a.store:
         sizes = [n for n in a.posts if (backend, n) in results]
         head = "  ".join(f"{n // 1000:>7}k" for n in sizes)
-        print(f"{backend:28} {head}" + ("    ratio" if len(sizes) > 1 else ""))
+        print(f"{backend:28} {head}" + ("  p95 ratio  p50 ratio" if len(sizes) > 1 else ""))
         for label, _ in plan:
+            p50 = [results[(backend, n)][0][label][0] for n in sizes]
             vals = [results[(backend, n)][0][label][1] for n in sizes]
             row = "  ".join(f"{v:8.1f}" for v in vals)
-            ratio = f"  {vals[-1] / vals[0]:7.2f}" if len(vals) > 1 else ""
+            ratio = f"  {vals[-1] / vals[0]:9.2f}  {p50[-1] / p50[0]:9.2f}" if len(vals) > 1 else ""
             print(f"  {label[:26]:26} {row}{ratio}")
         rss = [results[(backend, n)][1] for n in sizes]
         print(f"  {'RSS MB':26} " + "  ".join(f"{v:8.0f}" for v in rss)
-              + (f"  {rss[-1] / rss[0]:7.2f}" if len(rss) > 1 else ""))
+              + (f"  {rss[-1] / rss[0]:9.2f}" if len(rss) > 1 else ""))
 
 
 if __name__ == "__main__":
