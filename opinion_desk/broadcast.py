@@ -6,6 +6,8 @@ namespace; each carries ``{"seq", "epoch"}`` as a second argument, for replay af
 
 - ``posts``      a batch of new posts (light records for the feed)
 - ``alert``      a new alert (and ``alert_resolved``)
+- ``alert_updated`` an open alert grown by a repeat match that tells no one (within ``realert``): its row changes
+  in place, quietly (count, value, last match, samples)
 - ``source``     a source's health changed
 - ``incident``   an incident changed
 - ``escalation`` an incident's deadline escalation (事件时限; one banner per incident, updated in place)
@@ -51,6 +53,10 @@ def posts(batch: Sequence[Post]) -> None:
 
 def alert(data: dict[str, Any]) -> None:
     emit("alert", data)
+
+
+def alert_updated(data: dict[str, Any]) -> None:
+    emit("alert_updated", data)
 
 
 def alert_resolved(data: dict[str, Any]) -> None:

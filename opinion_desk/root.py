@@ -157,8 +157,9 @@ class Desk:
             self.pipeline.add_hook(self.engine.on_posts)
         if live_feed:  # off where no browser can hear this process (an import without a message queue)
             self.pipeline.add_hook(broadcast.posts)
-        # alert raised -> dispatch, incidents; alert resolved -> dispatch
+        # alert raised -> dispatch, incidents; alert grown quietly -> the desk's pages; alert resolved -> dispatch
         self.engine.alert_listeners.append(self.dispatcher.on_alert)
+        self.engine.update_listeners.append(self.dispatcher.on_updated)
         self.engine.alert_listeners.append(_logged(self.incidents.link_alert, "incident alert listener"))
         self.engine.resolve_listeners.append(self.dispatcher.on_resolved)
         # source health -> source alert (信息源异常)

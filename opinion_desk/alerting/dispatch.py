@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..state.alerts import Alert, OutboxRow
+from .channels.dashboard import DashboardChannel
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,17 @@ class Dispatcher:
             log.warning("alert %s had not reached %s (held by a process that stopped): sent again",
                         a.id, "、".join(missing))
         return n
+
+    def on_updated(self, alert: Alert) -> None:
+        """An open alert grown by a repeat match that tells no one (within ``realert``, silenced, aggregating): the
+        dashboard channel sends its new figures and newest samples to the desk's pages at once (``alert_updated``).
+        Not an outbox delivery: no person is messaged, nothing waits or is retried; a page that missed it gets it
+        in the live feed's replay, or reloads its alerts on ``resync``. Never reads the store (a burst folds often)."""
+        channel = self.outbox.channels.get("dashboard")
+        if not isinstance(channel, DashboardChannel):
+            return
+        samples = [dict(d) for d in (alert.details or {}).get("samples") or [] if isinstance(d, dict)][:3]
+        channel.update({"alert": alert.to_dict(), "kind": "updated", "posts": samples, "tz": self.tz})
 
     def on_resolved(self, alert: Alert) -> None:
         with self._lock:  # an alert still held goes out first, so the calm notice never precedes it

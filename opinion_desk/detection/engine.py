@@ -26,6 +26,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ class Engine:
         self.active: dict[str, dict[str, dict[str, Any]]] = {}  # rule -> key -> {"since", "below"}
         self.alert_listeners: list[Callable[[Any], None]] = []  # called with each new Alert (channels, incidents)
         self.resolve_listeners: list[Callable[[Any], None]] = []  # called with each resolved Alert
+        self.update_listeners: list[Callable[[Any], None]] = []  # an open Alert grown quietly (no new notice)
         self.reload_listeners: list[Callable[[list[str], list[RuleError]], None]] = []
         self.store: Any = store
         self._mtimes: dict[str, tuple[float, int]] = {}
@@ -88,7 +90,8 @@ class Engine:
         if record_alerts:
             from .noise import AlertBook
 
-            self.book = AlertBook(statedb, self.clock, self.alert_listeners, self.resolve_listeners, tz=tz)
+            self.book = AlertBook(statedb, self.clock, self.alert_listeners, self.resolve_listeners, tz=tz,
+                                  update_listeners=self.update_listeners)
             self.sink = self.book.handle
 
     # -- rules -----------------------------------------------------------------------------------
@@ -366,11 +369,12 @@ class Engine:
         if self.sink is None:
             return
         specs = {lr.spec.name: lr.spec for lr in self.by_path.values()}
-        for m in matches:
-            try:
-                self.sink(m, specs[m.rule])
-            except Exception:
-                log.exception("handling a match of %s failed", m.rule)
+        with self.book.batch() if self.book is not None else nullcontext():  # one quiet update per alert
+            for m in matches:
+                try:
+                    self.sink(m, specs[m.rule])
+                except Exception:
+                    log.exception("handling a match of %s failed", m.rule)
 
     # -- state -----------------------------------------------------------------------------------
     def save_state(self) -> None:

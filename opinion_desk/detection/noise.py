@@ -7,13 +7,20 @@ listeners (alert channels, incidents) about new and resolved alerts.
 One match is one alert: an alert carries the :func:`match_key` of the match that opened it under a UNIQUE index,
 so the same match recorded twice (by two processes, or replayed after a crash) inserts once; the second insert's
 ``IntegrityError`` means "already recorded" and its listeners are not called again. The same match arriving again
-while its alert is open does not fold into it either."""
+while its alert is open does not fold into it either.
+
+A fold that is not told again (within ``realert``, silenced, or still aggregating) is a quiet update: the
+``update_listeners`` hear the grown alert (the desk's pages change its row in place, no beep). Within
+:meth:`AlertBook.batch` (one batch of posts, one tick) each alert's quiet update is heard once, at the end, with its
+last count; an alert told again in the same batch is not also updated (its notice carries the newer figures)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from sqlalchemy import select
@@ -42,12 +49,15 @@ class AlertBook:
     """Records alerts in the state database and calls ``alert_listeners`` / ``resolve_listeners``."""
 
     def __init__(self, statedb: StateDB, clock: Clock, alert_listeners: list[AlertListener],
-                 resolve_listeners: list[AlertListener], tz: tzinfo = timezone.utc) -> None:
+                 resolve_listeners: list[AlertListener], tz: tzinfo = timezone.utc,
+                 update_listeners: list[AlertListener] | None = None) -> None:
         self.db = statedb
         self.tz = tz  # the desk's zone: alert ids carry its date and time
         self.clock = clock
         self.alert_listeners = alert_listeners
         self.resolve_listeners = resolve_listeners
+        self.update_listeners = update_listeners if update_listeners is not None else []
+        self._batch = threading.local()  # the quiet updates held by this thread's batch() (pipeline, scheduler)
         self._silences: list[Silence] = []
         self._silences_at: datetime | None = None
 
@@ -62,13 +72,41 @@ class AlertBook:
     def silences_changed(self) -> None:
         self._silences_at = None
 
+    # -- quiet updates -----------------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the quiet updates of the matches handled within; each updated alert is heard once at the end."""
+        if getattr(self._batch, "held", None) is not None:  # nested: the outer batch tells them
+            yield
+            return
+        self._batch.held = {}
+        try:
+            yield
+        finally:
+            held, self._batch.held = self._batch.held, None
+            for alert in held.values():
+                self._call(self.update_listeners, alert)
+
+    def _updated(self, alert: Alert) -> None:
+        held = getattr(self._batch, "held", None)
+        if held is None:
+            self._call(self.update_listeners, alert)
+        else:
+            held[alert.id] = alert  # the latest fold's figures
+
+    def _told(self, alert: Alert) -> None:
+        """``alert`` is told again (an ``alert`` notice with its figures): an update held for it is not needed."""
+        held = getattr(self._batch, "held", None)
+        if held:
+            held.pop(alert.id, None)
+
     # -- matches ---------------------------------------------------------------------------------
     def handle(self, m: Match, spec: RuleSpec) -> Alert | None:
         if m.kind == "resolved":
             return self.resolve(m, spec)
         now = self.clock()
         mkey = match_key(m)
-        notify = None
+        notify = quiet = None
         previous: tuple = (None, None)  # the key's last notice and its details (exponential_realert)
         with self.db.session_scope() as s:
             open_alert = s.scalars(select(Alert).where(Alert.rule == m.rule, Alert.key == m.key,
@@ -83,13 +121,18 @@ class AlertBook:
                 if not due or m.kind == "update":
                     _fold(open_alert, m)
                     if not due or open_alert.status != "open":
-                        return None
-                    open_alert.notified_at = now  # the grown alert is told again, as realert allows
-                    open_alert.details = {**(open_alert.details or {}), "updated_at": now.isoformat(),
-                                          **realert.details(spec, *previous, now)}
-                    _render(open_alert, spec, self.tz)
-                    notify = open_alert
+                        quiet = open_alert
+                    else:
+                        open_alert.notified_at = now  # the grown alert is told again, as realert allows
+                        open_alert.details = {**(open_alert.details or {}), "updated_at": now.isoformat(),
+                                              **realert.details(spec, *previous, now)}
+                        _render(open_alert, spec, self.tz)
+                        notify = open_alert
+        if quiet is not None:  # committed: the grown alert, told to no one but the desk's pages
+            self._updated(quiet)
+            return None
         if notify is not None:
+            self._told(notify)
             self._call(self.alert_listeners, notify)
             return notify
         try:

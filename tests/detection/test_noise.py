@@ -93,3 +93,46 @@ def test_book_replay_of_a_resolved_alerts_match_is_not_a_new_alert(dbs) -> None:
     assert book.handle(match(0), spec) is None
     [alert] = alerts(dbs[0])
     assert alert.status == "resolved" and len(heard) == 1
+
+
+def test_a_repeat_match_within_realert_is_a_quiet_update(dbs) -> None:
+    """Folded into the open alert and told to no one: the update listeners hear the grown alert, once per batch."""
+    spec = rule(KEYWORD).spec
+    heard: list[str] = []
+    grown: list[tuple[str, int, str]] = []
+    clock = ManualClock(T0)
+    book = AlertBook(dbs[0], clock, [lambda a: heard.append(a.id)], [],
+                     update_listeners=[lambda a: grown.append((a.id, a.count, a.post_ids[-1]))])
+    book.handle(match(0), spec)
+    assert len(heard) == 1 and grown == []  # a new alert is a notice, not an update
+    clock.set(T0 + timedelta(minutes=5))
+    assert book.handle(match(5), spec) is None
+    assert grown == [(heard[0], 2, "p5")] and len(heard) == 1
+    with book.batch():  # one batch of posts folding three times: one update, with the last figures
+        for minute in (6, 7, 8):
+            book.handle(match(minute), spec)
+        assert len(grown) == 1
+    assert grown[-1] == (heard[0], 5, "p8") and len(heard) == 1
+    [alert] = alerts(dbs[0])
+    assert alert.count == 5
+    clock.set(T0 + timedelta(minutes=45))  # realert passed: a new alert and its notice, no update
+    book.handle(match(45), spec)
+    assert len(heard) == 2 and len(grown) == 2
+
+
+def test_an_alert_told_again_in_the_batch_is_not_also_updated(dbs) -> None:
+    spec = rule(KEYWORD).spec
+    heard: list[int] = []
+    grown: list[int] = []
+    clock = ManualClock(T0)
+    book = AlertBook(dbs[0], clock, [lambda a: heard.append(a.count)], [],
+                     update_listeners=[lambda a: grown.append(a.count)])
+    book.handle(match(0), spec)
+    clock.set(T0 + timedelta(minutes=10))
+    with book.batch():
+        book.handle(match(10), spec)  # within realert: folds quietly...
+        clock.set(T0 + timedelta(minutes=40))
+        grown_window = Match(rule="关注词", key="爆炸", time=T0 + timedelta(minutes=40), reason="窗口增长",
+                             post_ids=["p40"], kind="update")
+        book.handle(grown_window, spec)  # ...then the key's window grows after realert: told again, count 3
+    assert heard == [1, 3] and grown == []  # the notice carries the newer figures; no update after it
