@@ -316,7 +316,12 @@ class SQLiteStore(PostStore):
         posts = self._query("SELECT MAX(rowid) FROM posts", ())[0][0] or 0
         if "indexes" in self.pending_upgrade():
             posts = 1 << 62  # the indexes a walk uses may not exist yet: sort the matches
-        docs = search_sql.page_docs(self._query, self._sql, query, total, posts) if total else []
+        docs: list[str] | None = None
+        if total >= search_sql.WINDOW_MIN and "indexes" not in self.pending_upgrade():
+            newest = self._query("SELECT MAX(created_at) FROM posts", ())[0][0]
+            docs = search_sql.recent_first(self._query, self._sql, query, posts, newest, self.total_cap)
+        if docs is None:
+            docs = search_sql.page_docs(self._query, self._sql, query, total, posts) if total else []
         _col, names = search_sql.doc_column(query.fields)
         parsed = ([{k: v for k, v in zip(names, json.loads(d)) if v is not None} for d in docs] if names
                   else [json.loads(d) for d in docs])

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from . import split_terms, to_us
+from . import from_us, split_terms, to_us
 from .base import RUMOUR_TAG_SCORE, PostQuery
 from .grams import bigrams, needles, query_parts
 
@@ -39,6 +39,11 @@ WALKS = {"newest": ("posts_created", "created_at DESC, id ASC"),
          "oldest": ("posts_created", "created_at ASC, id ASC"),
          "reach": ("posts_reach", "reach DESC, created_at DESC, id ASC")}
 IN_PREFIX = "posts.rowid IN ("
+#: the windows (days before the newest post) an all-time newest-first or relevance search tries first
+WINDOWS = (7, 30, 180)
+#: ... when it matches at least this many posts of all time (fewer are read and sorted at once)
+WINDOW_MIN = 2_000
+DAY_US = 86_400_000_000
 
 
 def hex_term(term: str) -> str:
@@ -232,6 +237,49 @@ def doc_column(fields: Sequence[str]) -> tuple[str, list[str]]:
     return f"json_extract(doc, {', '.join(repr('$.' + f) for f in names)})", names
 
 
+def first_tier(run: Run, sql: SearchSQL, q: PostQuery, need: int, pays: Callable[[int], bool],
+               cap: int) -> list[str] | None:
+    """The first tier of the relevance order: word matches holding every part whole, newest first, ``need`` of
+    them when there are that many (then they begin the page), else None. The word matches are counted first from
+    the index alone, up to ``cap`` (other filters left out: an upper bound, enough to choose); ``pays(words)`` says
+    whether walking the time index is worth it."""
+    doc, _names = doc_column(q.fields)
+    word, wargs = sql.word_match(q.text, "posts", sql.bounds(q))
+    if not word:
+        return None
+    words = run(f"SELECT COUNT(*) FROM ({word[len(IN_PREFIX):-1]} LIMIT ?)", [*wargs, cap])[0][0]
+    if words < need or not pays(words):
+        return None
+    parts = query_parts(q.text)
+    rest, rargs = sql.where(replace(q, text=""))
+    conds = [c for c in (rest[len(" WHERE "):], word, *("instr(posts.body, ?) > 0" for _ in parts)) if c]
+    rows = run(f"SELECT {doc} FROM posts INDEXED BY posts_created WHERE {' AND '.join(conds)} "
+               "ORDER BY created_at DESC, id ASC LIMIT ?", [*rargs, *wargs, *parts, need])
+    return [r[0] for r in rows] if len(rows) >= need else None
+
+
+def recent_first(run: Run, sql: SearchSQL, q: PostQuery, posts: int, newest_us: int, cap: int) -> list[str] | None:
+    """The page of a newest-first or relevance search of all time, found in the most recent of :data:`WINDOWS`
+    that fills it (every post outside a window is older, so it ranks below the window's: for relevance, below the
+    window's first tier), or None (read the whole history). The window's lookups are bounded by the time map, so
+    the page costs the same however long the history is."""
+    if (q.since is not None or q.until is not None or sql.ranges is None or q.sort not in ("newest", "relevance")
+            or not q.text.strip()):
+        return None
+    need = max(0, q.offset) + max(0, q.size)
+    for days in WINDOWS:
+        qw = replace(q, since=from_us(newest_us - days * DAY_US))
+        if q.sort == "newest":
+            n = capped_count(run, sql, qw, cap)
+            if n >= need:
+                return page_docs(run, sql, qw, n, posts)
+        else:
+            rows = first_tier(run, sql, qw, need, lambda _words: True, cap)
+            if rows is not None:
+                return rows[q.offset:]
+    return None
+
+
 def page_docs(run: Run, sql: SearchSQL, q: PostQuery, matches: int, posts: int) -> list[str]:
     """The ``doc`` of each post of the page ``q`` asks for (or the JSON array of :func:`doc_column`); ``matches``
     is the (capped) count of its matches, ``posts`` about how many posts the store holds."""
@@ -244,20 +292,10 @@ def page_docs(run: Run, sql: SearchSQL, q: PostQuery, matches: int, posts: int) 
             index, order = WALKS[q.sort]
             return [r[0] for r in run(f"SELECT {doc} FROM posts INDEXED BY {index}{where} ORDER BY {order} "
                                       "LIMIT ? OFFSET ?", [*args, *limits])]
-        word, wargs = sql.word_match(q.text, "posts", sql.bounds(q))
-        if q.sort == "relevance" and word:
-            # the first tier of the relevance order: word matches holding every part whole, newest first; when
-            # it fills the page, the page is those (else the whole order is sorted below). The word matches are
-            # counted from the index alone (other filters left out: an upper bound, enough to choose)
-            words = run(f"SELECT COUNT(*) FROM ({word[len(IN_PREFIX):-1]} LIMIT ?)", [*wargs, matches])[0][0]
-            if words >= need and walk_pays(need, words, posts):
-                parts = query_parts(q.text)
-                rest, rargs = sql.where(replace(q, text=""))
-                conds = [c for c in (rest[len(" WHERE "):], word, *("instr(posts.body, ?) > 0" for _ in parts)) if c]
-                rows = run(f"SELECT {doc} FROM posts INDEXED BY posts_created WHERE {' AND '.join(conds)} "
-                           "ORDER BY created_at DESC, id ASC LIMIT ?", [*rargs, *wargs, *parts, need])
-                if len(rows) >= need:
-                    return [r[0] for r in rows[q.offset:]]
+        if q.sort == "relevance":
+            rows = first_tier(run, sql, q, need, lambda words: walk_pays(need, words, posts), matches)
+            if rows is not None:
+                return rows[q.offset:]
     order, oargs = sql.order(q)
     return [r[0] for r in run(f"SELECT {doc} FROM posts{where} ORDER BY {order} LIMIT ? OFFSET ?",
                               [*args, *oargs, *limits])]

@@ -131,3 +131,27 @@ def test_a_file_made_before_the_map_searches_meanwhile_and_fills_it(tmp_path) ->
     assert s.upgrade(chunk=1000)[-1] == "blocks"
     assert s._rowid_ranges(0, None) and [ids(s, q) for q in queries()] == before
     s.close()
+
+
+def test_an_all_time_search_is_answered_from_the_most_recent_window_that_fills_its_page(tmp_path) -> None:
+    from opinion_desk.store import sqlite_search as ss
+
+    s = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    s.index(collected(4000, 400))  # ten posts a day over 400 days: windows of 7, 30 and 180 days, and beyond
+    s.index([post("late", END - timedelta(days=300), "东河桥 加油 旧闻")])  # an old post stored last
+    newest = s._query("SELECT MAX(created_at) FROM posts", ())[0][0]
+    top = s._query("SELECT MAX(rowid) FROM posts", ())[0][0]
+    tried: set[str] = set()
+    for text in ("加油", "东河桥", "园区爆炸", "加油 东河桥", "旧闻"):
+        for sort in ("newest", "relevance"):
+            for offset, size in ((0, 20), (40, 20), (0, 100), (300, 50), (900, 100)):
+                q = PostQuery(text=text, sort=sort, offset=offset, size=size)
+                total = ss.capped_count(s._query, s._sql, q, 10_000)
+                whole = ss.page_docs(s._query, s._sql, q, total, top)
+                got = ss.recent_first(s._query, s._sql, q, top, newest, 10_000)
+                if got is not None:
+                    tried.add(sort)
+                    assert got == whole, (text, sort, offset, size)
+    assert tried == {"newest", "relevance"}
+    assert ss.recent_first(s._query, s._sql, PostQuery(text="加油", sort="reach"), top, newest, 10_000) is None
+    s.close()
