@@ -13,6 +13,11 @@ A page is read in one of two ways:
 
 The total of a search is counted up to :data:`~.base.TOTAL_CAP` (+1 to know that there are more), as a search
 engine does; an exact count is :meth:`SQLiteStore.count`.
+
+History does not make a search dearer: a query with a time range looks its words and strings up only in the rowid
+ranges the time map (:mod:`.sqlite_blocks`) gives for it, and counts the ranges wholly inside it from the index
+alone; an all-time newest-first or relevance search of a common word is answered from the most recent window that
+fills its page (:func:`recent_first`).
 """
 
 from __future__ import annotations
