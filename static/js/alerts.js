@@ -1,6 +1,8 @@
 // Alerts on every desk page that loads it: on the Socket.IO `alert` event a banner, a short beep (WebAudio, no
 // sound file) and a browser notification when permitted; `alert_resolved` shows 舆情平息. On the 告警 page it
 // also fills the alert table, the silences and the rule status. Text is set with textContent only.
+// `alert_updated` (a repeat match folded into an open alert, told to no one) changes the alert's 次数 and 情况 in
+// place, on the 告警 table, the dashboard's panel and a banner still shown: no beep, no banner, no new row.
 // window.desk.sounds counts the beeps asked for ({alert, resolved}): a test (or a curious officer) can see that
 // the page tried to sound even where no speaker is.
 (function () {
@@ -127,7 +129,37 @@
     while (box.children.length > 5) box.removeChild(box.lastChild);
   }
 
+  // The newest quiet update of each alert: an `alert` event queued before it (the outbox sends it a moment later)
+  // or a table loaded while it was on its way does not take the 次数 back. Counts only grow within an alert.
+  const grown = new Map();
+  function merged(a) {
+    const u = grown.get(a.id);
+    if (!u || !(u.count > a.count)) return a;
+    return Object.assign({}, a, { count: u.count, value: u.value, reason: u.reason || a.reason, last_match: u.last_match });
+  }
+  function updated(u) {
+    const prev = grown.get(u.id);
+    if (prev && prev.count >= u.count) return;  // an older figure arriving late
+    grown.delete(u.id); grown.set(u.id, u);
+    if (grown.size > 500) grown.delete(grown.keys().next().value);
+    desk.alertUpdates = (desk.alertUpdates || 0) + 1;
+    const tr = document.getElementById(u.id);
+    if (tr && tr.closest("#alerts-body")) {
+      const count = tr.querySelector("td.count");
+      if (count) {
+        count.textContent = String(u.count); count.title = u.summary || "";
+        count.classList.remove("grew"); void count.offsetWidth; count.classList.add("grew");  // a quiet flash
+      }
+      const reason = tr.querySelector("td.reason");
+      if (reason && u.reason && u.status !== "resolved") reason.textContent = u.reason;
+    }
+    if (!u.reason) return;
+    document.querySelectorAll('#alerts-panel li[data-kind="alert"] span.reason, #alert-banners .alert-banner[data-kind="alert"] .reason')
+      .forEach(function (x) { if (x.closest("[data-alert-id]").dataset.alertId === u.id) x.textContent = u.reason; });
+  }
+
   function row(a) {
+    a = merged(a);
     const tr = el("tr", "sev-" + a.severity + " st-" + a.status); tr.id = a.id;
     [desk.fmtTime(a.first_match), a.severity_zh, a.rule, a.key || "—", a.reason, a.count, a.status_zh,
      dutyText(a.duty)].forEach(function (v, i) {
@@ -151,6 +183,7 @@
   }
 
   function addToPanel(a, resolved) {
+    if (!resolved) a = merged(a);
     const list = document.getElementById("alerts-panel");
     if (list) {
       const empty = list.querySelector("li.empty"); if (empty) empty.remove();
@@ -161,7 +194,7 @@
       li.dataset.alertId = a.id; li.dataset.kind = resolved ? "resolved" : "alert";
       li.appendChild(el("time", null, desk.fmtTime(resolved ? (a.resolved_at || a.last_match) : (a.first_match || a.created_at))));
       li.appendChild(el("b", null, " " + titleOf(a, resolved) + " "));
-      li.appendChild(el("span", null, resolved ? (a.details && a.details.resolved_reason) || "舆情平息" : a.reason || ""));
+      li.appendChild(el("span", "reason", resolved ? (a.details && a.details.resolved_reason) || "舆情平息" : a.reason || ""));
       const ans = resolved ? answerLink(a) : null;
       if (ans) { li.appendChild(document.createTextNode(" ")); li.appendChild(ans); }
       const duty = dutyText(a.duty);
@@ -259,7 +292,8 @@
 
   if (desk.socket) {
     // the rules list's 触发中 follows the alerts (it kept the keys firing when the page was opened, 平息 or not)
-    desk.socket.on("alert", function (a) { banner(a, false); beep(false); notify(a); addToPanel(a, false); loadRules(); });
+    desk.socket.on("alert", function (a) { a = merged(a); banner(a, false); beep(false); notify(a); addToPanel(a, false); loadRules(); });
+    desk.socket.on("alert_updated", updated);  // quiet: the row changes in place, nothing sounds
     desk.socket.on("alert_resolved", function (a) {
       // the calm-down notice takes the place of the alert's own banner
       document.querySelectorAll('#alert-banners .alert-banner[data-kind="alert"]').forEach(function (b) {

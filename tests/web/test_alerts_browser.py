@@ -185,3 +185,48 @@ def test_duty_officer_sees_alert_silences_it_and_sees_it_calm_down(app, live_ser
     ap.wait_for_function("() => document.getElementById('alert-count').textContent === '（4 条）'", timeout=10000)
     assert ap.locator("#alerts-body tr").count() == 4
     ap.close()
+
+
+def test_a_repeat_match_changes_the_count_in_place(app, live_server, page, ingest_headers, artifacts):
+    """A second 爆炸 post within realert folds into the open alert: the 告警 page's 次数 goes from 1 to 2 without a
+    reload (issue 13: it stayed at the loaded value), quietly — no beep, no banner, no new row — and the
+    dashboard's alert panel keeps its one line."""
+    now = datetime.now(timezone.utc)
+    page.goto(live_server + "/")
+    page.wait_for_selector("body[data-live='1']", timeout=20000)
+    ingest(live_server, ingest_headers, [{"id": "boom-1", "text": "城南化工厂发生爆炸", "created_at": now.isoformat()}])
+    page.locator("#alerts-panel li[data-kind='alert']").wait_for(timeout=20000)
+    page.wait_for_function("() => window.desk.sounds.alert === 1", timeout=10000)
+    [alert] = page.request.get(live_server + "/api/v1/alerts").json()["alerts"]
+
+    ap = page.context.new_page()
+    ap.set_viewport_size({"width": 1366, "height": 900})
+    ap.goto(live_server + "/alerts")
+    ap.wait_for_selector("body[data-live='1']", timeout=20000)
+    count = ap.locator(f"#alerts-body tr[id='{alert['id']}'] td.count")
+    count.wait_for(timeout=10000)
+    assert count.inner_text() == "1"
+    ap.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloads
+
+    later = datetime.now(timezone.utc)
+    ingest(live_server, ingest_headers, [{"id": "boom-2", "text": "化工厂爆炸后浓烟仍未散去", "created_at": later.isoformat()}])
+    ap.wait_for_function(f"() => document.querySelector(\"#alerts-body tr[id='{alert['id']}'] td.count\")"
+                         ".textContent === '2'", timeout=20000)
+    assert ap.evaluate("() => window.__sameDocument") is True
+    assert ap.locator("#alerts-body tr").count() == 1 and ap.locator("#alert-count").inner_text() == "（1 条）"
+    assert ap.locator(".alert-banner").count() == 0 and sounds(ap) == {"alert": 0, "resolved": 0}
+    shown = later.astimezone(timezone(timedelta(hours=8)))
+    title = count.get_attribute("title")
+    assert title.startswith("累计命中 2 次，最近一次 ") and f"{shown.hour:02d}:{shown.minute:02d}" in title
+    ap.screenshot(path=str(artifacts / "alerts_count_updated.png"), full_page=True)
+    ap.set_viewport_size({"width": 390, "height": 844})
+    ap.screenshot(path=str(artifacts / "alerts_count_updated_390.png"), full_page=True)
+
+    # the dashboard heard the update too: still one banner, one panel line, one beep
+    page.wait_for_function("() => (window.desk.alertUpdates || 0) >= 1", timeout=10000)
+    assert page.locator(".alert-banner[data-kind='alert']").count() == 1
+    assert page.locator("#alerts-panel li[data-kind='alert']").count() == 1
+    assert sounds(page) == {"alert": 1, "resolved": 0}
+    [stored] = page.request.get(live_server + "/api/v1/alerts").json()["alerts"]
+    assert stored["id"] == alert["id"] and stored["count"] == 2
+    ap.close()
