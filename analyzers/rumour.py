@@ -70,6 +70,16 @@ class RumourScorer:
 CLAIM_GROUPS = ("hearsay", "insider", "spread", "alarm")
 TAG_THRESHOLD = 0.7  # the text score from which a post reads as a rumour claim (the rule's default threshold)
 APPEAL_THRESHOLD = 0.5  # complaint_score from which a post is a 诉求, shown as such and never as a rumour
+CLAIM_SCORE = 0.5  # the cascade rule: a first post from this text score is a claim
+MIN_DOUBTS, DOUBT_SHARE = 3, 0.1  # ... or one questioned by this many doubt replies, this share of its first hour
+MIN_SPREAD = 3  # posts in the first hour from which a cascade is spreading
+
+
+def counts_as_rumour(rumour_score: float | None, complaint_score: float | None, threshold: float = TAG_THRESHOLD,
+                     appeal_threshold: float = APPEAL_THRESHOLD) -> bool:
+    """Whether one post counts as a rumour post (the ``rumour`` rule's test of each post, and the post-level
+    疑似谣言 tag): its rumour score reaches ``threshold`` and it is not a 诉求 (complaint_score < ``appeal_threshold``)."""
+    return rumour_score is not None and rumour_score >= threshold and (complaint_score or 0.0) < appeal_threshold
 
 
 class AppealLexicon(CueLexicon):
@@ -83,6 +93,10 @@ class AppealLexicon(CueLexicon):
         for c in self.match(text):
             out.setdefault(self.group[c], []).append(c)
         return out
+
+    def is_doubt(self, text: str) -> bool:
+        """Whether a reply or repost doubts what it answers (a ``doubt`` cue: 真的假的、求证 …)."""
+        return bool(self.groups(text).get("doubt"))
 
 
 def appeal_assessment(score: float, cues: Sequence[str], cue_group: dict[str, str],
@@ -125,12 +139,23 @@ def cascade_assessment(text_score: float, first_hour: Sequence[str], doubt_of: A
     n = len(first_hour)
     doubts = sum(1 for t in first_hour if doubt_of(t))
     ratio = doubts / n if n else 0.0
-    claim = text_score >= 0.5 or (doubts >= 3 and ratio >= 0.1)
+    claim = is_claim(text_score, doubts, n)
     reasons = [f"首帖谣言分 {text_score:.2f}", f"首小时转发/评论 {n} 条", f"质疑回复 {doubts} 条（{ratio:.0%}）"]
     if official:
         reasons.append("已有官方回应")
-    spread = n >= 3
+    spread = is_spreading(n)
     if not spread:
-        reasons.append("尚未扩散（首小时不足 3 条）")
-    strength = max(text_score, min(1.0, ratio * 2.5)) if doubts >= 3 else text_score
+        reasons.append(f"尚未扩散（首小时不足 {MIN_SPREAD} 条）")
+    strength = max(text_score, min(1.0, ratio * 2.5)) if doubts >= MIN_DOUBTS else text_score
     return bool(claim and spread and not official), round(strength, 4), reasons
+
+
+def is_claim(text_score: float, doubts: int, n: int) -> bool:
+    """The claim part of :func:`cascade_assessment`: a first post scoring >= ``CLAIM_SCORE``, or one questioned by
+    >= ``MIN_DOUBTS`` doubt replies that are >= ``DOUBT_SHARE`` of the ``n`` posts of its first hour."""
+    return text_score >= CLAIM_SCORE or (doubts >= MIN_DOUBTS and n > 0 and doubts / n >= DOUBT_SHARE)
+
+
+def is_spreading(n: int) -> bool:
+    """The spread part of :func:`cascade_assessment`: >= ``MIN_SPREAD`` posts in the first hour."""
+    return n >= MIN_SPREAD

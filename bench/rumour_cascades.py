@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from analyzers.pipeline import Analyzer
-from analyzers.rumour import AppealLexicon, CueLexicon
+from analyzers.rumour import MIN_SPREAD, AppealLexicon, CueLexicon, is_claim, is_spreading
 from analyzers.train import DEFAULT_DATA_DIR, is_held_out, read_jsonl, train_rumour_model
 from analyzers.features import save_sparse
 from analyzers.segmentation import Segmenter
@@ -99,7 +99,7 @@ def _content(t: str) -> str:
 
 def cascade_features(root: float, texts: list[str], scores: list[float], appeal: AppealLexicon) -> dict[str, float]:
     n = len(texts)
-    doubt = [bool(appeal.groups(t).get("doubt")) for t in texts]
+    doubt = [appeal.is_doubt(t) for t in texts]
     refute = [any(c in t for c in REFUTE) for t in texts]
     worded = [s for t, s in zip(texts, scores) if _content(t)]
     return {"root": root, "n": n, "doubt_n": sum(doubt), "doubt_share": sum(doubt) / n if n else 0.0,
@@ -115,10 +115,8 @@ Cand = Callable[[list[dict[str, Any]]], Callable[[dict[str, Any]], bool]]
 
 
 def shipped(_: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
-    def claim(c: dict[str, Any]) -> bool:
-        f = c["f"]
-        return c["root"] >= 0.5 or (f["doubt_n"] >= 3 and f["doubt_share"] >= 0.1)
-    return claim
+    """The shipped rule's claim (:func:`analyzers.rumour.is_claim`, the claim part of ``cascade_assessment``)."""
+    return lambda c: is_claim(c["root"], c["f"]["doubt_n"], c["f"]["n"])
 
 
 def _logit(p: float) -> float:
@@ -192,19 +190,20 @@ CANDIDATES: dict[str, Cand] = {
 
 
 def report(name: str, cs: list[dict[str, Any]], claims: list[bool], log: Callable[[str], None]) -> dict[str, float]:
+    """A candidate's claims, tagged when the cascade spreads as the shipped rule requires (:func:`is_spreading`)."""
     gold = np.array([c["gold"] for c in cs])
     claim = np.array(claims)
-    tag = claim & np.array([c["f"]["n"] >= 3 for c in cs])
+    spreading = np.array([is_spreading(c["f"]["n"]) for c in cs])
+    tag = claim & spreading
     acc = float(np.mean(claim == gold))
     rec = float(tag[gold].mean())
     posts = np.array([1 + c["f"]["n"] for c in cs])
     tp, fp = int(posts[tag & gold].sum()), int(posts[tag & ~gold].sum())
     prec = tp / max(1, tp + fp)
-    spreading = np.array([c["f"]["n"] >= 3 for c in cs])
     fn, fpc = int((gold & spreading & ~tag).sum()), int((tag & ~gold).sum())
     log(f"{name:28} cascades {len(cs)}: accuracy {acc:.3f} ({int(np.sum(claim != gold))} wrong), tag recall "
-        f"{rec:.3f} ({int(tag[gold].sum())}/{int(gold.sum())}; {int((gold & spreading).sum())} spread >= 3 in the "
-        f"first hour), tag precision by posts {prec:.3f}; tag errors {fn + fpc} ({fn} spreading rumours missed, "
+        f"{rec:.3f} ({int(tag[gold].sum())}/{int(gold.sum())}; {int((gold & spreading).sum())} spread >= "
+        f"{MIN_SPREAD} in the first hour), tag precision by posts {prec:.3f}; tag errors {fn + fpc} ({fn} spreading rumours missed, "
         f"{fpc} non-rumours tagged)")
     return {"accuracy": acc, "recall": rec, "precision": prec}
 

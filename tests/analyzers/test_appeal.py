@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from analyzers import Analyzer
-from analyzers.rumour import TAG_THRESHOLD, AppealLexicon, cascade_assessment
+from analyzers.rumour import (TAG_THRESHOLD, AppealLexicon, cascade_assessment, counts_as_rumour, is_claim,
+                              is_spreading)
 
 FIX = Path(__file__).parent / "fixtures"
 
@@ -50,3 +51,18 @@ def test_cascade_needs_spread_and_no_official_answer() -> None:
     assert not cascade_assessment(0.8, spread, doubt, official=True)[0]  # answered
     tag, _, reasons = cascade_assessment(0.2, spread, doubt, official=False)  # a weak text questioned by many
     assert tag and any("质疑回复 3" in r for r in reasons)
+
+
+def test_the_rule_parts_the_eval_and_bench_use_are_the_rules() -> None:
+    """evaluate.py and bench/rumour_cascades.py take the claim, the spread and the post test from here."""
+    doubt = AppealLexicon().is_doubt
+    assert doubt("真的假的？") and not doubt("转发微博")
+    replies = ["真的假的？"] * 3 + ["转发微博"] * 27  # 3 doubt replies of 30: exactly 10 %
+    assert is_claim(0.2, 3, 30) and cascade_assessment(0.2, replies, doubt, official=False)[0]
+    assert not is_claim(0.2, 3, 31) and not cascade_assessment(0.2, replies + ["转发微博"], doubt, official=False)[0]
+    assert is_claim(0.5, 0, 0) and not is_claim(0.49, 0, 0)
+    assert is_spreading(3) and not is_spreading(2)
+    assert not cascade_assessment(0.9, replies[:2], doubt, official=False)[0]  # a claim not spreading yet
+    assert counts_as_rumour(0.7, 0.0) and not counts_as_rumour(0.69, 0.0) and not counts_as_rumour(None, 0.0)
+    assert not counts_as_rumour(0.9, 0.5)  # a 诉求 is never a rumour post
+    assert counts_as_rumour(0.8, 0.0, threshold=0.8) and not counts_as_rumour(0.8, 0.3, appeal_threshold=0.3)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from analyzers.rumour import APPEAL_THRESHOLD, TAG_THRESHOLD, counts_as_rumour
+
 from ...models import Post
 from ..durations import format_duration
 from ..rule import Match, RuleSpec
@@ -39,8 +41,8 @@ class RumourRule(WindowRule):
         "official_sources": {"type": "array", "items": {"type": "string"}},
         "appeal_threshold": positive(maximum=1, description="complaint_score from which a post is a 诉求, not a rumour"),
     }
-    DEFAULTS = {"threshold": 0.7, "min_posts": 5, "min_reposts": 500, "official_author_types": ["gov"],
-                "official_sources": [], "appeal_threshold": 0.5}
+    DEFAULTS = {"threshold": TAG_THRESHOLD, "min_posts": 5, "min_reposts": 500, "official_author_types": ["gov"],
+                "official_sources": [], "appeal_threshold": APPEAL_THRESHOLD}
 
     def __init__(self, spec: RuleSpec) -> None:
         super().__init__(spec)
@@ -57,10 +59,9 @@ class RumourRule(WindowRule):
     def on_post(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
         if self.official(post):
             return self.answer(post, keys, now)
-        if post.rumour_score is None or post.rumour_score < self.o["threshold"]:
-            return []
-        if (getattr(post, "complaint_score", 0.0) or 0.0) >= self.o["appeal_threshold"]:
-            return []  # a 诉求: shown as such, answered, never a rumour alert
+        if not counts_as_rumour(post.rumour_score, getattr(post, "complaint_score", 0.0), self.o["threshold"],
+                                self.o["appeal_threshold"]):
+            return []  # a low score, or a 诉求: shown as such, answered, never a rumour alert
         for k in keys:
             if post.rumour_score >= self.top.get(k, (0.0, []))[0]:
                 self.top[k] = (float(post.rumour_score), list(getattr(post, "rumour_reasons", []) or [])[:4])
