@@ -310,11 +310,14 @@ def _lines(path: Path) -> list[str]:
 
 
 def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> dict[str, Any]:
-    """The 疑似谣言 tag as the desk uses it (:func:`analyzers.rumour.cascade_assessment`: text score + first-hour
-    spread + doubt replies + no official answer), measured on cascades never trained on (held-out ids), in a stream
+    """The cascade-level 疑似谣言 tag (:func:`analyzers.rumour.cascade_assessment`: text score + first-hour
+    spread + doubt replies + no official answer; the live desk does not alert with it), measured on cascades never
+    trained on (held-out ids), in a stream
     where rumour-cascade posts are about 1 % of posts (every sentiment row: everyday posts the rumour model never saw),
     and the post-level tag (:func:`analyzers.rumour.counts_as_rumour`, the ``rumour`` rule's test of each post) on the
-    hand-written official notices and complaints. Every decision is the shipped code's; nothing here restates it."""
+    hand-written official notices and complaints. Then what the desk really alerts on the same stream: the shipped
+    ``rules/30-rumour.yaml`` replayed as the live desk runs it (:mod:`analyzers.live_rumour_eval`).
+    Every decision is the shipped code's; nothing here restates it."""
     from .pipeline import Analyzer
     from .rumour import (APPEAL_THRESHOLD, CLAIM_SCORE, TAG_THRESHOLD, AppealLexicon, cascade_assessment,
                          counts_as_rumour, is_claim)
@@ -342,7 +345,8 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
         score = a.analyze([{"id": "r", "text": root["text"]}])[0].rumour_score
         tag = cascade_assessment(score, first, doubt_of, official=False)[0]
         claim = is_claim(score, sum(map(doubt_of, first)), len(first))
-        casc.append({"held": is_held_out(str(e["event_id"])), "gold": e["label"] == "rumour", "tag": tag,
+        casc.append({"id": str(e["event_id"]), "root_ts": root["ts"], "held": is_held_out(str(e["event_id"])),
+                     "gold": e["label"] == "rumour", "tag": tag,
                      "claim": claim, "posts": 1 + len(first), "text_only": score >= CLAIM_SCORE})
     for split, held in (("held-out", True), ("training (text model saw these roots)", False)):
         cs = [c for c in casc if c["held"] == held]
@@ -367,7 +371,34 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
                      "recall_cascades": round(float(rec_c), 4), "recall_posts": round(tp / max(1, rum_posts), 4),
                      "everyday_text_score_ge_0.7": round(float(ev_text_tag.mean()), 4)}
     s = res["stream"]
-    log(f"stream: {rum_posts} rumour-cascade posts among {rum_posts + non_posts} ({s['base_rate']:.2%}); 疑似谣言 tag "
+    log(f"cascade_assessment (not used by the live rule): stream: {rum_posts} rumour-cascade posts among "
+        f"{rum_posts + non_posts} ({s['base_rate']:.2%}); 疑似谣言 tag "
         f"precision {prec:.3f}, recall {rec_c:.3f} of rumour cascades ({s['recall_posts']:.3f} of their posts); "
         f"everyday posts with text score >= 0.7: {s['everyday_text_score_ge_0.7']:.2%} (no spread: not tagged)")
+    res["live_rule"] = _live_rule(events, held, everyday, log)
     return res
+
+
+def _live_rule(events: Sequence[dict[str, Any]], held: Sequence[dict[str, Any]], everyday: Sequence[dict[str, Any]],
+               log: Log) -> dict[str, Any]:
+    """What the desk really alerts on the same stream: rules/30-rumour.yaml replayed (:mod:`.live_rumour_eval`)."""
+    from .live_rumour_eval import RULE_FILE, live_rule_figures, live_stream, replay_live_rule
+    from .pipeline import Analyzer
+
+    roots = {c["id"]: c["root_ts"] for c in held}
+    posts = [p for p in cascade_stream([e for e in events if str(e["event_id"]) in roots])
+             if p["ts"] - roots[p["event"]] <= 3600]
+    stream = live_stream(posts, [(t, t + 3600) for t in roots.values()], everyday)
+    t0 = time.perf_counter()
+    f = live_rule_figures(replay_live_rule(stream, Analyzer(), RULE_FILE),
+                          [c["id"] for c in held if c["gold"]], [c["id"] for c in held if not c["gold"]])
+    name = f"live rule {RULE_FILE.parent.name}/{RULE_FILE.name}"
+    log(f"{name}: replayed {f['posts']} posts ({len(posts)} of the {len(roots)} held-out cascades' first hours, "
+        f"{len(everyday)} everyday posts spread evenly over those hours, ~{len(everyday) / (60 * len(roots)):.0f}/min; "
+        f"real analyzer annotations, Engine on the 10 s tick, AlertBook realert; the data has no repost counts and "
+        f"no gov authors, so min_reposts and official answers never apply; {time.perf_counter() - t0:.0f} s)")
+    log(f"{name}: alerts {f['alerts']} (notices {f['notices']}): on rumour cascades {f['true_alerts']}, on "
+        f"non-rumour cascades {f['on_non_rumour_cascades']} ({f['non_rumour_cascades_alerted']} cascades), on everyday "
+        f"posts {f['on_everyday_posts']}; precision of alerts {f['precision']:.3f}, rumour cascades alerted "
+        f"{f['alerted_cascades']}/{f['rumour_cascades']} (recall {f['recall']:.3f})")
+    return f
