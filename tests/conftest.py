@@ -77,6 +77,15 @@ TEST_NAMES = {"admin": "测试管理员", "duty": "值班员小王", "approver":
 _fast_hash: list[str] = []
 
 
+def write_rules(app_config: dict, rules: dict[str, str]) -> dict:
+    """Write rule files (file name -> YAML) into the test desk's rules directory; returns ``app_config``."""
+    d = Path(app_config["rules"]["dir"])
+    d.mkdir(parents=True, exist_ok=True)
+    for name, text in rules.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return app_config
+
+
 def ensure_user(app, role: str = "admin", username: str | None = None) -> str:
     """Create (once) a user with ``role`` in the app's state DB; returns its username (password TEST_PASSWORD).
     Test users get a cheap pbkdf2 hash so logins stay fast; real users get scrypt."""

@@ -5,13 +5,12 @@ the 舆情平息 message naming the official post, and the alerts API shows the 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-import requests
 
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.models import Post
+from tests.conftest import write_rules
 
 RULE = """
 name: 疑似谣言扩散
@@ -28,9 +27,7 @@ T0 = datetime(2024, 7, 1, 0, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def app_config(app_config, wecom):
-    rules = Path(app_config["rules"]["dir"])
-    rules.mkdir(parents=True, exist_ok=True)
-    (rules / "rumour.yaml").write_text(RULE, encoding="utf-8")
+    write_rules(app_config, {"rumour.yaml": RULE})
     app_config["alerting"] = {"group_wait": "1s", "channels": {"值班群": {"type": "wecom", "url": wecom.url}}}
     return app_config
 

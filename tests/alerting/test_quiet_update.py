@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import queue
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from opinion_desk.models import Post
+from tests.conftest import write_rules
 
 RULE = """
 name: 重点关注词
@@ -26,9 +26,7 @@ BEIJING = timezone(timedelta(hours=8))
 
 @pytest.fixture
 def app_config(app_config):
-    rules = Path(app_config["rules"]["dir"])
-    rules.mkdir(parents=True, exist_ok=True)
-    (rules / "kw.yaml").write_text(RULE, encoding="utf-8")
+    write_rules(app_config, {"kw.yaml": RULE})
     return app_config
 
 

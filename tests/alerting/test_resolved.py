@@ -5,12 +5,12 @@ hold-down, the dispatcher queues a ``resolved`` delivery, and the dashboard chan
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.models import Post
+from tests.conftest import write_rules
 
 SPIKE = """
 name: 积水声量突增
@@ -27,9 +27,7 @@ T0 = datetime(2024, 7, 1, 0, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def app_config(app_config):
-    rules = Path(app_config["rules"]["dir"])
-    rules.mkdir(parents=True, exist_ok=True)
-    (rules / "spike.yaml").write_text(SPIKE, encoding="utf-8")
+    write_rules(app_config, {"spike.yaml": SPIKE})
     return app_config
 
 

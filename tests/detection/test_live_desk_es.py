@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +21,7 @@ from opinion_desk.cli import main
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.detection.replay import first_tick
 from opinion_desk.models import Post
+from tests.conftest import write_rules
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -44,16 +44,13 @@ T0 = (datetime.now(timezone.utc) - timedelta(days=1)).replace(second=0, microsec
 
 @pytest.fixture
 def app_config(app_config, tmp_path, es_url):
-    rules = Path(app_config["rules"]["dir"])
-    rules.mkdir(parents=True, exist_ok=True)
-    (rules / "10-words.yaml").write_text(KEYWORD, encoding="utf-8")
-    (rules / "20-flood.yaml").write_text(FLOOD, encoding="utf-8")
+    rules_dir = write_rules(app_config, {"10-words.yaml": KEYWORD, "20-flood.yaml": FLOOD})["rules"]["dir"]
     prefix = f"odtest-live-{uuid.uuid4().hex[:10]}"
     app_config["store"] = {"backend": "elasticsearch"}
     app_config["store.elasticsearch"] = {"urls": [es_url], "index_prefix": prefix, "index_period": "day"}
     app_config["rules"]["tick_seconds"] = 10
     (tmp_path / "desk.toml").write_text(
-        f'[desk]\ndata_dir = "{tmp_path / "cli-var"}"\n[rules]\ndir = "{rules}"\ntick_seconds = 10\n'
+        f'[desk]\ndata_dir = "{tmp_path / "cli-var"}"\n[rules]\ndir = "{rules_dir}"\ntick_seconds = 10\n'
         f'[store]\nbackend = "elasticsearch"\n[store.elasticsearch]\nurls = ["{es_url}"]\n'
         f'index_prefix = "{prefix}"\nindex_period = "day"\n', encoding="utf-8")
     return app_config

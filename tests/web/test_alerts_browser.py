@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from tests.conftest import write_rules
 
 pytestmark = pytest.mark.browser
 
@@ -52,13 +53,7 @@ EVIL = "城南化工厂发生爆炸，浓烟滚滚 <script>window.__pwned=1</scr
 
 @pytest.fixture
 def app_config(app_config):
-    from pathlib import Path
-
-    rules = Path(app_config["rules"]["dir"])
-    rules.mkdir(parents=True, exist_ok=True)
-    (rules / "10-keyword.yaml").write_text(KEYWORD, encoding="utf-8")
-    (rules / "20-spike.yaml").write_text(SPIKE, encoding="utf-8")
-    (rules / "30-cave-in.yaml").write_text(CAVE_IN, encoding="utf-8")
+    write_rules(app_config, {"10-keyword.yaml": KEYWORD, "20-spike.yaml": SPIKE, "30-cave-in.yaml": CAVE_IN})
     return app_config
 
 

@@ -8,7 +8,6 @@ and the lost-connection bar are checked on the way. Screenshots: tests/artifacts
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +15,7 @@ import requests
 from opinion_desk.detection.clock import ManualClock
 from opinion_desk.incidents.lifecycle import stepped_clock
 from opinion_desk.incidents.service import tick_deadlines
-from tests.conftest import ensure_user, login_client, session_cookie
+from tests.conftest import ensure_user, login_client, session_cookie, write_rules
 from tests.incidents.conftest import PUBLIC_BASE
 
 pytestmark = pytest.mark.browser
@@ -35,9 +34,7 @@ duty:
 
 @pytest.fixture
 def app_config(app_config):
-    rules = Path(app_config["rules"]["dir"])
-    rules.mkdir(parents=True, exist_ok=True)
-    (rules / "kw.yaml").write_text(RULE, encoding="utf-8")
+    write_rules(app_config, {"kw.yaml": RULE})
     app_config["incidents"] = {"publisher": "demo", "public_base_url": PUBLIC_BASE}
     return app_config
 

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
+from tests.conftest import write_rules
 
 pytestmark = pytest.mark.browser
 
@@ -16,10 +16,7 @@ WORDS = "name: 重点关注词\ntype: keyword\nfilter:\n  keywords: [爆炸]\n"
 
 @pytest.fixture
 def app_config(app_config):
-    rules = Path(app_config["rules"]["dir"])
-    rules.mkdir(parents=True, exist_ok=True)
-    (rules / "10-surge.yaml").write_text(SURGE, encoding="utf-8")
-    (rules / "20-words.yaml").write_text(WORDS, encoding="utf-8")
+    write_rules(app_config, {"10-surge.yaml": SURGE, "20-words.yaml": WORDS})
     return app_config
 
 
