@@ -155,8 +155,12 @@ class RuleSpec:
             return [str(getattr(post, "event_id", "") or post.simhash or post.id)]
         # topic: the label of the post's event (its founding post's topic label, set once), so a rumour's posts
         # stay on one key while its topic's label churns as it grows ("吃坏/紧急扩散/城南" -> "城南/小学/吃坏" split
-        # the demo's 5 城南小学 posts over 3 keys, none reaching min_posts); a post without an event keeps its topic's
-        getters = {"topic": lambda: getattr(post, "event_label", "") or post.topic_label or post.topic_id,
+        # the demo's 5 城南小学 posts over 3 keys, none reaching min_posts); a post without an event keeps its topic's,
+        # and a post with neither is its own topic (its top words, else its id): never the empty key, under which
+        # unrelated posts would be counted together (the eval's replay of rules/30-rumour.yaml: 10 of 22 false
+        # rumour alerts on everyday posts were five unrelated posts under "")
+        getters = {"topic": lambda: (post.event_label or post.topic_label or post.topic_id
+                                     or "/".join(post.keywords[:3]) or post.id),
                    "author": lambda: post.author or post.author_id,
                    "sentiment": lambda: post.sentiment_label}
         value = getters[qk]() if qk in getters else getattr(post, qk, "")

@@ -167,6 +167,12 @@ def test_query_key_topic_is_the_events_label_while_the_topic_relabels() -> None:
     # a post without an event (a rule test on hand-made posts) keeps its topic's label, then its id
     assert lr.spec.keys_of(post(0, topic_id="t2", topic_label="a/b")) == ["a/b"]
     assert lr.spec.keys_of(post(0, topic_id="t2")) == ["t2"]
+    # and a post with neither is a topic of its own, never the empty key that would count unrelated posts together
+    lone = [post(m, topic_id="", keywords=[w, "停电"], rumour_score=0.9) for m, w in ((0, "插头"), (1, "地铁"), (2, "学校"))]
+    assert [lr.spec.keys_of(p) for p in lone] == [["插头/停电"], ["地铁/停电"], ["学校/停电"]]
+    assert run(rule(RUMOUR_TOPIC), lone, until_minute=10) == []
+    bare = post(0, topic_id="", keywords=[])
+    assert lr.spec.keys_of(bare) == [bare.id]
 
 
 def test_a_watch_word_alert_starts_at_the_level_of_its_reach() -> None:
