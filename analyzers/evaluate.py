@@ -311,10 +311,10 @@ def _lines(path: Path) -> list[str]:
 
 def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> dict[str, Any]:
     """The cascade-level 疑似谣言 tag (:func:`analyzers.rumour.cascade_assessment`: text score + first-hour
-    spread + doubt replies + no official answer; the live desk does not alert with it), measured on cascades never
-    trained on (held-out ids), in a stream
+    spread + doubt replies + no official answer, judged on each whole first hour; the live ``rumour`` rule applies
+    the same helpers as posts arrive), measured on cascades never trained on (held-out ids), in a stream
     where rumour-cascade posts are about 1 % of posts (every sentiment row: everyday posts the rumour model never saw),
-    and the post-level tag (:func:`analyzers.rumour.counts_as_rumour`, the ``rumour`` rule's test of each post) on the
+    and the post-level tag (:func:`analyzers.rumour.counts_as_rumour`) on the
     hand-written official notices and complaints. Then what the desk really alerts on the same stream: the shipped
     ``rules/30-rumour.yaml`` replayed as the live desk runs it (:mod:`analyzers.live_rumour_eval`).
     Every decision is the shipped code's; nothing here restates it."""
@@ -371,7 +371,7 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
                      "recall_cascades": round(float(rec_c), 4), "recall_posts": round(tp / max(1, rum_posts), 4),
                      "everyday_text_score_ge_0.7": round(float(ev_text_tag.mean()), 4)}
     s = res["stream"]
-    log(f"cascade_assessment (not used by the live rule): stream: {rum_posts} rumour-cascade posts among "
+    log(f"cascade_assessment (each whole first hour at once): stream: {rum_posts} rumour-cascade posts among "
         f"{rum_posts + non_posts} ({s['base_rate']:.2%}); 疑似谣言 tag "
         f"precision {prec:.3f}, recall {rec_c:.3f} of rumour cascades ({s['recall_posts']:.3f} of their posts); "
         f"everyday posts with text score >= 0.7: {s['everyday_text_score_ge_0.7']:.2%} (no spread: not tagged)")

@@ -1,9 +1,9 @@
 """The live desk's rumour alerts measured on the eval's held-out stream (``opinion-desk eval --only rumour``).
 
 The 疑似谣言 figures of :func:`analyzers.evaluate.eval_rumour_events` come from
-:func:`analyzers.rumour.cascade_assessment`, which the live desk does not run for alerts: the desk alerts with the
-``rumour`` rule type (:class:`opinion_desk.detection.types.rumour.RumourRule`) as configured by
-``rules/30-rumour.yaml``. Here the same held-out stream is replayed through that rule as the desk runs it: the rule
+:func:`analyzers.rumour.cascade_assessment`, which judges each cascade's whole first hour at once; the desk
+alerts as posts arrive, with the ``rumour`` rule type (:class:`opinion_desk.detection.types.rumour.RumourRule`, the
+same helpers of :mod:`analyzers.rumour`) as configured by ``rules/30-rumour.yaml``. Here the same held-out stream is replayed through that rule as the desk runs it: the rule
 file loaded by the project's loader, posts annotated by the real analyzer with :func:`opinion_desk.pipeline.annotate`
 (rumour_score, complaint_score, event ids and labels), fed to an :class:`~opinion_desk.detection.engine.Engine`
 batch by batch on the live tick (``rules.tick_seconds``, 10 s), and the matches recorded by the desk's

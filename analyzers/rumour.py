@@ -68,7 +68,7 @@ class RumourScorer:
 
 # -- what a rumour is not: 诉求 (complaints, requests) and official notices; doubt replies; the reasons ----------
 CLAIM_GROUPS = ("hearsay", "insider", "spread", "alarm")
-TAG_THRESHOLD = 0.7  # the text score from which a post reads as a rumour claim (the rule's default threshold)
+TAG_THRESHOLD = 0.7  # the text score from which one post is tagged 疑似谣言 (the post-level tag)
 APPEAL_THRESHOLD = 0.5  # complaint_score from which a post is a 诉求, shown as such and never as a rumour
 CLAIM_SCORE = 0.5  # the cascade rule: a first post from this text score is a claim
 MIN_DOUBTS, DOUBT_SHARE = 3, 0.1  # ... or one questioned by this many doubt replies, this share of its first hour
@@ -77,9 +77,15 @@ MIN_SPREAD = 3  # posts in the first hour from which a cascade is spreading
 
 def counts_as_rumour(rumour_score: float | None, complaint_score: float | None, threshold: float = TAG_THRESHOLD,
                      appeal_threshold: float = APPEAL_THRESHOLD) -> bool:
-    """Whether one post counts as a rumour post (the ``rumour`` rule's test of each post, and the post-level
-    疑似谣言 tag): its rumour score reaches ``threshold`` and it is not a 诉求 (complaint_score < ``appeal_threshold``)."""
-    return rumour_score is not None and rumour_score >= threshold and (complaint_score or 0.0) < appeal_threshold
+    """Whether one post counts as a rumour post (the post-level 疑似谣言 tag, and the ``rumour`` rule's test of a
+    post with repost counts of its own): its rumour score reaches ``threshold`` and it is not a 诉求
+    (:func:`is_appeal`)."""
+    return rumour_score is not None and rumour_score >= threshold and not is_appeal(complaint_score, appeal_threshold)
+
+
+def is_appeal(complaint_score: float | None, appeal_threshold: float = APPEAL_THRESHOLD) -> bool:
+    """Whether a post is a 诉求 (complaint or request: complaint_score >= ``appeal_threshold``), never a rumour."""
+    return (complaint_score or 0.0) >= appeal_threshold
 
 
 class AppealLexicon(CueLexicon):
@@ -138,24 +144,36 @@ def cascade_assessment(text_score: float, first_hour: Sequence[str], doubt_of: A
     official answer."""
     n = len(first_hour)
     doubts = sum(1 for t in first_hour if doubt_of(t))
-    ratio = doubts / n if n else 0.0
     claim = is_claim(text_score, doubts, n)
-    reasons = [f"首帖谣言分 {text_score:.2f}", f"首小时转发/评论 {n} 条", f"质疑回复 {doubts} 条（{ratio:.0%}）"]
+    reasons = cascade_reasons(text_score, n, doubts)
     if official:
         reasons.append("已有官方回应")
     spread = is_spreading(n)
     if not spread:
         reasons.append(f"尚未扩散（首小时不足 {MIN_SPREAD} 条）")
-    strength = max(text_score, min(1.0, ratio * 2.5)) if doubts >= MIN_DOUBTS else text_score
-    return bool(claim and spread and not official), round(strength, 4), reasons
+    return bool(claim and spread and not official), cascade_strength(text_score, doubts, n), reasons
 
 
-def is_claim(text_score: float, doubts: int, n: int) -> bool:
-    """The claim part of :func:`cascade_assessment`: a first post scoring >= ``CLAIM_SCORE``, or one questioned by
-    >= ``MIN_DOUBTS`` doubt replies that are >= ``DOUBT_SHARE`` of the ``n`` posts of its first hour."""
-    return text_score >= CLAIM_SCORE or (doubts >= MIN_DOUBTS and n > 0 and doubts / n >= DOUBT_SHARE)
+def cascade_reasons(text_score: float, n: int, doubts: int) -> list[str]:
+    """Why an event reads as a rumour cascade: its first post's score, its first hour and the doubt replies in it."""
+    ratio = doubts / n if n else 0.0
+    return [f"首帖谣言分 {text_score:.2f}", f"首小时转发/评论 {n} 条", f"质疑回复 {doubts} 条（{ratio:.0%}）"]
 
 
-def is_spreading(n: int) -> bool:
-    """The spread part of :func:`cascade_assessment`: >= ``MIN_SPREAD`` posts in the first hour."""
-    return n >= MIN_SPREAD
+def cascade_strength(text_score: float, doubts: int, n: int) -> float:
+    """How strongly an event reads as a rumour (0..1): its first post's score, or the share of doubt replies in its
+    first hour (x 2.5) when it has >= ``MIN_DOUBTS`` of them and that is higher."""
+    ratio = doubts / n if n else 0.0
+    return round(max(text_score, min(1.0, ratio * 2.5)) if doubts >= MIN_DOUBTS else text_score, 4)
+
+
+def is_claim(text_score: float, doubts: int, n: int, claim_score: float = CLAIM_SCORE) -> bool:
+    """The claim part of :func:`cascade_assessment`: a first post scoring >= ``claim_score`` (``CLAIM_SCORE``), or
+    one questioned by >= ``MIN_DOUBTS`` doubt replies that are >= ``DOUBT_SHARE`` of the ``n`` posts of its first
+    hour."""
+    return text_score >= claim_score or (doubts >= MIN_DOUBTS and n > 0 and doubts / n >= DOUBT_SHARE)
+
+
+def is_spreading(n: int, min_spread: int = MIN_SPREAD) -> bool:
+    """The spread part of :func:`cascade_assessment`: >= ``min_spread`` (``MIN_SPREAD``) posts in the first hour."""
+    return n >= min_spread

@@ -19,7 +19,7 @@ severity: high
 timeframe: 1h
 query_key: topic
 threshold: 0.7
-min_posts: 3
+min_posts: 2  # the first post and 2 more in its first hour
 channels: [dashboard, 值班群]
 """
 T0 = datetime(2024, 7, 1, 0, 0, tzinfo=timezone.utc)

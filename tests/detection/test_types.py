@@ -90,13 +90,56 @@ def test_sentiment_surge_against_baseline() -> None:
 
 
 def test_rumour_spreads_until_an_official_answer() -> None:
-    yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 3\n"
-    spread = [post(m, topic_id="t1", rumour_score=0.9) for m in (0, 5, 10)]
-    assert [m.key for m in run(rule(yaml_rule), spread)] == ["t1"]
+    """The documented rule: a claim (its first post's score) whose reposts and replies spread in its first hour,
+    whatever their own scores ("转发微博" scores low), without an official answer."""
+    yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.5\nmin_posts: 3\n"
+    claim = post(0, "网传水库要泄洪了", topic_id="t1", rumour_score=0.9)
+    spread = [claim] + [post(m, "转发微博", topic_id="t1", rumour_score=0.1) for m in (5, 10, 15)]
+    [m] = run(rule(yaml_rule), spread)
+    assert (m.key, m.time, m.details["first_score"], m.details["first_hour"], m.details["doubts"]) == (
+        "t1", T0 + timedelta(minutes=15), 0.9, 3, 0)  # at the third repost, not before
+    assert m.details["reasons"][:3] == ["首帖谣言分 0.90", "首小时转发/评论 3 条", "质疑回复 0 条（0%）"]
+    assert claim.id in m.post_ids and "首帖谣言分 0.90" in m.reason
     answered = [post(1, topic_id="t1", author_type="gov", rumour_score=0.1)] + spread
     assert run(rule(yaml_rule), answered) == []
-    low = [post(m, topic_id="t1", rumour_score=0.3) for m in (0, 5, 10)]
+    low = [post(m, topic_id="t1", rumour_score=0.3) for m in (0, 5, 10, 15)]  # not a claim, nobody doubts it
     assert run(rule(yaml_rule), low) == []
+    late = [claim, post(70, "转发微博", topic_id="t1"), post(75, "转发微博", topic_id="t1"),
+            post(80, "转发微博", topic_id="t1")]  # spread after its first hour
+    assert run(rule(yaml_rule), late) == []
+    # a low-score post questioned by its replies (3 doubt replies, >= 10 % of its first hour) is a claim too
+    doubted = [post(0, "水库那边出事了", topic_id="t2", rumour_score=0.2)] + [
+        post(m, t, topic_id="t2", rumour_score=0.1) for m, t in ((2, "真的假的？"), (4, "求证"), (6, "转发微博"),
+                                                                 (8, "是真的吗"))]
+    [m] = run(rule(yaml_rule), doubted)
+    assert (m.key, m.details["doubts"], m.details["first_hour"]) == ("t2", 3, 4)
+    # a 诉求 first post never makes a rumour, however it spreads
+    appeal = [post(0, "投诉物业乱收费", topic_id="t3", rumour_score=0.9, complaint_score=0.6)] + [
+        post(m, "转发微博", topic_id="t3") for m in (2, 4, 6)]
+    assert run(rule(yaml_rule), appeal) == []
+
+
+def test_rumour_state_round_trips_and_older_state_loads() -> None:
+    import json
+    lr = rule(RUMOUR_TOPIC)
+    for p in [post(0, "网传", topic_id="t1", event_id="e1", rumour_score=0.9, reposts=30,
+                   rumour_reasons=["文本谣言分 0.90", "说法线索：网传"])] + [
+            post(m, "真的吗", topic_id="t1", event_id="e1") for m in (5, 10)]:
+        lr.rtype.on_post(p, lr.spec.keys_of(p), p.created_at)
+    saved = json.loads(json.dumps(lr.rtype.state()))
+    again = rule(RUMOUR_TOPIC)
+    again.rtype.load_state(saved)
+    assert again.rtype.state() == saved
+    now = T0 + timedelta(minutes=11)
+    assert again.rtype.check("t1", now).details == lr.rtype.check("t1", now).details
+    assert again.rtype.check("t1", now).details["reasons"] == [
+        "首帖谣言分 0.90", "首小时转发/评论 2 条", "质疑回复 2 条（100%）", "说法线索：网传"]
+    # a state saved before the rule kept cascades (window of high-score posts only) still loads
+    older = {"started": None, "window": saved["window"], "answered": {}, "events": {"t1": ["e1"]},
+             "answered_events": {}, "max_reposts": {"t1": [30, "x"]}}
+    old = rule(RUMOUR_TOPIC)
+    old.rtype.load_state(older)
+    assert old.rtype.check("t1", now) is None and old.rtype.events == {"t1": ["e1"]}
 
 
 def test_cardinality_distinct_authors() -> None:
@@ -107,7 +150,7 @@ def test_cardinality_distinct_authors() -> None:
     assert [m.key for m in ms] == ["abc"] and ms[0].value == 5
 
 
-RUMOUR_TOPIC = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 3\n"
+RUMOUR_TOPIC = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 2\n"  # first post + 2
 
 
 def test_an_official_post_on_the_same_event_resolves_the_rumour_at_once() -> None:
@@ -128,9 +171,9 @@ def test_an_official_post_on_the_same_event_resolves_the_rumour_at_once() -> Non
 def test_an_official_post_on_another_event_resolves_nothing() -> None:
     spread = [post(m, event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]
     notice = post(12, text="【防汛提示】请市民减少外出", event_id="e2", author_type="gov")
-    lr = rule("name: r\ntype: rumour\ntimeframe: 1h\nthreshold: 0.7\nmin_posts: 3\n")  # query_key: none
+    lr = rule("name: r\ntype: rumour\ntimeframe: 1h\nthreshold: 0.7\nmin_posts: 2\n")  # query_key: none
     assert [m.kind for m in run(lr, spread + [notice], until_minute=20)] == ["match"]
-    by_event = rule("name: r\ntype: rumour\ntimeframe: 1h\nquery_key: event_id\nthreshold: 0.7\nmin_posts: 3\n")
+    by_event = rule("name: r\ntype: rumour\ntimeframe: 1h\nquery_key: event_id\nthreshold: 0.7\nmin_posts: 2\n")
     same = post(13, text="情况通报", event_id="e1", author_type="gov")
     assert [(m.kind, m.key) for m in run(by_event, spread + [notice, same], until_minute=20)] == [
         ("match", "e1"), ("resolved", "e1")]
@@ -162,7 +205,7 @@ def test_query_key_topic_is_the_events_label_while_the_topic_relabels() -> None:
     labels = ["吃坏/紧急扩散/城南", "城南/吃坏/小学", "城南/小学/吃坏", "城南/小学/吃坏", "城南/吃坏/小学"]
     spread = [post(m, topic_id="t1", topic_label=lab, event_id="e1", event_label="吃坏/紧急扩散/城南",
                    rumour_score=0.9) for m, lab in zip((0, 2, 4, 6, 8), labels)]
-    lr = rule(RUMOUR_TOPIC.replace("min_posts: 3", "min_posts: 5"))
+    lr = rule(RUMOUR_TOPIC.replace("min_posts: 2", "min_posts: 4"))
     assert [(m.kind, m.key) for m in run(lr, spread, until_minute=10)] == [("match", "吃坏/紧急扩散/城南")]
     # a post without an event (a rule test on hand-made posts) keeps its topic's label, then its id
     assert lr.spec.keys_of(post(0, topic_id="t2", topic_label="a/b")) == ["a/b"]
