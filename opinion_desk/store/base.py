@@ -99,6 +99,18 @@ class IndexResult:
         self.errors.append(f"post {post_id}: {reason}")
 
 
+@dataclass
+class Spreader:
+    """An author's share of an event (:meth:`PostStore.spreaders`)."""
+
+    author: str
+    posts: int
+    reach: int
+    first_id: str  # the author's first matching post
+    first_at: datetime
+    author_type: str = ""
+
+
 class PostStore(ABC):
     """Where posts live. Implementations are thread-safe."""
 
@@ -137,6 +149,12 @@ class PostStore(ABC):
     def top_terms(self, query: PostQuery, field: str = "tokens", size: int = 10) -> list[tuple[str, int]]:
         """The most frequent values of ``field`` (one of :data:`TERM_FIELDS`) among matching posts,
         counted once per post, most frequent first (ties by term)."""
+
+    @abstractmethod
+    def spreaders(self, query: PostQuery, size: int = 10) -> list[Spreader]:
+        """The authors with the most reach (reposts + comments + likes) among matching posts, most first (ties by
+        the earlier first post): each with its posts, its reach and its first matching post. Unnamed posts are left
+        out."""
 
     @abstractmethod
     def refresh(self) -> None: ...

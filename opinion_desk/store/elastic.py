@@ -37,7 +37,7 @@ from elasticsearch import ApiError, Elasticsearch
 from ..errors import StoreError, StoreUnavailable
 from ..models import Post
 from . import check_term_field, interval_step, post_from_doc, split_terms, zero_fill
-from .base import IndexResult, PostQuery, PostStore, SearchResult
+from .base import IndexResult, PostQuery, PostStore, SearchResult, Spreader
 from .grams import bigrams, gram_runs, needles
 
 KW = {"type": "keyword"}
@@ -392,6 +392,21 @@ class ElasticStore(PostStore):
             "order": [{"_count": "desc"}, {"_key": "asc"}]}}})
         buckets = resp.get("aggregations", {}).get("t", {}).get("buckets", [])
         return [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+
+    def spreaders(self, query: PostQuery, size: int = 10) -> list[Spreader]:
+        resp = self._search("spreaders", query=self._query(query), size=0, aggs={"a": {"terms": {
+            "field": "author", "size": int(size), "shard_size": int(size) * 10 + 100, "exclude": [""],
+            "order": [{"r": "desc"}, {"f": "asc"}, {"_key": "asc"}]}, "aggs": {
+                "r": {"sum": {"field": "reach"}}, "f": {"min": {"field": "created_at"}},
+                "first": {"top_hits": {"size": 1, "sort": [{"created_at": "asc"}, {"id": "asc"}],
+                                       "_source": {"includes": ["author_type"]}}}}}})
+        out = []
+        for b in resp.get("aggregations", {}).get("a", {}).get("buckets", []):
+            hit = b["first"]["hits"]["hits"][0]
+            out.append(Spreader(str(b["key"]), int(b["doc_count"]), int(b["r"]["value"] or 0), str(hit["_id"]),
+                                datetime.fromtimestamp(b["f"]["value"] / 1000, timezone.utc),
+                                str(hit.get("_source", {}).get("author_type") or "")))
+        return out
 
     def ping(self) -> bool:
         try:

@@ -28,8 +28,8 @@ from typing import Any
 
 from ..errors import StoreError, StoreUnavailable
 from ..models import Post
-from . import check_term_field, interval_step, post_from_doc, split_terms, to_us, zero_fill
-from .base import IndexResult, PostQuery, PostStore, SearchResult
+from . import check_term_field, from_us, interval_step, post_from_doc, split_terms, to_us, zero_fill
+from .base import IndexResult, PostQuery, PostStore, SearchResult, Spreader
 from . import rollup
 from . import sqlite_blocks as blocks
 from . import sqlite_search as search_sql
@@ -370,6 +370,15 @@ class SQLiteStore(PostStore):
             if got is not None:
                 return got
         return self._top_scan(query, field, size)
+
+    def spreaders(self, query: PostQuery, size: int = 10) -> list[Spreader]:
+        where, args = self._where(query, alias="p")
+        # with one min() in a query, SQLite takes the bare columns (id, author_type) from the row holding the minimum
+        rows = self._query(f"SELECT p.author, COUNT(*), SUM(p.reach), MIN(p.created_at), p.id, p.author_type "
+                           f"FROM posts p{where}{' AND' if where else ' WHERE'} p.author <> '' GROUP BY p.author "
+                           "ORDER BY 3 DESC, 4 ASC, 1 ASC LIMIT ?", [*args, int(size)])
+        return [Spreader(str(a), int(n), int(r or 0), str(pid), from_us(int(t)), str(at or ""))
+                for a, n, r, t, pid, at in rows]
 
     def _top_scan(self, query: PostQuery, field: str, size: int) -> list[tuple[str, int]]:
         """top_terms read from the matching posts."""

@@ -18,9 +18,9 @@ from .search import AUTHOR_TYPES, tz, tz_label
 
 bp = Blueprint("events", __name__)
 
-#: the event's earliest posts read for its path and spreaders (the first poster and the early spread matter most;
-#: the graph shows 400 of them); the count and the time axis are of every post (the store counts them)
-MAX_POSTS = 1000
+#: the event's earliest posts read for its path (the first poster and the early spread matter most; the graph
+#: shows 400 of them); the count, the time axis and the key spreaders are of every post (the store counts them)
+MAX_POSTS = 500
 #: the post fields the summary reads (web/propagation.py and the label): a cold page reads these, not whole posts
 FIELDS = ("author", "author_type", "url", "mid", "repost_of", "reply_to", "reposts", "comments", "likes",
           "topic_label")
@@ -86,7 +86,8 @@ def event_summary(store: PostStore, topic_id: str, zone: tzinfo,
     if hit is not None:
         return hit
     posts = event_posts(store, topic_id)
-    s = summary(posts, zone, counted(store, topic_id, posts[0].created_at, newest[0].created_at) if posts else None)
+    s = summary(posts, zone, counted(store, topic_id, posts[0].created_at, newest[0].created_at) if posts else None,
+                store.spreaders(PostQuery(topic_ids=[topic_id]), 10))
     first = s.pop("first")
     s["first"] = {"id": first.id, "author": first.author, "text": first.text[:300], "url": first.url,
                   "author_type": AUTHOR_TYPES.get(first.author_type, first.author_type)}

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from ..models import Post
+from ..store.base import Spreader
 
 CHAIN = re.compile(r"//\s*@([^:：\s/@]{1,30})\s*[:：]")
 STEPS = ((timedelta(hours=2), timedelta(minutes=5)), (timedelta(hours=12), timedelta(minutes=30)),
@@ -123,8 +124,16 @@ def _descendants(nodes: dict[str, Node], nid: str) -> int:
 
 
 def spreaders(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str],
-              ids: dict[int, str]) -> list[dict[str, Any]]:
-    """Key spreaders: each author's reach over the event's posts and the reposts hanging below them, top 10."""
+              ids: dict[int, str], counted: list[Spreader] | None = None) -> list[dict[str, Any]]:
+    """Key spreaders, top 10: each author's reach and the reposts hanging below their drawn posts. With
+    ``counted`` (the store's :meth:`~opinion_desk.store.base.PostStore.spreaders` over every post of the event)
+    those are the authors and their figures; else they come from the drawn posts."""
+    if counted is not None:
+        spread: dict[str, int] = defaultdict(int)
+        for p in ordered:
+            spread[p.author] += _descendants(nodes, ids[id(p)])
+        return [{"author": s.author, "posts": s.posts, "reach": s.reach, "spread": spread.get(s.author, 0),
+                 "author_type": s.author_type, "first": fmt(s.first_at), "post_id": s.first_id} for s in counted]
     by_author: dict[str, dict[str, Any]] = {}
     for p in ordered:
         pid = ids[id(p)]
@@ -199,9 +208,11 @@ def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime],
             "roots": sum(1 for nid in keep if not nodes[nid].parent)}
 
 
-def summary(posts: list[Post], zone: tzinfo, counted: list[tuple[datetime, int]] | None = None) -> dict[str, Any]:
+def summary(posts: list[Post], zone: tzinfo, counted: list[tuple[datetime, int]] | None = None,
+            top: list[Spreader] | None = None) -> dict[str, Any]:
     """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges. The time axis is
-    drawn from ``counted`` (the store's buckets of every post of the event) when given, else from ``posts``."""
+    drawn from ``counted`` (the store's buckets of every post of the event) and the key spreaders from ``top``
+    (the store's, over every post) when given, else from ``posts``."""
     ids = post_ids(posts)
     nodes = build(posts, ids)
     ordered = sorted(posts, key=lambda p: (p.created_at, ids[id(p)]))
@@ -209,7 +220,7 @@ def summary(posts: list[Post], zone: tzinfo, counted: list[tuple[datetime, int]]
     first = ordered[0] if ordered else None
     return {"posts": len(posts), "first": first, "first_time": fmt(first.created_at) if first else "",
             "last_time": fmt(ordered[-1].created_at) if ordered else "", "reach": sum(reach(p) for p in posts),
-            "spreaders": spreaders(ordered, nodes, fmt, ids),
+            "spreaders": spreaders(ordered, nodes, fmt, ids, top),
             "timeline": timeline(counted if counted is not None else [(p.created_at, 1) for p in ordered], zone),
             "reposts_linked": sum(1 for n in nodes.values() if n.parent and n.post is not None),
             "chain_nodes": sum(1 for n in nodes.values() if n.post is None), **graph(ordered, nodes, fmt, ids)}

@@ -197,6 +197,23 @@ def test_top_terms(store: PostStore) -> None:
         store.top_terms(PostQuery(), "text")
 
 
+def test_spreaders_by_reach(store: PostStore) -> None:
+    posts = corpus()
+    posts[0] = replace(posts[0], reposts=10, comments=5, likes=1)  # 深圳发布: 16 + 30 = 46 over two posts
+    posts[4] = replace(posts[4], reposts=30)
+    posts[1] = replace(posts[1], likes=46)  # 网友A: 46 as well, first later than 深圳发布's first
+    posts[2] = replace(posts[2], comments=2)
+    posts.append(mk("6", T0 + timedelta(minutes=30), ["暴雨"], author="", topic_id="t-rain", reposts=999))
+    loaded(store, posts)
+    got = store.spreaders(PostQuery(), 3)
+    assert [(s.author, s.posts, s.reach) for s in got] == [("深圳发布", 2, 46), ("网友A", 1, 46), ("网友B", 1, 2)]
+    assert got[0].first_id == posts[0].id and got[0].first_at == posts[0].created_at and got[0].author_type == "gov"
+    rain = store.spreaders(PostQuery(topic_ids=["t-rain"], since=T0 + timedelta(minutes=15)))
+    assert [(s.author, s.posts, s.reach, s.first_id) for s in rain] == [
+        ("网友A", 1, 46, posts[1].id), ("深圳发布", 1, 30, posts[4].id)]  # the unnamed post is left out
+    assert store.spreaders(PostQuery(topic_ids=["none"])) == []
+
+
 def test_refresh_makes_writes_visible(store: PostStore) -> None:
     for i in range(3):
         store.index([mk(f"r{i}", T0 + timedelta(seconds=i), ["刷新"])])

@@ -39,15 +39,22 @@ def test_summary_is_cached_until_the_event_changes(tmp_path) -> None:  # noqa: A
 
 
 def test_a_large_event_draws_its_earliest_posts_and_counts_every_post(tmp_path) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
     from opinion_desk.web.events import MAX_POSTS
 
     store = SQLiteStore(tmp_path / "p.db", segment=str.split)
     try:
-        store.index([mk(i, i // 4) for i in range(MAX_POSTS + 300)])  # four posts a minute for about five hours
+        posts = [mk(i, i // 4) for i in range(1300)]  # four posts a minute for about five and a half hours
+        posts[1200] = replace(posts[1200], author="大V", author_type="verified", reposts=5000)  # a late big spreader
+        store.index(posts)
         s = event_summary(store, "ev1", ZONE, SummaryCache())
-        assert s["posts"] == MAX_POSTS and s["total"] == MAX_POSTS + 300
-        assert sum(b["n"] for b in s["timeline"]) == MAX_POSTS + 300 == s["timeline"][-1]["total"]
+        assert MAX_POSTS < 1300 and s["posts"] == MAX_POSTS and s["total"] == 1300
+        assert sum(b["n"] for b in s["timeline"]) == 1300 == s["timeline"][-1]["total"]
         assert s["timeline"][0]["t"] == "05-01 16:00" and s["timeline"][1]["t"] == "05-01 16:30"  # 30-minute steps
-        assert s["last_time"] == "2026-05-01 21:24"  # the newest post of all, not of the 1,000 drawn
+        assert s["last_time"] == "2026-05-01 21:24"  # the newest post of all, not of those drawn
+        top = s["spreaders"][0]  # the key spreaders are of every post: the late 大V leads
+        assert (top["author"], top["reach"], top["post_id"], top["first"]) == ("大V", 5000, posts[1200].id,
+                                                                               "2026-05-01 21:00")
     finally:
         store.close()
