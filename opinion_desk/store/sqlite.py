@@ -373,12 +373,16 @@ class SQLiteStore(PostStore):
 
     def spreaders(self, query: PostQuery, size: int = 10) -> list[Spreader]:
         where, args = self._where(query, alias="p")
-        # with one min() in a query, SQLite takes the bare columns (id, author_type) from the row holding the minimum
-        rows = self._query(f"SELECT p.author, COUNT(*), SUM(p.reach), MIN(p.created_at), p.id, p.author_type "
+        # with one min() in a query, SQLite takes the bare columns (rowid, author_type) from the row holding the
+        # minimum; for an event, posts_topic_authors holds every column read (no post is read), then the ids of
+        # the few first posts
+        rows = self._query(f"SELECT p.author, COUNT(*), SUM(p.reach), MIN(p.created_at), p.rowid, p.author_type "
                            f"FROM posts p{where}{' AND' if where else ' WHERE'} p.author <> '' GROUP BY p.author "
                            "ORDER BY 3 DESC, 4 ASC, 1 ASC LIMIT ?", [*args, int(size)])
-        return [Spreader(str(a), int(n), int(r or 0), str(pid), from_us(int(t)), str(at or ""))
-                for a, n, r, t, pid, at in rows]
+        ids = dict(self._query(f"SELECT rowid, id FROM posts WHERE rowid IN ({', '.join('?' * len(rows))})",
+                               [r[4] for r in rows])) if rows else {}
+        return [Spreader(str(a), int(n), int(r or 0), str(ids.get(rid, "")), from_us(int(t)), str(at or ""))
+                for a, n, r, t, rid, at in rows]
 
     def _top_scan(self, query: PostQuery, field: str, size: int) -> list[tuple[str, int]]:
         """top_terms read from the matching posts."""

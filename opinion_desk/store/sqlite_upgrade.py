@@ -41,6 +41,7 @@ CREATE INDEX IF NOT EXISTS posts_author_type ON posts(author_type, created_at);
 CREATE INDEX IF NOT EXISTS posts_region ON posts(region, created_at);
 CREATE INDEX IF NOT EXISTS posts_platform ON posts(platform, created_at);
 CREATE INDEX IF NOT EXISTS posts_rumour ON posts(rumour_score);
+CREATE INDEX IF NOT EXISTS posts_topic_authors ON posts(topic_id, author, reach, created_at, author_type);
 CREATE INDEX IF NOT EXISTS posts_rumour_tag ON posts(created_at) WHERE rumour_score >= {RUMOUR_TAG_SCORE!r};
 CREATE INDEX IF NOT EXISTS posts_facets ON posts(source, sentiment_label, author_type, created_at);
 CREATE INDEX IF NOT EXISTS posts_region_platform ON posts(region, platform, created_at);
