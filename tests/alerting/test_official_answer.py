@@ -35,7 +35,7 @@ def app_config(app_config, wecom):
 def rumour(minute: float, k: int) -> Post:
     return Post(source="weibo", source_id=f"r{minute}-{k}", author=f"网友{k}", author_type="user",
                 text="网传青山县水库要泄洪了，下游村庄都要撤离，是真的吗？求证！", topic_id="t-flood",
-                event_id="e-flood", rumour_score=0.93, created_at=T0 + timedelta(minutes=minute, seconds=k))
+                event_id="e-flood", rumour_score=0.93, repost_of="5029000000000001", created_at=T0 + timedelta(minutes=minute, seconds=k))
 
 
 def test_the_debunk_on_the_same_event_resolves_the_rumour_alert(live_server, app, wecom, client) -> None:

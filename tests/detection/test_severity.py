@@ -34,12 +34,12 @@ def test_rumour_rule_skips_complaints_and_carries_severity_and_reasons() -> None
     yaml_rule = ("name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 2\n"
                  "severity: critical\n")
     reasons = ["文本谣言分 0.90", "说法线索：网传、紧急扩散"]
-    spread = [post(m, topic_id="t1", rumour_score=0.9, rumour_reasons=reasons) for m in (0, 5, 10)]
+    spread = [post(m, topic_id="t1", rumour_score=0.9, rumour_reasons=reasons, repost_of="m0") for m in (0, 5, 10)]
     ms = run(rule(yaml_rule), spread)
     assert [m.key for m in ms] == ["t1"]
     assert ms[0].details["severity"] == "low"  # three posts: routine
     assert ms[0].details["reasons"] == ["首帖谣言分 0.90", "首小时转发/评论 2 条", "质疑回复 0 条（0%）",
                                         "说法线索：网传、紧急扩散"]  # the cascade's figures, then the first post's cues
     assert "规模 3 条" in ms[0].details["figures"]
-    appeals = [post(m, topic_id="t1", rumour_score=0.9, complaint_score=0.6) for m in (0, 5, 10)]
+    appeals = [post(m, topic_id="t1", rumour_score=0.9, complaint_score=0.6, repost_of="m0") for m in (0, 5, 10)]
     assert run(rule(yaml_rule), appeals) == []

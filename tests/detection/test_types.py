@@ -94,7 +94,7 @@ def test_rumour_spreads_until_an_official_answer() -> None:
     whatever their own scores ("转发微博" scores low), without an official answer."""
     yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.5\nmin_posts: 3\n"
     claim = post(0, "网传水库要泄洪了", topic_id="t1", rumour_score=0.9)
-    spread = [claim] + [post(m, "转发微博", topic_id="t1", rumour_score=0.1) for m in (5, 10, 15)]
+    spread = [claim] + [post(m, "转发微博", topic_id="t1", rumour_score=0.1, repost_of="m0") for m in (5, 10, 15)]
     [m] = run(rule(yaml_rule), spread)
     assert (m.key, m.time, m.details["first_score"], m.details["first_hour"], m.details["doubts"]) == (
         "t1", T0 + timedelta(minutes=15), 0.9, 3, 0)  # at the third repost, not before
@@ -102,20 +102,21 @@ def test_rumour_spreads_until_an_official_answer() -> None:
     assert claim.id in m.post_ids and "首帖谣言分 0.90" in m.reason
     answered = [post(1, topic_id="t1", author_type="gov", rumour_score=0.1)] + spread
     assert run(rule(yaml_rule), answered) == []
-    low = [post(m, topic_id="t1", rumour_score=0.3) for m in (0, 5, 10, 15)]  # not a claim, nobody doubts it
+    low = [post(m, topic_id="t1", rumour_score=0.3, repost_of="m0") for m in (0, 5, 10, 15)]  # no claim, no doubt
     assert run(rule(yaml_rule), low) == []
-    late = [claim, post(70, "转发微博", topic_id="t1"), post(75, "转发微博", topic_id="t1"),
-            post(80, "转发微博", topic_id="t1")]  # spread after its first hour
+    late = [claim] + [post(m, "转发微博", topic_id="t1", repost_of="m0") for m in (70, 75, 80)]  # after its first hour
     assert run(rule(yaml_rule), late) == []
+    alike = [claim] + [post(m, "水库", topic_id="t1", rumour_score=0.9) for m in (5, 10, 15)]  # not reposts or replies
+    assert run(rule(yaml_rule), alike) == []
     # a low-score post questioned by its replies (3 doubt replies, >= 10 % of its first hour) is a claim too
     doubted = [post(0, "水库那边出事了", topic_id="t2", rumour_score=0.2)] + [
-        post(m, t, topic_id="t2", rumour_score=0.1) for m, t in ((2, "真的假的？"), (4, "求证"), (6, "转发微博"),
+        post(m, t, topic_id="t2", rumour_score=0.1, reply_to="m0") for m, t in ((2, "真的假的？"), (4, "求证"), (6, "转发微博"),
                                                                  (8, "是真的吗"))]
     [m] = run(rule(yaml_rule), doubted)
     assert (m.key, m.details["doubts"], m.details["first_hour"]) == ("t2", 3, 4)
     # a 诉求 first post never makes a rumour, however it spreads
     appeal = [post(0, "投诉物业乱收费", topic_id="t3", rumour_score=0.9, complaint_score=0.6)] + [
-        post(m, "转发微博", topic_id="t3") for m in (2, 4, 6)]
+        post(m, "转发微博", topic_id="t3", repost_of="m0") for m in (2, 4, 6)]
     assert run(rule(yaml_rule), appeal) == []
 
 
@@ -124,7 +125,7 @@ def test_rumour_state_round_trips_and_older_state_loads() -> None:
     lr = rule(RUMOUR_TOPIC)
     for p in [post(0, "网传", topic_id="t1", event_id="e1", rumour_score=0.9, reposts=30,
                    rumour_reasons=["文本谣言分 0.90", "说法线索：网传"])] + [
-            post(m, "真的吗", topic_id="t1", event_id="e1") for m in (5, 10)]:
+            post(m, "真的吗", topic_id="t1", event_id="e1", reply_to="m0") for m in (5, 10)]:
         lr.rtype.on_post(p, lr.spec.keys_of(p), p.created_at)
     saved = json.loads(json.dumps(lr.rtype.state()))
     again = rule(RUMOUR_TOPIC)
@@ -155,10 +156,10 @@ RUMOUR_TOPIC = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshol
 
 def test_an_official_post_on_the_same_event_resolves_the_rumour_at_once() -> None:
     """The 青山县应急管理局 debunk: another topic than the rumour's posts, the same event: 平息 with the post."""
-    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]
+    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]
     debunk = post(12, text="经核实，青山水库运行正常，网传泄洪消息不实", topic_id="t9", event_id="e1",
                   author="青山县应急管理局", author_type="gov", url="https://weibo.com/1/abc", rumour_score=0.1)
-    later = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (20, 25, 30)]
+    later = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (20, 25, 30)]
     ms = run(rule(RUMOUR_TOPIC), spread + [debunk] + later, until_minute=90)
     assert [(m.kind, m.key) for m in ms] == [("match", "t1"), ("resolved", "t1")]  # answered: no new alert,
     calm = ms[1]  # and no second 平息 after the hold-down: the key is no longer firing
@@ -169,7 +170,7 @@ def test_an_official_post_on_the_same_event_resolves_the_rumour_at_once() -> Non
 
 
 def test_an_official_post_on_another_event_resolves_nothing() -> None:
-    spread = [post(m, event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]
+    spread = [post(m, event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]
     notice = post(12, text="【防汛提示】请市民减少外出", event_id="e2", author_type="gov")
     lr = rule("name: r\ntype: rumour\ntimeframe: 1h\nthreshold: 0.7\nmin_posts: 2\n")  # query_key: none
     assert [m.kind for m in run(lr, spread + [notice], until_minute=20)] == ["match"]
@@ -181,7 +182,7 @@ def test_an_official_post_on_another_event_resolves_nothing() -> None:
 
 def test_the_rumour_rules_events_survive_a_restart() -> None:
     lr = rule(RUMOUR_TOPIC)
-    for p in [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]:
+    for p in [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]:
         lr.rtype.on_post(p, lr.spec.keys_of(p), p.created_at)
     again = rule(RUMOUR_TOPIC)
     again.rtype.load_state(lr.rtype.state())
@@ -192,9 +193,9 @@ def test_the_rumour_rules_events_survive_a_restart() -> None:
 
 def test_an_answered_event_under_a_new_key_raises_no_new_alert() -> None:
     """The demo's school-closure rumour came back under a re-labelled topic and alerted again after its debunk."""
-    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9) for m in (0, 5, 10)]
+    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]
     debunk = post(12, text="网传停课消息不实", topic_id="t1", event_id="e1", author_type="gov")
-    relabelled = [post(m, topic_id="t2", event_id="e1", rumour_score=0.9) for m in (20, 25, 30)]
+    relabelled = [post(m, topic_id="t2", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (20, 25, 30)]
     ms = run(rule(RUMOUR_TOPIC), spread + [debunk] + relabelled, until_minute=40)
     assert [(m.kind, m.key) for m in ms] == [("match", "t1"), ("resolved", "t1")]
 
@@ -204,7 +205,7 @@ def test_query_key_topic_is_the_events_label_while_the_topic_relabels() -> None:
     "城南/吃坏/小学", "城南/小学/吃坏") were counted on three keys and never reached min_posts."""
     labels = ["吃坏/紧急扩散/城南", "城南/吃坏/小学", "城南/小学/吃坏", "城南/小学/吃坏", "城南/吃坏/小学"]
     spread = [post(m, topic_id="t1", topic_label=lab, event_id="e1", event_label="吃坏/紧急扩散/城南",
-                   rumour_score=0.9) for m, lab in zip((0, 2, 4, 6, 8), labels)]
+                   rumour_score=0.9, repost_of="m0") for m, lab in zip((0, 2, 4, 6, 8), labels)]
     lr = rule(RUMOUR_TOPIC.replace("min_posts: 2", "min_posts: 4"))
     assert [(m.kind, m.key) for m in run(lr, spread, until_minute=10)] == [("match", "吃坏/紧急扩散/城南")]
     # a post without an event (a rule test on hand-made posts) keeps its topic's label, then its id

@@ -3,8 +3,9 @@ without an official answer, judged per query_key value (an event) with the helpe
 ``opinion-desk eval`` measures (:func:`~analyzers.rumour.is_claim`, :func:`~analyzers.rumour.is_spreading`,
 :meth:`~analyzers.rumour.AppealLexicon.is_doubt`, :func:`~analyzers.rumour.is_appeal`).
 
-Per key the rule remembers its first post (the earliest, with its rumour score) and counts every later post of the
-key within ``timeframe`` after it (its first hour: reposts, replies) and the doubt replies among them. The key fires
+Per key the rule remembers its first post (the earliest, with its rumour score) and counts the later reposts and
+replies of the key (:func:`is_repost_or_reply`) within ``timeframe`` after it (its first hour) and the doubt replies
+among them. The key fires
 when the first post is a claim (score >= ``threshold``, or questioned by >= ``MIN_DOUBTS`` doubt replies that are
 >= ``DOUBT_SHARE`` of its first hour) spreading (>= ``min_posts`` posts in its first hour), or when one claim post
 of the key (its own score >= ``threshold``) has ``min_reposts`` reposts; never when the first post is a 诉求
@@ -47,6 +48,13 @@ def _doubt_lexicon() -> AppealLexicon:
     return AppealLexicon()
 
 
+def is_repost_or_reply(post: Post) -> bool:
+    """Whether a post spreads another (what a cascade's first hour counts): a repost or a reply, as the platform
+    says (Weibo's ``retweeted_status`` as ``repost_of``, ``reply_to``). Other posts of the same key (content that
+    merely looks alike: everyday posts grouped under one topic, their own ``//@`` chains) are not its spread."""
+    return bool(post.repost_of or post.reply_to)
+
+
 @dataclass
 class Cascade:
     """A key's first post and its first hour (``timeframe`` after it), as :func:`analyzers.rumour.cascade_assessment`
@@ -56,7 +64,7 @@ class Cascade:
     score: float  # its rumour score
     appeal: bool  # it is a 诉求
     first_id: str
-    n: int = 0  # later posts of the key within timeframe after the first (reposts, replies)
+    n: int = 0  # later reposts and replies of the key within timeframe after the first
     doubts: int = 0  # doubt replies among them
     reasons: list[str] = field(default_factory=list)  # the first post's own rumour reasons (cues)
 
@@ -95,6 +103,7 @@ class RumourRule(WindowRule):
         complaint = getattr(post, "complaint_score", 0.0)
         claim_post = counts_as_rumour(post.rumour_score, complaint, self.o["threshold"], self.o["appeal_threshold"])
         doubt = _doubt_lexicon().is_doubt(post.text or "")
+        spread = is_repost_or_reply(post)
         ev = str(getattr(post, "event_id", "") or "")
         t = ts(post.created_at)
         for k in keys:
@@ -108,7 +117,7 @@ class RumourRule(WindowRule):
                 if c is not None:  # the former first is now one of its first hour
                     first.n, first.doubts = c.n + (c.t0 - t <= self.spec.timeframe.total_seconds()), c.doubts
                 self.cascades[k] = first
-            elif t - c.t0 <= self.spec.timeframe.total_seconds():
+            elif spread and t - c.t0 <= self.spec.timeframe.total_seconds():
                 c.n += 1
                 c.doubts += doubt
             if ev:
