@@ -109,8 +109,10 @@ class RumourRule(WindowRule):
         for k in keys:
             if ev in self.answered_events:  # an answered event under a new key (a topic label that changed)
                 self.answered[k] = max(self.answered_events[ev], self.answered.get(k, 0.0))
-            self.window.add(k, post.created_at, post.id)
             c = self.cascades.get(k)
+            if c is None or t < c.t0 or claim_post or spread:  # the posts that can matter to the key: its first,
+                # claims, reposts and replies (an everyday post of a busy topic would only grow the saved state)
+                self.window.add(k, post.created_at, post.id)
             if c is None or t < c.t0:  # the key's first post (or an earlier one arriving late: it becomes first)
                 first = Cascade(t, score, is_appeal(complaint, self.o["appeal_threshold"]), post.id,
                                 reasons=list(getattr(post, "rumour_reasons", []) or [])[:4])
