@@ -60,12 +60,14 @@ def event_posts(store: PostStore, topic_id: str) -> list[Post]:
     return store.search(PostQuery(topic_ids=[topic_id], sort="oldest", size=MAX_POSTS, fields=FIELDS)).posts
 
 
-def counted(store: PostStore, topic_id: str, first: datetime, last: datetime) -> list[tuple[datetime, int]]:
+def counted(store: PostStore, topic_id: str, first: datetime, last: datetime
+            ) -> tuple[list[tuple[datetime, int]], timedelta]:
     """The event's posts counted by the store in buckets no wider than the time axis's step (a day is counted
-    by the hour, so that it can be cut at the desk's midnight)."""
-    step = min(time_step(last - first), timedelta(hours=1))
-    interval = next(k for k, v in INTERVALS.items() if v == step)
-    return store.date_histogram(PostQuery(topic_ids=[topic_id], since=first, until=last + step), interval)
+    by the hour, so that it can be cut at the desk's midnight), and that step."""
+    step = time_step(last - first)
+    width = min(step, timedelta(hours=1))
+    interval = next(k for k, v in INTERVALS.items() if v == width)
+    return store.date_histogram(PostQuery(topic_ids=[topic_id], since=first, until=last + width), interval), step
 
 
 def _label(posts: list[Post], topic_id: str) -> str:

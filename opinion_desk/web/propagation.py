@@ -50,12 +50,10 @@ def chain_names(text: str) -> list[str]:
     return CHAIN.findall(text or "")
 
 
-def build(posts: list[Post], ids: dict[int, str] | None = None) -> dict[str, Node]:
-    """The path's nodes by id (post ids, and ``@name`` for chain nodes), each with its parent and children.
-    ``ids``: each post's id by ``id(post)`` (:func:`post_ids`), computed once rather than at every use."""
-    pid = ids if ids is not None else post_ids(posts)
-    posts = sorted(posts, key=lambda p: (p.created_at, pid[id(p)]))
-    nodes: dict[str, Node] = {pid[id(p)]: Node(pid[id(p)], p.author, p) for p in posts}
+def build(posts: list[Post]) -> dict[str, Node]:
+    """The path's nodes by id (post ids, and ``@name`` for chain nodes), each with its parent and children."""
+    posts = sorted(posts, key=lambda p: (p.created_at, p.id))
+    nodes: dict[str, Node] = {p.id: Node(p.id, p.author, p) for p in posts}
     by_pid: dict[str, list[Post]] = defaultdict(list)  # platform id (mid, source id) -> posts, oldest first
     by_author: dict[str, list[Post]] = defaultdict(list)
     for p in posts:
@@ -67,7 +65,7 @@ def build(posts: list[Post], ids: dict[int, str] | None = None) -> dict[str, Nod
     def latest_before(cands: list[Post], child: Post) -> Post | None:
         best = None
         for c in cands:
-            if c is not child and c.created_at <= child.created_at:
+            if c.id != child.id and c.created_at <= child.created_at:
                 best = c
         return best
 
@@ -88,11 +86,11 @@ def build(posts: list[Post], ids: dict[int, str] | None = None) -> dict[str, Nod
         names = [n for n in chain_names(p.text) if n != p.author]
         target = by_pid.get(p.repost_of) if p.repost_of else None
         original = latest_before(target, p) if target else None
-        child = pid[id(p)]
+        child = p.id
         for name in names:
             found = latest_before(by_author.get(name, []), p)
             if found is not None:
-                link(child, pid[id(found)], "chain")
+                link(child, found.id, "chain")
                 child = ""
                 break
             vid = f"@{name}"
@@ -103,15 +101,10 @@ def build(posts: list[Post], ids: dict[int, str] | None = None) -> dict[str, Nod
                 break
             child = vid
         if child and original is not None:
-            link(child, pid[id(original)], "repost")
-        elif child == pid[id(p)] and p.reply_to and (answered := latest_before(by_pid.get(p.reply_to, []), p)):
-            link(child, pid[id(answered)], "reply")
+            link(child, original.id, "repost")
+        elif child == p.id and p.reply_to and (answered := latest_before(by_pid.get(p.reply_to, []), p)):
+            link(p.id, answered.id, "reply")
     return nodes
-
-
-def post_ids(posts: list[Post]) -> dict[int, str]:
-    """Each post's id by ``id(post)``: :attr:`Post.id` hashes at every read, and the path reads ids ~10 times a post."""
-    return {id(p): p.id for p in posts}
 
 
 def _descendants(nodes: dict[str, Node], nid: str) -> int:
@@ -124,27 +117,26 @@ def _descendants(nodes: dict[str, Node], nid: str) -> int:
 
 
 def spreaders(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str],
-              ids: dict[int, str], counted: list[Spreader] | None = None) -> list[dict[str, Any]]:
+              counted: list[Spreader] | None = None) -> list[dict[str, Any]]:
     """Key spreaders, top 10: each author's reach and the reposts hanging below their drawn posts. With
     ``counted`` (the store's :meth:`~opinion_desk.store.base.PostStore.spreaders` over every post of the event)
     those are the authors and their figures; else they come from the drawn posts."""
     if counted is not None:
         spread: dict[str, int] = defaultdict(int)
         for p in ordered:
-            spread[p.author] += _descendants(nodes, ids[id(p)])
+            spread[p.author] += _descendants(nodes, p.id)
         return [{"author": s.author, "posts": s.posts, "reach": s.reach, "spread": spread.get(s.author, 0),
                  "author_type": s.author_type, "first": fmt(s.first_at), "post_id": s.first_id} for s in counted]
     by_author: dict[str, dict[str, Any]] = {}
     for p in ordered:
-        pid = ids[id(p)]
         name = p.author or "（未署名）"
         a = by_author.get(name)
         if a is None:  # the author's first post (formatted once per author, not once per post)
             a = by_author[name] = {"author": name, "posts": 0, "reach": 0, "spread": 0,
-                                   "author_type": p.author_type, "first": fmt(p.created_at), "post_id": pid}
+                                   "author_type": p.author_type, "first": fmt(p.created_at), "post_id": p.id}
         a["posts"] += 1
         a["reach"] += reach(p)
-        a["spread"] += _descendants(nodes, pid)
+        a["spread"] += _descendants(nodes, p.id)
     return sorted(by_author.values(), key=lambda a: (-a["reach"], -a["spread"], a["first"]))[:10]
 
 
@@ -154,13 +146,14 @@ def time_step(span: timedelta) -> timedelta:
     return next((s for limit, s in STEPS if span <= limit), timedelta(days=1))
 
 
-def timeline(counted: list[tuple[datetime, int]], zone: tzinfo) -> list[dict[str, Any]]:
-    """Posts per step and the running total, in the desk's zone (steps of :func:`time_step`), from ``counted``:
-    (time, posts) oldest first — each post once, or the store's buckets no wider than the step."""
+def timeline(counted: list[tuple[datetime, int]], zone: tzinfo, step: timedelta | None = None) -> list[dict[str, Any]]:
+    """Posts per step and the running total, in the desk's zone, from ``counted``: (time, posts) oldest first —
+    each post once, or the store's buckets no wider than ``step`` (then given: the step of the event's whole span,
+    which the buckets' starts may understate by a bucket). Without ``step``, :func:`time_step` of ``counted``."""
     counted = [(t, n) for t, n in counted if n]
     if not counted:
         return []
-    step = time_step(counted[-1][0] - counted[0][0])
+    step = step or time_step(counted[-1][0] - counted[0][0])
     start = counted[0][0].astimezone(zone).replace(second=0, microsecond=0)
     if step < timedelta(hours=1):
         start = start.replace(minute=start.minute - start.minute % int(step.total_seconds() // 60))
@@ -179,11 +172,10 @@ def timeline(counted: list[tuple[datetime, int]], zone: tzinfo) -> list[dict[str
     return out
 
 
-def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str],
-          ids: dict[int, str]) -> dict[str, Any]:
+def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime], str]) -> dict[str, Any]:
     """The ECharts graph of the first :data:`MAX_NODES` posts (with the chain nodes and parents they hang from)."""
     first = ordered[0] if ordered else None
-    shown = [ids[id(p)] for p in ordered[:MAX_NODES]]
+    shown = [p.id for p in ordered[:MAX_NODES]]
     keep = set(shown)
     for nid in shown:
         parent = nodes[nid].parent
@@ -208,19 +200,19 @@ def graph(ordered: list[Post], nodes: dict[str, Node], fmt: Callable[[datetime],
             "roots": sum(1 for nid in keep if not nodes[nid].parent)}
 
 
-def summary(posts: list[Post], zone: tzinfo, counted: list[tuple[datetime, int]] | None = None,
+def summary(posts: list[Post], zone: tzinfo, counted: tuple[list[tuple[datetime, int]], timedelta] | None = None,
             top: list[Spreader] | None = None) -> dict[str, Any]:
     """Everything the event page shows: first post, spreaders, time axis, graph nodes and edges. The time axis is
-    drawn from ``counted`` (the store's buckets of every post of the event) and the key spreaders from ``top``
-    (the store's, over every post) when given, else from ``posts``."""
-    ids = post_ids(posts)
-    nodes = build(posts, ids)
-    ordered = sorted(posts, key=lambda p: (p.created_at, ids[id(p)]))
+    drawn from ``counted`` (the store's buckets of every post of the event, and the axis's step) and the key
+    spreaders from ``top`` (the store's, over every post) when given, else from ``posts``."""
+    nodes = build(posts)
+    ordered = sorted(posts, key=lambda p: (p.created_at, p.id))
     fmt: Callable[[datetime], str] = lambda t: t.astimezone(zone).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     first = ordered[0] if ordered else None
     return {"posts": len(posts), "first": first, "first_time": fmt(first.created_at) if first else "",
             "last_time": fmt(ordered[-1].created_at) if ordered else "", "reach": sum(reach(p) for p in posts),
-            "spreaders": spreaders(ordered, nodes, fmt, ids, top),
-            "timeline": timeline(counted if counted is not None else [(p.created_at, 1) for p in ordered], zone),
+            "spreaders": spreaders(ordered, nodes, fmt, top),
+            "timeline": (timeline(counted[0], zone, counted[1]) if counted is not None
+                         else timeline([(p.created_at, 1) for p in ordered], zone)),
             "reposts_linked": sum(1 for n in nodes.values() if n.parent and n.post is not None),
-            "chain_nodes": sum(1 for n in nodes.values() if n.post is None), **graph(ordered, nodes, fmt, ids)}
+            "chain_nodes": sum(1 for n in nodes.values() if n.post is None), **graph(ordered, nodes, fmt)}

@@ -58,3 +58,16 @@ def test_a_large_event_draws_its_earliest_posts_and_counts_every_post(tmp_path) 
                                                                                "2026-05-01 21:00")
     finally:
         store.close()
+
+
+def test_the_time_axis_steps_by_the_events_whole_span_when_the_store_counts_it(tmp_path) -> None:  # noqa: ANN001
+    """2 h 10 min of posts: 30-minute steps. The store's 30-minute buckets start 16:00 and 18:00 (2 h apart, a
+    5-minute span by themselves): the axis must not cut them into 5-minute steps with holes."""
+    store = SQLiteStore(tmp_path / "p.db", segment=str.split)
+    try:
+        store.index([mk(1, 5), mk(2, 20), mk(3, 135)])  # 16:05, 16:20, 18:15 Beijing time
+        s = event_summary(store, "ev1", ZONE, SummaryCache())
+        assert [(b["t"], b["n"]) for b in s["timeline"]] == [
+            ("05-01 16:00", 2), ("05-01 16:30", 0), ("05-01 17:00", 0), ("05-01 17:30", 0), ("05-01 18:00", 1)]
+    finally:
+        store.close()
