@@ -17,12 +17,17 @@ from ...errors import DeliveryError
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-@pass_context
-def _local(ctx: Any, value: str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """A time of the payload in the desk's zone: the payload's ``tz`` (``[desk] timezone``), else Beijing time."""
+def local_time(payload: Any, value: str | None, fmt: str = "%Y-%m-%d %H:%M:%S", empty: str = "") -> str:
+    """A time of a payload in the desk's zone: the payload's ``tz`` (``[desk] timezone``), else Beijing time."""
     from ... import timefmt
 
-    return timefmt.fmt(value, timefmt.zone({"desk": {"timezone": ctx.get("tz")}}), fmt, empty="")
+    return timefmt.fmt(value, timefmt.zone({"desk": {"timezone": payload.get("tz")}}), fmt, empty=empty)
+
+
+@pass_context
+def _local(ctx: Any, value: str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """:func:`local_time` as a template filter (the template's context is the payload)."""
+    return local_time(ctx, value, fmt)
 
 
 # a link written in a post must never become clickable in a duty group: schemes are defanged (hxxps://) and the

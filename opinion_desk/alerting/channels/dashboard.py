@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import broadcast, timefmt
-from .base import Channel, title
+from ... import broadcast
+from .base import Channel, local_time, title
 
 UPDATE_FIELDS = ("id", "rule", "key", "severity", "severity_zh", "status", "status_zh", "reason", "count", "value",
                  "first_match", "last_match")
@@ -28,8 +28,7 @@ class DashboardChannel(Channel):
         """An open alert grown without a new notice: its figures, its newest sample posts and a line in Chinese
         (the last match in the desk's zone); times stay ISO 8601, as in the ``alert`` event."""
         a = payload["alert"]
-        tz = timefmt.zone({"desk": {"timezone": payload.get("tz")}})
         data = {k: a.get(k) for k in UPDATE_FIELDS}
         data.update(title=title(payload), posts=payload.get("posts", []), kind="updated",
-                    summary=f"累计命中 {a.get('count')} 次，最近一次 {timefmt.fmt(a.get('last_match'), tz)}")
+                    summary=f"累计命中 {a.get('count')} 次，最近一次 {local_time(payload, a.get('last_match'), empty='—')}")
         broadcast.alert_updated(data)
