@@ -320,7 +320,7 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
     Every decision is the shipped code's; nothing here restates it."""
     from .pipeline import Analyzer
     from .rumour import (APPEAL_THRESHOLD, CLAIM_SCORE, TAG_THRESHOLD, AppealLexicon, cascade_assessment,
-                         counts_as_rumour, is_claim)
+                         counts_as_rumour, is_appeal, is_claim)
 
     a = Analyzer()
     doubt_of = AppealLexicon().is_doubt
@@ -342,9 +342,10 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
     for e in events:
         root = next(p for p in e["posts"] if p.get("is_root"))
         first = [p["text"] for p in e["posts"] if not p.get("is_root") and p["ts"] - root["ts"] <= 3600]
-        score = a.analyze([{"id": "r", "text": root["text"]}])[0].rumour_score
-        tag = cascade_assessment(score, first, doubt_of, official=False)[0]
-        claim = is_claim(score, sum(map(doubt_of, first)), len(first))
+        ann = a.analyze([{"id": "r", "text": root["text"]}])[0]
+        score, appeal = ann.rumour_score, is_appeal(ann.complaint_score)
+        tag = cascade_assessment(score, first, doubt_of, official=False, appeal=appeal)[0]
+        claim = is_claim(score, sum(map(doubt_of, first)), len(first)) and not appeal
         casc.append({"id": str(e["event_id"]), "root_ts": root["ts"], "held": is_held_out(str(e["event_id"])),
                      "gold": e["label"] == "rumour", "tag": tag,
                      "claim": claim, "posts": 1 + len(first), "text_only": score >= CLAIM_SCORE})

@@ -135,17 +135,19 @@ def appeal_assessment(score: float, cues: Sequence[str], cue_group: dict[str, st
     return round(out, 4), round(complaint, 4), reasons
 
 
-def cascade_assessment(text_score: float, first_hour: Sequence[str], doubt_of: Any, official: bool
-                       ) -> tuple[bool, float, list[str]]:
+def cascade_assessment(text_score: float, first_hour: Sequence[str], doubt_of: Any, official: bool,
+                       appeal: bool = False) -> tuple[bool, float, list[str]]:
     """(疑似谣言?, strength, reasons) of one event from its first post's rumour score, the texts of the posts of its
-    first hour (reposts and replies) and whether an official post answered it. ``doubt_of(text)`` tells a doubt
-    reply. Rule (fixed before looking at held-out cascades): a claim (score >= 0.5) or a claim questioned by many
-    (>= 3 doubt replies and >= 10 % of the first hour), that spread (>= 3 posts in the first hour), without an
-    official answer."""
+    first hour (reposts and replies), whether an official post answered it and whether its first post is a 诉求
+    (:func:`is_appeal`). ``doubt_of(text)`` tells a doubt reply. Rule (fixed before looking at held-out cascades): a
+    claim (score >= 0.5) or a claim questioned by many (>= 3 doubt replies and >= 10 % of the first hour), that
+    spread (>= 3 posts in the first hour), without an official answer, and not a 诉求 (as the live rule)."""
     n = len(first_hour)
     doubts = sum(1 for t in first_hour if doubt_of(t))
-    claim = is_claim(text_score, doubts, n)
+    claim = is_claim(text_score, doubts, n) and not appeal
     reasons = cascade_reasons(text_score, n, doubts)
+    if appeal:
+        reasons.append("首帖为诉求（投诉、求助、反映问题），不计为谣言")
     if official:
         reasons.append("已有官方回应")
     spread = is_spreading(n)

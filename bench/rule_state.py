@@ -6,13 +6,15 @@ entire state as JSON every tick), measured in the same run on the same engine.
 
 The posts are synthetic (seeded): keywords from a Zipf-distributed vocabulary of 300,000 words (so 新词爆发 learns
 as many terms as a busy desk does), authors, sources, sentiment and rumour scores at random, spread over two days of
-event time; then each tick adds ``--per-tick`` posts (about 4 posts/s at the 10 s tick) and runs the engine's tick.
+event time, a third of them reposts of a recent post; then each tick adds ``--per-tick`` posts (about 4 posts/s at
+the 10 s tick; ``--per-tick 5000`` is 500 posts/s) and runs the engine's tick. Last, each rule's saved state size.
 Also shows that an import (no ticks) keeps the windows pruned: the windows' key count after the load.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -48,7 +50,11 @@ class Posts:
         if rng.random() < 0.02:
             kws.append(rng.choice(WATCH))
         self.n += 1
-        return Post(source_id=str(self.n), source=rng.choice(["weibo", "wechat", "news", "county-gov"]),
+        # a third of the posts repost one of the last 2,000 (Weibo's retweeted_status), so the rumour rule follows
+        # cascades as a desk's does
+        repost_of = f"m{self.n - rng.randrange(1, 2000)}" if self.n > 2000 and rng.random() < 0.33 else ""
+        return Post(source_id=str(self.n), mid=f"m{self.n}", repost_of=repost_of,
+                    source=rng.choice(["weibo", "wechat", "news", "county-gov"]),
                     text="".join(kws), created_at=t, tokens=kws, keywords=kws, author=f"u{rng.randrange(50_000)}",
                     sentiment_label=rng.choice(["neg", "neutral", "neutral", "pos"]),
                     rumour_score=round(rng.random(), 3), region=rng.choice(["青山县", "东城区", ""]),
@@ -181,6 +187,10 @@ def main() -> None:
           f"written {med(old_bytes) / 1024:9.1f} KiB")
     print(f"  ratio (whole / incremental): tick {med(old_tick) / med(new_tick):.1f}x, "
           f"save {med(old_saves) / max(med(new_save), 1e-9):.1f}x, bytes {med(old_bytes) / max(med(new_bytes), 1):.0f}x")
+    sizes = sorted(((len(json.dumps(lr.rtype.saved_state(), ensure_ascii=False).encode()), lr.spec.name, lr.spec.type)
+                    for lr in eng.by_path.values() if lr.rtype.windowed), reverse=True)
+    print("saved JSON state per rule after the ticks (largest first): "
+          + ", ".join(f"{name} ({typ}) {size / 1024:.0f} KiB" for size, name, typ in sizes[:6]))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ def parse_time(value: Any, field_name: str = "created_at", where: str = "item", 
 
 #: the text of a post that is only pictures (no words): kept, so a notice posted as an image is not lost
 PICTURE_ONLY = "（图片）"
+#: how a collector quotes a repost's original after the repost's own words ("转发微博\n//转发 @原作者：原文"), when the
+#: platform gives the original with it (Weibo's ``retweeted_status``) and the original may never be a post of its own
+QUOTED_ORIGINAL = "//转发 @"
 
 
 def check_images(value: Any, where: str = "item") -> list[dict[str, str]]:

@@ -30,7 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..errors import CollectorError, SourceAuthError
-from ..models import PICTURE_ONLY, Post, utcnow
+from ..models import PICTURE_ONLY, QUOTED_ORIGINAL, Post, utcnow
 from .base import CollectResult, Collector, Option
 from .http import Fetcher, Response
 from .rss import matches_keywords
@@ -221,7 +221,7 @@ class WeiboCollector(Collector):
         repost_of = ""
         if isinstance(rt, dict):
             rt_user = (rt.get("user") or {}).get("screen_name") or "原微博已删除"
-            text = f"{text}\n//转发 @{rt_user}：{mblog_text(str(rt.get('text') or ''))}"
+            text = f"{text}\n{QUOTED_ORIGINAL}{rt_user}：{mblog_text(str(rt.get('text') or ''))}"
             repost_of = str(rt.get("mid") or rt.get("id") or "")
         user = mblog.get("user") or {}
         name, uid = str(user.get("screen_name") or ""), str(user.get("id") or "")

@@ -49,6 +49,8 @@ def test_cascade_needs_spread_and_no_official_answer() -> None:
     assert cascade_assessment(0.8, spread, doubt, official=False)[0]
     assert not cascade_assessment(0.8, spread[:1], doubt, official=False)[0]  # not spreading yet
     assert not cascade_assessment(0.8, spread, doubt, official=True)[0]  # answered
+    tag, _, reasons = cascade_assessment(0.8, spread, doubt, official=False, appeal=True)  # a 诉求, as the live rule
+    assert not tag and any("诉求" in r for r in reasons)
     tag, _, reasons = cascade_assessment(0.2, spread, doubt, official=False)  # a weak text questioned by many
     assert tag and any("质疑回复 3" in r for r in reasons)
 

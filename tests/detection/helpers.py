@@ -20,6 +20,11 @@ def post(minute: float, text: str = "帖子", **kw) -> Post:
     return Post(source_id=str(next(_ids)), text=text, created_at=T0 + timedelta(minutes=minute), **kw)
 
 
+def original_or_repost(minute: float, mid: str = "m0") -> dict[str, str]:
+    """A cascade's posts by minute: the one at minute 0 is the original (``mid``), the others repost it."""
+    return {"mid": mid} if minute == 0 else {"repost_of": mid}
+
+
 def rule(yaml_text: str, file: str = "rules/t.yaml") -> LoadedRule:
     spec = parse_rule(yaml_text, file)
     return LoadedRule(spec=spec, rtype=build(spec), path=file, digest="x")

@@ -34,7 +34,8 @@ def test_rumour_rule_skips_complaints_and_carries_severity_and_reasons() -> None
     yaml_rule = ("name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 2\n"
                  "severity: critical\n")
     reasons = ["文本谣言分 0.90", "说法线索：网传、紧急扩散"]
-    spread = [post(m, topic_id="t1", rumour_score=0.9, rumour_reasons=reasons, repost_of="m0") for m in (0, 5, 10)]
+    spread = [post(m, topic_id="t1", rumour_score=0.9, rumour_reasons=reasons, **({"repost_of": "m0"} if m else
+                                                                                   {"mid": "m0"})) for m in (0, 5, 10)]
     ms = run(rule(yaml_rule), spread)
     assert [m.key for m in ms] == ["t1"]
     assert ms[0].details["severity"] == "low"  # three posts: routine

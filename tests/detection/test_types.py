@@ -7,7 +7,7 @@ from datetime import timedelta
 from opinion_desk.detection.rule import PostFilter
 from opinion_desk.detection.types import RULE_TYPES
 
-from .helpers import T0, post, rule, run
+from .helpers import T0, original_or_repost, post, rule, run
 
 
 def test_registry() -> None:
@@ -93,7 +93,7 @@ def test_rumour_spreads_until_an_official_answer() -> None:
     """The documented rule: a claim (its first post's score) whose reposts and replies spread in its first hour,
     whatever their own scores ("转发微博" scores low), without an official answer."""
     yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.5\nmin_posts: 3\n"
-    claim = post(0, "网传水库要泄洪了", topic_id="t1", rumour_score=0.9)
+    claim = post(0, "网传水库要泄洪了", topic_id="t1", rumour_score=0.9, mid="m0")
     spread = [claim] + [post(m, "转发微博", topic_id="t1", rumour_score=0.1, repost_of="m0") for m in (5, 10, 15)]
     [m] = run(rule(yaml_rule), spread)
     assert (m.key, m.time, m.details["first_score"], m.details["first_hour"], m.details["doubts"]) == (
@@ -123,7 +123,7 @@ def test_rumour_spreads_until_an_official_answer() -> None:
 def test_rumour_state_round_trips_and_older_state_loads() -> None:
     import json
     lr = rule(RUMOUR_TOPIC)
-    for p in [post(0, "网传", topic_id="t1", event_id="e1", rumour_score=0.9, reposts=30,
+    for p in [post(0, "网传", topic_id="t1", event_id="e1", rumour_score=0.9, reposts=30, mid="m0",
                    rumour_reasons=["文本谣言分 0.90", "说法线索：网传"])] + [
             post(m, "真的吗", topic_id="t1", event_id="e1", reply_to="m0") for m in (5, 10)]:
         lr.rtype.on_post(p, lr.spec.keys_of(p), p.created_at)
@@ -154,9 +154,59 @@ def test_cardinality_distinct_authors() -> None:
 RUMOUR_TOPIC = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.7\nmin_posts: 2\n"  # first post + 2
 
 
+def test_each_original_is_its_own_cascade_under_a_shared_key() -> None:
+    """The eval's held-out stream: an everyday post grouped into a rumour's event before the rumour's original was
+    the key's "first post", so the rumour's score was never judged (4 of 14 held-out rumour cascades missed)."""
+    yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.5\nmin_posts: 3\n"
+    everyday = post(0, "樱桃好吃，想回成都了", topic_id="t1", rumour_score=0.2, mid="e0")
+    claim = post(10, "网传成都樱桃打了膨大剂，吃了致癌", topic_id="t1", rumour_score=0.9, mid="m1")
+    reposts = [post(m, "转发微博", topic_id="t1", rumour_score=0.1, repost_of="m1") for m in (12, 14, 16)]
+    [m] = run(rule(yaml_rule), [everyday, claim] + reposts)
+    assert (m.details["first_score"], m.details["first_hour"]) == (0.9, 3) and claim.id in m.post_ids
+    # reposts of the everyday post are its own cascade: not a claim, however they spread (the rule keeps no
+    # cascade for an original that is no claim, so its first repost stands in, with its own score: Weibo's search
+    # gives a repost with its original's text quoted, "//转发 @…：…")
+    of_everyday = [post(m, "转发微博", topic_id="t2", rumour_score=0.2, repost_of="e2") for m in (12, 14, 16)]
+    assert run(rule(yaml_rule), [post(0, "樱桃", topic_id="t2", rumour_score=0.2, mid="e2")] + of_everyday) == []
+    # and the claim's reposts do not count for another original of the key
+    other = post(11, "今天天气不错", topic_id="t3", rumour_score=0.2, mid="m2")
+    mixed = [post(10, "网传停课", topic_id="t3", rumour_score=0.9, mid="m3"), other,
+             post(12, "转发", topic_id="t3", repost_of="m3"), post(13, "转发", topic_id="t3", repost_of="m2"),
+             post(14, "转发", topic_id="t3", repost_of="m2"), post(15, "转发", topic_id="t3", repost_of="m2")]
+    assert run(rule(yaml_rule), mixed) == []
+
+
+def test_a_late_original_takes_the_place_of_its_stand_in_repost() -> None:
+    """Reposts collected before their original: the earliest stands in (and counts as one of the first hour);
+    the original, arriving late, is judged in its place."""
+    yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.5\nmin_posts: 3\n"
+    lr = rule(yaml_rule)
+    reposts = [post(m, "转发微博", topic_id="t1", rumour_score=0.1, repost_of="m0") for m in (5, 6, 7)]
+    for p in reposts:
+        lr.rtype.on_post(p, lr.spec.keys_of(p), p.created_at)
+    assert lr.rtype.check("t1", T0 + timedelta(minutes=8)) is None  # "转发微博" is no claim
+    original = post(0, "网传水库要泄洪了", topic_id="t1", rumour_score=0.9, mid="m0")
+    lr.rtype.on_post(original, lr.spec.keys_of(original), T0 + timedelta(minutes=8))
+    m = lr.rtype.check("t1", T0 + timedelta(minutes=8))
+    assert (m.details["first_score"], m.details["first_hour"]) == (0.9, 3) and original.id in m.post_ids
+    # a stand-in carries its own score only when it quotes its original (Weibo's search: the original never collected)
+    quoted = [post(m, "扩散\n//转发 @青山热点：网传水库要泄洪了", topic_id="t4", rumour_score=0.9, repost_of="q0")
+              for m in (5, 6, 7)]
+    [m] = run(rule(yaml_rule), quoted)
+    assert (m.details["first_score"], m.details["first_hour"]) == (0.9, 3)
+    own_words = [post(m, "扩散扩散", topic_id="t5", rumour_score=0.9, repost_of="q1") for m in (5, 6, 7)]
+    assert run(rule(yaml_rule), own_words) == []
+    # a state saved when the rule kept one cascade per key (a list, its earliest post) still loads
+    saved = lr.rtype.state()
+    saved["cascades"] = {"t1": saved["cascades"]["t1"]["m0"][:7]}
+    again = rule(yaml_rule)
+    again.rtype.load_state(saved)
+    assert again.rtype.check("t1", T0 + timedelta(minutes=8)).details["first_score"] == 0.9
+
+
 def test_an_official_post_on_the_same_event_resolves_the_rumour_at_once() -> None:
     """The 青山县应急管理局 debunk: another topic than the rumour's posts, the same event: 平息 with the post."""
-    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]
+    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, **original_or_repost(m)) for m in (0, 5, 10)]
     debunk = post(12, text="经核实，青山水库运行正常，网传泄洪消息不实", topic_id="t9", event_id="e1",
                   author="青山县应急管理局", author_type="gov", url="https://weibo.com/1/abc", rumour_score=0.1)
     later = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (20, 25, 30)]
@@ -170,7 +220,7 @@ def test_an_official_post_on_the_same_event_resolves_the_rumour_at_once() -> Non
 
 
 def test_an_official_post_on_another_event_resolves_nothing() -> None:
-    spread = [post(m, event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]
+    spread = [post(m, event_id="e1", rumour_score=0.9, **original_or_repost(m)) for m in (0, 5, 10)]
     notice = post(12, text="【防汛提示】请市民减少外出", event_id="e2", author_type="gov")
     lr = rule("name: r\ntype: rumour\ntimeframe: 1h\nthreshold: 0.7\nmin_posts: 2\n")  # query_key: none
     assert [m.kind for m in run(lr, spread + [notice], until_minute=20)] == ["match"]
@@ -182,7 +232,7 @@ def test_an_official_post_on_another_event_resolves_nothing() -> None:
 
 def test_the_rumour_rules_events_survive_a_restart() -> None:
     lr = rule(RUMOUR_TOPIC)
-    for p in [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]:
+    for p in [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, **original_or_repost(m)) for m in (0, 5, 10)]:
         lr.rtype.on_post(p, lr.spec.keys_of(p), p.created_at)
     again = rule(RUMOUR_TOPIC)
     again.rtype.load_state(lr.rtype.state())
@@ -193,7 +243,7 @@ def test_the_rumour_rules_events_survive_a_restart() -> None:
 
 def test_an_answered_event_under_a_new_key_raises_no_new_alert() -> None:
     """The demo's school-closure rumour came back under a re-labelled topic and alerted again after its debunk."""
-    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (0, 5, 10)]
+    spread = [post(m, topic_id="t1", event_id="e1", rumour_score=0.9, **original_or_repost(m)) for m in (0, 5, 10)]
     debunk = post(12, text="网传停课消息不实", topic_id="t1", event_id="e1", author_type="gov")
     relabelled = [post(m, topic_id="t2", event_id="e1", rumour_score=0.9, repost_of="m0") for m in (20, 25, 30)]
     ms = run(rule(RUMOUR_TOPIC), spread + [debunk] + relabelled, until_minute=40)
@@ -205,7 +255,7 @@ def test_query_key_topic_is_the_events_label_while_the_topic_relabels() -> None:
     "城南/吃坏/小学", "城南/小学/吃坏") were counted on three keys and never reached min_posts."""
     labels = ["吃坏/紧急扩散/城南", "城南/吃坏/小学", "城南/小学/吃坏", "城南/小学/吃坏", "城南/吃坏/小学"]
     spread = [post(m, topic_id="t1", topic_label=lab, event_id="e1", event_label="吃坏/紧急扩散/城南",
-                   rumour_score=0.9, repost_of="m0") for m, lab in zip((0, 2, 4, 6, 8), labels)]
+                   rumour_score=0.9, **original_or_repost(m)) for m, lab in zip((0, 2, 4, 6, 8), labels)]
     lr = rule(RUMOUR_TOPIC.replace("min_posts: 2", "min_posts: 4"))
     assert [(m.kind, m.key) for m in run(lr, spread, until_minute=10)] == [("match", "吃坏/紧急扩散/城南")]
     # a post without an event (a rule test on hand-made posts) keeps its topic's label, then its id
