@@ -126,17 +126,13 @@ class RumourRule(WindowRule):
         appeal = is_appeal(complaint, self.o["appeal_threshold"])
         spread = is_repost_or_reply(post)
         ev = str(getattr(post, "event_id", "") or "")
+        if not (claim_post or appeal or spread):
+            return []  # an everyday post starts no cascade and counts in none: it would only grow the saved state
         for k in keys:
             if ev in self.answered_events:  # an answered event under a new key (a topic label that changed)
                 self.answered[k] = max(self.answered_events[ev], self.answered.get(k, 0.0))
-            first = k not in self.cascades
-            if first or claim_post or spread:  # the posts that can matter to the key: its first, claims, reposts
-                # and replies (an everyday post of a busy topic would only grow the saved state)
-                self.window.add(k, post.created_at, post.id)
-            if claim_post or appeal or spread:
-                self._follow(self.cascades.setdefault(k, {}), post, appeal)
-            elif first:
-                self.cascades[k] = {}
+            self.window.add(k, post.created_at, post.id)
+            self._follow(self.cascades.setdefault(k, {}), post, appeal)
             if ev:
                 evs = [e for e in self.events.get(k, []) if e != ev]
                 self.events[k] = (evs + [ev])[-MAX_EVENTS_PER_KEY:]
