@@ -63,6 +63,11 @@ def _wecom(robot: Robot, query: dict, body: Any) -> dict:
             return {"errcode": 44004, "errmsg": "empty content" + WECOM_HINT + "44004"}
         if len(m["content"].encode("utf-8")) > 4096:
             return {"errcode": 45002, "errmsg": "content size out of limit" + WECOM_HINT + "45002"}
+    now = time.time()  # 群机器人: each robot sends at most 20 messages a minute
+    robot.times = [t for t in robot.times if now - t < 60]
+    if len(robot.times) >= 20:
+        return {"errcode": 45009, "errmsg": "api freq out of limit" + WECOM_HINT + "45009"}
+    robot.times.append(now)
     return {"errcode": 0, "errmsg": "ok"}
 
 

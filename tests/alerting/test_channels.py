@@ -69,6 +69,16 @@ def test_wecom_rate_limit_is_retryable_and_bad_key_is_not(wecom) -> None:
     assert not e.value.retryable and "93000" in str(e.value)
 
 
+def test_wecom_refuses_the_21st_message_of_a_minute_as_retryable(wecom) -> None:
+    """群机器人: at most 20 messages a minute per robot; the stand-in refuses the 21st with 45009, as WeCom does."""
+    ch, _ = build_channels({"群": {"type": "wecom", "url": wecom.url}}, {})
+    for _ in range(20):
+        ch["群"].send(payload())
+    with pytest.raises(DeliveryError) as e:
+        ch["群"].send(payload())
+    assert e.value.retryable and "45009" in str(e.value) and len(wecom.received) == 20
+
+
 def test_dingtalk_signed_markdown_is_accepted(dingtalk) -> None:
     ch, _ = build_channels({"钉": {"type": "dingtalk", "url": dingtalk.url, "secret": DING_SECRET,
                                    "at_mobiles": ["13800001111"]}}, {})
