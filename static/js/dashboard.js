@@ -17,7 +17,9 @@
     if (p.author) meta.appendChild(desk.el("span", "author", p.author));
     meta.appendChild(desk.el("span", "tag " + (p.sentiment_label || ""), LABELS[p.sentiment_label || ""] || p.sentiment_label));
     desk.signalTags(p).forEach(function (t) { meta.appendChild(t); });
-    if (p.topic_label) meta.appendChild(desk.el("span", "topic", "话题：" + p.topic_label));
+    // the event's label, as a rule's 对象 (query_key: topic) names it; the topic's own label churns as it grows
+    const label = p.event_label || p.topic_label;
+    if (label) meta.appendChild(desk.el("span", "topic", "事件：" + label));
     li.appendChild(meta);
     if (p.time_unknown) meta.appendChild(desk.el("span", "tag flag", "时间未知"));
     if (p.truncated) meta.appendChild(desk.el("span", "tag flag", "正文不全"));

@@ -29,4 +29,6 @@ def test_post_appears_live_on_dashboard(live_server, page, ingest_headers, artif
     assert li.locator(".text").inner_text() == text
     assert li.locator("script").count() == 0
     assert "热心市民" in li.inner_text()
+    # the post's event, named as a rule's 对象 names it (query_key: topic is the event's label)
+    assert li.locator(".topic").inner_text().startswith("事件：")
     page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
