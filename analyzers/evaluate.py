@@ -319,8 +319,8 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
     ``rules/30-rumour.yaml`` replayed as the live desk runs it (:mod:`analyzers.live_rumour_eval`).
     Every decision is the shipped code's; nothing here restates it."""
     from .pipeline import Analyzer
-    from .rumour import (APPEAL_THRESHOLD, CLAIM_SCORE, TAG_THRESHOLD, AppealLexicon, cascade_assessment,
-                         counts_as_rumour, is_appeal, is_claim)
+    from .rumour import (APPEAL_THRESHOLD, CLAIM_SCORE, MIN_SPREAD, TAG_THRESHOLD, AppealLexicon,
+                         cascade_assessment, counts_as_rumour, is_appeal, is_claim, is_spreading)
 
     a = Analyzer()
     doubt_of = AppealLexicon().is_doubt
@@ -347,7 +347,7 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
         tag = cascade_assessment(score, first, doubt_of, official=False, appeal=appeal)[0]
         claim = is_claim(score, sum(map(doubt_of, first)), len(first)) and not appeal
         casc.append({"id": str(e["event_id"]), "root_ts": root["ts"], "held": is_held_out(str(e["event_id"])),
-                     "gold": e["label"] == "rumour", "tag": tag,
+                     "gold": e["label"] == "rumour", "tag": tag, "appeal": appeal,
                      "claim": claim, "posts": 1 + len(first), "text_only": score >= CLAIM_SCORE})
     for split, held in (("held-out", True), ("training (text model saw these roots)", False)):
         cs = [c for c in casc if c["held"] == held]
@@ -357,6 +357,14 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
         log(f"cascade accuracy, {split}: n={len(cs)} text+spread {acc:.3f} (root text alone {acc_text:.3f})")
     # the stream: held-out cascades' first hour + every sentiment row as an everyday post of its own
     held = [c for c in casc if c["held"]]
+    gold = [c for c in held if c["gold"]]
+    small = sum(not is_spreading(c["posts"] - 1) for c in gold)
+    appeals = sum(c["appeal"] and is_spreading(c["posts"] - 1) for c in gold)
+    res["reachable"] = {"rumour_cascades": len(gold), "not_spreading": small, "appeal_first_posts": appeals}
+    log(f"what the rule can reach: of {len(gold)} held-out rumour cascades {small} have fewer than {MIN_SPREAD} "
+        f"reposts/replies in their first hour (not spreading: no rule that needs spread tags them) and {appeals} "
+        f"more start with a 诉求 (never a rumour by the rule); at most {len(gold) - small - appeals} "
+        f"({(len(gold) - small - appeals) / max(1, len(gold)):.3f}) can be tagged")
     everyday = read_jsonl(Path(data_dir) / "sentiment_dev.jsonl")
     ev_anns = a.analyze([{"id": str(r["id"]), "text": r["text"]} for r in everyday])
     ev_text_tag = np.array([x.rumour_score >= TAG_THRESHOLD for x in ev_anns])
