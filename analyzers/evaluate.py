@@ -363,7 +363,7 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
     res["reachable"] = {"rumour_cascades": len(gold), "not_spreading": small, "appeal_first_posts": appeals}
     log(f"what the rule can reach: of {len(gold)} held-out rumour cascades {small} have fewer than {MIN_SPREAD} "
         f"reposts/replies in their first hour (not spreading: no rule that needs spread tags them) and {appeals} "
-        f"more start with a 诉求 (never a rumour by the rule); at most {len(gold) - small - appeals} "
+        f"more begin with a 诉求 post (never a rumour by the rule); at most {len(gold) - small - appeals} "
         f"({(len(gold) - small - appeals) / max(1, len(gold)):.3f}) can be tagged")
     everyday = read_jsonl(Path(data_dir) / "sentiment_dev.jsonl")
     ev_anns = a.analyze([{"id": str(r["id"]), "text": r["text"]} for r in everyday])
