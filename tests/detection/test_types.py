@@ -176,6 +176,17 @@ def test_each_original_is_its_own_cascade_under_a_shared_key() -> None:
     assert run(rule(yaml_rule), mixed) == []
 
 
+def test_one_claim_post_with_many_reposts_alerts_on_the_platforms_count() -> None:
+    """The demo's 泄洪 rumour: the platform counts 1,200 reposts, the desk collected none of them."""
+    yaml_rule = "name: r\ntype: rumour\ntimeframe: 1h\nquery_key: topic\nthreshold: 0.5\nmin_posts: 3\n"
+    claim = post(0, "网传水库要泄洪了", topic_id="t1", rumour_score=0.96, reposts=1200, mid="m0",
+                 rumour_reasons=["文本谣言分 0.96", "说法线索：网传"])
+    [m] = run(rule(yaml_rule), [claim])
+    assert m.reason == "「t1」疑似谣言扩散：首帖谣言分 0.96，单帖转发 1200 次（平台计数），近1小时 1 条，尚无官方回应"
+    assert m.details["reasons"] == ["首帖谣言分 0.96", "单帖转发 1200 次（平台计数）", "说法线索：网传"]
+    assert m.details["max_reposts"] == 1200 and claim.id in m.post_ids
+
+
 def test_a_late_original_takes_the_place_of_its_stand_in_repost() -> None:
     """Reposts collected before their original: the earliest stands in (and counts as one of the first hour);
     the original, arriving late, is judged in its place."""

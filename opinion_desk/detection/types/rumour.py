@@ -211,7 +211,7 @@ class RumourRule(WindowRule):
         if recent == 0:
             return None  # no longer spreading: the alert resolves
         reposts, pid = self.max_reposts.get(key, (0, ""))
-        c = self.spreading_claim(key)
+        c = spreading = self.spreading_claim(key)
         if c is None:
             if reposts < self.o["min_reposts"]:
                 return None
@@ -223,17 +223,18 @@ class RumourRule(WindowRule):
         hours = max(tf.total_seconds() / 3600, 1 / 60)
         fig = EventFigures(size=max(recent, reposts), per_hour=max(recent, reposts) / hours,
                            sensitivity=cascade_strength(c.score, c.doubts, c.n) if c else self.o["threshold"])
-        if c is None:  # one claim post's own repost count, no cascade seen spreading
-            why, reasons, first = [f"说法帖（谣言分 ≥ {self.o['threshold']}）转发 {reposts}"], [], {}
+        if spreading is None:  # one claim post's repost count as the platform gives it; the desk saw no cascade
+            why = ([f"首帖谣言分 {c.score:.2f}"] if c else []) + [f"单帖转发 {reposts} 次（平台计数）"]
         else:
             why = cascade_reasons(c.score, c.n, c.doubts)
-            reasons = why + [r for r in c.reasons if not r.startswith("文本谣言分")][:3]
-            first = {"first_score": round(c.score, 4), "first_hour": c.n, "doubts": c.doubts}
-        reason = (f"{key_label(key)}疑似谣言扩散：{'，'.join(why)}，近{format_duration(tf)} {recent} 条，"
-                  f"最高转发 {reposts}，尚无官方回应")
+        reasons = why + [r for r in (c.reasons if c else []) if not r.startswith("文本谣言分")][:3]
+        first = {"first_score": round(c.score, 4), "first_hour": c.n, "doubts": c.doubts} if c else {}
+        most = f"，最高转发 {reposts}" if reposts and spreading is not None else ""
+        reason = (f"{key_label(key)}疑似谣言扩散：{'，'.join(why)}，近{format_duration(tf)} {recent} 条{most}，"
+                  f"尚无官方回应")
         return self.match(key, now, reason, ids, recent, max_reposts=reposts,
                           severity=severity(self.spec.severity, fig), figures=describe(fig),
-                          reasons=reasons or why, **first)
+                          reasons=reasons, **first)
 
     def prune(self, now: datetime) -> bool:
         changed = super().prune(now)
