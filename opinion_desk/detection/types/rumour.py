@@ -96,7 +96,7 @@ class RumourRule(WindowRule):
     summary = "疑似谣言扩散：首帖是未经证实的说法、首小时内扩散且尚无官方回应"
     MATCH_FIELDS = ("max_reposts", "figures", "reasons", "first_score", "first_hour", "doubts")  # for alert_text
     OPTIONS = {
-        "threshold": positive(maximum=1, description="rumour score (0..1) from which a key's first post is a claim"),
+        "threshold": positive(maximum=1, description="rumour score (0..1) from which a cascade's first post is a claim"),
         "min_posts": positive("integer", 1, description="posts within timeframe after the first post: spreading"),
         "min_reposts": positive("integer", 1, description="or one claim post with this many reposts"),
         "official_author_types": {"type": "array", "items": {"type": "string"}},
