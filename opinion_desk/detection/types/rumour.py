@@ -128,11 +128,12 @@ class RumourRule(WindowRule):
         ev = str(getattr(post, "event_id", "") or "")
         if not (claim_post or appeal or spread):
             return []  # an everyday post starts no cascade and counts in none: it would only grow the saved state
+        doubt = spread and _doubt_lexicon().is_doubt(post.text or "")  # once per post, whatever its keys
         for k in keys:
             if ev in self.answered_events:  # an answered event under a new key (a topic label that changed)
                 self.answered[k] = max(self.answered_events[ev], self.answered.get(k, 0.0))
             self.window.add(k, post.created_at, post.id)
-            self._follow(self.cascades.setdefault(k, {}), post, appeal)
+            self._follow(self.cascades.setdefault(k, {}), post, appeal, doubt)
             if ev:
                 evs = [e for e in self.events.get(k, []) if e != ev]
                 self.events[k] = (evs + [ev])[-MAX_EVENTS_PER_KEY:]
@@ -140,23 +141,23 @@ class RumourRule(WindowRule):
                 self.max_reposts[k] = (post.reposts, post.id)
         return []
 
-    def _follow(self, cascades: dict[str, Cascade], post: Post, appeal: bool) -> None:
+    def _follow(self, cascades: dict[str, Cascade], post: Post, appeal: bool, doubt: bool) -> None:
         """Count ``post`` in its cascade of one key: it starts the cascade (its original, or the earliest repost of
         an original not kept), takes the first place (the original, or an earlier repost, arriving late), or is
-        one of the reposts and replies of the cascade's first hour."""
+        one of the reposts and replies of the cascade's first hour (``doubt``: a doubt reply)."""
         ref, t, tf = cascade_of(post), ts(post.created_at), self.spec.timeframe.total_seconds()
         own = not is_repost_or_reply(post)  # the original itself
         c = cascades.get(ref)
         if c is not None and (c.own or not (own or t < c.t0)):
             if not own and t - c.t0 <= tf:
                 c.n += 1
-                c.doubts += _doubt_lexicon().is_doubt(post.text or "")
+                c.doubts += doubt
             return
         judged = own or QUOTED_ORIGINAL in (post.text or "")  # a stand-in's words are the original's when quoted
         new = Cascade(t, float(post.rumour_score or 0.0) if judged else 0.0, appeal and judged, post.id, own=own,
                       reasons=list(getattr(post, "rumour_reasons", []) or [])[:4] if judged else [])
         if not own:  # a stand-in is itself one of the unseen original's reposts and replies
-            new.n, new.doubts = 1, int(_doubt_lexicon().is_doubt(post.text or ""))
+            new.n, new.doubts = 1, int(doubt)
         if c is not None and c.t0 - t <= tf:  # the former stand-in's first hour is the original's (give or take)
             new.n, new.doubts = new.n + c.n, new.doubts + c.doubts
         cascades[ref] = new
