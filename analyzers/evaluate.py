@@ -345,7 +345,7 @@ def eval_rumour_events(data_dir: Path = DEFAULT_DATA_DIR, log: Log = print) -> d
         ann = a.analyze([{"id": "r", "text": root["text"]}])[0]
         score, appeal = ann.rumour_score, is_appeal(ann.complaint_score)
         tag = cascade_assessment(score, first, doubt_of, official=False, appeal=appeal)[0]
-        claim = is_claim(score, sum(map(doubt_of, first)), len(first)) and not appeal
+        claim = is_claim(score, sum(map(doubt_of, first)), len(first), appeal=appeal)
         casc.append({"id": str(e["event_id"]), "root_ts": root["ts"], "held": is_held_out(str(e["event_id"])),
                      "gold": e["label"] == "rumour", "tag": tag, "appeal": appeal,
                      "claim": claim, "posts": 1 + len(first), "text_only": score >= CLAIM_SCORE})

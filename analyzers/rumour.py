@@ -144,7 +144,7 @@ def cascade_assessment(text_score: float, first_hour: Sequence[str], doubt_of: A
     spread (>= 3 posts in the first hour), without an official answer, and not a 诉求 (as the live rule)."""
     n = len(first_hour)
     doubts = sum(1 for t in first_hour if doubt_of(t))
-    claim = is_claim(text_score, doubts, n) and not appeal
+    claim = is_claim(text_score, doubts, n, appeal=appeal)
     reasons = cascade_reasons(text_score, n, doubts)
     if appeal:
         reasons.append("首帖为诉求（投诉、求助、反映问题），不计为谣言")
@@ -169,11 +169,11 @@ def cascade_strength(text_score: float, doubts: int, n: int) -> float:
     return round(max(text_score, min(1.0, ratio * 2.5)) if doubts >= MIN_DOUBTS else text_score, 4)
 
 
-def is_claim(text_score: float, doubts: int, n: int, claim_score: float = CLAIM_SCORE) -> bool:
+def is_claim(text_score: float, doubts: int, n: int, claim_score: float = CLAIM_SCORE, appeal: bool = False) -> bool:
     """The claim part of :func:`cascade_assessment`: a first post scoring >= ``claim_score`` (``CLAIM_SCORE``), or
     one questioned by >= ``MIN_DOUBTS`` doubt replies that are >= ``DOUBT_SHARE`` of the ``n`` posts of its first
-    hour."""
-    return text_score >= claim_score or (doubts >= MIN_DOUBTS and n > 0 and doubts / n >= DOUBT_SHARE)
+    hour; never a first post that is a 诉求 (``appeal``, :func:`is_appeal`)."""
+    return not appeal and (text_score >= claim_score or (doubts >= MIN_DOUBTS and n > 0 and doubts / n >= DOUBT_SHARE))
 
 
 def is_spreading(n: int, min_spread: int = MIN_SPREAD) -> bool:

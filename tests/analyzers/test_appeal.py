@@ -63,6 +63,7 @@ def test_the_rule_parts_the_eval_and_bench_use_are_the_rules() -> None:
     assert is_claim(0.2, 3, 30) and cascade_assessment(0.2, replies, doubt, official=False)[0]
     assert not is_claim(0.2, 3, 31) and not cascade_assessment(0.2, replies + ["转发微博"], doubt, official=False)[0]
     assert is_claim(0.5, 0, 0) and not is_claim(0.49, 0, 0)
+    assert not is_claim(0.9, 0, 0, appeal=True) and not is_claim(0.2, 3, 4, appeal=True)  # a 诉求: never
     assert is_spreading(3) and not is_spreading(2)
     assert not cascade_assessment(0.9, replies[:2], doubt, official=False)[0]  # a claim not spreading yet
     assert counts_as_rumour(0.7, 0.0) and not counts_as_rumour(0.69, 0.0) and not counts_as_rumour(None, 0.0)

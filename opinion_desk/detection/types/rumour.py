@@ -172,8 +172,9 @@ class RumourRule(WindowRule):
 
     def spreading_claim(self, key: str) -> Cascade | None:
         """The key's strongest cascade that is a claim spreading in its first hour (never one a 诉求 started)."""
-        live = [c for c in self.cascades.get(key, {}).values() if not c.appeal
-                and is_claim(c.score, c.doubts, c.n, self.o["threshold"]) and is_spreading(c.n, self.o["min_posts"])]
+        live = [c for c in self.cascades.get(key, {}).values()
+                if is_claim(c.score, c.doubts, c.n, self.o["threshold"], c.appeal)
+                and is_spreading(c.n, self.o["min_posts"])]
         return max(live, key=lambda c: (cascade_strength(c.score, c.doubts, c.n), -c.t0), default=None)
 
     def answer(self, post: Post, keys: list[str], now: datetime) -> list[Match]:
