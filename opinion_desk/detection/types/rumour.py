@@ -241,7 +241,7 @@ class RumourRule(WindowRule):
     def prune(self, now: datetime) -> bool:
         changed = super().prune(now)
         live = set(self.window.keys())
-        n = len(self.max_reposts), sum(map(len, self.cascades.values())), len(self.cascades)
+        before = self._sizes()
         self.max_reposts = {k: v for k, v in self.max_reposts.items() if k in live}
         done = ts(now) - self.spec.timeframe.total_seconds()  # first hour over and not spreading: never fires
         self.cascades = {k: {r: c for r, c in cs.items() if c.t0 >= done or is_spreading(c.n, self.o["min_posts"])
@@ -249,11 +249,13 @@ class RumourRule(WindowRule):
                          for k, cs in self.cascades.items() if k in live}
         self.events = {k: v for k, v in self.events.items() if k in live}
         quiet = ts(now) - self.spec.timeframe.total_seconds() * 4
-        answered = len(self.answered)
         self.answered = {k: v for k, v in self.answered.items() if v >= quiet}
         self.answered_events = {k: v for k, v in self.answered_events.items() if v >= quiet}
-        return (changed or (len(self.max_reposts), sum(map(len, self.cascades.values())), len(self.cascades)) != n
-                or len(self.answered) != answered)
+        return changed or self._sizes() != before
+
+    def _sizes(self) -> tuple[int, int, int, int]:
+        """What :meth:`prune` may shrink (it only drops entries, so equal sizes mean nothing changed)."""
+        return len(self.max_reposts), sum(map(len, self.cascades.values())), len(self.cascades), len(self.answered)
 
     def state(self) -> dict[str, Any]:
         return {**super().state(), "answered": self.answered, "events": self.events,
